@@ -1,0 +1,1 @@
+"""Files read at run time: icons, theme, alembic migrations."""

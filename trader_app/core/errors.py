@@ -1,0 +1,91 @@
+"""Typed errors. Venue adapters map their own error codes onto these.
+
+Messages never contain secrets (API keys, tokens, passwords).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+
+class TraderError(Exception):
+    """Base of every error the app raises on purpose."""
+
+
+class ConfigError(TraderError):
+    """A setting or a command-line value is invalid."""
+
+
+class SecretStoreError(TraderError):
+    """The OS keyring is unavailable or refused the operation (never falls back to plain text)."""
+
+
+class UnknownSymbol(TraderError):
+    """The symbol is not an instrument of this venue/market."""
+
+    def __init__(self, symbol: str, venue: str = "") -> None:
+        self.symbol = symbol
+        self.venue = venue
+        where = f" on {venue}" if venue else ""
+        super().__init__(f"unknown symbol {symbol!r}{where}")
+
+
+class DataImportError(TraderError):
+    """A data file could not be imported. ``line`` is 1-based (header = line 1), 0 if not line-specific."""
+
+    def __init__(self, path: str, line: int, problem: str) -> None:
+        self.path = path
+        self.line = line
+        self.problem = problem
+        where = f"line {line}: " if line else ""
+        super().__init__(f"{path}: {where}{problem}")
+
+
+class BrokerError(TraderError):
+    """Base of errors raised by broker adapters."""
+
+
+class AuthError(BrokerError):
+    """Credentials missing, wrong, expired or lacking permission."""
+
+
+class RateLimited(BrokerError):
+    """The venue asked us to slow down; ``retry_after`` in seconds."""
+
+    def __init__(self, message: str = "rate limited", retry_after: float = 1.0) -> None:
+        self.retry_after = retry_after
+        super().__init__(f"{message} (retry after {retry_after:g} s)")
+
+
+class VenueUnavailable(BrokerError):
+    """The venue cannot be reached or answered with a server error. Reads may be retried; orders are not."""
+
+
+class OrderRejected(BrokerError):
+    """The venue (or the paper engine) refused an order. ``reason`` is shown to the trader."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(reason)
+
+
+class InvalidOrder(OrderRejected):
+    """The order breaks a rule of the instrument or the venue (missing price, below min quantity, ...)."""
+
+
+class InsufficientFunds(OrderRejected):
+    """Not enough free cash for a buy, or not enough free holdings for a sell."""
+
+
+class OrderNotFound(BrokerError):
+    """No order with that client order id exists at the venue."""
+
+
+class RiskRejected(TraderError):
+    """A pre-trade risk rule refused the order. ``rule`` names it; the message gives the numbers."""
+
+    def __init__(self, rule: str, message: str, limit: Decimal | None = None, value: Decimal | None = None) -> None:
+        self.rule = rule
+        self.limit = limit
+        self.value = value
+        super().__init__(f"{rule}: {message}")
