@@ -21,6 +21,7 @@ from .errors import (
     BrokerError,
     ConfigError,
     DataImportError,
+    DuplicateLink,
     InsufficientFunds,
     InvalidOrder,
     OrderNotFound,
@@ -47,6 +48,7 @@ from .events import (
     SignalEvent,
     StrategyStateEvent,
 )
+from .groups import AccountLink, SignalRecord, StrategyGroup, StrategyInstanceRecord
 from .instrument import Instrument
 from .market_data import Bar, Quote
 from .orders import Fill, Order, OrderRequest, can_transition

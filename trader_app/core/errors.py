@@ -89,3 +89,12 @@ class RiskRejected(TraderError):
         self.limit = limit
         self.value = value
         super().__init__(f"{rule}: {message}")
+
+
+class DuplicateLink(TraderError):
+    """An account is already linked to a strategy group (each (group_name, account_id) pair at most once)."""
+
+    def __init__(self, group_name: str, account_id: str) -> None:
+        self.group_name = group_name
+        self.account_id = account_id
+        super().__init__(f"account {account_id!r} is already linked to strategy group {group_name!r}")
