@@ -1,0 +1,121 @@
+"""The accounts table: one row per (account, currency) with the mark-to-market summary."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from decimal import Decimal
+
+from ...core.enums import SessionState
+from ...core.events import AccountEvent
+from ...core.portfolio import Account, AccountSummary, Balance
+from .. import theme
+from .base import LEFT, Column, KeyedTableModel
+from .format import money, sign_colour
+
+
+@dataclass(frozen=True, slots=True)
+class AccountRow:
+    """One account in one currency. Money in that currency (Decimal); ``equity`` = cash + market value of
+    the positions quoted in it (from ``PortfolioService``); None until the first summary arrives."""
+
+    account_id: str
+    name: str
+    broker: str
+    mode: str
+    session: SessionState
+    currency: str
+    cash: Decimal | None = None
+    equity: Decimal | None = None
+    unrealized_pnl: Decimal | None = None
+    realized_pnl: Decimal | None = None
+    day_pnl: Decimal | None = None
+    locked: Decimal | None = None
+
+
+def _session_colour(row: AccountRow):
+    if row.session is SessionState.CONNECTED:
+        return theme.UP_COLOR
+    if row.session is SessionState.ERROR:
+        return theme.DOWN_COLOR
+    return theme.WARN_COLOR
+
+
+class AccountsModel(KeyedTableModel):
+    """Rows keyed by (account_id, currency), fed by AccountEvents, Balances and AccountSummaries."""
+
+    def __init__(self, parent=None) -> None:
+        columns = [
+            Column("Account", lambda r: r.name, align=LEFT, width=90),
+            Column("Broker", lambda r: r.broker, align=LEFT, width=55),
+            Column("Mode", lambda r: r.mode, align=LEFT, width=50),
+            Column("Session", lambda r: r.session.value, align=LEFT, colour=_session_colour, width=95),
+            Column("Ccy", lambda r: r.currency, align=LEFT, width=45),
+            Column("Equity", lambda r: r.equity, lambda r: money(r.equity), width=110),
+            Column("Cash", lambda r: r.cash, lambda r: money(r.cash), width=110),
+            Column("Unrealized", lambda r: r.unrealized_pnl, lambda r: money(r.unrealized_pnl),
+                   colour=lambda r: sign_colour(r.unrealized_pnl)),
+            Column("Day PnL", lambda r: r.day_pnl, lambda r: money(r.day_pnl), colour=lambda r: sign_colour(r.day_pnl)),
+        ]
+        super().__init__(columns, key=lambda r: (r.account_id, r.currency), parent=parent)
+        self._accounts: dict[str, Account] = {}
+        self._sessions: dict[str, SessionState] = {}
+        self.names: dict[str, str] = {}   # account_id -> name, shared with the other models
+
+    def _row(self, account_id: str, currency: str) -> AccountRow:
+        existing = self.get((account_id, currency))
+        account = self._accounts.get(account_id)
+        base = dict(
+            account_id=account_id,
+            name=account.name if account else account_id,
+            broker=account.broker if account else "",
+            mode=account.mode.value if account else "",
+            session=self._sessions.get(account_id, SessionState.DISCONNECTED),
+            currency=currency,
+        )
+        if existing is None:
+            return AccountRow(**base)
+        keep = {k: getattr(existing, k) for k in ("cash", "equity", "unrealized_pnl", "realized_pnl", "day_pnl", "locked")}
+        return AccountRow(**base, **keep)
+
+    def on_accounts(self, events: Iterable[AccountEvent]) -> None:
+        """Add, rename or remove accounts and update session states."""
+        removed, touched = [], []
+        for ev in events:
+            aid = ev.account.account_id
+            if ev.removed:
+                self._accounts.pop(aid, None)
+                self.names.pop(aid, None)
+                removed.extend(k for k in self.keys() if k[0] == aid)
+                continue
+            self._accounts[aid] = ev.account
+            self.names[aid] = ev.account.name
+            self._sessions[aid] = ev.session
+            touched.append(aid)
+        if removed:
+            self.remove(removed)
+        updates = [self._row(aid, cur) for aid in touched for (a, cur) in self.keys() if a == aid]
+        for aid in touched:
+            if not any(k[0] == aid for k in self.keys()):
+                updates.append(self._row(aid, self._accounts[aid].base_currency))
+        if updates:
+            self.upsert(updates)
+
+    def on_balances(self, balances: Iterable[Balance]) -> None:
+        """Cash per currency (until a summary with equity arrives, equity shows cash)."""
+        updates = []
+        for bal in balances:
+            row = self._row(bal.account_id, bal.currency)
+            equity = row.equity if row.equity is not None else bal.total
+            updates.append(replace(row, cash=bal.total, locked=bal.locked, equity=equity))
+        if updates:
+            self.upsert(updates)
+
+    def on_summaries(self, summaries: Iterable[AccountSummary]) -> None:
+        updates = []
+        for s in summaries:
+            row = self._row(s.account_id, s.currency)
+            updates.append(replace(row, cash=s.cash, equity=s.equity, unrealized_pnl=s.unrealized_pnl,
+                                    realized_pnl=s.realized_pnl, day_pnl=s.day_pnl))
+        if updates:
+            self.upsert(updates)

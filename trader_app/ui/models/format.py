@@ -1,0 +1,101 @@
+"""Display formatting for the tables: Decimal money, prices to the instrument's tick, times in local time.
+
+Everything here returns strings for display only; the models keep the Decimal values for sorting.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from decimal import ROUND_HALF_UP, Decimal
+
+from PySide6.QtGui import QColor
+
+from ...core.instrument import Instrument
+from ...core.money import fmt
+from .. import theme
+
+
+def places_of(step: Decimal) -> int:
+    """Decimal places of a tick or lot size: ``0.01`` -> 2, ``1`` -> 0, ``100`` -> 0."""
+    exponent = step.normalize().as_tuple().exponent
+    return max(0, -int(exponent))
+
+
+def fixed(value: Decimal | None, places: int) -> str:
+    """``value`` rounded half-up to ``places`` with thousands separators (``1234.5`` -> ``1,234.50``)."""
+    if value is None:
+        return ""
+    q = value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    return f"{q:,.{places}f}"
+
+
+def money(value: Decimal | None, places: int = 2) -> str:
+    """Cash and PnL: 2 places with separators."""
+    return fixed(value, places)
+
+
+def pct(value: Decimal | float | None, places: int = 2) -> str:
+    """A percentage with sign: ``1.234`` -> ``+1.23%``."""
+    if value is None:
+        return ""
+    return f"{float(value):+.{places}f}%"
+
+
+def time_text(ts_ms: int | None) -> str:
+    """Local wall-clock time ``HH:MM:SS`` of an epoch-ms UTC timestamp."""
+    if not ts_ms:
+        return ""
+    return datetime.fromtimestamp(ts_ms / 1000).strftime("%H:%M:%S")
+
+
+def datetime_text(ts_ms: int | None) -> str:
+    """Local ``YYYY-MM-DD HH:MM:SS``."""
+    if not ts_ms:
+        return ""
+    return datetime.fromtimestamp(ts_ms / 1000).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def sign_colour(value: Decimal | float | None) -> QColor | None:
+    """Up colour for > 0, down colour for < 0, None (default text) for zero or unknown."""
+    if value is None or value == 0:
+        return None
+    return theme.UP_COLOR if value > 0 else theme.DOWN_COLOR
+
+
+def side_colour(side) -> QColor:
+    """Buy in the up colour, sell in the down colour (``side`` is a ``Side``)."""
+    return theme.UP_COLOR if side.value == "BUY" else theme.DOWN_COLOR
+
+
+class Formats:
+    """Per-symbol price and quantity formatting from the instruments' tick and lot sizes.
+
+    ``price(symbol, value)`` rounds to the tick's decimal places; ``qty(symbol, value)`` to the lot's.
+    Unknown symbols fall back to ``core.money.fmt`` (plain decimal, trailing zeros stripped).
+    """
+
+    def __init__(self, instruments: Iterable[Instrument] = ()) -> None:
+        self._price_places: dict[str, int] = {}
+        self._qty_places: dict[str, int] = {}
+        self.add(instruments)
+
+    def add(self, instruments: Iterable[Instrument]) -> None:
+        for inst in instruments:
+            self._price_places[inst.symbol] = places_of(inst.tick_size)
+            self._qty_places[inst.symbol] = places_of(inst.lot_size)
+
+    def price_places(self, symbol: str) -> int | None:
+        return self._price_places.get(symbol)
+
+    def price(self, symbol: str, value: Decimal | None) -> str:
+        if value is None:
+            return ""
+        places = self._price_places.get(symbol)
+        return fmt(value) if places is None else fixed(value, places)
+
+    def qty(self, symbol: str, value: Decimal | None) -> str:
+        if value is None:
+            return ""
+        places = self._qty_places.get(symbol)
+        return fmt(value) if places is None else fixed(value, places)
