@@ -1,0 +1,265 @@
+"""Graphics items that draw thousands of bars cheaply: cached ``QPicture`` chunks plus one live item.
+
+Every item here draws element ``i`` of a series at x = bar centre (epoch seconds). The closed elements
+``[0, n-1)`` are recorded into ``QPicture`` chunks of ``CHUNK`` elements, built lazily when a chunk first
+becomes visible and replayed afterwards; only chunks inside the view are replayed. The last element (the
+live bar) is drawn by a small child item, so a tick repaints only that element's rectangle.
+Coordinates inside the pictures are relative to the first bar's open time (the item's ``pos``), which keeps
+them small for Qt's float arithmetic.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QLineF, QRectF
+from PySide6.QtGui import QPainter, QPicture
+
+from . import theme
+from .series import BarSeries
+
+CHUNK = 256
+BODY_FRACTION = 0.7  # candle body / volume bar width as a fraction of the interval
+
+
+class _LiveItem(pg.GraphicsObject):
+    """Draws the last element of its parent series item (the bar that is still forming)."""
+
+    def __init__(self, owner: "SeriesItem") -> None:
+        super().__init__(owner)
+        self._owner = owner
+        self._rect = QRectF()
+
+    def refresh(self) -> None:
+        self.prepareGeometryChange()
+        n = self._owner.count()
+        rect = self._owner.element_rect(n - 1) if n else QRectF()
+        if not rect.isNull():
+            # a margin of two pixels so the cosmetic pen's edge is repainted too
+            mx, my = 2 * (self.pixelWidth() or 0.0), 2 * (self.pixelHeight() or 0.0)
+            rect = rect.adjusted(-mx, -my, mx, my)
+        self._rect = rect
+        self.update()
+
+    def boundingRect(self) -> QRectF:  # noqa: N802 (Qt API)
+        return self._rect
+
+    def paint(self, p: QPainter, *args) -> None:
+        n = self._owner.count()
+        if n:
+            self._owner.draw(p, n - 1, n)
+
+
+class SeriesItem(pg.GraphicsObject):
+    """Base class: a bar-like series drawn from cached chunks (closed elements) and a live child item.
+
+    Subclasses implement ``count()``, ``draw(painter, i0, i1)`` (elements ``i0..i1-1`` in item
+    coordinates), ``y_bounds(i0, i1) -> (low, high)`` and ``element_rect(i)``.
+    """
+
+    def __init__(self, series: BarSeries) -> None:
+        super().__init__()
+        self.series = series
+        self._chunks: dict[int, QPicture] = {}
+        self._closed = 0  # elements [0, _closed) belong to the chunks
+        self._y = (0.0, 0.0)
+        self._rect = QRectF()
+        self.live = _LiveItem(self)
+
+    # -- subclass API ----------------------------------------------------------------------------------
+    def count(self) -> int:
+        return self.series.n
+
+    def draw(self, p: QPainter, i0: int, i1: int) -> None:
+        raise NotImplementedError
+
+    def y_bounds(self, i0: int, i1: int) -> tuple[float, float]:
+        raise NotImplementedError
+
+    def element_rect(self, i: int) -> QRectF:
+        lo, hi = self.y_bounds(i, i + 1)
+        if not np.isfinite(lo):
+            return QRectF()
+        iv = self.series.interval_s
+        x = self.local_x(i) - iv / 2
+        return QRectF(x, lo, iv, hi - lo).normalized()
+
+    # -- geometry helpers ------------------------------------------------------------------------------
+    def local_x(self, i: int) -> float:
+        """Centre of element ``i`` in item coordinates (seconds since the first bar's open)."""
+        s = self.series
+        return float(s.open_s[i] - s.open_s[0]) + s.interval_s / 2
+
+    def local_centres(self, i0: int, i1: int) -> np.ndarray:
+        s = self.series
+        return s.open_s[i0:i1] - s.open_s[0] + s.interval_s / 2
+
+    # -- state changes ---------------------------------------------------------------------------------
+    def reset(self) -> None:
+        """All data changed (new bars loaded): drop every cached chunk."""
+        self._chunks.clear()
+        n = self.count()
+        self._closed = max(0, n - 1)
+        self.setPos(float(self.series.open_s[0]) if n else 0.0, 0.0)
+        self._y = self.y_bounds(0, self._closed) if self._closed else (0.0, 0.0)
+        self._update_rect()
+        self.live.refresh()
+
+    def advance(self) -> None:
+        """One or more elements were appended: the old live element is now closed."""
+        n = self.count()
+        new_closed = max(0, n - 1)
+        if new_closed > self._closed:
+            for c in range(self._closed // CHUNK, (new_closed - 1) // CHUNK + 1):
+                self._chunks.pop(c, None)
+            lo, hi = self.y_bounds(self._closed, new_closed)
+            if np.isfinite(lo):
+                self._y = (min(self._y[0], lo), max(self._y[1], hi)) if self._closed else (lo, hi)
+            self._closed = new_closed
+            self._update_rect()
+            self.update()
+        self.live.refresh()
+
+    def refresh_live(self) -> None:
+        """Only the last element changed."""
+        self.live.refresh()
+
+    def _update_rect(self) -> None:
+        self.prepareGeometryChange()
+        if not self._closed:
+            self._rect = QRectF()
+            return
+        iv = self.series.interval_s
+        right = self.local_x(self._closed - 1) + iv / 2
+        lo, hi = self._y
+        self._rect = QRectF(0.0, lo, right, hi - lo).normalized()
+
+    def boundingRect(self) -> QRectF:  # noqa: N802 (Qt API)
+        return self._rect
+
+    def cached_chunks(self) -> int:
+        """Number of chunk pictures built so far (for tests and benchmarks)."""
+        return len(self._chunks)
+
+    def paint(self, p: QPainter, *args) -> None:
+        if not self._closed:
+            return
+        view = self.viewRect()
+        first, last = 0, (self._closed - 1) // CHUNK
+        if view is not None and self.series.n:
+            s = self.series
+            base = float(s.open_s[0])
+            lo_i = int(np.searchsorted(s.open_s[: self._closed], view.left() + base - s.interval_s, side="left"))
+            hi_i = int(np.searchsorted(s.open_s[: self._closed], view.right() + base, side="right"))
+            first, last = lo_i // CHUNK, min(last, max(lo_i, hi_i - 1) // CHUNK)
+        for c in range(first, last + 1):
+            pic = self._chunks.get(c)
+            if pic is None:
+                pic = QPicture()
+                cp = QPainter(pic)
+                self.draw(cp, c * CHUNK, min(self._closed, (c + 1) * CHUNK))
+                cp.end()
+                self._chunks[c] = pic
+            pic.play(p)
+
+
+class CandlestickItem(SeriesItem):
+    """OHLC candles: wick from low to high, body from open to close; green when close >= open, red otherwise."""
+
+    def __init__(self, series: BarSeries) -> None:
+        super().__init__(series)
+        self._up_pen, self._down_pen = pg.mkPen(theme.UP, width=1), pg.mkPen(theme.DOWN, width=1)
+        self._up_brush, self._down_brush = pg.mkBrush(theme.UP), pg.mkBrush(theme.DOWN)
+
+    def y_bounds(self, i0: int, i1: int) -> tuple[float, float]:
+        s = self.series
+        if i1 <= i0:
+            return (float("nan"), float("nan"))
+        return float(s.low[i0:i1].min()), float(s.high[i0:i1].max())
+
+    def draw(self, p: QPainter, i0: int, i1: int) -> None:
+        s = self.series
+        xs = self.local_centres(i0, i1)
+        o, h, l, c = s.open[i0:i1], s.high[i0:i1], s.low[i0:i1], s.close[i0:i1]
+        half = s.interval_s * BODY_FRACTION / 2
+        up = c >= o
+        for mask, pen, brush in ((up, self._up_pen, self._up_brush), (~up, self._down_pen, self._down_brush)):
+            idx = np.flatnonzero(mask)
+            if not len(idx):
+                continue
+            p.setPen(pen)
+            p.drawLines([QLineF(xs[k], l[k], xs[k], h[k]) for k in idx])
+            p.setBrush(brush)
+            p.drawRects([QRectF(xs[k] - half, o[k], 2 * half, c[k] - o[k]) for k in idx])
+
+
+class ValueBarsItem(SeriesItem):
+    """Vertical bars from 0 to a value per bar (volume, MACD histogram), coloured per bar.
+
+    ``values()`` returns the whole float64 array to draw (NaN = nothing); ``rising(i0, i1)`` returns a bool
+    array for elements ``i0..i1-1`` choosing the up colours (True) or the down colours (False).
+    """
+
+    def __init__(self, series: BarSeries, values, rising, up_colour, down_colour) -> None:
+        super().__init__(series)
+        self._values, self._rising = values, rising
+        self._style = {
+            True: (pg.mkPen(up_colour, width=1), pg.mkBrush(up_colour)),
+            False: (pg.mkPen(down_colour, width=1), pg.mkBrush(down_colour)),
+        }
+
+    def count(self) -> int:
+        return min(self.series.n, len(self._values()))
+
+    def y_bounds(self, i0: int, i1: int) -> tuple[float, float]:
+        v = self._values()[i0:i1]
+        v = v[np.isfinite(v)]
+        if not len(v):
+            return (float("nan"), float("nan"))
+        return float(min(0.0, v.min())), float(max(0.0, v.max()))
+
+    def draw(self, p: QPainter, i0: int, i1: int) -> None:
+        v = self._values()[i0:i1]
+        rising = self._rising(i0, i1)
+        xs = self.local_centres(i0, i1)
+        half = self.series.interval_s * BODY_FRACTION / 2
+        ok = np.isfinite(v)
+        for flag in (True, False):
+            idx = np.flatnonzero(ok & (rising == flag))
+            if not len(idx):
+                continue
+            pen, brush = self._style[flag]
+            p.setPen(pen)
+            p.setBrush(brush)
+            p.drawRects([QRectF(xs[k] - half, 0.0, 2 * half, v[k]) for k in idx])
+
+
+class LineSeries:
+    """A line over the bar centres split in two curves: the closed part and the live last segment.
+
+    A tick of the live bar only re-sets the two-point live curve; the long closed curve is re-set when a
+    bar is added or everything reloads.
+    """
+
+    def __init__(self, plot: pg.PlotItem, colour, width: float = 1.3, name: str = "") -> None:
+        pen = pg.mkPen(colour, width=width)
+        self.name = name
+        self.closed = pg.PlotCurveItem(pen=pen, connect="finite", antialias=True)
+        self.live = pg.PlotCurveItem(pen=pen, connect="finite", antialias=True)
+        plot.addItem(self.closed)
+        plot.addItem(self.live)
+
+    def set_all(self, x: np.ndarray, y: np.ndarray) -> None:
+        n = len(y)
+        self.closed.setData(x[: max(0, n - 1)], y[: max(0, n - 1)], connect="finite")
+        self.set_last(x, y)
+
+    def set_last(self, x: np.ndarray, y: np.ndarray) -> None:
+        n = len(y)
+        k = max(0, n - 2)
+        self.live.setData(x[k:n], y[k:n], connect="finite")
+
+    def remove(self, plot: pg.PlotItem) -> None:
+        plot.removeItem(self.closed)
+        plot.removeItem(self.live)
+
