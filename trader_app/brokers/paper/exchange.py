@@ -1,0 +1,170 @@
+"""The shared paper venue: instruments, the last quote per symbol, resting orders per symbol and quote
+subscriptions. One ``PaperExchange`` serves every paper account (one ``PaperBroker`` each).
+
+``on_quote`` is the hot path (the demo market pushes up to 20,000 quotes/s): it stores the quote, feeds
+quote subscribers of that symbol, and returns at once when no order rests on the symbol. Everything runs on
+the event loop thread; nothing here is thread-safe.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any, Protocol
+
+from ...core.errors import UnknownSymbol
+from ...core.events import QuoteEvent
+from ...core.ids import now_ms
+from ...core.instrument import Instrument
+from ...core.market_data import Quote
+
+if TYPE_CHECKING:
+    from ...core.bus import EventBus
+
+log = logging.getLogger(__name__)
+
+VENUE = "paper"
+
+
+class RestingOwner(Protocol):
+    """Whoever owns resting orders (a ``PaperBroker``): called with each new quote of the symbol."""
+
+    def on_resting_quote(self, client_order_id: str, quote: Quote) -> None: ...
+
+
+class QuoteSubscription:
+    """A bounded queue of quotes for a set of symbols. When the consumer falls behind, the oldest quote is
+    dropped (quotes are conflated, never blocking the venue)."""
+
+    def __init__(self, symbols: Iterable[str], maxsize: int = 1000) -> None:
+        self.symbols = frozenset(symbols)
+        self.queue: asyncio.Queue[Quote] = asyncio.Queue(maxsize=maxsize)
+        self.dropped = 0
+
+    def push(self, quote: Quote) -> None:
+        try:
+            self.queue.put_nowait(quote)
+        except asyncio.QueueFull:
+            self.queue.get_nowait()
+            self.dropped += 1
+            self.queue.put_nowait(quote)
+
+
+class PaperExchange:
+    """The embedded paper venue shared by all paper accounts.
+
+    ``instruments``: what can be traded; ``clock``: epoch ms (UTC) used for order and fill times.
+    Feed it quotes with ``on_quote`` (or ``connect_bus(bus)`` to take every ``QuoteEvent``).
+    """
+
+    venue = VENUE
+
+    def __init__(self, instruments: Iterable[Instrument] = (), *, clock: Callable[[], int] = now_ms) -> None:
+        self.clock = clock
+        self._instruments: dict[str, Instrument] = {}
+        self._quotes: dict[str, Quote] = {}
+        self._resting: dict[str, dict[tuple[str, str], RestingOwner]] = {}
+        self._subs: dict[str, list[QuoteSubscription]] = {}
+        self._bus_unsub: dict[int, Callable[[], None]] = {}
+        for inst in instruments:
+            self.add_instrument(inst)
+
+    # ---- instruments -------------------------------------------------------------------------------
+    def add_instrument(self, instrument: Instrument) -> None:
+        """Add (or replace) an instrument, keyed by its symbol."""
+        self._instruments[instrument.symbol] = instrument
+
+    def instrument(self, symbol: str) -> Instrument:
+        """The instrument for ``symbol``. Raises ``UnknownSymbol``."""
+        try:
+            return self._instruments[symbol]
+        except KeyError:
+            raise UnknownSymbol(symbol, VENUE) from None
+
+    def instruments(self) -> list[Instrument]:
+        """All instruments, sorted by symbol."""
+        return [self._instruments[s] for s in sorted(self._instruments)]
+
+    # ---- quotes ------------------------------------------------------------------------------------
+    def on_quote(self, quote: Quote) -> None:
+        """Take a new quote: remember it, feed subscribers, and let resting orders of the symbol match.
+
+        Synchronous and O(1) when nobody subscribed to the symbol and no order rests on it. A failing
+        owner is logged and does not stop the others.
+        """
+        symbol = quote.symbol
+        self._quotes[symbol] = quote
+        subs = self._subs.get(symbol)
+        if subs:
+            for sub in subs:
+                sub.push(quote)
+        book = self._resting.get(symbol)
+        if not book:
+            return
+        for (_, client_order_id), owner in tuple(book.items()):
+            try:
+                owner.on_resting_quote(client_order_id, quote)
+            except Exception:  # noqa: BLE001 - one account's bug must not stop the venue
+                log.exception("paper matching failed for %s on %s", client_order_id, symbol)
+
+    def last_quote(self, symbol: str) -> Quote | None:
+        """The latest quote of ``symbol`` (None before the first)."""
+        return self._quotes.get(symbol)
+
+    def connect_bus(self, bus: "EventBus") -> None:
+        """Take every ``QuoteEvent`` of ``bus`` (idempotent per bus)."""
+        if id(bus) in self._bus_unsub:
+            return
+        self._bus_unsub[id(bus)] = bus.subscribe(QuoteEvent, self._on_quote_event)
+
+    def disconnect_bus(self, bus: "EventBus") -> None:
+        unsub = self._bus_unsub.pop(id(bus), None)
+        if unsub:
+            unsub()
+
+    def _on_quote_event(self, event: QuoteEvent) -> None:
+        self.on_quote(event.quote)
+
+    def subscribe_quotes(self, symbols: Iterable[str], maxsize: int = 1000) -> QuoteSubscription:
+        """A queue fed with every future quote of ``symbols``; call ``unsubscribe_quotes`` when done."""
+        sub = QuoteSubscription(symbols, maxsize)
+        for s in sub.symbols:
+            self._subs.setdefault(s, []).append(sub)
+        return sub
+
+    def unsubscribe_quotes(self, sub: QuoteSubscription) -> None:
+        for s in sub.symbols:
+            subs = self._subs.get(s)
+            if subs and sub in subs:
+                subs.remove(sub)
+                if not subs:
+                    del self._subs[s]
+
+    # ---- resting orders ----------------------------------------------------------------------------
+    def add_resting(self, symbol: str, account_id: str, client_order_id: str, owner: RestingOwner) -> None:
+        """Register a resting order; ``owner.on_resting_quote`` is called with every later quote of the symbol."""
+        self._resting.setdefault(symbol, {})[(account_id, client_order_id)] = owner
+
+    def remove_resting(self, symbol: str, account_id: str, client_order_id: str) -> None:
+        book = self._resting.get(symbol)
+        if book is None:
+            return
+        book.pop((account_id, client_order_id), None)
+        if not book:
+            del self._resting[symbol]
+
+    def resting_count(self, symbol: str | None = None) -> int:
+        """Number of resting orders (on ``symbol``, or on all symbols)."""
+        if symbol is not None:
+            return len(self._resting.get(symbol, ()))
+        return sum(len(b) for b in self._resting.values())
+
+    def stats(self) -> dict[str, Any]:
+        """Counts for diagnostics: instruments, symbols quoted, resting orders, quote subscribers."""
+        return {
+            "instruments": len(self._instruments),
+            "quoted": len(self._quotes),
+            "resting": self.resting_count(),
+            "subscriptions": sum(len(s) for s in self._subs.values()),
+        }

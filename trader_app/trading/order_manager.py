@@ -1,0 +1,442 @@
+"""``OrderManager``: the one path of every order (DESIGN.md "The one path of an order").
+
+validate -> instrument -> round to tick/lot -> minimums -> risk -> JOURNAL (PENDING_SUBMIT, saved, OrderEvent)
+-> ``broker.place_order`` (never retried) -> track the venue's reports (order state machine, fills by trade
+id) -> persist (store worker thread) -> publish on the bus.
+
+One consumer task per attached account reads ``broker.updates()``; every update is persisted before it is
+published. Reads from the venue (instruments, balances, positions, query_order) are retried with jittered
+backoff on ``VenueUnavailable``/``RateLimited`` (``retry.py``). Everything runs on the event loop thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import OrderedDict
+from collections.abc import Callable, Iterable
+from decimal import Decimal
+from typing import Any
+
+from ..brokers.base import BalanceUpdate, Broker, BrokerUpdate, FillUpdate, LedgerUpdate, OrderUpdate, PositionUpdate
+from ..core.bus import EventBus
+from ..core.enums import OrderStatus, Side
+from ..core.errors import AuthError, InvalidOrder, OrderRejected, RateLimited, TraderError, UnknownSymbol, VenueUnavailable
+from ..core.events import BalanceEvent, FillEvent, LedgerEvent, OrderEvent, PositionEvent, QuoteEvent
+from ..core.ids import now_ms
+from ..core.instrument import Instrument
+from ..core.market_data import Quote
+from ..core.money import ZERO
+from ..core.orders import Order, OrderRequest
+from ..core.portfolio import Balance, Position
+from .retry import RETRYABLE, retry_read
+from .risk.pipeline import RiskContext, RiskPipeline
+from .tracking import check_min_notional, merge_order, reference_price, round_request
+
+log = logging.getLogger(__name__)
+
+Key = tuple[str, str]
+_RECENT_FINAL = 5000
+
+
+def _journal_new(repo: Any, order: Order) -> bool:
+    """Worker-thread part of the journal: save ``order`` unless its client order id exists (False then)."""
+    if repo.get(order.account_id, order.client_order_id) is not None:
+        return False
+    repo.save(order)
+    return True
+
+
+def _save_all(save: Callable[[Any], Any], items: Iterable[Any]) -> None:
+    for item in items:
+        save(item)
+
+
+class OrderManager:
+    """Submits, tracks and reconciles orders of every attached account.
+
+    ``store``: the ``Store`` (repositories called through ``store.run``); ``bus``: the ``EventBus``;
+    ``risk``: pre-trade checks (None = none); ``clock``: epoch ms UTC; ``submit_timeout_s``: how long
+    ``place_order`` may take before the order is left PENDING_SUBMIT and reconciled; ``read_attempts`` /
+    ``read_backoff_s``: retry policy of venue reads; ``equity``: ``(account_id, currency) -> Decimal`` for
+    the risk context (default: the cash total of that currency).
+    """
+
+    def __init__(
+        self,
+        store: Any,
+        bus: EventBus,
+        risk: RiskPipeline | None = None,
+        clock: Callable[[], int] = now_ms,
+        *,
+        submit_timeout_s: float = 10.0,
+        read_attempts: int = 4,
+        read_backoff_s: float = 0.1,
+        equity: Callable[[str, str], Decimal] | None = None,
+    ) -> None:
+        self._store = store
+        self._bus = bus
+        self.risk = risk
+        self._clock = clock
+        self._submit_timeout = submit_timeout_s
+        self._read_attempts = read_attempts
+        self._read_backoff = read_backoff_s
+        self._equity = equity
+        self._brokers: dict[str, Broker] = {}
+        self._tasks: dict[str, asyncio.Task[None]] = {}
+        self._ready: dict[str, asyncio.Event] = {}
+        self._instruments: dict[str, dict[str, Instrument]] = {}
+        self._orders: dict[Key, Order] = {}
+        self._final: OrderedDict[Key, Order] = OrderedDict()
+        self._positions: dict[Key, Position] = {}
+        self._balances: dict[Key, Balance] = {}
+        self._quotes: dict[str, Quote] = {}
+        self._background: set[asyncio.Task[Any]] = set()
+        self._unsub = bus.subscribe(QuoteEvent, self._on_quote)
+
+    # ---- accounts ----------------------------------------------------------------------------------
+    def attach(self, account_id: str, broker: Broker) -> None:
+        """Start tracking ``broker`` (already connected): load its instruments, balances and positions (saved
+        and published), then consume ``broker.updates()``. Raises ``TraderError`` if already attached."""
+        if account_id in self._brokers:
+            raise TraderError(f"account {account_id} is already attached")
+        if broker.account_id != account_id:
+            raise TraderError(f"broker of account {broker.account_id} attached as {account_id}")
+        self._brokers[account_id] = broker
+        ready = self._ready[account_id] = asyncio.Event()
+        self._tasks[account_id] = asyncio.ensure_future(self._run(account_id, broker, ready))
+
+    async def detach(self, account_id: str) -> None:
+        """Stop consuming the account's updates and forget its in-memory state (the store keeps it)."""
+        task = self._tasks.pop(account_id, None)
+        self._brokers.pop(account_id, None)
+        self._ready.pop(account_id, None)
+        self._instruments.pop(account_id, None)
+        if task is not None:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+        for store in (self._orders, self._final, self._positions, self._balances):
+            for key in [k for k in store if k[0] == account_id]:
+                del store[key]
+
+    async def close(self) -> None:
+        """Detach every account and stop background reconciles."""
+        for account_id in list(self._brokers):
+            await self.detach(account_id)
+        for task in list(self._background):
+            task.cancel()
+        await asyncio.gather(*self._background, return_exceptions=True)
+        self._unsub()
+
+    def broker(self, account_id: str) -> Broker:
+        """The attached broker of ``account_id``. Raises ``TraderError`` if not attached."""
+        try:
+            return self._brokers[account_id]
+        except KeyError:
+            raise TraderError(f"account {account_id} is not connected") from None
+
+    def account_ids(self) -> list[str]:
+        return sorted(self._brokers)
+
+    async def ready(self, account_id: str) -> None:
+        """Wait until the account's start-up load (instruments, balances, positions) has finished."""
+        self.broker(account_id)
+        await self._ready[account_id].wait()
+
+    def set_equity_source(self, equity: Callable[[str, str], Decimal] | None) -> None:
+        """Use ``equity(account_id, currency)`` for ``RiskContext.equity`` (e.g. ``PortfolioService.equity``)."""
+        self._equity = equity
+
+    def instrument(self, account_id: str, symbol: str) -> Instrument:
+        """The instrument of ``symbol`` on the account's venue (cached at attach). Raises ``UnknownSymbol``."""
+        inst = self._instruments.get(account_id, {}).get(symbol)
+        if inst is None:
+            raise UnknownSymbol(symbol, getattr(self._brokers.get(account_id), "venue", ""))
+        return inst
+
+    def instruments(self, account_id: str) -> list[Instrument]:
+        return [v for _, v in sorted(self._instruments.get(account_id, {}).items())]
+
+    # ---- queries -----------------------------------------------------------------------------------
+    def open_orders(self, account_id: str | None = None) -> list[Order]:
+        """In-memory open orders (PENDING_SUBMIT, NEW, PARTIALLY_FILLED), oldest first."""
+        return sorted(
+            (o for (a, _), o in self._orders.items() if o.is_open and (account_id is None or a == account_id)),
+            key=lambda o: (o.created_ms, o.client_order_id),
+        )
+
+    def order(self, account_id: str, client_order_id: str) -> Order | None:
+        """The tracked order (open, or recently final), None if not in memory."""
+        key = (account_id, client_order_id)
+        return self._orders.get(key) or self._final.get(key)
+
+    def position(self, account_id: str, symbol: str) -> Position | None:
+        return self._positions.get((account_id, symbol))
+
+    def balance(self, account_id: str, currency: str) -> Balance | None:
+        return self._balances.get((account_id, currency))
+
+    def last_quote(self, symbol: str) -> Quote | None:
+        return self._quotes.get(symbol)
+
+    # ---- submit ------------------------------------------------------------------------------------
+    async def submit(self, request: OrderRequest) -> Order:
+        """Send one order through the whole path and return it as tracked.
+
+        Raises before the journal (nothing changes): ``InvalidOrder`` (bad request, rounds to 0, below
+        minimums, duplicate client order id), ``UnknownSymbol``, ``TraderError`` (account not connected),
+        ``RiskRejected``. After the journal: a venue refusal returns the order REJECTED with ``reject_reason``;
+        a timeout or ``VenueUnavailable`` returns it PENDING_SUBMIT and reconciles it in the background.
+        """
+        request.validate()
+        account_id = request.account_id
+        broker = self.broker(account_id)
+        await self._ready[account_id].wait()
+        inst = await self._instrument_for(account_id, request.symbol)
+        request = round_request(request, inst)
+        ref = reference_price(request, self._quotes.get(request.symbol))
+        check_min_notional(request, inst, ref)
+        if self.risk is not None:
+            self.risk.check(request, self._risk_context(request, inst, ref))
+        key = (account_id, request.client_order_id)
+        if key in self._orders or key in self._final:
+            raise InvalidOrder(f"duplicate client order id {request.client_order_id}")
+        order = Order.from_request(request, self._clock())
+        self._orders[key] = order  # claims the id while the journal is written
+        try:
+            created = await self._store.run(_journal_new, self._store.orders, order)
+        except BaseException:
+            self._orders.pop(key, None)
+            raise
+        if not created:
+            self._orders.pop(key, None)
+            raise InvalidOrder(f"duplicate client order id {request.client_order_id}")
+        self._bus.publish(OrderEvent(order))
+        try:
+            ack = await asyncio.wait_for(broker.place_order(request), self._submit_timeout)
+        except OrderRejected as exc:
+            return await self._refuse(key, exc.reason)
+        except (RateLimited, AuthError) as exc:  # the venue refused to take it: nothing was placed
+            return await self._refuse(key, str(exc))
+        except (asyncio.TimeoutError, VenueUnavailable) as exc:
+            log.warning("order %s not acknowledged (%s); reconciling by client order id", request.client_order_id, exc)
+            self._spawn(self._reconcile_one(account_id, request.client_order_id))
+            return self._tracked(key) or order
+        except Exception:  # noqa: BLE001 - unknown outcome: never resend, reconcile instead
+            log.exception("place_order of %s failed; reconciling by client order id", request.client_order_id)
+            self._spawn(self._reconcile_one(account_id, request.client_order_id))
+            return self._tracked(key) or order
+        return await self._apply_order(ack)
+
+    async def _refuse(self, key: Key, reason: str) -> Order:
+        current = self._tracked(key)
+        assert current is not None
+        if current.status.is_final:
+            return current
+        return await self._apply_order(current.with_status(OrderStatus.REJECTED, self._clock(), reason=reason))
+
+    async def _instrument_for(self, account_id: str, symbol: str) -> Instrument:
+        try:
+            return self.instrument(account_id, symbol)
+        except UnknownSymbol:
+            await self._load_instruments(account_id, self._brokers[account_id])
+            return self.instrument(account_id, symbol)
+
+    def _risk_context(self, request: OrderRequest, inst: Instrument, ref: Decimal) -> RiskContext:
+        account_id = request.account_id
+        if self._equity is not None:
+            equity = self._equity(account_id, inst.quote)
+        else:
+            bal = self._balances.get((account_id, inst.quote))
+            equity = bal.total if bal else ZERO
+        return RiskContext(
+            account_id=account_id,
+            instrument=inst,
+            reference_price=ref,
+            position=self._positions.get((account_id, request.symbol)),
+            open_orders=self.open_orders(account_id),
+            equity=equity,
+            now_ms=self._clock(),
+        )
+
+    # ---- cancel ------------------------------------------------------------------------------------
+    async def cancel(self, account_id: str, client_order_id: str) -> Order:
+        """Cancel one order at the venue and track the result. Raises ``OrderNotFound`` if the venue does
+        not know it, ``TraderError`` if the account is not connected. Never retried."""
+        order = await self.broker(account_id).cancel_order(client_order_id)
+        return await self._apply_order(order)
+
+    async def cancel_all(self, account_id: str, symbol: str | None = None, side: Side | None = None) -> list[Order]:
+        """Cancel the account's open orders (optionally of ``symbol`` and/or ``side``); returns them as tracked."""
+        cancelled = await self.broker(account_id).cancel_all(symbol, side)
+        return [await self._apply_order(o) for o in cancelled]
+
+    # ---- reconcile ---------------------------------------------------------------------------------
+    async def reconcile(self) -> int:
+        """Query every journalled non-final order of every attached account by its client order id and apply
+        the venue's answer (an order the venue never received becomes REJECTED; an open one it no longer
+        knows, EXPIRED). Returns the number of orders queried. Reads are retried; an account whose venue
+        stays unavailable keeps its orders as they are."""
+        count = 0
+        for account_id in list(self._brokers):
+            await self.ready(account_id)
+            journal = await self._store.run(self._store.orders.list, account_id=account_id, open_only=True)
+            for order in journal:
+                if order.status.is_final:
+                    continue
+                key = (account_id, order.client_order_id)
+                if self._tracked(key) is None:
+                    self._orders[key] = order
+                if await self._reconcile_one(account_id, order.client_order_id):
+                    count += 1
+        return count
+
+    async def _reconcile_one(self, account_id: str, client_order_id: str) -> bool:
+        broker = self._brokers.get(account_id)
+        if broker is None:
+            return False
+        try:
+            venue = await retry_read(broker.query_order, client_order_id, attempts=self._read_attempts,
+                                     multiplier=self._read_backoff)
+        except RETRYABLE as exc:
+            log.warning("reconcile of %s deferred: %s", client_order_id, exc)
+            return False
+        key = (account_id, client_order_id)
+        current = await self._lookup(key)
+        if venue is not None:
+            await self._apply_order(venue)
+        elif current is not None and not current.status.is_final:
+            if current.status is OrderStatus.PENDING_SUBMIT:
+                new = current.with_status(OrderStatus.REJECTED, self._clock(), reason="not received by the venue (reconciled)")
+            else:
+                new = current.with_status(OrderStatus.EXPIRED, self._clock(), reason="no longer known to the venue (reconciled)")
+            await self._apply_order(new)
+        return True
+
+    # ---- updates -----------------------------------------------------------------------------------
+    async def flush(self, account_id: str | None = None) -> None:
+        """Wait until the updates the account's broker has emitted so far are persisted and published (when
+        the broker offers ``drain_updates()``, as the paper broker does; otherwise returns at once)."""
+        for aid in [account_id] if account_id else list(self._brokers):
+            broker = self._brokers.get(aid)
+            drain = getattr(broker, "drain_updates", None)
+            if drain is not None and aid in self._tasks:
+                await self._ready[aid].wait()
+                await drain()
+
+    async def _run(self, account_id: str, broker: Broker, ready: asyncio.Event) -> None:
+        try:
+            await self._load_instruments(account_id, broker)
+            await self._load_state(account_id, broker)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # noqa: BLE001 - keep consuming updates; submit reloads instruments on demand
+            log.exception("start-up load of account %s failed", account_id)
+        finally:
+            ready.set()
+        try:
+            async for update in broker.updates():
+                try:
+                    await self._handle(update)
+                except asyncio.CancelledError:
+                    raise
+                except Exception:  # noqa: BLE001 - one bad update must not stop the stream
+                    log.exception("update %r of account %s failed", type(update).__name__, account_id)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # noqa: BLE001
+            log.exception("update stream of account %s ended with an error", account_id)
+
+    async def _load_instruments(self, account_id: str, broker: Broker) -> None:
+        insts = await retry_read(broker.instruments, attempts=self._read_attempts, multiplier=self._read_backoff)
+        self._instruments[account_id] = {i.symbol: i for i in insts}
+
+    async def _load_state(self, account_id: str, broker: Broker) -> None:
+        opts = dict(attempts=self._read_attempts, multiplier=self._read_backoff)
+        balances = await retry_read(broker.balances, **opts)
+        positions = await retry_read(broker.positions, **opts)
+        for b in balances:
+            self._balances[(account_id, b.currency)] = b
+        for p in positions:
+            self._positions[(account_id, p.symbol)] = p
+        await self._store.run(_save_all, self._store.balances.save, balances)
+        await self._store.run(_save_all, self._store.positions.save, positions)
+        for b in balances:
+            self._bus.publish(BalanceEvent(b))
+        for p in positions:
+            self._bus.publish(PositionEvent(p))
+
+    async def _handle(self, update: BrokerUpdate) -> None:
+        if isinstance(update, OrderUpdate):
+            await self._apply_order(update.order)
+        elif isinstance(update, FillUpdate):
+            await self._apply_fill(update)
+        elif isinstance(update, BalanceUpdate):
+            b = update.balance
+            self._balances[(b.account_id, b.currency)] = b
+            await self._store.run(self._store.balances.save, b)
+            self._bus.publish(BalanceEvent(b))
+        elif isinstance(update, PositionUpdate):
+            p = update.position
+            self._positions[(p.account_id, p.symbol)] = p
+            await self._store.run(self._store.positions.save, p)
+            self._bus.publish(PositionEvent(p))
+        elif isinstance(update, LedgerUpdate):
+            if await self._store.run(self._store.ledger.add, update.entry):
+                self._bus.publish(LedgerEvent(update.entry))
+        else:
+            log.warning("unknown broker update %r", update)
+
+    async def _apply_fill(self, update: FillUpdate) -> None:
+        fill = update.fill
+        if not await self._store.run(self._store.fills.add, fill):
+            return  # a repeated report of a known trade id changes nothing
+        self._bus.publish(FillEvent(fill))
+        key = (fill.account_id, fill.client_order_id)
+        current = await self._lookup(key)
+        if current is None or fill.trade_id in current.fill_ids or current.status.is_final:
+            return
+        if current.filled_qty + fill.quantity > current.quantity:
+            log.warning("fill %s exceeds order %s; order left to the venue's report", fill.trade_id, fill.client_order_id)
+            return
+        await self._apply_order(current.with_fill(fill))
+
+    async def _apply_order(self, reported: Order) -> Order:
+        key = (reported.account_id, reported.client_order_id)
+        current = await self._lookup(key)
+        merged, changed = merge_order(current, reported)
+        if not changed:
+            return merged
+        self._track(merged)
+        await self._store.run(self._store.orders.save, merged)
+        self._bus.publish(OrderEvent(merged))
+        return merged
+
+    # ---- in-memory tracking ------------------------------------------------------------------------
+    def _tracked(self, key: Key) -> Order | None:
+        return self._orders.get(key) or self._final.get(key)
+
+    async def _lookup(self, key: Key) -> Order | None:
+        order = self._tracked(key)
+        if order is None:
+            order = await self._store.run(self._store.orders.get, key[0], key[1])
+        return order
+
+    def _track(self, order: Order) -> None:
+        key = (order.account_id, order.client_order_id)
+        if order.is_open:
+            self._orders[key] = order
+            return
+        self._orders.pop(key, None)
+        self._final[key] = order
+        self._final.move_to_end(key)
+        while len(self._final) > _RECENT_FINAL:
+            self._final.popitem(last=False)
+
+    def _on_quote(self, event: QuoteEvent) -> None:
+        self._quotes[event.quote.symbol] = event.quote
+
+    def _spawn(self, coro: Any) -> None:
+        task = asyncio.ensure_future(coro)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)

@@ -1,0 +1,95 @@
+"""Order tracking helpers: merging what a venue reports into the journalled order, and preparing requests
+(rounding to tick and lot, reference prices) before the journal."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from decimal import Decimal
+
+from ..core.enums import OrderType, Side
+from ..core.errors import InvalidOrder
+from ..core.instrument import Instrument
+from ..core.market_data import Quote
+from ..core.money import ZERO, fmt
+from ..core.orders import Order, OrderRequest, can_transition
+
+
+def merge_order(current: Order | None, reported: Order) -> tuple[Order, bool]:
+    """Merge a venue report into the tracked order. Returns ``(order, changed)``.
+
+    The venue is the truth for status, filled quantity, average fill price, venue order id, trigger state and
+    reject reason; the journal keeps what only we know (signal id, group name, created time, request fields).
+    A stale report (a status the state machine cannot reach from the current one, or less filled than
+    already known) is ignored: ``(current, False)``. An identical report is ``(current, False)`` too.
+    """
+    if current is None:
+        return reported, True
+    same = (
+        reported.status == current.status
+        and reported.filled_qty == current.filled_qty
+        and reported.triggered == current.triggered
+        and (not reported.venue_order_id or reported.venue_order_id == current.venue_order_id)
+        and (not reported.reject_reason or reported.reject_reason == current.reject_reason)
+    )
+    if same:
+        return current, False
+    if not can_transition(current.status, reported.status) or reported.filled_qty < current.filled_qty:
+        return current, False
+    fill_ids = current.fill_ids + tuple(t for t in reported.fill_ids if t not in current.fill_ids)
+    merged = replace(
+        current,
+        status=reported.status,
+        filled_qty=reported.filled_qty,
+        avg_fill_price=reported.avg_fill_price if reported.filled_qty else current.avg_fill_price,
+        venue_order_id=reported.venue_order_id or current.venue_order_id,
+        reject_reason=reported.reject_reason or current.reject_reason,
+        updated_ms=max(current.updated_ms, reported.updated_ms),
+        triggered=current.triggered or reported.triggered,
+        fill_ids=fill_ids,
+    )
+    return merged, True
+
+
+def round_request(request: OrderRequest, instrument: Instrument) -> OrderRequest:
+    """Round prices to the tick (half up) and the quantity DOWN to the lot; check the instrument minimums.
+
+    Raises ``InvalidOrder`` when the quantity rounds to 0, is below ``min_qty``, or a price rounds to 0.
+    The minimum notional is checked by ``check_min_notional`` (it needs a reference price).
+    """
+    qty = instrument.round_qty(request.quantity)
+    if qty <= 0:
+        raise InvalidOrder(
+            f"quantity {fmt(request.quantity)} rounds down to 0 at the lot size {fmt(instrument.lot_size)} of {instrument.symbol}"
+        )
+    if qty < instrument.min_qty:
+        raise InvalidOrder(f"quantity {fmt(qty)} is below the minimum {fmt(instrument.min_qty)} of {instrument.symbol}")
+    price = instrument.round_price(request.price) if request.price is not None else None
+    stop = instrument.round_price(request.stop_price) if request.stop_price is not None else None
+    for label, value in (("price", price), ("stop price", stop)):
+        if value is not None and value <= 0:
+            raise InvalidOrder(f"{label} rounds to 0 at the tick size {fmt(instrument.tick_size)} of {instrument.symbol}")
+    return replace(request, quantity=qty, price=price, stop_price=stop)
+
+
+def reference_price(request: OrderRequest, quote: Quote | None) -> Decimal:
+    """The price an order is expected to trade at (quote currency): its limit for LIMIT/STOP_LIMIT, its stop for
+    STOP_MARKET, the ask (buy) / bid (sell) of ``quote`` for MARKET (the last price if the side is 0); 0 if unknown."""
+    if request.order_type in (OrderType.LIMIT, OrderType.STOP_LIMIT):
+        return request.price or ZERO
+    if request.order_type is OrderType.STOP_MARKET:
+        return request.stop_price or ZERO
+    if quote is None:
+        return ZERO
+    side_price = quote.ask if request.side is Side.BUY else quote.bid
+    return side_price if side_price > 0 else (quote.last if quote.last > 0 else ZERO)
+
+
+def check_min_notional(request: OrderRequest, instrument: Instrument, ref_price: Decimal) -> None:
+    """Raise ``InvalidOrder`` if quantity x reference price is below the instrument's minimum notional
+    (skipped when the reference price is unknown, i.e. 0)."""
+    if instrument.min_notional > 0 and ref_price > 0:
+        notional = request.quantity * ref_price
+        if notional < instrument.min_notional:
+            raise InvalidOrder(
+                f"notional {fmt(notional)} is below the minimum {fmt(instrument.min_notional)} {instrument.quote} of {instrument.symbol}"
+            )
