@@ -1,0 +1,52 @@
+"""The SQLAlchemy engine: a sync engine (STACK.md trap 7: the async engine stalls the loop), with SQLite tuned
+for one writer thread and concurrent readers.
+
+SQLite connections get, on every connect: ``journal_mode=WAL`` (file databases), ``synchronous=NORMAL``,
+``foreign_keys=ON`` (link rows cascade with their group) and ``busy_timeout=5000`` (ms).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.pool import StaticPool
+
+BUSY_TIMEOUT_MS = 5000
+
+
+def sqlite_url(path: Path) -> str:
+    """``sqlite:///<absolute path>`` for a database file."""
+    return f"sqlite:///{Path(path).expanduser().resolve()}"
+
+
+def make_engine(url: str) -> Engine:
+    """Create the engine for ``url`` (any SQLAlchemy URL). In-memory SQLite shares one connection
+    (``StaticPool``) so every thread sees the same database. Raises ``sqlalchemy.exc.ArgumentError`` for a bad URL."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return create_engine(url, pool_pre_ping=True)
+    memory = parsed.database in (None, "", ":memory:") or "mode=memory" in str(parsed)
+    kwargs: dict[str, Any] = {"connect_args": {"check_same_thread": False}}
+    if memory:
+        kwargs["poolclass"] = StaticPool
+    engine = create_engine(url, **kwargs)
+    _install_sqlite_pragmas(engine, wal=not memory)
+    return engine
+
+
+def _install_sqlite_pragmas(engine: Engine, *, wal: bool) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        # pysqlite opens transactions itself; with autocommit-style pragmas that is harmless.
+        cursor = dbapi_conn.cursor()
+        try:
+            if wal:
+                cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        finally:
+            cursor.close()

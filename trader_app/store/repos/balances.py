@@ -1,0 +1,35 @@
+"""Cash balances."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from ...core.portfolio import Balance
+from ..models import BalanceRow
+from .base import Repository, upsert_row
+
+
+class BalanceRepository(Repository):
+    """``store.balances``: one row per (account_id, currency)."""
+
+    def save(self, balance: Balance) -> None:
+        """Insert or replace the balance of (account_id, currency)."""
+        values = {
+            "account_id": balance.account_id,
+            "currency": balance.currency,
+            "total": balance.total,
+            "locked": balance.locked,
+        }
+        with self._sessions.begin() as s:
+            upsert_row(s, BalanceRow, {"account_id": balance.account_id, "currency": balance.currency}, values)
+
+    def list(self, account_id: str | None = None) -> list[Balance]:
+        """Balances ordered by (account_id, currency)."""
+        stmt = select(BalanceRow).order_by(BalanceRow.account_id, BalanceRow.currency)
+        if account_id is not None:
+            stmt = stmt.where(BalanceRow.account_id == account_id)
+        with self._sessions() as s:
+            return [
+                Balance(account_id=r.account_id, currency=r.currency, total=r.total, locked=r.locked)
+                for r in s.execute(stmt).scalars()
+            ]

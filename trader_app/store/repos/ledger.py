@@ -1,0 +1,53 @@
+"""The cash ledger."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from ...core.enums import LedgerKind
+from ...core.portfolio import LedgerEntry
+from ..models import LedgerRow
+from .base import Repository
+
+_FIELDS = (
+    "entry_id",
+    "account_id",
+    "ts_ms",
+    "currency",
+    "amount",
+    "cash_before",
+    "cash_after",
+    "symbol",
+    "quantity",
+    "price",
+    "client_order_id",
+    "trade_id",
+    "note",
+)
+
+
+class LedgerRepository(Repository):
+    """``store.ledger``: append-only, idempotent by ``entry_id``."""
+
+    def add(self, entry: LedgerEntry) -> bool:
+        """Append the entry. Returns False, changing nothing, if ``entry_id`` is already stored."""
+        with self._sessions.begin() as s:
+            if s.execute(select(LedgerRow.id).filter_by(entry_id=entry.entry_id)).first() is not None:
+                return False
+            values = {name: getattr(entry, name) for name in _FIELDS}
+            s.add(LedgerRow(kind=entry.kind.value, **values))
+            return True
+
+    def list(self, account_id: str | None = None, limit: int | None = None) -> list[LedgerEntry]:
+        """Entries newest first (``ts_ms`` descending, then insertion order)."""
+        stmt = select(LedgerRow)
+        if account_id is not None:
+            stmt = stmt.where(LedgerRow.account_id == account_id)
+        stmt = stmt.order_by(LedgerRow.ts_ms.desc(), LedgerRow.id.desc())
+        if limit is not None:
+            stmt = stmt.limit(limit)
+        with self._sessions() as s:
+            return [
+                LedgerEntry(kind=LedgerKind(r.kind), **{name: getattr(r, name) for name in _FIELDS})
+                for r in s.execute(stmt).scalars()
+            ]

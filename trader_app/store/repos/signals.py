@@ -1,0 +1,57 @@
+"""Recorded signals with each account's outcome."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from ...core.enums import SignalSource
+from ...core.groups import SignalRecord
+from ..models import SignalRow
+from .base import Repository, upsert_row
+
+
+def signal_from_row(r: SignalRow) -> SignalRecord:
+    return SignalRecord(
+        signal_id=r.signal_id,
+        source=SignalSource(r.source),
+        group_name=r.group_name,
+        payload=r.payload,
+        ts_ms=r.ts_ms,
+        duplicate=r.duplicate,
+        results=tuple(r.results or ()),
+    )
+
+
+class SignalRepository(Repository):
+    """``store.signals``: unique by ``signal_id``. Payload/results are JSON (Decimals become strings)."""
+
+    def save(self, record: SignalRecord) -> None:
+        """Insert the signal or replace the stored one with the same ``signal_id`` (e.g. with results).
+        Raises ``TypeError`` (nothing saved) if payload/results are not JSON-able."""
+        values = {
+            "signal_id": record.signal_id,
+            "source": record.source.value,
+            "group_name": record.group_name,
+            "payload": record.payload,
+            "ts_ms": record.ts_ms,
+            "duplicate": record.duplicate,
+            "results": list(record.results),
+        }
+        with self._sessions.begin() as s:
+            upsert_row(s, SignalRow, {"signal_id": record.signal_id}, values)
+
+    def get(self, signal_id: str) -> SignalRecord | None:
+        with self._sessions() as s:
+            row = s.execute(select(SignalRow).filter_by(signal_id=signal_id)).scalar_one_or_none()
+            return None if row is None else signal_from_row(row)
+
+    def list(self, limit: int | None = 100, group_name: str | None = None) -> list[SignalRecord]:
+        """Newest first (``ts_ms`` descending, then arrival order), at most ``limit`` (None = all)."""
+        stmt = select(SignalRow)
+        if group_name is not None:
+            stmt = stmt.where(SignalRow.group_name == group_name)
+        stmt = stmt.order_by(SignalRow.ts_ms.desc(), SignalRow.id.desc())
+        if limit is not None:
+            stmt = stmt.limit(limit)
+        with self._sessions() as s:
+            return [signal_from_row(r) for r in s.execute(stmt).scalars()]

@@ -1,0 +1,127 @@
+"""The ``Store``: one database (SQLite file by default), its repositories and its single writer thread."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, TypeVar
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import sessionmaker
+
+from .engine import make_engine, sqlite_url
+from .migrate import upgrade
+from .repos import (
+    AccountRepository,
+    BalanceRepository,
+    BarRepository,
+    FillRepository,
+    GroupRepository,
+    KeyValueRepository,
+    LedgerRepository,
+    LinkRepository,
+    OrderRepository,
+    PositionRepository,
+    SignalRepository,
+    StrategyInstanceRepository,
+    WatchlistRepository,
+)
+
+T = TypeVar("T")
+
+DB_FILE = "trader.db"
+WORKER_THREAD_NAME = "trader-store"
+
+
+class Store:
+    """The persistence layer. Create with ``Store.open(...)``; ``close()`` when done (also a context manager).
+
+    Repositories (sync; from async code call them via ``await store.run(...)``): ``accounts``, ``orders``,
+    ``fills``, ``positions``, ``balances``, ``ledger``, ``watchlist``, ``bars``, ``groups``, ``links``,
+    ``signals``, ``strategy_instances``, ``kv``.
+    """
+
+    def __init__(self, engine: Engine, url: str) -> None:
+        self.engine = engine
+        self.url = url
+        sessions = sessionmaker(bind=engine, expire_on_commit=False)
+        self.accounts = AccountRepository(sessions)
+        self.orders = OrderRepository(sessions)
+        self.fills = FillRepository(sessions)
+        self.positions = PositionRepository(sessions)
+        self.balances = BalanceRepository(sessions)
+        self.ledger = LedgerRepository(sessions)
+        self.watchlist = WatchlistRepository(sessions)
+        self.bars = BarRepository(sessions, engine)
+        self.groups = GroupRepository(sessions)
+        self.links = LinkRepository(sessions)
+        self.signals = SignalRepository(sessions)
+        self.strategy_instances = StrategyInstanceRepository(sessions)
+        self.kv = KeyValueRepository(sessions)
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=WORKER_THREAD_NAME)
+        self._closed = False
+        self._lock = threading.Lock()
+
+    @classmethod
+    def open(cls, path: Path | str | None = None, *, url: str | None = None) -> "Store":
+        """Open (creating if needed) the database and migrate it to the newest schema (``alembic upgrade head``).
+
+        ``path``: SQLite file; a directory means ``<dir>/trader.db``; ``None`` means ``trader.db`` in the data
+        directory (``TRADER_APP_HOME`` or the platform default). The parent folder is created.
+        ``url``: any SQLAlchemy URL instead (``sqlite://`` for in-memory, ``postgresql+psycopg://...``).
+        Raises ``ValueError`` if both are given; ``ConfigError`` if the data directory cannot be created;
+        SQLAlchemy/alembic errors if the database cannot be opened or migrated.
+        """
+        if path is not None and url is not None:
+            raise ValueError("give either a path or a url, not both")
+        if url is None:
+            if path is None:
+                from ..config import resolve_data_dir
+
+                file = resolve_data_dir() / DB_FILE
+            else:
+                file = Path(path).expanduser()
+                if file.is_dir():
+                    file = file / DB_FILE
+            file.parent.mkdir(parents=True, exist_ok=True)
+            url = sqlite_url(file)
+        engine = make_engine(url)
+        try:
+            upgrade(engine)
+        except BaseException:
+            engine.dispose()
+            raise
+        return cls(engine, url)
+
+    async def run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Run ``fn(*args, **kwargs)`` on the store's one worker thread and await its result (exceptions
+        propagate). Calls run one at a time in submission order, so writes stay ordered and off the loop.
+        Raises ``RuntimeError`` after ``close()``."""
+        with self._lock:
+            if self._closed:
+                raise RuntimeError("store is closed")
+            future = self._executor.submit(functools.partial(fn, *args, **kwargs))
+        return await asyncio.wrap_future(future)
+
+    def close(self) -> None:
+        """Finish queued work, stop the worker thread and release the database. Idempotent."""
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+        self._executor.shutdown(wait=True)
+        self.engine.dispose()
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
