@@ -1,0 +1,68 @@
+"""Opening the store: engine settings, alembic migrations against the ORM metadata, URL forms."""
+
+from __future__ import annotations
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import inspect, text
+
+from trader_app.store import Store
+from trader_app.store.migrate import current_revision, head_revision, migrations_dir
+from trader_app.store.models import Base
+
+
+def test_migrated_schema_matches_the_orm_metadata(store):
+    with store.engine.connect() as conn:
+        context = MigrationContext.configure(conn, opts={"compare_type": True, "compare_server_default": True})
+        assert compare_metadata(context, Base.metadata) == []
+
+
+def test_migration_creates_every_table_and_is_at_head(store):
+    tables = set(inspect(store.engine).get_table_names())
+    assert tables == set(Base.metadata.tables) | {"alembic_version"}
+    assert head_revision() == "0001"
+    assert current_revision(store.engine) == "0001"
+
+
+def test_sqlite_pragmas_are_set_on_every_connection(store):
+    with store.engine.connect() as conn:
+        values = [conn.execute(text(f"PRAGMA {name}")).scalar() for name in ("journal_mode", "synchronous", "foreign_keys", "busy_timeout")]
+    assert values == ["wal", 1, 1, 5000]  # synchronous 1 = NORMAL
+
+
+def test_open_creates_the_parent_folder_and_reopen_is_idempotent(tmp_path):
+    path = tmp_path / "a" / "b" / "trader.db"
+    Store.open(path).close()
+    assert path.is_file()
+    with Store.open(path) as again:
+        assert current_revision(again.engine) == "0001"
+
+
+def test_in_memory_url_is_migrated_and_shared_across_threads():
+    import threading
+
+    with Store.open(url="sqlite://") as store:
+        store.watchlist.set(["AAPL"])
+        seen = []
+        t = threading.Thread(target=lambda: seen.append(store.watchlist.get()))
+        t.start()
+        t.join()
+        assert seen == [["AAPL"]]
+
+
+def test_path_and_url_together_are_refused(tmp_path):
+    with pytest.raises(ValueError):
+        Store.open(tmp_path / "x.db", url="sqlite://")
+
+
+def test_migrations_folder_is_a_real_directory_with_the_scripts():
+    with migrations_dir() as location:
+        assert (location / "env.py").is_file()
+        assert (location / "script.py.mako").is_file()
+        assert (location / "versions" / "0001_initial.py").is_file()
+
+
+def test_money_columns_are_text_in_the_migrated_schema(store):
+    columns = {c["name"]: str(c["type"]) for c in inspect(store.engine).get_columns("orders")}
+    assert (columns["quantity"], columns["price"], columns["created_ms"]) == ("TEXT", "TEXT", "BIGINT")
