@@ -5,17 +5,9 @@ pre-trade risk pipeline.
 ``from trader_app.trading import OrderManager, PortfolioService, AccountService, RiskPipeline``
 """
 
+from .accounts import AccountService, UnknownAccount
 from .order_manager import OrderManager
+from .portfolio import PortfolioService
 from .risk import RiskContext, RiskPipeline, RiskRule
 
-__all__ = ["OrderManager", "RiskContext", "RiskPipeline", "RiskRule"]
-
-try:  # added as they land
-    from .portfolio import PortfolioService  # noqa: F401
-
-    __all__.append("PortfolioService")
-    from .accounts import AccountService  # noqa: F401
-
-    __all__.append("AccountService")
-except ImportError:  # pragma: no cover
-    pass
+__all__ = ["AccountService", "OrderManager", "PortfolioService", "RiskContext", "RiskPipeline", "RiskRule", "UnknownAccount"]

@@ -1,0 +1,266 @@
+"""``PortfolioService``: positions and balances of every account, marked to market from quotes, and one
+``AccountSummary`` per (account, currency).
+
+Fed only by the bus: ``PositionEvent``/``BalanceEvent`` (published by the OrderManager after persisting),
+``QuoteEvent`` (marks), ``LedgerEvent`` (deposits/withdrawals adjust the day-PnL baseline) and
+``AccountEvent`` (session state, removal). It publishes ``AccountSummaryEvent`` at most once per
+``publish_interval_s`` per account (never once per quote).
+
+Formulas (quote currency ``c`` of each instrument, Decimal):
+- mark price = the quote's last price (mid when last is 0); unrealized PnL = (mark - avg) x quantity;
+- equity(c) = cash total(c) (free + locked) + sum of quantity x mark over positions quoted in c;
+- realized PnL(c) = sum of the positions' realized PnL (before commission; fees are in the cash);
+- day PnL(c) = equity(c) - equity(c) at the first observation in the current UTC day, with deposits and
+  withdrawals of the day added to that baseline (so moving cash is not profit). Kept in memory.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+from collections.abc import Callable
+from dataclasses import replace
+from decimal import Decimal
+
+from ..core.bus import EventBus
+from ..core.enums import LedgerKind, SessionState
+from ..core.events import AccountEvent, AccountSummaryEvent, BalanceEvent, LedgerEvent, PositionEvent, QuoteEvent
+from ..core.ids import now_ms
+from ..core.instrument import Instrument
+from ..core.market_data import Quote
+from ..core.money import ZERO
+from ..core.portfolio import AccountSummary, Balance, Position
+
+log = logging.getLogger(__name__)
+
+Key = tuple[str, str]
+DAY_MS = 86_400_000
+
+
+def mark_price(quote: Quote) -> Decimal:
+    """The price positions are marked at: the last trade, or the mid when there is none."""
+    return quote.last if quote.last > 0 else (quote.bid + quote.ask) / 2
+
+
+class PortfolioService:
+    """Marks positions to market and summarises accounts.
+
+    ``instrument_of(account_id, symbol) -> Instrument`` tells the quote currency of a position (e.g.
+    ``OrderManager.instrument``); without it (or when it raises) the part after ``/`` of the symbol is used.
+    ``clock``: epoch ms UTC (UTC day of the day-PnL baseline).
+    """
+
+    def __init__(
+        self,
+        bus: EventBus,
+        clock: Callable[[], int] = now_ms,
+        *,
+        instrument_of: Callable[[str, str], Instrument] | None = None,
+        publish_interval_s: float = 0.25,
+    ) -> None:
+        self._bus = bus
+        self._clock = clock
+        self.instrument_of = instrument_of
+        self._interval = publish_interval_s
+        self._positions: dict[Key, Position] = {}
+        self._held: dict[str, set[Key]] = {}  # symbol -> keys of non-flat positions
+        self._balances: dict[Key, Balance] = {}
+        self._quotes: dict[str, Quote] = {}
+        self._currency: dict[Key, str] = {}
+        self._sessions: dict[str, SessionState] = {}
+        self._baseline: dict[Key, tuple[int, Decimal]] = {}
+        self._last_pub: dict[str, float] = {}
+        self._scheduled: dict[str, asyncio.TimerHandle] = {}
+        self.summaries_published = 0
+        self._unsubs = [
+            bus.subscribe(QuoteEvent, self._on_quote),
+            bus.subscribe(PositionEvent, self._on_position),
+            bus.subscribe(BalanceEvent, self._on_balance),
+            bus.subscribe(LedgerEvent, self._on_ledger),
+            bus.subscribe(AccountEvent, self._on_account),
+        ]
+
+    def close(self) -> None:
+        """Unsubscribe from the bus and cancel pending summary publications."""
+        for unsub in self._unsubs:
+            unsub()
+        for handle in self._scheduled.values():
+            handle.cancel()
+        self._scheduled.clear()
+
+    # ---- views -------------------------------------------------------------------------------------
+    def positions(self, account_id: str | None = None, include_flat: bool = False) -> list[Position]:
+        """Positions marked to market, sorted by (account, symbol); flat ones only with ``include_flat``."""
+        return [
+            p for k, p in sorted(self._positions.items())
+            if (account_id is None or k[0] == account_id) and (include_flat or p.quantity != 0)
+        ]
+
+    def position(self, account_id: str, symbol: str) -> Position | None:
+        return self._positions.get((account_id, symbol))
+
+    def balances(self, account_id: str | None = None) -> list[Balance]:
+        """Cash balances sorted by (account, currency)."""
+        return [b for k, b in sorted(self._balances.items()) if account_id is None or k[0] == account_id]
+
+    def account_ids(self) -> list[str]:
+        return sorted({k[0] for k in self._balances} | {k[0] for k in self._positions})
+
+    def currency_of(self, account_id: str, symbol: str) -> str:
+        """Quote currency of a position's instrument."""
+        key = (account_id, symbol)
+        ccy = self._currency.get(key)
+        if ccy is None:
+            ccy = ""
+            if self.instrument_of is not None:
+                try:
+                    ccy = self.instrument_of(account_id, symbol).quote
+                except Exception:  # noqa: BLE001 - fall back to the symbol's spelling
+                    ccy = ""
+            if not ccy:
+                ccy = symbol.rsplit("/", 1)[1] if "/" in symbol else ""
+                if not ccy:
+                    log.warning("quote currency of %s unknown; its market value is left out", symbol)
+                    return ""
+            self._currency[key] = ccy
+        return ccy
+
+    def equity(self, account_id: str, currency: str) -> Decimal:
+        """Cash total + market value of the positions quoted in ``currency`` (Decimal, ``currency`` units)."""
+        bal = self._balances.get((account_id, currency))
+        cash = bal.total if bal else ZERO
+        return cash + sum(
+            (p.market_value for (a, s), p in self._positions.items() if a == account_id and p.quantity
+             and self.currency_of(a, s) == currency),
+            ZERO,
+        )
+
+    def summaries(self, account_id: str | None = None) -> list[AccountSummary]:
+        """One ``AccountSummary`` per (account, currency) with a balance or a position, sorted."""
+        currencies: dict[str, set[str]] = {}
+        for a, c in self._balances:
+            if account_id is None or a == account_id:
+                currencies.setdefault(a, set()).add(c)
+        for a, s in self._positions:
+            if account_id is None or a == account_id:
+                ccy = self.currency_of(a, s)
+                if ccy:
+                    currencies.setdefault(a, set()).add(ccy)
+        return [self._summary(a, c) for a in sorted(currencies) for c in sorted(currencies[a])]
+
+    def _summary(self, account_id: str, currency: str) -> AccountSummary:
+        bal = self._balances.get((account_id, currency))
+        cash = bal.total if bal else ZERO
+        value = unrealized = realized = ZERO
+        for (a, s), p in self._positions.items():
+            if a != account_id or self.currency_of(a, s) != currency:
+                continue
+            realized += p.realized_pnl
+            if p.quantity:
+                value += p.market_value
+                unrealized += p.unrealized_pnl
+        equity = cash + value
+        return AccountSummary(
+            account_id=account_id,
+            currency=currency,
+            cash=cash,
+            equity=equity,
+            unrealized_pnl=unrealized,
+            realized_pnl=realized,
+            day_pnl=equity - self._day_baseline(account_id, currency, equity),
+            session=self._sessions.get(account_id, SessionState.DISCONNECTED),
+        )
+
+    def _day_baseline(self, account_id: str, currency: str, equity: Decimal) -> Decimal:
+        day = self._clock() // DAY_MS
+        entry = self._baseline.get((account_id, currency))
+        if entry is None or entry[0] != day:
+            entry = (day, equity)
+            self._baseline[(account_id, currency)] = entry
+        return entry[1]
+
+    # ---- bus handlers ------------------------------------------------------------------------------
+    def _on_quote(self, event: QuoteEvent) -> None:
+        quote = event.quote
+        self._quotes[quote.symbol] = quote
+        keys = self._held.get(quote.symbol)
+        if not keys:
+            return
+        price = mark_price(quote)
+        for key in keys:
+            p = self._positions[key]
+            if p.last_price != price:
+                self._positions[key] = replace(p, last_price=price)
+                self._dirty(key[0])
+
+    def _on_position(self, event: PositionEvent) -> None:
+        p = event.position
+        key = (p.account_id, p.symbol)
+        quote = self._quotes.get(p.symbol)
+        if quote is not None:
+            p = replace(p, last_price=mark_price(quote))
+        self._positions[key] = p
+        held = self._held.setdefault(p.symbol, set())
+        if p.quantity:
+            held.add(key)
+        else:
+            held.discard(key)
+        self._dirty(p.account_id)
+
+    def _on_balance(self, event: BalanceEvent) -> None:
+        b = event.balance
+        self._balances[(b.account_id, b.currency)] = b
+        self._day_baseline(b.account_id, b.currency, self.equity(b.account_id, b.currency))
+        self._dirty(b.account_id)
+
+    def _on_ledger(self, event: LedgerEvent) -> None:
+        e = event.entry
+        if e.kind not in (LedgerKind.DEPOSIT, LedgerKind.WITHDRAW):
+            return
+        entry = self._baseline.get((e.account_id, e.currency))
+        if entry is not None and entry[0] == self._clock() // DAY_MS:
+            self._baseline[(e.account_id, e.currency)] = (entry[0], entry[1] + e.amount)
+
+    def _on_account(self, event: AccountEvent) -> None:
+        account_id = event.account.account_id
+        if event.removed:
+            self._forget(account_id)
+            return
+        self._sessions[account_id] = event.session
+        self._dirty(account_id)
+
+    def _forget(self, account_id: str) -> None:
+        for d in (self._positions, self._balances, self._currency, self._baseline):
+            for key in [k for k in d if k[0] == account_id]:
+                del d[key]
+        for keys in self._held.values():
+            for key in [k for k in keys if k[0] == account_id]:
+                keys.discard(key)
+        self._sessions.pop(account_id, None)
+        handle = self._scheduled.pop(account_id, None)
+        if handle is not None:
+            handle.cancel()
+
+    # ---- throttled publication ---------------------------------------------------------------------
+    def _dirty(self, account_id: str) -> None:
+        if account_id in self._scheduled:
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # no loop (sync use): publish at once
+            self._publish(account_id)
+            return
+        last = self._last_pub.get(account_id, -math.inf)
+        delay = max(0.0, last + self._interval - loop.time())
+        self._scheduled[account_id] = loop.call_later(delay, self._flush, account_id, loop)
+
+    def _flush(self, account_id: str, loop: asyncio.AbstractEventLoop) -> None:
+        self._scheduled.pop(account_id, None)
+        self._last_pub[account_id] = loop.time()
+        self._publish(account_id)
+
+    def _publish(self, account_id: str) -> None:
+        for summary in self.summaries(account_id):
+            self.summaries_published += 1
+            self._bus.publish(AccountSummaryEvent(summary))
