@@ -1,0 +1,153 @@
+"""The ``trader-app`` command (also ``python -m trader_app``).
+
+``trader-app``                              the terminal window (demo market)
+``trader-app --replay FILE.csv [--speed X]`` the window, replaying a CSV's bars as the paper market
+``trader-app --smoke-test [--screenshot PATH] [--seconds N]``  start, trade a little, screenshot, verify
+``trader-app --version``
+Common options: ``--data-dir DIR`` (else ``TRADER_APP_HOME``, else the platform's user data dir),
+``--webhook-port N`` (the listener's port; 0 = any free port).
+
+Sub-commands come from the packages that provide them (API.md "CLI registration"): a module with
+``register(subparsers)`` (``trader_app.webhook.cli`` -> ``serve``, ``trader_app.backtest.cli`` -> ``backtest``)
+and, under ``trader-app bench <name>``, modules with ``register_bench(bench_subparsers)``
+(``trader_app.ui.bench`` -> ``ui``, ``trader_app.execution.bench`` -> ``fanout``,
+``trader_app.backtest.bench`` -> ``backtest``). A module that does not exist is skipped; one that fails to
+import is reported on stderr and skipped, so the window always starts. Each sub-parser sets
+``func=run`` where ``run(args) -> int`` is the exit code.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from . import __version__
+
+COMMAND_MODULES = ("trader_app.webhook.cli", "trader_app.backtest.cli")
+BENCH_MODULES = ("trader_app.ui.bench", "trader_app.execution.bench", "trader_app.backtest.bench")
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be > 0, got {text}")
+    return value
+
+
+def _non_negative_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0, got {text}")
+    return value
+
+
+def _port(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"port must be 0..65535, got {value}")
+    return value
+
+
+def _import_optional(name: str, warnings: list[str]):
+    """The module, or None when it does not exist (or fails to import: the reason goes to ``warnings``)."""
+    try:
+        return importlib.import_module(name)
+    except ModuleNotFoundError as exc:
+        if exc.name is not None and name.startswith(exc.name):
+            return None
+        warnings.append(f"{name}: {exc}")
+    except Exception as exc:  # noqa: BLE001 - a broken optional module must not take the CLI down
+        warnings.append(f"{name}: {type(exc).__name__}: {exc}")
+    return None
+
+
+def build_parser(warnings: list[str] | None = None) -> argparse.ArgumentParser:
+    """The argument parser with every available sub-command registered."""
+    warnings = warnings if warnings is not None else []
+    parser = argparse.ArgumentParser(
+        prog="trader-app",
+        description="Trader App: a desktop trading terminal for many accounts (paper trading built in).",
+    )
+    parser.add_argument("--version", action="version", version=f"trader-app {__version__}")
+    parser.add_argument("--data-dir", metavar="DIR", help="data directory (default: $TRADER_APP_HOME or the user data dir)")
+    parser.add_argument("--replay", metavar="FILE.csv", help="replay an OHLCV CSV as the paper market")
+    parser.add_argument("--speed", type=_positive_float, default=None, metavar="X",
+                        help="replay speed in bars per second (default 10)")
+    parser.add_argument("--webhook-port", type=_port, default=None, metavar="N",
+                        help="webhook listener port (default from settings, 8780; 0 = any free port)")
+    parser.add_argument("--smoke-test", action="store_true",
+                        help="start the window, place paper orders, screenshot, exit 0 if everything worked")
+    parser.add_argument("--screenshot", metavar="PATH", type=Path, help="with --smoke-test: save a PNG of the window")
+    parser.add_argument("--seconds", type=_non_negative_float, default=5.0, metavar="N",
+                        help="with --smoke-test: seconds to let the market run after the orders (default 5)")
+    parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output on stderr (-vv: debug)")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        module = _import_optional(name, warnings)
+        if module is not None and hasattr(module, "register"):
+            module.register(subparsers)
+    bench = subparsers.add_parser("bench", help="benchmarks (print figures)")
+    bench_sub = bench.add_subparsers(dest="bench", metavar="NAME", required=True)
+    for name in BENCH_MODULES:
+        module = _import_optional(name, warnings)
+        if module is not None and hasattr(module, "register_bench"):
+            module.register_bench(bench_sub)
+    return parser
+
+
+def _configure_logging(verbose: int) -> None:
+    level = logging.WARNING if verbose <= 0 else (logging.INFO if verbose == 1 else logging.DEBUG)
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Parse ``argv`` and run the command; returns the exit code (also the process exit status)."""
+    warnings: list[str] = []
+    parser = build_parser(warnings)
+    args = parser.parse_args(argv)
+    _configure_logging(args.verbose)
+    for warning in warnings:
+        print(f"trader-app: warning: skipped {warning}", file=sys.stderr)
+    if getattr(args, "func", None) is not None:
+        return int(args.func(args) or 0)
+    if args.screenshot is not None and not args.smoke_test:
+        parser.error("--screenshot goes with --smoke-test")
+    if args.speed is not None and not args.replay:
+        parser.error("--speed goes with --replay")
+
+    from .app import run_smoke_test, run_window
+    from .config import Settings, resolve_data_dir
+    from .core.errors import TraderError
+
+    try:
+        if args.smoke_test:
+            if args.replay:
+                parser.error("--smoke-test runs on the demo market; drop --replay")
+            data_dir = resolve_data_dir(args.data_dir) if args.data_dir else None
+            return run_smoke_test(data_dir, seconds=args.seconds, screenshot=args.screenshot,
+                                  webhook_port=args.webhook_port)
+        if args.replay and not Path(args.replay).is_file():
+            parser.error(f"--replay: no such file: {args.replay}")
+        data_dir = resolve_data_dir(args.data_dir)
+        return run_window(data_dir, Settings.load(data_dir), replay=args.replay, speed=args.speed,
+                          webhook_port=args.webhook_port)
+    except TraderError as exc:
+        print(f"trader-app: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

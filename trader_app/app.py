@@ -1,0 +1,463 @@
+"""Composition root: builds the services, the window and the qasync loop.
+
+``build_services(data_dir, settings, demo=True)`` wires the store, the bus, the paper exchange, the order
+manager, portfolio, account service and market service (plus the executor, groups, webhook server and
+strategy runner when those packages exist) into one ``AppServices``. The window, ``serve``, the smoke test
+and the benches all start from it. Nothing else imports ``ui``.
+
+The loop (shared/STACK.md traps 1, 5, 8): one asyncio loop, qasync's ``QEventLoop`` over the Qt event loop;
+nothing blocks it (SQLite through the store's worker thread, servers as tasks on the same loop).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import importlib
+import logging
+import threading
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from .config import Settings
+from .core.bus import EventBus
+from .core.events import LogEvent
+from .core.ids import now_ms
+
+log = logging.getLogger(__name__)
+
+DEFAULT_ACCOUNT_NAME = "Paper 1"
+DEFAULT_CASH = {"USDT": Decimal("100000"), "USD": Decimal("100000"), "KRW": Decimal("100000000")}
+
+
+def _optional(module: str, name: str) -> Any | None:
+    """``module.name`` if the module exists (another helper's package that may not have landed yet)."""
+    try:
+        mod = importlib.import_module(module)
+    except ModuleNotFoundError as exc:
+        if exc.name is not None and module.startswith(exc.name):
+            return None
+        raise
+    return getattr(mod, name, None)
+
+
+class BusLogHandler(logging.Handler):
+    """Forwards log records of the ``trader_app`` loggers to the bus as ``LogEvent`` (the Log panel).
+
+    Records from other threads (the store's worker) are handed to the loop with ``call_soon_threadsafe``.
+    """
+
+    def __init__(self, bus: EventBus, loop: asyncio.AbstractEventLoop, level: int = logging.INFO) -> None:
+        super().__init__(level)
+        self.bus = bus
+        self.loop = loop
+        self._thread = threading.get_ident()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            message = record.getMessage()
+            if record.exc_info and record.exc_info[1] is not None:
+                message += f" ({type(record.exc_info[1]).__name__}: {record.exc_info[1]})"
+            event = LogEvent(int(record.created * 1000), record.levelname, record.name.removeprefix("trader_app."),
+                             message)
+            if threading.get_ident() == self._thread:
+                self.bus.publish(event)
+            elif not self.loop.is_closed():
+                self.loop.call_soon_threadsafe(self.bus.publish, event)
+        except Exception:  # noqa: BLE001 - logging must never raise into the caller
+            self.handleError(record)
+
+
+@dataclass
+class AppServices:
+    """Everything the app runs, built by ``build_services``. ``start()``/``stop()`` bring it up and down.
+
+    Optional members are None when their package is absent: ``executor``, ``groups``, ``webhook`` (the
+    listener, ``WebhookServer``), ``strategies`` (the live strategy runner).
+    ``webhook_port``: None = settings; 0 = any free port (smoke tests).
+    """
+
+    data_dir: Path
+    settings: Settings
+    bus: EventBus
+    store: Any
+    exchange: Any
+    order_manager: Any
+    portfolio: Any
+    accounts: Any
+    market: Any
+    risk_book: Any = None
+    executor: Any = None
+    groups: Any = None
+    webhook: Any = None
+    strategies: Any = None
+    demo: bool = True
+    headless: bool = False
+    webhook_port: int | None = None
+    start_webhook: bool = True
+    replay_label: str = ""
+    replay_symbol: str = ""
+    listener_error: str = ""
+    started: bool = False
+    _stoppers: list[Callable[[], Awaitable[Any] | Any]] = field(default_factory=list, repr=False)
+
+    # ---- life cycle ----------------------------------------------------------------------------------
+    async def start(self) -> None:
+        """Restore accounts (creating "Paper 1" on a fresh data dir), seed the watchlist, start the demo
+        market (``demo=True``), the strategy runner and the webhook listener when present. Idempotent."""
+        if self.started:
+            return
+        self.started = True
+        if self.risk_book is not None:
+            await self.risk_book.load()
+        accounts = await self.accounts.load()
+        if not accounts:
+            cash = dict(self.settings.paper.initial_cash) or DEFAULT_CASH
+            await self.accounts.create_paper_account(DEFAULT_ACCOUNT_NAME, cash)
+        if not await self.market.watchlist():
+            known = {i.symbol for i in self.market.instruments()}
+            for symbol in self.settings.demo.symbols:
+                if symbol in known:
+                    await self.market.add_to_watchlist(symbol)
+        if self.demo:
+            self.market.start_demo(self.settings.demo.tick_rate)
+        if self.strategies is not None and hasattr(self.strategies, "start"):
+            await _maybe_await(self.strategies.start())
+        if self.start_webhook and self.webhook is None:
+            await self._start_webhook()
+
+    async def _start_webhook(self) -> None:
+        server_cls = _optional("trader_app.webhook.server", "WebhookServer")
+        if server_cls is None or not self.settings.webhook.enabled:
+            return
+        port = self.settings.webhook.port if self.webhook_port is None else self.webhook_port
+        try:
+            server = server_cls(self, self.settings.webhook.host, port)
+            await server.start()
+        except Exception as exc:  # a port in use must not stop the terminal; the status bar says why
+            self.listener_error = f"{type(exc).__name__}: {exc}"
+            log.error("webhook listener not started on %s:%s: %s", self.settings.webhook.host, port, exc)
+            return
+        self.webhook = server
+
+    async def stop(self) -> None:
+        """Stop the listener, strategies and market, detach brokers, drain the bus and close the store."""
+        if self.webhook is not None:
+            with contextlib.suppress(Exception):
+                await self.webhook.stop()
+            self.webhook = None
+        if self.strategies is not None and hasattr(self.strategies, "stop"):
+            with contextlib.suppress(Exception):
+                await _maybe_await(self.strategies.stop())
+        with contextlib.suppress(Exception):
+            await self.market.stop()
+        if hasattr(self.accounts, "close"):
+            with contextlib.suppress(Exception):
+                await _maybe_await(self.accounts.close())
+        if hasattr(self.order_manager, "close"):
+            with contextlib.suppress(Exception):
+                await _maybe_await(self.order_manager.close())
+        else:
+            for account_id in list(self.order_manager.account_ids()):
+                with contextlib.suppress(Exception):
+                    await self.order_manager.detach(account_id)
+        if hasattr(self.portfolio, "close"):
+            with contextlib.suppress(Exception):
+                await _maybe_await(self.portfolio.close())
+        for stopper in reversed(self._stoppers):
+            with contextlib.suppress(Exception):
+                await _maybe_await(stopper())
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(self.bus.drain(), timeout=5)
+        self.store.close()
+        self.started = False
+
+    # ---- replay --------------------------------------------------------------------------------------
+    async def start_replay(self, path: str | Path, speed: float | None = None) -> Any:
+        """Import an OHLCV CSV (all bars or none: ``DataImportError`` names the line) and replay its bars as
+        quotes into the paper market in place of the demo market. ``speed`` in bars per second (default 10).
+        The symbol becomes tradable on paper (an instrument inferred from the prices when not in the catalog)
+        and joins the watchlist. Returns the ``CsvImport``."""
+        result = await self.market.import_csv(str(path))
+        if hasattr(self.market, "ensure_instrument"):
+            instrument = self.market.ensure_instrument(result.symbol, result.bars)
+        else:
+            instrument = self.market.instrument(result.symbol)
+        self.exchange.add_instrument(instrument)
+        await self.market.stop()
+        self.market.start_replay(result.bars, speed or 10.0)
+        self.replay_symbol = result.symbol
+        self.replay_label = f"replay {Path(path).name} ({result.symbol} {result.interval.value}, {len(result.bars)} bars)"
+        with contextlib.suppress(Exception):
+            await self.market.add_to_watchlist(result.symbol)
+        return result
+
+    # ---- status text ---------------------------------------------------------------------------------
+    def listener_text(self) -> str:
+        """``http://127.0.0.1:8780`` when listening, else why not."""
+        if self.webhook is not None:
+            return str(getattr(self.webhook, "url", "on"))
+        if self.listener_error:
+            return f"error ({self.listener_error})"
+        return "off"
+
+    def market_text(self) -> str:
+        if self.replay_label:
+            return self.replay_label
+        if self.demo:
+            return f"demo ({self.settings.demo.tick_rate:g} quotes/s)"
+        return "no market data"
+
+
+async def _maybe_await(value: Any) -> Any:
+    if asyncio.iscoroutine(value) or isinstance(value, asyncio.Future):
+        return await value
+    return value
+
+
+def build_services(
+    data_dir: Path | str,
+    settings: Settings | None = None,
+    *,
+    demo: bool = True,
+    extra_symbols: int = 0,
+    webhook_port: int | None = None,
+    start_webhook: bool = True,
+    bus: EventBus | None = None,
+) -> AppServices:
+    """Wire every service over ``data_dir`` (``trader.db`` in it). Nothing runs until ``await start()``.
+
+    ``demo``: start the demo market on ``start()``; ``extra_symbols``: synthetic SYMnnn/USDT instruments for
+    benches; ``webhook_port``: override the settings' port (0 = any free port); ``start_webhook=False`` keeps
+    the listener off. Raises ``ConfigError``/store errors when the data dir or database is unusable.
+    """
+    from .brokers.paper import PaperExchange
+    from .market.catalog import demo_instruments
+    from .market.service import MarketService
+    from .store import Store
+    from .trading import AccountService, OrderManager, PortfolioService
+
+    data_dir = Path(data_dir)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    settings = settings or Settings.load(data_dir)
+    bus = bus or EventBus()
+    instruments = demo_instruments(extra_symbols)
+    store = Store.open(data_dir / "trader.db")
+    exchange = PaperExchange(instruments)
+    exchange.connect_bus(bus)
+    portfolio = PortfolioService(bus)
+    risk_book, risk = _risk(store, bus, portfolio)
+    order_manager = OrderManager(store, bus, risk=risk)
+    market = MarketService(bus, store, instruments)
+    accounts = AccountService(store, bus, exchange, order_manager, portfolio)
+    services = AppServices(
+        data_dir=data_dir, settings=settings, bus=bus, store=store, exchange=exchange, order_manager=order_manager,
+        portfolio=portfolio, accounts=accounts, market=market, risk_book=risk_book, demo=demo, webhook_port=webhook_port,
+        start_webhook=start_webhook,
+    )
+    _add_optional_services(services)
+    return services
+
+
+def _risk(store: Any, bus: EventBus, portfolio: Any) -> tuple[Any, Any]:
+    """The per-account risk book (limits and kill switch in ``store.kv``) and the pipeline built on it;
+    (None, None) when the risk rules package is absent. Day PnL for the daily loss limit comes from the
+    portfolio's account summaries."""
+    book_cls = _optional("trader_app.trading.risk.rules", "RiskBook")
+    if book_cls is None:
+        return None, None
+    from .trading import RiskPipeline
+
+    def day_pnl(account_id: str, currency: str) -> Decimal | None:
+        for summary in portfolio.summaries(account_id):
+            if summary.currency == currency:
+                return summary.day_pnl
+        return None
+
+    book = book_cls(store, bus, day_pnl=day_pnl)
+    return book, RiskPipeline(rules_for_account=book.rules_for)
+
+
+def _add_optional_services(services: AppServices) -> None:
+    """The executor, group service and strategy runner, when their packages exist."""
+    executor_cls = _optional("trader_app.execution.executor", "Executor")
+    if executor_cls is not None:
+        services.executor = executor_cls(services.store, services.bus, services.order_manager, services.portfolio,
+                                         services.market)
+    groups_cls = _optional("trader_app.execution.groups", "GroupService")
+    if groups_cls is not None:
+        services.groups = groups_cls(services.store, services.bus)
+    runner_cls = _optional("trader_app.strategies.runner", "StrategyRunner")
+    if runner_cls is not None and services.executor is not None:
+        try:
+            services.strategies = runner_cls(services)
+        except TypeError:
+            services.strategies = None
+
+
+# ---- the Qt application and its loop --------------------------------------------------------------------
+def make_qapp(argv: list[str] | None = None) -> Any:
+    """The ``QApplication`` (created once), themed, with quit-on-last-window-closed off: the app's own
+    coroutine decides when to stop so the services shut down cleanly on the loop first."""
+    import sys
+
+    from PySide6.QtWidgets import QApplication
+
+    from .ui.theme import apply_theme
+
+    app = QApplication.instance()
+    if app is None:
+        app = QApplication(argv if argv is not None else sys.argv[:1])
+        app.setApplicationName("Trader App")
+        app.setOrganizationName("TraderApp")
+        apply_theme(app)
+    app.setQuitOnLastWindowClosed(False)
+    return app
+
+
+def run_on_qasync(main: Callable[[], Awaitable[int]]) -> int:
+    """Run ``main()`` to completion on a qasync ``QEventLoop`` over the QApplication; returns its result.
+
+    SIGINT/SIGTERM cancel ``main`` (a timer lets Python see the signal while Qt waits in C++).
+    """
+    import signal
+
+    import qasync
+    from PySide6.QtCore import QTimer
+
+    app = make_qapp()
+    loop = qasync.QEventLoop(app)
+    asyncio.set_event_loop(loop)
+    wake = QTimer()
+    wake.setInterval(200)
+    wake.timeout.connect(lambda: None)  # gives the interpreter a chance to run Python signal handlers
+    wake.start()
+    task_box: dict[str, asyncio.Task[int]] = {}
+
+    def on_signal(signum: int, _frame: Any) -> None:
+        task = task_box.get("task")
+        if task is not None and not task.done():
+            loop.call_soon_threadsafe(task.cancel)
+
+    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+
+    async def runner() -> int:
+        task_box["task"] = asyncio.ensure_future(main())
+        try:
+            return await task_box["task"]
+        except asyncio.CancelledError:
+            return 130
+
+    try:
+        with loop:
+            return loop.run_until_complete(runner())
+    finally:
+        wake.stop()
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+        asyncio.set_event_loop(None)
+
+
+def install_log_forwarding(bus: EventBus) -> BusLogHandler:
+    """Send ``trader_app`` INFO+ log records to the Log panel (through the bus). Returns the handler."""
+    handler = BusLogHandler(bus, asyncio.get_running_loop())
+    logger = logging.getLogger("trader_app")
+    logger.addHandler(handler)
+    if logger.level == logging.NOTSET or logger.level > logging.INFO:
+        logger.setLevel(logging.INFO)
+    return handler
+
+
+async def open_window(services: AppServices) -> Any:
+    """Start the services, show the main window and fill its panels. Returns the window."""
+    from .ui.main_window import MainWindow
+
+    await services.start()
+    window = MainWindow(services)
+    window.show()
+    await window.load()
+    if services.replay_symbol:
+        window.activate_symbol(services.replay_symbol)
+    return window
+
+
+def run_window(
+    data_dir: Path,
+    settings: Settings,
+    *,
+    replay: str | None = None,
+    speed: float | None = None,
+    webhook_port: int | None = None,
+) -> int:
+    """``trader-app``: the terminal window until the trader closes it. ``replay``: a CSV to replay instead
+    of the demo market. Exit code 0 (130 on Ctrl+C)."""
+
+    async def main() -> int:
+        import sys
+
+        from .core.errors import TraderError
+
+        services = build_services(data_dir, settings, demo=replay is None, webhook_port=webhook_port)
+        handler = install_log_forwarding(services.bus)
+        closed = asyncio.get_running_loop().create_future()
+        window = None
+        try:
+            await services.start()
+            if replay:
+                try:
+                    await services.start_replay(replay, speed)
+                except TraderError as exc:  # DataImportError names the file, line and problem
+                    print(f"trader-app: cannot replay: {exc}", file=sys.stderr)
+                    return 2
+            window = await open_window(services)
+            window.closing.connect(lambda: closed.done() or closed.set_result(None))
+            await closed
+        finally:
+            if window is not None and window.isVisible():
+                window.close()
+            logging.getLogger("trader_app").removeHandler(handler)
+            await services.stop()
+        return 0
+
+    return run_on_qasync(main)
+
+
+def run_smoke_test(
+    data_dir: Path | None,
+    *,
+    seconds: float = 5.0,
+    screenshot: Path | None = None,
+    webhook_port: int | None = None,
+    settings: Settings | None = None,
+) -> int:
+    """``trader-app --smoke-test``: see ``trader_app.ui.smoke``. ``data_dir`` None -> a temporary directory
+    (deleted afterwards), so the smoke test never touches the trader's data. The listener binds a free port
+    unless ``webhook_port`` is given. Prints one line per check; exit code 0 only if all passed."""
+    import tempfile
+
+    from .ui.smoke import run_smoke
+
+    async def main(directory: Path) -> int:
+        services = build_services(directory, settings or Settings.load(directory), demo=True,
+                                  webhook_port=0 if webhook_port is None else webhook_port)
+        handler = install_log_forwarding(services.bus)
+        window = None
+        try:
+            window = await open_window(services)
+            report = await run_smoke(window, services, seconds, screenshot)
+        finally:
+            if window is not None:
+                window.close()
+            logging.getLogger("trader_app").removeHandler(handler)
+            await services.stop()
+        for line in report.lines():
+            print(line, flush=True)
+        return 0 if report.ok else 1
+
+    if data_dir is not None:
+        return run_on_qasync(lambda: main(Path(data_dir)))
+    with tempfile.TemporaryDirectory(prefix="trader-app-smoke-") as tmp:
+        return run_on_qasync(lambda: main(Path(tmp)))

@@ -1,0 +1,388 @@
+"""The main window: dock panels, menus, shortcuts, status bar, and the saved layout.
+
+Default layout (1600 x 1000): watchlist and accounts on the left, the chart in the middle, the order ticket
+on the right, and the tables (positions, open orders, fills, ledger, log, and signals/strategies/performance
+when those panels exist) tabbed along the bottom. The dock layout, window geometry and every table's column
+widths are saved with ``QSettings`` in ``ui.ini`` in the data directory (so a test or smoke-test data dir
+never touches the trader's own layout) and restored at the next start.
+
+The window never polls brokers: the panels listen to the ``EventBridge``; the status bar reads the services'
+in-memory state once a second.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import inspect
+import logging
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import QDockWidget, QFileDialog, QLabel, QMainWindow, QMessageBox, QTabWidget, QWidget
+
+from .. import __version__
+from ..core.enums import SessionState, Side
+from ..core.events import LogEvent
+from ..core.ids import now_ms
+from .bridge import EventBridge
+from .models.format import Formats
+from .panels.accounts import AccountsPanel
+from .panels.chart import ChartPanel
+from .panels.common import TableView, spawn
+from .panels.fills import FillsPanel
+from .panels.ledger import LedgerPanel
+from .panels.log import LogPanel
+from .panels.orders import OpenOrdersPanel
+from .panels.positions import PositionsPanel
+from .panels.ticket import OrderTicket
+from .panels.watchlist import WatchlistPanel
+from .theme import app_icon
+
+log = logging.getLogger(__name__)
+
+LAYOUT_VERSION = 1
+DEFAULT_SIZE = (1600, 1000)
+
+# Panels other helpers own, wired in when their module exists: (module, dock name, title, area)
+OPTIONAL_PANELS = (
+    ("trader_app.ui.panels.signals", "signals", "Signals", "bottom"),
+    ("trader_app.ui.panels.strategies", "strategies", "Strategies", "bottom"),
+    ("trader_app.ui.panels.performance", "performance", "Performance", "bottom"),
+)
+
+SHORTCUTS = {"buy": "Ctrl+B", "sell": "Ctrl+Shift+S", "cancel_all": "Ctrl+Shift+X"}
+
+
+def _find_panel_class(module: Any) -> type | None:
+    """The QWidget subclass named ``*Panel`` defined in ``module`` (None if there is none)."""
+    for name, obj in vars(module).items():
+        if (inspect.isclass(obj) and name.endswith("Panel") and issubclass(obj, QWidget)
+                and obj.__module__ == module.__name__):
+            return obj
+    return None
+
+
+class MainWindow(QMainWindow):
+    """The terminal window over ``services`` (an ``AppServices``).
+
+    ``panels`` maps dock names (accounts, watchlist, chart, ticket, positions, orders, fills, ledger, log, and
+    the optional ones) to panel widgets; ``docks`` maps the same names to their ``QDockWidget``.
+    ``settings_path`` defaults to ``<data_dir>/ui.ini``.
+    """
+
+    closing = Signal()  # emitted when the window is closed (the app then stops its services)
+
+    def __init__(self, services: Any, bridge: EventBridge | None = None, settings_path: Path | str | None = None,
+                 restore_layout: bool = True) -> None:
+        super().__init__()
+        self.services = services
+        self.bridge = bridge or EventBridge(services.bus, parent=self)
+        self.setObjectName("mainWindow")
+        self.setWindowTitle(f"Trader App {__version__}")
+        icon = app_icon()
+        if icon is not None:
+            self.setWindowIcon(icon)
+        path = Path(settings_path) if settings_path else Path(services.data_dir) / "ui.ini"
+        self.qsettings = QSettings(str(path), QSettings.Format.IniFormat)
+        self.formats = Formats(services.market.instruments())
+        self.panels: dict[str, QWidget] = {}
+        self.docks: dict[str, QDockWidget] = {}
+        self.optional_errors: dict[str, str] = {}
+        self.backtest_window: QWidget | None = None
+
+        self.setDockNestingEnabled(True)
+        self.setDockOptions(QMainWindow.DockOption.AnimatedDocks | QMainWindow.DockOption.AllowNestedDocks
+                            | QMainWindow.DockOption.AllowTabbedDocks)
+        self.setTabPosition(Qt.DockWidgetArea.BottomDockWidgetArea, QTabWidget.TabPosition.North)
+        self.setCorner(Qt.Corner.BottomLeftCorner, Qt.DockWidgetArea.LeftDockWidgetArea)
+        self.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
+        self._build_panels()
+        self._build_menus()
+        self._build_status_bar()
+        self.resize(*DEFAULT_SIZE)
+        self.default_layout()
+        self._default_state = self.saveState(LAYOUT_VERSION)
+        if restore_layout:
+            self.restore_layout()
+        self.bridge.start()
+
+    # ---- panels --------------------------------------------------------------------------------------
+    def _build_panels(self) -> None:
+        s, b, f = self.services, self.bridge, self.formats
+        self.watchlist = WatchlistPanel(s, b, f)
+        self.accounts = AccountsPanel(s, b)
+        self.chart = ChartPanel(s, b)
+        self.ticket = OrderTicket(s, b, f)
+        self.positions = PositionsPanel(s, b, f)
+        self.orders = OpenOrdersPanel(s, b, f)
+        self.fills = FillsPanel(s, b, f)
+        self.ledger = LedgerPanel(s, b, f)
+        self.log_panel = LogPanel(s, b)
+        for name, title, widget in (
+            ("watchlist", "Watchlist", self.watchlist),
+            ("accounts", "Accounts", self.accounts),
+            ("chart", "Chart", self.chart),
+            ("ticket", "Order ticket", self.ticket),
+            ("positions", "Positions", self.positions),
+            ("orders", "Open orders", self.orders),
+            ("fills", "Fills", self.fills),
+            ("ledger", "Ledger", self.ledger),
+            ("log", "Log", self.log_panel),
+        ):
+            self._add_dock(name, title, widget)
+        for module_name, name, title, _area in OPTIONAL_PANELS:
+            try:
+                module = importlib.import_module(module_name)
+            except ModuleNotFoundError as exc:
+                if exc.name != module_name:
+                    self.optional_errors[name] = str(exc)
+                continue
+            cls = _find_panel_class(module)
+            if cls is None:
+                continue
+            try:
+                self._add_dock(name, title, cls(s, b))
+            except Exception as exc:  # another helper's panel must never stop the window
+                self.optional_errors[name] = f"{type(exc).__name__}: {exc}"
+                log.exception("optional panel %s failed", name)
+        self.watchlist.symbolActivated.connect(self.activate_symbol)
+
+    def _add_dock(self, name: str, title: str, widget: QWidget) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(f"dock_{name}")
+        dock.setWidget(widget)
+        dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
+                         | QDockWidget.DockWidgetFeature.DockWidgetClosable
+                         | QDockWidget.DockWidgetFeature.DockWidgetFloatable)
+        self.panels[name] = widget
+        self.docks[name] = dock
+        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, dock)
+        return dock
+
+    def default_layout(self) -> None:
+        """Place every dock where the default layout puts it (also View > Reset layout)."""
+        d = self.docks
+        for dock in d.values():
+            dock.setFloating(False)
+            dock.show()
+            self.removeDockWidget(dock)
+        area = Qt.DockWidgetArea
+        self.addDockWidget(area.LeftDockWidgetArea, d["watchlist"])
+        self.splitDockWidget(d["watchlist"], d["accounts"], Qt.Orientation.Vertical)
+        self.addDockWidget(area.RightDockWidgetArea, d["chart"])
+        self.splitDockWidget(d["chart"], d["ticket"], Qt.Orientation.Horizontal)
+        bottom = ["positions", "orders", "fills", "ledger", "log"] + [n for _, n, _, _ in OPTIONAL_PANELS if n in d]
+        self.addDockWidget(area.BottomDockWidgetArea, d[bottom[0]])
+        for name in bottom[1:]:
+            self.tabifyDockWidget(d[bottom[0]], d[name])
+        for dock in d.values():
+            dock.show()
+        d[bottom[0]].raise_()
+        self.resizeDocks([d["watchlist"], d["chart"], d["ticket"]], [560, 760, 280], Qt.Orientation.Horizontal)
+        self.resizeDocks([d["watchlist"], d["accounts"]], [560, 300], Qt.Orientation.Vertical)
+        self.resizeDocks([d["chart"], d[bottom[0]]], [560, 300], Qt.Orientation.Vertical)
+
+    # ---- menus and shortcuts -------------------------------------------------------------------------
+    def _build_menus(self) -> None:
+        bar = self.menuBar()
+        file_menu = bar.addMenu("&File")
+        self.import_action = self._action(file_menu, "&Import CSV...", self.import_csv_dialog, "Ctrl+I")
+        self._action(file_menu, "&Replay CSV...", self.replay_csv_dialog, "Ctrl+R")
+        file_menu.addSeparator()
+        self._action(file_menu, "&Quit", self.close, QKeySequence.StandardKey.Quit)
+
+        trade = bar.addMenu("&Trade")
+        self.buy_action = self._action(trade, "&Buy (ticket)", lambda: self.ticket.submit(Side.BUY), SHORTCUTS["buy"])
+        self.sell_action = self._action(trade, "&Sell (ticket)", lambda: self.ticket.submit(Side.SELL),
+                                        SHORTCUTS["sell"])
+        trade.addSeparator()
+        self.cancel_all_action = self._action(trade, "&Cancel all open orders", self.cancel_all, SHORTCUTS["cancel_all"])
+
+        view = bar.addMenu("&View")
+        self.view_menu = view
+        for dock in self.docks.values():
+            view.addAction(dock.toggleViewAction())
+        view.addSeparator()
+        self._action(view, "Reset &layout", self.default_layout)
+
+        tools = bar.addMenu("T&ools")
+        try:
+            importlib.import_module("trader_app.ui.backtest_window")
+        except ModuleNotFoundError:
+            pass
+        else:
+            self._action(tools, "&Backtest...", self.open_backtest_window)
+        self._action(tools, "Open &data folder location", self._show_data_dir)
+
+        help_menu = bar.addMenu("&Help")
+        self._action(help_menu, "&About", self._about)
+
+    def _action(self, menu: Any, text: str, slot: Any, shortcut: Any = None) -> QAction:
+        action = QAction(text, self)
+        if shortcut is not None:
+            action.setShortcut(QKeySequence(shortcut))
+            action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        action.triggered.connect(lambda _checked=False: slot())
+        menu.addAction(action)
+        return action
+
+    # ---- status bar ----------------------------------------------------------------------------------
+    def _build_status_bar(self) -> None:
+        sb = self.statusBar()
+        self.connection_label = QLabel("", self)
+        self.listener_label = QLabel("", self)
+        self.market_label = QLabel("", self)
+        self.rate_label = QLabel("", self)
+        for label in (self.connection_label, self.market_label, self.rate_label):
+            sb.addWidget(label)
+        sb.addPermanentWidget(self.listener_label)
+        self._last_quotes = 0
+        self._status_timer = QTimer(self)
+        self._status_timer.setInterval(1000)
+        self._status_timer.timeout.connect(self.update_status)
+        self._status_timer.start()
+        self.update_status()
+
+    def update_status(self) -> None:
+        """Refresh the status bar from the services' in-memory state (no I/O)."""
+        accounts = self.services.accounts
+        states = [accounts.session_state(a.account_id) for a in accounts.list()]
+        connected = sum(1 for st in states if st is SessionState.CONNECTED)
+        errors = sum(1 for st in states if st is SessionState.ERROR)
+        text = f"Accounts: {connected}/{len(states)} connected"
+        if errors:
+            text += f", {errors} in error"
+        self.connection_label.setText(text)
+        self.listener_label.setText(f"Listener: {self.services.listener_text()}")
+        self.market_label.setText(f"Market: {self.services.market_text()}")
+        received = self.bridge.quotes_received
+        self.rate_label.setText(f"{received - self._last_quotes:,} quotes/s")
+        self._last_quotes = received
+
+    # ---- actions -------------------------------------------------------------------------------------
+    def activate_symbol(self, symbol: str) -> None:
+        """Chart ``symbol`` and put it in the ticket (a watchlist click)."""
+        self.ticket.set_symbol(symbol)
+        self.chart.show_symbol(symbol)
+
+    def cancel_all(self) -> asyncio.Future[Any]:
+        """Cancel every open order of every account (Trade > Cancel all, Ctrl+Shift+X)."""
+        return self.orders.cancel_all()
+
+    def import_csv_dialog(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Import OHLCV CSV", "", "CSV files (*.csv *.txt);;All files (*)")
+        if path:
+            self.import_csv(path)
+
+    def import_csv(self, path: str) -> asyncio.Future[Any]:
+        """Import an OHLCV file into the store and chart it; a bad file gets a message naming the line."""
+        return spawn(self._import(path), lambda exc: self._error("Import failed", exc))
+
+    async def _import(self, path: str) -> Any:
+        result = await self.services.market.import_csv(path)
+        self._log("INFO", f"imported {len(result.bars)} {result.interval.value} bars of {result.symbol} from {path}")
+        self.chart.show_symbol(result.symbol, result.interval)
+        return result
+
+    def replay_csv_dialog(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Replay OHLCV CSV", "", "CSV files (*.csv *.txt);;All files (*)")
+        if path:
+            self.replay_csv(path)
+
+    def replay_csv(self, path: str, speed: float | None = None) -> asyncio.Future[Any]:
+        """Import ``path`` and drive the paper market from its bars (replaces the demo market)."""
+        return spawn(self._replay(path, speed), lambda exc: self._error("Replay failed", exc))
+
+    async def _replay(self, path: str, speed: float | None) -> Any:
+        result = await self.services.start_replay(path, speed)
+        self._log("INFO", f"replaying {len(result.bars)} bars of {result.symbol} from {path}")
+        await self.watchlist.load()
+        self.activate_symbol(result.symbol)
+        return result
+
+    def open_backtest_window(self) -> None:
+        module = importlib.import_module("trader_app.ui.backtest_window")
+        cls = next((obj for name, obj in vars(module).items() if inspect.isclass(obj) and issubclass(obj, QWidget)
+                    and obj.__module__ == module.__name__ and name.endswith("Window")), None)
+        if cls is None:
+            return
+        if self.backtest_window is None:
+            self.backtest_window = cls(self.services)
+        self.backtest_window.show()
+        self.backtest_window.raise_()
+
+    def _show_data_dir(self) -> None:
+        QMessageBox.information(self, "Data folder", f"Your data is in\n{self.services.data_dir}")
+
+    def _about(self) -> None:
+        QMessageBox.about(self, "Trader App", f"Trader App {__version__}\nData: {self.services.data_dir}")
+
+    def _error(self, title: str, exc: BaseException) -> None:
+        self._log("ERROR", f"{title}: {exc}")
+        if not getattr(self.services, "headless", False):
+            QMessageBox.warning(self, title, str(exc))
+
+    def _log(self, level: str, message: str) -> None:
+        self.services.bus.publish(LogEvent(now_ms(), level, "window", message))
+
+    # ---- start-up and layout persistence -------------------------------------------------------------
+    async def load(self) -> None:
+        """Fill every panel from the services' current state and chart the first watchlist symbol."""
+        self.accounts.load()
+        self.positions.load()
+        self.orders.load()
+        await asyncio.gather(self.watchlist.load(), self.fills.load(), self.ledger.load())
+        for name, panel in self.panels.items():
+            if name in ("accounts", "positions", "orders", "watchlist", "fills", "ledger"):
+                continue
+            loader = getattr(panel, "load", None)
+            if loader is None:
+                continue
+            try:
+                result = loader()
+                if inspect.isawaitable(result):
+                    await result
+            except Exception as exc:  # an optional panel failing to load is logged, not fatal
+                self._log("ERROR", f"{name} panel failed to load: {exc}")
+        symbols = self.watchlist.model.symbols()
+        if symbols:
+            self.watchlist.select_symbol(symbols[0])
+
+    def tables(self) -> dict[str, TableView]:
+        """Every table view by a stable name (``<panel>`` or ``<panel>.<n>``) for saving column widths."""
+        out: dict[str, TableView] = {}
+        for name, panel in self.panels.items():
+            views = panel.tables() if hasattr(panel, "tables") else panel.findChildren(TableView)
+            for i, view in enumerate(views):
+                out[name if i == 0 else f"{name}.{i}"] = view
+        return out
+
+    def save_layout(self) -> None:
+        """Write window geometry, dock state and column widths to ``ui.ini``."""
+        s = self.qsettings
+        s.setValue("window/geometry", self.saveGeometry())
+        s.setValue("window/state", self.saveState(LAYOUT_VERSION))
+        for name, view in self.tables().items():
+            s.setValue(f"columns/{name}", view.save_columns())
+        s.sync()
+
+    def restore_layout(self) -> bool:
+        """Restore what ``save_layout`` wrote. Returns False (default layout kept) when nothing was saved."""
+        s = self.qsettings
+        geometry, state = s.value("window/geometry"), s.value("window/state")
+        if geometry is not None:
+            self.restoreGeometry(QByteArray(geometry))
+        restored = state is not None and self.restoreState(QByteArray(state), LAYOUT_VERSION)
+        for name, view in self.tables().items():
+            view.restore_columns(s.value(f"columns/{name}"))
+        return bool(restored)
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt API)
+        self.save_layout()
+        self.bridge.stop()
+        self._status_timer.stop()
+        super().closeEvent(event)
+        self.closing.emit()

@@ -1,0 +1,138 @@
+"""Accounts panel: each account per currency with broker, mode, session state, equity, cash and day PnL;
+buttons to add a paper account and to deposit or withdraw virtual cash."""
+
+from __future__ import annotations
+
+import asyncio
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QWidget,
+)
+
+from ...core.events import LogEvent
+from ...core.ids import now_ms
+from ..models.accounts import AccountsModel
+from .common import TablePanel, spawn
+
+CURRENCIES = ("USDT", "USD", "KRW")
+
+
+class CashDialog(QDialog):
+    """Asks for a name (new accounts only), a currency and a positive amount; ``values()`` parses them."""
+
+    def __init__(self, title: str, with_name: bool, currency: str = "USDT", parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(title)
+        form = QFormLayout(self)
+        self.name = QLineEdit(self) if with_name else None
+        if self.name is not None:
+            form.addRow("Name", self.name)
+        self.currency = QComboBox(self)
+        self.currency.setEditable(True)
+        self.currency.addItems(CURRENCIES)
+        self.currency.setCurrentText(currency)
+        form.addRow("Currency", self.currency)
+        self.amount = QLineEdit(self)
+        self.amount.setPlaceholderText("amount")
+        form.addRow("Amount", self.amount)
+        self.error = QLabel("", self)
+        form.addRow(self.error)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self)
+        buttons.accepted.connect(self._accept)
+        buttons.rejected.connect(self.reject)
+        form.addRow(buttons)
+
+    def values(self) -> tuple[str, str, Decimal]:
+        """(name, currency, amount). Raises ``ValueError`` with the problem."""
+        name = self.name.text().strip() if self.name is not None else ""
+        if self.name is not None and not name:
+            raise ValueError("name is required")
+        currency = self.currency.currentText().strip().upper()
+        if not currency:
+            raise ValueError("currency is required")
+        try:
+            amount = Decimal(self.amount.text().strip())
+        except InvalidOperation:
+            raise ValueError("amount must be a number") from None
+        if not amount.is_finite() or amount <= 0:
+            raise ValueError("amount must be greater than 0")
+        return name, currency, amount
+
+    def _accept(self) -> None:
+        try:
+            self.values()
+        except ValueError as exc:
+            self.error.setText(str(exc))
+            return
+        self.accept()
+
+
+class AccountsPanel(TablePanel):
+    """Accounts table fed by the bridge (account events, balances, summaries)."""
+
+    def __init__(self, services: Any, bridge: Any, parent: QWidget | None = None) -> None:
+        super().__init__(AccountsModel(), parent)
+        self.services = services
+        self.last_task: asyncio.Future[Any] | None = None
+        bridge.accounts.connect(self.model.on_accounts)
+        bridge.balances.connect(self.model.on_balances)
+        bridge.summaries.connect(self.model.on_summaries)
+        new_button = QPushButton("New paper account...", self)
+        new_button.clicked.connect(self.new_account_dialog)
+        deposit = QPushButton("Deposit...", self)
+        deposit.clicked.connect(lambda: self.cash_dialog(withdraw=False))
+        withdraw = QPushButton("Withdraw...", self)
+        withdraw.clicked.connect(lambda: self.cash_dialog(withdraw=True))
+        row = QHBoxLayout()
+        row.setContentsMargins(2, 2, 2, 0)
+        for b in (new_button, deposit, withdraw):
+            row.addWidget(b)
+        row.addStretch(1)
+        self.vbox.addLayout(row)
+
+    def load(self) -> None:
+        """Show the accounts, their balances and summaries as the services hold them now."""
+        from ...core.events import AccountEvent
+
+        accounts = self.services.accounts
+        self.model.on_accounts(
+            [AccountEvent(a, session=accounts.session_state(a.account_id)) for a in accounts.list()]
+        )
+        self.model.on_balances(self.services.portfolio.balances())
+        self.model.on_summaries(self.services.portfolio.summaries())
+
+    def new_account_dialog(self) -> None:
+        dialog = CashDialog("New paper account", with_name=True, parent=self)
+        if dialog.exec() != QDialog.DialogCode.Accepted:
+            return
+        name, currency, amount = dialog.values()
+        self.last_task = spawn(self.services.accounts.create_paper_account(name, {currency: amount}), self._failed)
+
+    def cash_dialog(self, withdraw: bool) -> None:
+        row = self.table.selected_record()
+        if row is None:
+            self._log("WARNING", "select an account row first")
+            return
+        dialog = CashDialog(f"{'Withdraw from' if withdraw else 'Deposit to'} {row.name}", with_name=False,
+                            currency=row.currency, parent=self)
+        if dialog.exec() != QDialog.DialogCode.Accepted:
+            return
+        _, currency, amount = dialog.values()
+        op = self.services.accounts.withdraw if withdraw else self.services.accounts.deposit
+        self.last_task = spawn(op(row.account_id, currency, amount), self._failed)
+
+    def _failed(self, exc: BaseException) -> None:
+        self._log("ERROR", str(exc))
+
+    def _log(self, level: str, message: str) -> None:
+        self.services.bus.publish(LogEvent(now_ms(), level, "accounts", message))

@@ -1,0 +1,80 @@
+"""Chart panel: H6's ``ChartWidget`` bound to the market service and the bridge.
+
+``show_symbol(symbol)`` loads the stored history plus the live bar (``MarketService.history``) and the
+symbol's recent fills; live bars from the bridge update the last candle; new fills add markers. Picking
+another interval in the chart's toolbar reloads at that interval.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from PySide6.QtWidgets import QVBoxLayout, QWidget
+
+from ...core.enums import Interval
+from ...core.events import LogEvent
+from ...core.ids import now_ms
+from ..chart import ChartWidget
+from .common import spawn
+
+
+class ChartPanel(QWidget):
+    """The Chart dock's content. ``history_limit`` bars are loaded per symbol/interval."""
+
+    def __init__(self, services: Any, bridge: Any, parent: QWidget | None = None, history_limit: int = 500) -> None:
+        super().__init__(parent)
+        self.services = services
+        self.history_limit = history_limit
+        self.chart = ChartWidget(self)
+        self.last_task: asyncio.Future[Any] | None = None
+        self._loading: tuple[str, Interval] | None = None
+        box = QVBoxLayout(self)
+        box.setContentsMargins(0, 0, 0, 0)
+        box.addWidget(self.chart)
+        self.chart.intervalChanged.connect(lambda iv: self.show_symbol(self.symbol, iv))
+        bridge.bars.connect(self._on_bars)
+        bridge.fills.connect(self._on_fills)
+
+    @property
+    def symbol(self) -> str:
+        """The symbol shown (or being loaded)."""
+        return self._loading[0] if self._loading else self.chart.symbol
+
+    def bar_count(self) -> int:
+        return self.chart.bar_count()
+
+    def show_symbol(self, symbol: str, interval: Interval | None = None) -> asyncio.Future[Any]:
+        """Load ``symbol`` at ``interval`` (default: the chart's current interval). Returns the loading task."""
+        interval = interval or self.chart.interval
+        self._loading = (symbol, interval)
+        self.last_task = spawn(self._load(symbol, interval), self._failed)
+        return self.last_task
+
+    async def _load(self, symbol: str, interval: Interval) -> int:
+        bars = await self.services.market.history(symbol, interval, limit=self.history_limit)
+        if self._loading != (symbol, interval):
+            return 0  # another symbol was picked while this one loaded
+        self.chart.set_bars(symbol, interval, bars)
+        self._loading = None
+        store = self.services.store
+        fills = await store.run(store.fills.list, limit=1000)
+        if self.chart.symbol == symbol:
+            self.chart.add_fills([f for f in fills if f.symbol == symbol])
+        return len(bars)
+
+    def _on_bars(self, bars: list[Any]) -> None:
+        if self._loading is not None or not self.chart.symbol:
+            return
+        symbol, interval = self.chart.symbol, self.chart.interval
+        for bar in sorted((b for b in bars if b.symbol == symbol and b.interval == interval),
+                          key=lambda b: b.open_time_ms):
+            self.chart.update_bar(bar)
+
+    def _on_fills(self, fills: list[Any]) -> None:
+        if self.chart.symbol:
+            self.chart.add_fills(fills)
+
+    def _failed(self, exc: BaseException) -> None:
+        self._loading = None
+        self.services.bus.publish(LogEvent(now_ms(), "ERROR", "chart", f"cannot load chart: {exc}"))

@@ -1,0 +1,150 @@
+"""Watchlist panel: symbols with last, change %, bid/ask, volume, RSI, MACD and the position held.
+
+Clicking a row emits ``symbolActivated(symbol)`` (the window charts it and fills the ticket). The add box
+takes a symbol of the catalog; the context menu removes one. The list persists through the market service.
+RSI/MACD come from ``MarketService.indicators`` (TA-Lib on 1m closes), refreshed round-robin a few symbols
+per timer tick so a 500-symbol list never stalls the loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from PySide6.QtCore import QModelIndex, QPoint, Qt, QTimer, Signal
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import QCompleter, QHBoxLayout, QLineEdit, QMenu, QPushButton, QWidget
+
+from ...core.events import LogEvent
+from ...core.ids import now_ms
+from ..models.format import Formats
+from ..models.watchlist import WatchlistModel
+from .common import TablePanel, spawn
+
+
+class WatchlistPanel(TablePanel):
+    """The watchlist. ``indicator_batch`` symbols get fresh indicators every ``indicator_ms``."""
+
+    symbolActivated = Signal(str)
+
+    def __init__(self, services: Any, bridge: Any, formats: Formats | None = None, parent: QWidget | None = None,
+                 indicator_ms: int = 500, indicator_batch: int = 10) -> None:
+        formats = formats or Formats(services.market.instruments())
+        super().__init__(WatchlistModel(formats), parent)
+        self.services = services
+        self.last_task: asyncio.Future[Any] | None = None
+        bridge.quotes.connect(self.model.on_quotes)
+        bridge.positions.connect(self.model.on_positions)
+        bridge.strategies.connect(self._on_strategies)
+        self.table.clicked.connect(self._clicked)
+        self.table.activated.connect(self._clicked)
+        self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.table.customContextMenuRequested.connect(self._show_menu)
+
+        self.add_edit = QLineEdit(self)
+        self.add_edit.setPlaceholderText("Add symbol (e.g. BTC/USDT)")
+        completer = QCompleter([i.symbol for i in services.market.instruments()], self)
+        completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        self.add_edit.setCompleter(completer)
+        self.add_edit.returnPressed.connect(lambda: self.add_symbol(self.add_edit.text()))
+        add_button = QPushButton("Add", self)
+        add_button.clicked.connect(lambda: self.add_symbol(self.add_edit.text()))
+        row = QHBoxLayout()
+        row.setContentsMargins(2, 2, 2, 0)
+        row.addWidget(self.add_edit, 1)
+        row.addWidget(add_button)
+        self.vbox.insertLayout(0, row)
+
+        self._next_indicator = 0
+        self._indicator_batch = indicator_batch
+        self._indicator_timer = QTimer(self)
+        self._indicator_timer.setInterval(indicator_ms)
+        self._indicator_timer.timeout.connect(self.refresh_indicators)
+        self._indicator_timer.start()
+
+    async def load(self) -> None:
+        """Show the stored watchlist (and the quotes known so far)."""
+        symbols = await self.services.market.watchlist()
+        self.model.set_symbols(symbols)
+        known = {s: q for s in symbols if (q := self.services.market.last_quote(s)) is not None}
+        if known:
+            self.model.on_quotes(known)
+        self.model.on_positions(self.services.portfolio.positions())
+
+    # ---- interaction ---------------------------------------------------------------------------------
+    def _clicked(self, index: QModelIndex) -> None:
+        if index.isValid():
+            self.symbolActivated.emit(self.table.record_at(index.row()).symbol)
+
+    def select_symbol(self, symbol: str) -> None:
+        """Select the row of ``symbol`` and emit ``symbolActivated`` as a click would."""
+        row = self.model.row_of(symbol)
+        if row is None:
+            raise KeyError(symbol)
+        proxy_index = self.table.proxy.mapFromSource(self.model.index(row, 0))
+        self.table.selectRow(proxy_index.row())
+        self.symbolActivated.emit(symbol)
+
+    def add_symbol(self, symbol: str) -> asyncio.Future[Any] | None:
+        symbol = symbol.strip().upper()
+        if not symbol:
+            return None
+        self.add_edit.clear()
+        self.last_task = spawn(self._add(symbol), lambda exc: self._log("WARNING", f"cannot add {symbol}: {exc}"))
+        return self.last_task
+
+    async def _add(self, symbol: str) -> None:
+        await self.services.market.add_to_watchlist(symbol)
+        self.model.set_symbols(self.model.symbols() + [symbol])
+        quote = self.services.market.last_quote(symbol)
+        if quote is not None:
+            self.model.on_quotes({symbol: quote})
+
+    def remove_symbol(self, symbol: str) -> asyncio.Future[Any]:
+        self.last_task = spawn(self._remove(symbol), lambda exc: self._log("WARNING", f"cannot remove {symbol}: {exc}"))
+        return self.last_task
+
+    async def _remove(self, symbol: str) -> None:
+        await self.services.market.remove_from_watchlist(symbol)
+        self.model.set_symbols([s for s in self.model.symbols() if s != symbol])
+
+    def _show_menu(self, pos: QPoint) -> None:
+        index = self.table.indexAt(pos)
+        if not index.isValid():
+            return
+        symbol = self.table.record_at(index.row()).symbol
+        menu = QMenu(self)
+        chart = QAction(f"Chart {symbol}", menu)
+        chart.triggered.connect(lambda: self.symbolActivated.emit(symbol))
+        remove = QAction(f"Remove {symbol}", menu)
+        remove.triggered.connect(lambda: self.remove_symbol(symbol))
+        menu.addAction(chart)
+        menu.addAction(remove)
+        menu.exec(self.table.viewport().mapToGlobal(pos))
+
+    # ---- indicators and strategy state ---------------------------------------------------------------
+    def refresh_indicators(self) -> None:
+        """Recompute RSI/MACD for the next ``indicator_batch`` symbols (round-robin)."""
+        symbols = self.model.symbols()
+        if not symbols:
+            return
+        indicators = getattr(self.services.market, "indicators", None)
+        if indicators is None:
+            return
+        for _ in range(min(self._indicator_batch, len(symbols))):
+            self._next_indicator %= len(symbols)
+            symbol = symbols[self._next_indicator]
+            self._next_indicator += 1
+            snap = indicators(symbol)
+            self.model.set_indicators(symbol, snap.rsi, snap.macd, snap.macd_signal)
+
+    def _on_strategies(self, events: list[Any]) -> None:
+        """Show a strategy's trailing-stop state per symbol: ``state["trailing"]`` as ``{symbol: text}``."""
+        for ev in events:
+            trailing = ev.state.get("trailing") if isinstance(ev.state, dict) else None
+            if isinstance(trailing, dict):
+                for symbol, text in trailing.items():
+                    self.model.set_trail(symbol, str(text))
+
+    def _log(self, level: str, message: str) -> None:
+        self.services.bus.publish(LogEvent(now_ms(), level, "watchlist", message))

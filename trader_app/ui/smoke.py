@@ -1,0 +1,169 @@
+"""``trader-app --smoke-test``: the real window on the demo market, a few paper orders through the ticket,
+a screenshot, and a verdict.
+
+Steps: start the services (temporary data dir unless one is given), show the window, wait for quotes, place
+through the order ticket (the same widgets and ``OrderTicket.submit`` path a click uses) a market buy, a
+market sell and a limit buy far below the market (it rests), plus a market buy of a stock; let the market run
+``seconds``; save a PNG of the main window; check that the market orders filled, the limit order rests, every
+panel's table has rows and the chart has bars; and, when the webhook listener exists, that ``GET /health``
+answers 200. Exit code 0 only if every check passed; each check is printed as ``ok``/``FAIL``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from ..core.enums import OrderStatus, OrderType, Side
+from ..core.money import round_price
+
+# (symbol, side, type, quantity, price as a fraction of the bid or None, expected status)
+SMOKE_ORDERS: tuple[tuple[str, Side, OrderType, str, Decimal | None, OrderStatus], ...] = (
+    ("BTC/USDT", Side.BUY, OrderType.MARKET, "0.5", None, OrderStatus.FILLED),
+    ("BTC/USDT", Side.SELL, OrderType.MARKET, "0.2", None, OrderStatus.FILLED),
+    ("BTC/USDT", Side.BUY, OrderType.LIMIT, "0.1", Decimal("0.90"), OrderStatus.NEW),
+    ("AAPL", Side.BUY, OrderType.MARKET, "25", None, OrderStatus.FILLED),
+    ("ETH/USDT", Side.BUY, OrderType.MARKET, "3", None, OrderStatus.FILLED),
+)
+
+
+@dataclass
+class SmokeReport:
+    """The checks as (name, passed, detail) in order; ``ok`` when all passed."""
+
+    checks: list[tuple[str, bool, str]] = field(default_factory=list)
+    screenshot: Path | None = None
+    orders: list[Any] = field(default_factory=list)
+
+    def check(self, name: str, passed: bool, detail: str = "") -> bool:
+        self.checks.append((name, bool(passed), detail))
+        return bool(passed)
+
+    @property
+    def ok(self) -> bool:
+        return bool(self.checks) and all(passed for _, passed, _ in self.checks)
+
+    def lines(self) -> list[str]:
+        out = [f"{'ok  ' if passed else 'FAIL'} {name}{': ' + detail if detail else ''}" for name, passed, detail
+               in self.checks]
+        out.append(f"smoke test {'passed' if self.ok else 'FAILED'}")
+        return out
+
+
+async def wait_for(predicate: Any, timeout_s: float, step_s: float = 0.05) -> bool:
+    """Await (without blocking the loop) until ``predicate()`` is true or ``timeout_s`` passes."""
+    deadline = time.monotonic() + timeout_s
+    while not predicate():
+        if time.monotonic() >= deadline:
+            return False
+        await asyncio.sleep(step_s)
+    return True
+
+
+async def place_through_ticket(window: Any, account_id: str, symbol: str, side: Side, order_type: OrderType,
+                               quantity: str, price: Decimal | None = None) -> Any:
+    """Fill the ticket's widgets like a trader would and press Buy/Sell. Returns the resulting ``Order``.
+    Raises ``RuntimeError`` with the ticket's message when the ticket refuses the input."""
+    ticket = window.ticket
+    ticket.set_account(account_id)
+    ticket.set_symbol(symbol)
+    ticket.set_order_type(order_type)
+    ticket.quantity.setText(quantity)
+    ticket.price.setText("" if price is None else str(price))
+    ticket.stop.setText("")
+    button = ticket.buy_button if side is Side.BUY else ticket.sell_button
+    button.click()
+    task = ticket.last_task
+    if ticket.last_error or task is None:
+        raise RuntimeError(f"ticket refused the order: {ticket.last_error}")
+    ticket.last_task = None
+    return await task
+
+
+async def check_health(services: Any, report: SmokeReport) -> None:
+    """GET /health on the listener (``/health`` or ``/api/v1/health``) must answer 200."""
+    if services.webhook is None:
+        from ..app import _optional
+
+        if _optional("trader_app.webhook.server", "WebhookServer") is not None:
+            report.check("webhook listener started", False, services.listener_error or "not started")
+        return
+    import httpx
+
+    base = str(services.webhook.url).rstrip("/")
+    async with httpx.AsyncClient(timeout=5.0) as client:
+        status = None
+        for path in ("/health", "/api/v1/health"):
+            response = await client.get(base + path)
+            status = response.status_code
+            if status == 200:
+                report.check("GET /health answers 200", True, f"{base}{path}")
+                return
+        report.check("GET /health answers 200", False, f"{base}: HTTP {status}")
+
+
+async def run_smoke(window: Any, services: Any, seconds: float, screenshot: Path | None) -> SmokeReport:
+    """The smoke test proper on a started ``services`` and a shown, loaded ``window``."""
+    report = SmokeReport()
+    symbols = sorted({o[0] for o in SMOKE_ORDERS})
+    have_quotes = await wait_for(lambda: all(services.market.last_quote(s) for s in symbols), timeout_s=15)
+    report.check("demo market quotes", have_quotes, ", ".join(symbols))
+    if not have_quotes:
+        return report
+    accounts = services.accounts.list()
+    report.check("paper account", bool(accounts), accounts[0].name if accounts else "none")
+    if not accounts:
+        return report
+    account_id = accounts[0].account_id
+    for symbol, side, order_type, qty, price_frac, expected in SMOKE_ORDERS:
+        price = None
+        if price_frac is not None:
+            quote = services.market.last_quote(symbol)
+            price = round_price(quote.bid * price_frac, services.market.instrument(symbol).tick_size)
+        label = f"{order_type.value} {side.value} {qty} {symbol}" + (f" @ {price}" if price is not None else "")
+        try:
+            order = await place_through_ticket(window, account_id, symbol, side, order_type, qty, price)
+        except Exception as exc:  # noqa: BLE001 - reported as a failed check
+            report.check(label, False, f"{type(exc).__name__}: {exc}")
+            continue
+        report.orders.append(order)
+        detail = order.status.value + (f" ({order.reject_reason})" if order.reject_reason else "")
+        report.check(label, order.status is expected, detail)
+
+    await asyncio.sleep(seconds)
+    window.bridge.flush()
+    await asyncio.sleep(0.2)  # let the views repaint after the flush
+
+    # the market orders are still FILLED in the store (journal), the limit order still rests
+    om = services.order_manager
+    open_ids = {o.client_order_id for o in om.open_orders()}
+    for order, (_, _, order_type, _, _, expected) in zip(report.orders, SMOKE_ORDERS):
+        if expected is OrderStatus.NEW:
+            report.check(f"limit order {order.client_order_id} rests", order.client_order_id in open_ids)
+    for name in ("accounts", "watchlist", "positions", "orders", "fills", "ledger", "log"):
+        rows = window.panels[name].model.rowCount()
+        report.check(f"{name} panel has rows", rows > 0, f"{rows} rows")
+    for name, panel in window.panels.items():
+        model = getattr(panel, "model", None)
+        if name in ("accounts", "watchlist", "positions", "orders", "fills", "ledger", "log") or model is None:
+            continue
+        if hasattr(model, "rowCount"):
+            rows = model.rowCount()
+            report.check(f"{name} panel has rows", rows > 0, f"{rows} rows")
+    bars = window.chart.bar_count()
+    report.check("chart has bars", bars > 0, f"{bars} bars of {window.chart.symbol}")
+    for name, error in window.optional_errors.items():
+        report.check(f"{name} panel loads", False, error)
+    await check_health(services, report)
+
+    if screenshot is not None:
+        screenshot.parent.mkdir(parents=True, exist_ok=True)
+        saved = window.grab().save(str(screenshot), "PNG")
+        report.screenshot = screenshot
+        report.check("screenshot saved", saved and screenshot.is_file() and screenshot.stat().st_size > 0,
+                     str(screenshot))
+    return report
