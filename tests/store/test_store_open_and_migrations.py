@@ -66,3 +66,22 @@ def test_migrations_folder_is_a_real_directory_with_the_scripts():
 def test_money_columns_are_text_in_the_migrated_schema(store):
     columns = {c["name"]: str(c["type"]) for c in inspect(store.engine).get_columns("orders")}
     assert (columns["quantity"], columns["price"], columns["created_ms"]) == ("TEXT", "TEXT", "BIGINT")
+
+
+def test_migrations_can_be_extracted_from_a_zip(tmp_path):
+    """A zip import (no real folder) is copied out so alembic gets a directory."""
+    import zipfile
+
+    from trader_app.store.migrate import _copy_tree
+
+    with migrations_dir() as location:
+        archive = tmp_path / "m.zip"
+        with zipfile.ZipFile(archive, "w") as zf:
+            for path in location.rglob("*"):
+                if path.is_file() and "__pycache__" not in path.parts:
+                    zf.write(path, path.relative_to(location.parent).as_posix())
+        _copy_tree(zipfile.Path(archive) / "migrations/", tmp_path / "out")
+        originals = sorted(p.relative_to(location).as_posix() for p in location.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
+    copied = sorted(p.relative_to(tmp_path / "out").as_posix() for p in (tmp_path / "out").rglob("*") if p.is_file())
+    assert copied == originals
+    assert "versions/0001_initial.py" in copied

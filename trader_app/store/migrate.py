@@ -6,9 +6,11 @@ the PyInstaller bundle). Alembic needs a real directory, so a resource inside a 
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from importlib.resources import as_file, files
+from importlib.resources import files
+from importlib.resources.abc import Traversable
 from pathlib import Path
 
 from alembic import command
@@ -22,11 +24,25 @@ from sqlalchemy import Engine
 def migrations_dir() -> Iterator[Path]:
     """The migrations folder as a real filesystem path (for the duration of the ``with``)."""
     resource = files("trader_app.resources") / "migrations"
-    if isinstance(resource, Path):
+    if isinstance(resource, Path):  # wheel install, source tree, PyInstaller one-folder bundle
         yield resource
         return
-    with as_file(resource) as path:  # zip import: extracted to a temporary directory
-        yield Path(path)
+    with tempfile.TemporaryDirectory(prefix="trader-migrations-") as tmp:  # zip import: extract a copy
+        target = Path(tmp) / "migrations"
+        _copy_tree(resource, target)
+        yield target
+
+
+def _copy_tree(source: Traversable, target: Path) -> None:
+    """Copy a resource folder (any ``Traversable``, e.g. inside a zip) to ``target``, skipping caches."""
+    target.mkdir(parents=True, exist_ok=True)
+    for item in source.iterdir():
+        if item.name == "__pycache__":
+            continue
+        if item.is_dir():
+            _copy_tree(item, target / item.name)
+        else:
+            (target / item.name).write_bytes(item.read_bytes())
 
 
 def alembic_config(script_location: Path) -> Config:
