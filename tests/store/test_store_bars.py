@@ -78,3 +78,10 @@ def test_delete_bars(store):
     assert store.bars.delete("BTC/USDT", Interval.M5) == 1
     assert store.bars.delete("BTC/USDT") == 1
     assert [s[0] for s in store.bars.series()] == ["ETH/USDT"]
+
+
+def test_sqlite_uses_the_precompiled_bulk_upsert(store):
+    sql = store.bars._upsert_sql
+    assert sql is not None
+    assert sql.startswith("INSERT INTO bars (symbol, interval, open_time_ms, open, high, low, close, volume, closed)")
+    assert "ON CONFLICT (symbol, interval, open_time_ms) DO UPDATE SET" in sql
