@@ -85,3 +85,12 @@ def test_migrations_can_be_extracted_from_a_zip(tmp_path):
     copied = sorted(p.relative_to(tmp_path / "out").as_posix() for p in (tmp_path / "out").rglob("*") if p.is_file())
     assert copied == originals
     assert "versions/0001_initial.py" in copied
+
+
+def test_memory_path_means_an_in_memory_database(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with Store.open(":memory:") as store:
+        assert store.url == "sqlite://"
+        store.kv.set("k", 1)
+        assert store.kv.get("k") == 1
+    assert list(tmp_path.iterdir()) == []

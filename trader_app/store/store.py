@@ -72,12 +72,15 @@ class Store:
 
         ``path``: SQLite file; a directory means ``<dir>/trader.db``; ``None`` means ``trader.db`` in the data
         directory (``TRADER_APP_HOME`` or the platform default). The parent folder is created.
-        ``url``: any SQLAlchemy URL instead (``sqlite://`` for in-memory, ``postgresql+psycopg://...``).
+        ``url``: any SQLAlchemy URL instead (``postgresql+psycopg://...``). ``":memory:"`` or ``url="sqlite://"``
+        is an in-memory database shared by all threads through one connection (for tests).
         Raises ``ValueError`` if both are given; ``ConfigError`` if the data directory cannot be created;
         SQLAlchemy/alembic errors if the database cannot be opened or migrated.
         """
         if path is not None and url is not None:
             raise ValueError("give either a path or a url, not both")
+        if path == ":memory:":
+            path, url = None, "sqlite://"
         if url is None:
             if path is None:
                 from ..config import resolve_data_dir
