@@ -1,0 +1,346 @@
+"""The market service: one place the app asks for instruments, quotes, bars, the watchlist and indicators.
+
+It listens on the bus (last quote per symbol from ``QuoteEvent``; closed bars from ``BarEvent`` for the
+indicator snapshots), owns a :class:`~trader_app.market.bars.BarAggregator` that turns quotes into stored
+bars, and starts/stops the feeds: the demo market (with history backfilled so charts and indicators have
+content at start-up) or a replay of imported bars. Store access goes through ``await store.run(...)``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import deque
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from trader_app.core.bus import EventBus
+from trader_app.core.enums import Interval, MarketType
+from trader_app.core.errors import UnknownSymbol
+from trader_app.core.events import BarEvent, QuoteEvent
+from trader_app.core.ids import now_ms
+from trader_app.core.instrument import Instrument
+from trader_app.core.market_data import Bar, Quote
+
+from .bars import BarAggregator
+from .catalog import PAPER_VENUE
+from .csv_import import CsvImport, read_ohlcv_csv
+from .demo import DemoMarket
+from .indicators import last_value, macd, rsi
+from .replay import ReplayMarket, price_step
+
+log = logging.getLogger(__name__)
+
+#: bars of history the demo backfills per symbol when the store has none for that series
+DEFAULT_BACKFILL: dict[Interval, int] = {
+    Interval.M1: 300, Interval.M5: 300, Interval.M15: 200, Interval.H1: 200, Interval.D1: 200,
+}
+INDICATOR_WINDOW = 250  # closes kept per symbol; MACD(12, 26, 9) needs 34, more lets the EMA seeds decay
+_BACKFILL_CHUNK = 25  # symbols generated per worker-thread call
+
+
+@dataclass(frozen=True, slots=True)
+class IndicatorSnapshot:
+    """RSI(14) in percent and MACD(12, 26, 9) line, signal and histogram (price units) on the last closed
+    bars of ``interval``; None until there are enough bars (15 for RSI, 34 for MACD). ``bar_time_ms`` is
+    the open time of the last bar used (0 if none)."""
+
+    rsi: float | None = None
+    macd: float | None = None
+    macd_signal: float | None = None
+    macd_hist: float | None = None
+    interval: Interval | None = None
+    bar_time_ms: int = 0
+
+
+class MarketService:
+    """Market data for the app. ``instruments``: what the venue lists (the demo catalog by default in the
+    app); ``store``: a :class:`trader_app.store.Store`. ``on_new_instrument`` is called with each instrument
+    added later (e.g. for an imported CSV's symbol) so the paper exchange can list it too.
+    """
+
+    def __init__(
+        self,
+        bus: EventBus,
+        store: Any,
+        instruments: Iterable[Instrument],
+        *,
+        aggregator: BarAggregator | None = None,
+        indicator_interval: Interval = Interval.M1,
+        seed: int | None = None,
+        backfill_bars: dict[Interval, int] | None = None,
+        on_new_instrument: Callable[[Instrument], None] | None = None,
+    ) -> None:
+        self.bus = bus
+        self.store = store
+        self._instruments: dict[str, Instrument] = {}
+        for inst in instruments:
+            self._instruments[inst.symbol] = inst
+        self._demo_symbols = list(self._instruments)
+        self.aggregator = aggregator if aggregator is not None else BarAggregator(bus, store)
+        self.indicator_interval = indicator_interval
+        self.seed = seed
+        self.backfill_bars = dict(DEFAULT_BACKFILL if backfill_bars is None else backfill_bars)
+        self.instrument_listeners: list[Callable[[Instrument], None]] = []
+        if on_new_instrument is not None:
+            self.instrument_listeners.append(on_new_instrument)
+        self.demo: DemoMarket | None = None
+        self.replay: ReplayMarket | None = None
+        self._startup: asyncio.Task | None = None
+        self._last: dict[str, Quote] = {}
+        self._closes: dict[str, deque[tuple[int, float]]] = {}
+        self._snapshots: dict[str, IndicatorSnapshot] = {}
+        self._ind_interval: dict[str, Interval] = {}
+        self._unsubscribe = [bus.subscribe(QuoteEvent, self._on_quote), bus.subscribe(BarEvent, self._on_bar)]
+
+    # ------------------------------------------------------------------ instruments and quotes
+    def instruments(self) -> list[Instrument]:
+        return list(self._instruments.values())
+
+    def instrument(self, symbol: str) -> Instrument:
+        """The instrument of ``symbol``. Raises UnknownSymbol."""
+        try:
+            return self._instruments[symbol]
+        except KeyError:
+            raise UnknownSymbol(symbol) from None
+
+    def add_instrument(self, inst: Instrument) -> bool:
+        """List ``inst`` (False, and nothing changes, if its symbol is already listed); tells the listeners."""
+        if inst.symbol in self._instruments:
+            return False
+        self._instruments[inst.symbol] = inst
+        for fn in tuple(self.instrument_listeners):
+            try:
+                fn(inst)
+            except Exception:  # noqa: BLE001 - a listener's failure must not undo the listing
+                log.exception("instrument listener failed for %s", inst.symbol)
+        return True
+
+    @staticmethod
+    def instrument_for_bars(symbol: str, bars: list[Bar]) -> Instrument:
+        """An instrument for imported bars: ``BASE/QUOTE`` symbols are SPOT with lot 0.00001, others STOCK
+        with lot 1 (quoted in KRW for six-digit KRX codes, else USD); the tick is the finest price step
+        written in the bars; venue ``paper``."""
+        tick = price_step(bars)
+        if "/" in symbol:
+            base, quote = symbol.split("/", 1)
+            return Instrument(symbol, PAPER_VENUE, MarketType.SPOT, base, quote, tick, Decimal("0.00001"),
+                              Decimal("0.00001"), name=f"{symbol} (imported)")
+        quote = "KRW" if symbol.isdigit() and len(symbol) == 6 else "USD"  # six digits: a KRX stock code
+        return Instrument(symbol, PAPER_VENUE, MarketType.STOCK, symbol, quote, tick, Decimal(1), Decimal(1),
+                          name=f"{symbol} (imported)")
+
+    def last_quote(self, symbol: str) -> Quote | None:
+        """The latest quote seen on the bus for ``symbol`` (None before the first)."""
+        return self._last.get(symbol)
+
+    def _on_quote(self, event: QuoteEvent) -> None:
+        self._last[event.quote.symbol] = event.quote
+
+    # ------------------------------------------------------------------ bars
+    async def history(self, symbol: str, interval: Interval, limit: int = 500) -> list[Bar]:
+        """The last ``limit`` bars of ``symbol`` at ``interval``, ascending: stored closed bars plus the
+        forming live bar. While a replay covers ``symbol``, only bars already replayed are returned."""
+        replay = self.replay
+        if replay is not None and symbol in replay.symbols and not replay.finished:
+            done = replay.bars[: replay.bars_done]
+            own = [b for b in done if b.symbol == symbol and b.interval is interval]
+            if own or any(b.interval is interval for b in replay.bars if b.symbol == symbol):
+                return own[-limit:]
+            end = (done[-1].open_time_ms if done else replay.bars[0].open_time_ms) - interval.ms
+            return await self.store.run(self.store.bars.load, symbol, interval, None, end, limit)
+        await self.aggregator.flush()
+        bars = await self.store.run(self.store.bars.load, symbol, interval, None, None, limit)
+        live = self.aggregator.live_bar(symbol, interval)
+        if live is not None and (not bars or live.open_time_ms > bars[-1].open_time_ms):
+            bars.append(live)
+            if len(bars) > limit:
+                del bars[0]
+        return bars
+
+    async def import_csv(self, path: str | Path, symbol: str | None = None) -> CsvImport:
+        """Read an OHLCV CSV (see :mod:`trader_app.market.csv_import`) and store all its bars in one
+        transaction, or none: DataImportError (first bad line) or a store error leaves the store unchanged.
+        Lists an instrument for a new symbol."""
+        imp = await asyncio.to_thread(read_ohlcv_csv, path, symbol)
+        await self.store.run(self.store.bars.save, imp.bars)
+        if imp.bars:
+            self.add_instrument(self.instrument_for_bars(imp.symbol, imp.bars))
+        return imp
+
+    # ------------------------------------------------------------------ feeds
+    def start_demo(
+        self, tick_rate: float, backfill: bool | Iterable[str] = True, *, symbols: Iterable[str] | None = None
+    ) -> asyncio.Task:
+        """Start the demo market at ``tick_rate`` quotes/s over ``symbols`` (default: the instruments given at
+        construction). Start-up runs as the returned task: each symbol starts from its last stored 1m close
+        (continuity across restarts), quotes start, then series with no stored bars are backfilled
+        (:data:`DEFAULT_BACKFILL`; ``backfill`` True = every demo symbol, an iterable = those, False = none)
+        off the loop, then indicator snapshots are loaded. A running demo is replaced.
+        Raises UnknownSymbol / ValueError at once for bad arguments."""
+        syms = list(self._demo_symbols if symbols is None else symbols)
+        demo = DemoMarket(self.bus, [self.instrument(s) for s in syms], tick_rate, seed=self.seed)
+        if backfill is True:
+            fill = syms
+        elif backfill is False:
+            fill = []
+        else:
+            fill = [s for s in backfill if s in set(syms)]
+        old, self.demo = self.demo, demo
+        self._startup = asyncio.get_running_loop().create_task(self._start_demo(old, demo, fill), name="demo-start")
+        return self._startup
+
+    async def _start_demo(self, old: DemoMarket | None, demo: DemoMarket, fill: list[str]) -> None:
+        if old is not None:
+            await old.stop()
+        symbols = [i.symbol for i in demo.instruments]
+        for sym, close in (await self.store.run(self._last_closes, symbols)).items():
+            demo.set_price(sym, close)
+        prices = {s: demo.price(s) for s in symbols}
+        end = now_ms()
+        if self.demo is demo:
+            demo.start()
+        have = {(s, iv) for s, iv, _n, _lo, _hi in await self.store.run(self.store.bars.series)}
+        todo = [(s, iv, n) for s in fill for iv, n in self.backfill_bars.items() if n > 0 and (s, iv) not in have]
+        for k in range(0, len(todo), _BACKFILL_CHUNK * len(self.backfill_bars)):
+            part = todo[k : k + _BACKFILL_CHUNK * len(self.backfill_bars)]
+            bars = await asyncio.to_thread(
+                lambda part=part: [b for s, iv, n in part for b in demo.backfill(s, iv, n, end, last_price=prices[s])]
+            )
+            await self.store.run(self.store.bars.save, bars)
+        await self.load_indicators(symbols)
+
+    def _last_closes(self, symbols: list[str]) -> dict[str, Decimal]:
+        """(worker thread) last stored 1m close per symbol, for those that have one."""
+        out = {}
+        for s in symbols:
+            bars = self.store.bars.load(s, Interval.M1, limit=1)
+            if bars:
+                out[s] = bars[-1].close
+        return out
+
+    def start_replay(self, bars: Iterable[Bar], speed: float = 1.0) -> ReplayMarket:
+        """Replay ``bars`` as quotes and bars at ``speed`` bars/s (see :mod:`trader_app.market.replay`);
+        lists instruments for new symbols; indicator snapshots of the replayed symbols follow the replay's
+        bars. A running replay is stopped first (in the background). Raises ValueError for no bars or
+        ``speed`` <= 0."""
+        bars = list(bars)
+        if not bars:
+            raise ValueError("nothing to replay: no bars")
+        by_symbol: dict[str, list[Bar]] = {}
+        for b in bars:
+            by_symbol.setdefault(b.symbol, []).append(b)
+        for sym, own in by_symbol.items():
+            if sym not in self._instruments:
+                self.add_instrument(self.instrument_for_bars(sym, own))
+            self._ind_interval[sym] = own[0].interval
+            self._closes.pop(sym, None)
+            self._snapshots.pop(sym, None)
+        tick = None
+        if len(by_symbol) == 1:
+            tick = self._instruments[next(iter(by_symbol))].tick_size
+        replay = ReplayMarket(self.bus, bars, speed, tick_size=tick)
+        old, self.replay = self.replay, replay
+        if old is not None:
+            asyncio.get_running_loop().create_task(old.stop())
+        replay.start()
+        return replay
+
+    async def stop(self) -> None:
+        """Stop the demo and the replay, and write the closed bars still waiting to the store."""
+        if self._startup is not None and not self._startup.done():
+            self._startup.cancel()
+            try:
+                await self._startup
+            except asyncio.CancelledError:
+                pass
+        if self.demo is not None:
+            await self.demo.stop()
+        if self.replay is not None:
+            await self.replay.stop()
+        await self.aggregator.flush()
+
+    async def close(self) -> None:
+        """:meth:`stop`, then stop listening to the bus (app shutdown)."""
+        await self.stop()
+        await self.aggregator.stop()
+        for unsubscribe in self._unsubscribe:
+            unsubscribe()
+
+    # ------------------------------------------------------------------ watchlist
+    async def watchlist(self) -> list[str]:
+        """The saved watchlist (symbols, in the trader's order)."""
+        return await self.store.run(self.store.watchlist.get)
+
+    async def add_to_watchlist(self, symbol: str) -> list[str]:
+        """Append ``symbol`` (no change if present). Raises UnknownSymbol. Returns the new list."""
+        self.instrument(symbol)
+        symbols = await self.watchlist()
+        if symbol not in symbols:
+            symbols.append(symbol)
+            await self.store.run(self.store.watchlist.set, symbols)
+        return symbols
+
+    async def remove_from_watchlist(self, symbol: str) -> list[str]:
+        """Remove ``symbol`` (no change if absent). Returns the new list."""
+        symbols = await self.watchlist()
+        if symbol in symbols:
+            symbols.remove(symbol)
+            await self.store.run(self.store.watchlist.set, symbols)
+        return symbols
+
+    # ------------------------------------------------------------------ indicators
+    def indicators(self, symbol: str) -> IndicatorSnapshot:
+        """RSI/MACD of ``symbol`` on its closed bars (1m by default; a replayed symbol's own interval).
+        Recomputed once per closed bar, never per tick. All None until enough bars exist."""
+        return self._snapshots.get(symbol) or IndicatorSnapshot(interval=self._interval_of(symbol))
+
+    def _interval_of(self, symbol: str) -> Interval:
+        return self._ind_interval.get(symbol, self.indicator_interval)
+
+    async def load_indicators(self, symbols: Iterable[str] | None = None) -> None:
+        """Seed the indicator windows of ``symbols`` (default: all instruments) from stored closed bars."""
+        syms = list(self._instruments if symbols is None else symbols)
+        wanted = {s: self._interval_of(s) for s in syms}
+
+        def load() -> dict[str, list[Bar]]:
+            return {s: self.store.bars.load(s, iv, limit=INDICATOR_WINDOW) for s, iv in wanted.items()}
+
+        for sym, bars in (await self.store.run(load)).items():
+            stored = [(b.open_time_ms, float(b.close)) for b in bars if b.closed]
+            last = stored[-1][0] if stored else -1
+            live = [x for x in self._closes.get(sym, ()) if x[0] > last]
+            self._closes[sym] = deque(stored + live, maxlen=INDICATOR_WINDOW)
+            self._recompute(sym)
+
+    def _on_bar(self, event: BarEvent) -> None:
+        bar = event.bar
+        if not bar.closed or bar.interval is not self._interval_of(bar.symbol):
+            return
+        window = self._closes.get(bar.symbol)
+        if window is None:
+            window = self._closes[bar.symbol] = deque(maxlen=INDICATOR_WINDOW)
+        if window and window[-1][0] >= bar.open_time_ms:
+            return  # already counted (or older)
+        window.append((bar.open_time_ms, float(bar.close)))
+        self._recompute(bar.symbol)
+
+    def _recompute(self, symbol: str) -> None:
+        window = self._closes.get(symbol)
+        if not window:
+            return
+        closes = np.fromiter((c for _t, c in window), dtype=np.float64, count=len(window))
+        m, s, h = macd(closes)
+        self._snapshots[symbol] = IndicatorSnapshot(
+            rsi=last_value(rsi(closes)),
+            macd=last_value(m),
+            macd_signal=last_value(s),
+            macd_hist=last_value(h),
+            interval=self._interval_of(symbol),
+            bar_time_ms=window[-1][0],
+        )
