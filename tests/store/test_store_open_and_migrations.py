@@ -93,4 +93,5 @@ def test_memory_path_means_an_in_memory_database(tmp_path, monkeypatch):
         assert store.url == "sqlite://"
         store.kv.set("k", 1)
         assert store.kv.get("k") == 1
-    assert list(tmp_path.iterdir()) == []
+    assert not (tmp_path / ":memory:").exists()
+    assert [p.name for p in tmp_path.iterdir()] == ["home"]  # only the per-test TRADER_APP_HOME
