@@ -114,6 +114,8 @@ class AccountService:
         is marked ERROR (the others still load). Returns the accounts."""
         for account in await self._store.run(self._store.accounts.list):
             self._accounts[account.account_id] = account
+            if account.account_id in self._brokers:
+                continue  # already connected
             if account.enabled:
                 await self._connect(account, restore=True)
             else:

@@ -59,7 +59,11 @@ class OrderManager:
     ``risk``: pre-trade checks (None = none); ``clock``: epoch ms UTC; ``submit_timeout_s``: how long
     ``place_order`` may take before the order is left PENDING_SUBMIT and reconciled; ``read_attempts`` /
     ``read_backoff_s``: retry policy of venue reads; ``equity``: ``(account_id, currency) -> Decimal`` for
-    the risk context (default: the cash total of that currency).
+    the risk context (default: the cash total of that currency); ``settle_timeout_s``: how long ``submit``,
+    ``cancel`` and ``flush`` wait for the broker's own updates to be recorded (brokers with ``drain_updates``).
+
+    ``submit``/``cancel``/``cancel_all`` return once the venue's immediate consequences (fills, ledger rows,
+    balances, positions) are persisted and published, so callers see a consistent book.
     """
 
     def __init__(
@@ -73,6 +77,7 @@ class OrderManager:
         read_attempts: int = 4,
         read_backoff_s: float = 0.1,
         equity: Callable[[str, str], Decimal] | None = None,
+        settle_timeout_s: float = 5.0,
     ) -> None:
         self._store = store
         self._bus = bus
@@ -82,6 +87,7 @@ class OrderManager:
         self._read_attempts = read_attempts
         self._read_backoff = read_backoff_s
         self._equity = equity
+        self._settle_timeout = settle_timeout_s
         self._brokers: dict[str, Broker] = {}
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._ready: dict[str, asyncio.Event] = {}
@@ -226,6 +232,7 @@ class OrderManager:
             log.exception("place_order of %s failed; reconciling by client order id", request.client_order_id)
             self._spawn(self._reconcile_one(account_id, request.client_order_id))
             return self._tracked(key) or order
+        await self._settle(account_id)  # the venue's own reports (fills, balances, positions) go first
         return await self._apply_order(ack)
 
     async def _refuse(self, key: Key, reason: str) -> Order:
@@ -264,11 +271,13 @@ class OrderManager:
         """Cancel one order at the venue and track the result. Raises ``OrderNotFound`` if the venue does
         not know it, ``TraderError`` if the account is not connected. Never retried."""
         order = await self.broker(account_id).cancel_order(client_order_id)
+        await self._settle(account_id)
         return await self._apply_order(order)
 
     async def cancel_all(self, account_id: str, symbol: str | None = None, side: Side | None = None) -> list[Order]:
         """Cancel the account's open orders (optionally of ``symbol`` and/or ``side``); returns them as tracked."""
         cancelled = await self.broker(account_id).cancel_all(symbol, side)
+        await self._settle(account_id)
         return [await self._apply_order(o) for o in cancelled]
 
     # ---- reconcile ---------------------------------------------------------------------------------
@@ -277,6 +286,7 @@ class OrderManager:
         the venue's answer (an order the venue never received becomes REJECTED; an open one it no longer
         knows, EXPIRED). Returns the number of orders queried. Reads are retried; an account whose venue
         stays unavailable keeps its orders as they are."""
+        await asyncio.gather(*self._background, return_exceptions=True)  # reconciles already under way
         count = 0
         for account_id in list(self._brokers):
             await self.ready(account_id)
@@ -316,13 +326,24 @@ class OrderManager:
     # ---- updates -----------------------------------------------------------------------------------
     async def flush(self, account_id: str | None = None) -> None:
         """Wait until the updates the account's broker has emitted so far are persisted and published (when
-        the broker offers ``drain_updates()``, as the paper broker does; otherwise returns at once)."""
+        the broker offers ``drain_updates()``, as the paper broker does; otherwise returns at once).
+        Gives up after ``settle_timeout_s`` (logged)."""
         for aid in [account_id] if account_id else list(self._brokers):
-            broker = self._brokers.get(aid)
-            drain = getattr(broker, "drain_updates", None)
-            if drain is not None and aid in self._tasks:
-                await self._ready[aid].wait()
-                await drain()
+            await self._settle(aid)
+
+    async def _settle(self, account_id: str) -> None:
+        broker = self._brokers.get(account_id)
+        drain = getattr(broker, "drain_updates", None)
+        if drain is None or account_id not in self._tasks:
+            return
+        try:
+            await asyncio.wait_for(self._drain(account_id, drain), self._settle_timeout)
+        except asyncio.TimeoutError:
+            log.warning("updates of account %s not settled within %.1f s", account_id, self._settle_timeout)
+
+    async def _drain(self, account_id: str, drain: Callable[[], Any]) -> None:
+        await self._ready[account_id].wait()
+        await drain()
 
     async def _run(self, account_id: str, broker: Broker, ready: asyncio.Event) -> None:
         try:
