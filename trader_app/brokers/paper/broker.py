@@ -103,7 +103,7 @@ class PaperBroker:
         self._connected = True
         for order in self._orders.values():
             if order.is_open:
-                self.exchange.add_resting(order.symbol, self.account_id, order.client_order_id, self)
+                self._rest(order)
 
     async def close(self) -> None:
         """Stop matching this account's orders (they stay open and resume on ``connect``) and end ``updates()``.
@@ -142,7 +142,7 @@ class PaperBroker:
                 continue
             self._orders[order.client_order_id] = order
             if self._connected:
-                self.exchange.add_resting(order.symbol, self.account_id, order.client_order_id, self)
+                self._rest(order)
 
     # ---- reads -------------------------------------------------------------------------------------
     async def instruments(self) -> list[Instrument]:
@@ -245,11 +245,18 @@ class PaperBroker:
         self._reserve(order, check=True, what=what)
         order = order.with_status(OrderStatus.NEW, ts, venue_order_id=new_id("po"))
         self._orders[order.client_order_id] = order
-        self.exchange.add_resting(order.symbol, self.account_id, order.client_order_id, self)
+        self._rest(order)
         self._emit(OrderUpdate(order))
         if order.side is Side.BUY:
             self._emit(BalanceUpdate(self._book.balance(inst.quote)))
         return order
+
+    def _rest(self, order: Order) -> None:
+        """Register an open order with the exchange, with the price that wakes it up."""
+        stop = order.order_type in (OrderType.STOP_MARKET, OrderType.STOP_LIMIT) and not order.triggered
+        threshold = order.stop_price if stop else order.price
+        self.exchange.add_resting(order.symbol, self.account_id, order.client_order_id, self,
+                                  side_is_buy=order.side is Side.BUY, is_stop=stop, threshold=threshold)
 
     def _reserve(self, order: Order, *, check: bool, what: str = "") -> None:
         qty = order.remaining_qty
@@ -317,6 +324,7 @@ class PaperBroker:
         if m.triggered and not order.triggered:
             order = replace(order, triggered=True, updated_ms=ts)
             self._orders[client_order_id] = order
+            self._rest(order)  # a triggered STOP_LIMIT now waits for its limit
         if m.fill_price is None:
             if order.time_in_force is not TimeInForce.GTC:
                 self._finish(order, OrderStatus.EXPIRED, ts, f"{order.time_in_force.value} limit not marketable at trigger")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Iterable
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Protocol
 
 from ...core.errors import UnknownSymbol
@@ -64,7 +65,8 @@ class PaperExchange:
         self.clock = clock
         self._instruments: dict[str, Instrument] = {}
         self._quotes: dict[str, Quote] = {}
-        self._resting: dict[str, dict[tuple[str, str], RestingOwner]] = {}
+        # symbol -> (account_id, client_order_id) -> (owner, is_buy, is_stop, threshold or None)
+        self._resting: dict[str, dict[tuple[str, str], tuple[RestingOwner, bool, bool, Decimal | None]]] = {}
         self._subs: dict[str, list[QuoteSubscription]] = {}
         self._bus_unsub: dict[int, Callable[[], None]] = {}
         for inst in instruments:
@@ -102,7 +104,16 @@ class PaperExchange:
         book = self._resting.get(symbol)
         if not book:
             return
-        for (_, client_order_id), owner in tuple(book.items()):
+        bid, ask = quote.bid, quote.ask
+        if bid <= 0 or ask <= 0:
+            return
+        for (_, client_order_id), (owner, is_buy, is_stop, threshold) in tuple(book.items()):
+            if threshold is not None:
+                if is_buy:
+                    if (ask < threshold) if is_stop else (ask > threshold):
+                        continue
+                elif (bid > threshold) if is_stop else (bid < threshold):
+                    continue
             try:
                 owner.on_resting_quote(client_order_id, quote)
             except Exception:  # noqa: BLE001 - one account's bug must not stop the venue
@@ -142,9 +153,22 @@ class PaperExchange:
                     del self._subs[s]
 
     # ---- resting orders ----------------------------------------------------------------------------
-    def add_resting(self, symbol: str, account_id: str, client_order_id: str, owner: RestingOwner) -> None:
-        """Register a resting order; ``owner.on_resting_quote`` is called with every later quote of the symbol."""
-        self._resting.setdefault(symbol, {})[(account_id, client_order_id)] = owner
+    def add_resting(
+        self,
+        symbol: str,
+        account_id: str,
+        client_order_id: str,
+        owner: RestingOwner,
+        *,
+        side_is_buy: bool = True,
+        is_stop: bool = False,
+        threshold: Decimal | None = None,
+    ) -> None:
+        """Register (or update) a resting order. ``owner.on_resting_quote`` is called with each later quote of the
+        symbol that reaches ``threshold``: for a buy, ask <= threshold (a limit) or ask >= threshold (a stop not yet
+        triggered); for a sell, bid >= threshold (limit) or bid <= threshold (stop). ``threshold=None``: every quote.
+        The check runs inline here so that quotes far from every order cost a comparison, not a call."""
+        self._resting.setdefault(symbol, {})[(account_id, client_order_id)] = (owner, side_is_buy, is_stop, threshold)
 
     def remove_resting(self, symbol: str, account_id: str, client_order_id: str) -> None:
         book = self._resting.get(symbol)
