@@ -3,7 +3,6 @@ trade id, cancel/cancel-all, reconcile by client order id, never retrying placem
 
 from __future__ import annotations
 
-import asyncio
 from decimal import Decimal as D
 
 import pytest

@@ -181,6 +181,9 @@ async def test_restore_after_restart_gives_identical_state_and_resting_orders_st
     broker = first.om.broker(aid)
     before = (await broker.balances(), await broker.positions(), await broker.open_orders())
     before_summaries = first.portfolio.summaries(aid)
+    baselines = first.portfolio.day_baselines()
+    assert baselines == {f"{aid}|USD": [first.clock.now // 86_400_000, "5000"],
+                         f"{aid}|USDT": [first.clock.now // 86_400_000, "100000"]}
     # a crash right after journalling an order, before the venue saw it
     pending = first.request(aid, B, LMT, "0.1", "1.00", coid="crash-pending")
     first.store.orders.save(Order.from_request(pending, 5))
@@ -205,6 +208,7 @@ async def test_restore_after_restart_gives_identical_state_and_resting_orders_st
         summaries = second.portfolio.summaries(aid)
         assert [(s.currency, s.cash, s.realized_pnl) for s in summaries] == [
             (s.currency, s.cash, s.realized_pnl) for s in before_summaries]
+        assert second.portfolio.day_baselines() == baselines  # day PnL still counts from the day's start
 
         # resting orders still fill after the restart
         second.quote("48990.00", "49000.00")

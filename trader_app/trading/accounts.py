@@ -32,6 +32,7 @@ from .portfolio import PortfolioService
 log = logging.getLogger(__name__)
 
 PAPER = "paper"
+BASELINES_KEY = "portfolio.day_baselines"
 DEFAULT_COMMISSION = Decimal("0.001")
 DEFAULT_SLIPPAGE = Decimal("0")
 
@@ -111,7 +112,9 @@ class AccountService:
     async def load(self) -> list[Account]:
         """Load every account from the store, restore paper ones from their saved state, connect and attach
         the enabled ones, then reconcile every journalled non-final order. An account that fails to connect
-        is marked ERROR (the others still load). Returns the accounts."""
+        is marked ERROR (the others still load). The portfolio's day-PnL baselines of today come back from
+        ``store.kv``. Returns the accounts."""
+        self._portfolio.restore_day_baselines(await self._store.run(self._store.kv.get, BASELINES_KEY, None))
         for account in await self._store.run(self._store.accounts.list):
             self._accounts[account.account_id] = account
             if account.account_id in self._brokers:
@@ -290,9 +293,10 @@ class AccountService:
         self._bus.publish(AccountEvent(account, session=SessionState.DISCONNECTED, removed=True))
 
     async def close(self) -> None:
-        """Disconnect every account (their state stays in the store)."""
+        """Disconnect every account (their state stays in the store) and save the day-PnL baselines."""
         for account_id in list(self._brokers):
             await self._disconnect(account_id)
+        await self._store.run(self._store.kv.set, BASELINES_KEY, self._portfolio.day_baselines())
 
     # ---- cash --------------------------------------------------------------------------------------
     async def deposit(self, account_id: str, currency: str, amount: Any, note: str = "") -> LedgerEntry:

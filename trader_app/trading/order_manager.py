@@ -14,21 +14,22 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import OrderedDict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
-from ..brokers.base import BalanceUpdate, Broker, BrokerUpdate, FillUpdate, LedgerUpdate, OrderUpdate, PositionUpdate
+from ..brokers.base import Broker
 from ..core.bus import EventBus
 from ..core.enums import OrderStatus, Side
 from ..core.errors import AuthError, InvalidOrder, OrderRejected, RateLimited, TraderError, UnknownSymbol, VenueUnavailable
-from ..core.events import BalanceEvent, FillEvent, LedgerEvent, OrderEvent, PositionEvent, QuoteEvent
+from ..core.events import OrderEvent, QuoteEvent
 from ..core.ids import now_ms
 from ..core.instrument import Instrument
 from ..core.market_data import Quote
 from ..core.money import ZERO
 from ..core.orders import Order, OrderRequest
 from ..core.portfolio import Balance, Position
+from .order_updates import OrderUpdates
 from .retry import RETRYABLE, retry_read
 from .risk.pipeline import RiskContext, RiskPipeline
 from .tracking import check_min_notional, merge_order, reference_price, round_request
@@ -47,12 +48,7 @@ def _journal_new(repo: Any, order: Order) -> bool:
     return True
 
 
-def _save_all(save: Callable[[Any], Any], items: Iterable[Any]) -> None:
-    for item in items:
-        save(item)
-
-
-class OrderManager:
+class OrderManager(OrderUpdates):
     """Submits, tracks and reconciles orders of every attached account.
 
     ``store``: the ``Store`` (repositories called through ``store.run``); ``bus``: the ``EventBus``;
@@ -324,104 +320,6 @@ class OrderManager:
         return True
 
     # ---- updates -----------------------------------------------------------------------------------
-    async def flush(self, account_id: str | None = None) -> None:
-        """Wait until the updates the account's broker has emitted so far are persisted and published (when
-        the broker offers ``drain_updates()``, as the paper broker does; otherwise returns at once).
-        Gives up after ``settle_timeout_s`` (logged)."""
-        for aid in [account_id] if account_id else list(self._brokers):
-            await self._settle(aid)
-
-    async def _settle(self, account_id: str) -> None:
-        broker = self._brokers.get(account_id)
-        drain = getattr(broker, "drain_updates", None)
-        if drain is None or account_id not in self._tasks:
-            return
-        try:
-            await asyncio.wait_for(self._drain(account_id, drain), self._settle_timeout)
-        except asyncio.TimeoutError:
-            log.warning("updates of account %s not settled within %.1f s", account_id, self._settle_timeout)
-
-    async def _drain(self, account_id: str, drain: Callable[[], Any]) -> None:
-        await self._ready[account_id].wait()
-        await drain()
-
-    async def _run(self, account_id: str, broker: Broker, ready: asyncio.Event) -> None:
-        try:
-            await self._load_instruments(account_id, broker)
-            await self._load_state(account_id, broker)
-        except asyncio.CancelledError:
-            raise
-        except Exception:  # noqa: BLE001 - keep consuming updates; submit reloads instruments on demand
-            log.exception("start-up load of account %s failed", account_id)
-        finally:
-            ready.set()
-        try:
-            async for update in broker.updates():
-                try:
-                    await self._handle(update)
-                except asyncio.CancelledError:
-                    raise
-                except Exception:  # noqa: BLE001 - one bad update must not stop the stream
-                    log.exception("update %r of account %s failed", type(update).__name__, account_id)
-        except asyncio.CancelledError:
-            raise
-        except Exception:  # noqa: BLE001
-            log.exception("update stream of account %s ended with an error", account_id)
-
-    async def _load_instruments(self, account_id: str, broker: Broker) -> None:
-        insts = await retry_read(broker.instruments, attempts=self._read_attempts, multiplier=self._read_backoff)
-        self._instruments[account_id] = {i.symbol: i for i in insts}
-
-    async def _load_state(self, account_id: str, broker: Broker) -> None:
-        opts = dict(attempts=self._read_attempts, multiplier=self._read_backoff)
-        balances = await retry_read(broker.balances, **opts)
-        positions = await retry_read(broker.positions, **opts)
-        for b in balances:
-            self._balances[(account_id, b.currency)] = b
-        for p in positions:
-            self._positions[(account_id, p.symbol)] = p
-        await self._store.run(_save_all, self._store.balances.save, balances)
-        await self._store.run(_save_all, self._store.positions.save, positions)
-        for b in balances:
-            self._bus.publish(BalanceEvent(b))
-        for p in positions:
-            self._bus.publish(PositionEvent(p))
-
-    async def _handle(self, update: BrokerUpdate) -> None:
-        if isinstance(update, OrderUpdate):
-            await self._apply_order(update.order)
-        elif isinstance(update, FillUpdate):
-            await self._apply_fill(update)
-        elif isinstance(update, BalanceUpdate):
-            b = update.balance
-            self._balances[(b.account_id, b.currency)] = b
-            await self._store.run(self._store.balances.save, b)
-            self._bus.publish(BalanceEvent(b))
-        elif isinstance(update, PositionUpdate):
-            p = update.position
-            self._positions[(p.account_id, p.symbol)] = p
-            await self._store.run(self._store.positions.save, p)
-            self._bus.publish(PositionEvent(p))
-        elif isinstance(update, LedgerUpdate):
-            if await self._store.run(self._store.ledger.add, update.entry):
-                self._bus.publish(LedgerEvent(update.entry))
-        else:
-            log.warning("unknown broker update %r", update)
-
-    async def _apply_fill(self, update: FillUpdate) -> None:
-        fill = update.fill
-        if not await self._store.run(self._store.fills.add, fill):
-            return  # a repeated report of a known trade id changes nothing
-        self._bus.publish(FillEvent(fill))
-        key = (fill.account_id, fill.client_order_id)
-        current = await self._lookup(key)
-        if current is None or fill.trade_id in current.fill_ids or current.status.is_final:
-            return
-        if current.filled_qty + fill.quantity > current.quantity:
-            log.warning("fill %s exceeds order %s; order left to the venue's report", fill.trade_id, fill.client_order_id)
-            return
-        await self._apply_order(current.with_fill(fill))
-
     async def _apply_order(self, reported: Order) -> Order:
         key = (reported.account_id, reported.client_order_id)
         current = await self._lookup(key)

@@ -180,6 +180,23 @@ class PortfolioService:
             self._baseline[(account_id, currency)] = entry
         return entry[1]
 
+    def day_baselines(self) -> dict[str, list]:
+        """The day-PnL baselines as JSON-able data ``{"<account_id>|<currency>": [utc_day, "equity"]}``
+        (``utc_day`` = epoch ms // 86_400_000), for ``store.kv`` across restarts."""
+        return {f"{a}|{c}": [day, str(eq)] for (a, c), (day, eq) in sorted(self._baseline.items())}
+
+    def restore_day_baselines(self, data: dict[str, list] | None) -> None:
+        """Take back baselines saved by ``day_baselines``; entries of another UTC day or malformed ones are ignored."""
+        today = self._clock() // DAY_MS
+        for key, value in (data or {}).items():
+            try:
+                account_id, currency = key.rsplit("|", 1)
+                day, equity = int(value[0]), Decimal(str(value[1]))
+            except (ValueError, TypeError, IndexError, ArithmeticError):
+                continue
+            if day == today:
+                self._baseline[(account_id, currency)] = (day, equity)
+
     # ---- bus handlers ------------------------------------------------------------------------------
     def _on_quote(self, event: QuoteEvent) -> None:
         quote = event.quote
