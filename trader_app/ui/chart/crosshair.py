@@ -22,10 +22,12 @@ class Crosshair:
             last = i == len(plots) - 1
             v = pg.InfiniteLine(
                 angle=90, movable=False, pen=pen, label="" if last else None,
-                labelOpts={**label_opts, "position": 0.06} if last else None,
+                # time label centred on the line, sitting on the bottom edge of the pane
+                labelOpts={**label_opts, "position": 0.0, "anchors": [(0.5, 1), (0.5, 1)]} if last else None,
             )
+            # value label right-aligned against the value axis, centred on the line
             h = pg.InfiniteLine(angle=0, movable=False, pen=pen, label="{value:.2f}",
-                                labelOpts={**label_opts, "position": 0.97})
+                                labelOpts={**label_opts, "position": 1.0, "anchors": [(1, 0.5), (1, 0.5)]})
             for line in (v, h):
                 line.setZValue(50)
                 line.hide()

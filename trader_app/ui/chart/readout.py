@@ -92,4 +92,4 @@ class BarReadout:
             parts.append(
                 f'<span style="color:{theme.TEXT_DIM}">{escape(k)}</span>&nbsp;<span style="color:{colour}">{escape(v)}</span>'
             )
-        return "&nbsp;&nbsp;".join(parts)
+        return "&nbsp; ".join(parts)  # breakable between fields, never inside one

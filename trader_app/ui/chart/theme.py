@@ -12,7 +12,7 @@ BORDER = "#2a2e39"
 TEXT = "#d1d4dc"
 TEXT_DIM = "#787b86"
 AXIS = "#434651"
-GRID_ALPHA = 0.12  # fraction of full opacity for grid lines
+GRID = "#1d212c"  # opaque grid lines (the look of a faint translucent grid, at a fraction of the cost)
 
 UP = "#26a69a"  # rising candle (close >= open), buy markers
 DOWN = "#ef5350"  # falling candle, sell markers

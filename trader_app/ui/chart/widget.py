@@ -64,6 +64,7 @@ class ChartWidget(QWidget):
         self.readout.setTextFormat(pg.QtCore.Qt.TextFormat.RichText)
         self.readout.setStyleSheet(f"QLabel {{ background: {theme.BACKGROUND}; color: {theme.TEXT}; padding: 3px 6px; }}")
         self.readout.setMinimumWidth(10)
+        self.readout.setWordWrap(True)  # a narrow dock wraps the readout instead of cutting it off
         lay.addWidget(self.readout)
         self.graphics = pg.GraphicsLayoutWidget(self)
         self.graphics.setBackground(theme.BACKGROUND)
@@ -186,7 +187,7 @@ class ChartWidget(QWidget):
             self._set_last_line_values()
             i0, i1 = self._visible()
             if i1 >= s.n:
-                self._fit_y()
+                self._fit_y(force=False)
         elif last is None or bar.open_time_ms > last:
             s.append(bar)
             self._ind = Indicators.compute(s.close, self._ma_periods)
@@ -269,7 +270,7 @@ class ChartWidget(QWidget):
     # -- internals -----------------------------------------------------------------------------------------
     def _make_ma_lines(self) -> None:
         self.ma_lines = {
-            p: LineSeries(self.price_plot, theme.ma_colour(i), width=1.4, name=f"MA{p}")
+            p: LineSeries(self.price_plot, theme.ma_colour(i), name=f"MA{p}")
             for i, p in enumerate(self._ma_periods)
         }
 
@@ -328,23 +329,27 @@ class ChartWidget(QWidget):
             self._follow = x1 >= float(s.open_s[-1]) + s.interval_s / 2
         self._fit_y()
 
-    def _fit_y(self) -> None:
-        """Fit each pane's y range to the visible bars (RSI stays 0..100)."""
+    def _fit_y(self, force: bool = True) -> None:
+        """Fit each pane's y range to the visible bars (RSI stays 0..100).
+
+        ``force=False`` (a tick of the live bar) keeps a range that still holds the data and is not more than
+        about 15% too tall, so most ticks repaint only the live bar instead of whole panes and axes.
+        """
         s = self._series
         i0, i1 = self._visible()
         if i1 <= i0:
             return
         lo, hi = float(s.low[i0:i1].min()), float(s.high[i0:i1].max())
         pad = (hi - lo) * 0.06 or max(abs(hi) * 0.01, 1e-9)
-        _set_y(self.price_plot, lo - pad, hi + pad)
+        _set_y(self.price_plot, lo - pad, hi + pad, force)
         vmax = float(s.volume[i0:i1].max())
-        _set_y(self.volume_plot, 0.0, vmax * 1.1 if vmax > 0 else 1.0)
+        _set_y(self.volume_plot, 0.0, vmax * 1.1 if vmax > 0 else 1.0, force)
         m = np.concatenate([self._ind.macd[i0:i1], self._ind.macd_signal[i0:i1], self._ind.macd_hist[i0:i1]])
         m = m[np.isfinite(m)]
         if len(m):
             mlo, mhi = float(m.min()), float(m.max())
             mpad = (mhi - mlo) * 0.08 or max(abs(mhi) * 0.1, 1e-9)
-            _set_y(self.macd_plot, mlo - mpad, mhi + mpad)
+            _set_y(self.macd_plot, mlo - mpad, mhi + mpad, force)
 
     def _bar_readout(self, i: int) -> BarReadout:
         s, ind = self._series, self._ind
@@ -402,11 +407,14 @@ class ChartWidget(QWidget):
         return super().eventFilter(obj, event)
 
 
-def _set_y(plot: pg.PlotItem, lo: float, hi: float) -> None:
-    """Set the y range unless it is already (almost) that, so a tick does not repaint axes for nothing."""
+def _set_y(plot: pg.PlotItem, lo: float, hi: float, force: bool = True) -> None:
+    """Set the y range to [lo, hi] unless it is already (almost) that; without ``force`` also keep a current
+    range that contains [lo, hi] and is at most ~15% taller (hysteresis for live ticks)."""
     if not (math.isfinite(lo) and math.isfinite(hi)) or hi <= lo:
         return
     cur_lo, cur_hi = plot.getViewBox().viewRange()[1]
+    if not force and cur_lo <= lo and hi <= cur_hi and (hi - lo) >= 0.85 * (cur_hi - cur_lo):
+        return
     tol = (hi - lo) * 1e-6
     if abs(cur_lo - lo) > tol or abs(cur_hi - hi) > tol:
         plot.setYRange(lo, hi, padding=0)
