@@ -40,6 +40,7 @@ from .result import BacktestResult, SimFill, TradeTracker
 
 ONE = Decimal(1)
 _PROGRESS_CHUNK = 65_536
+MAX_REJECT_MESSAGES = 100  # rejected orders beyond this are only counted
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,6 +119,7 @@ class BacktestEngine:
         self._ev_qty: list[float] = []
         self._ev_cash: list[float] = []
         self._rejected: list[str] = []
+        self._rejected_count = 0
         self._commissions = ZERO
         self._tracker = TradeTracker(data.symbol)
         self._open = data.open
@@ -313,7 +315,7 @@ class BacktestEngine:
     def _fill_checked(self, i: int, side: Side, qty: Decimal, px: Decimal, tag: str) -> None:
         """Reject (record, no change) below the lot/min quantity, or when cash cannot carry the new exposure."""
         if qty <= 0 or qty < self.config.min_qty:
-            self._rejected.append(f"bar {i}: {side.value} {qty} below lot/min quantity")
+            self._reject(f"bar {i}: {side.value} {qty} below lot/min quantity")
             return
         pos = self._pos.quantity
         signed = qty * side.sign
@@ -321,15 +323,20 @@ class BacktestEngine:
         flips = pos != 0 and new_pos != 0 and (new_pos > 0) != (pos > 0)
         if abs(new_pos) > abs(pos) or flips:
             if new_pos < 0 and not self.config.allow_short:
-                self._rejected.append(f"bar {i}: SELL {qty} would open a short (shorts disabled)")
+                self._reject(f"bar {i}: SELL {qty} would open a short (shorts disabled)")
                 return
             fee = qty * px * self._fee
             cash_after = self._cash - signed * px - fee
             # free cash after the fill must cover the notional of the whole position (100 % margin)
             if cash_after + new_pos * px - abs(new_pos) * px < 0:
-                self._rejected.append(f"bar {i}: {side.value} {qty} @ {px}: insufficient funds")
+                self._reject(f"bar {i}: {side.value} {qty} @ {px}: insufficient funds")
                 return
         self._fill(i, side, qty, px, tag)
+
+    def _reject(self, reason: str) -> None:
+        self._rejected_count += 1
+        if len(self._rejected) < MAX_REJECT_MESSAGES:
+            self._rejected.append(reason)
 
     def _fill(self, i: int, side: Side, qty: Decimal, px: Decimal, tag: str) -> None:
         fee = qty * px * self._fee
@@ -396,6 +403,7 @@ class BacktestEngine:
             commissions=self._commissions,
             metrics=metrics,
             rejected=self._rejected,
+            rejected_count=self._rejected_count,
         )
 
 

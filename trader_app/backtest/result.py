@@ -91,6 +91,8 @@ class BacktestResult:
     ``times_ms``/``equity``/``position`` have one entry per bar (equity float in quote currency after the
     bar's fills, marked at its close; position in units). ``final_equity``, ``cash`` and ``commissions``
     are exact Decimals from the fill accounting. ``metrics`` has exactly ``analytics.METRIC_KEYS``.
+    ``rejected_count`` orders were refused (no cash, below the lot, shorts disabled); ``rejected`` keeps
+    the first 100 reasons.
     """
 
     strategy: str
@@ -107,7 +109,8 @@ class BacktestResult:
     cash: Decimal
     commissions: Decimal
     metrics: dict[str, Any]
-    rejected: list[str] = field(default_factory=list)
+    rejected: list[str] = field(default_factory=list)  # the first 100 reasons
+    rejected_count: int = 0
 
     @property
     def drawdown(self) -> np.ndarray:

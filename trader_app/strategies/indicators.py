@@ -1,8 +1,12 @@
 """Indicator helpers over rolling windows, vectorised (numpy float64 in and out, TA-Lib underneath).
 
+``sma``, ``ema``, ``rsi``, ``macd`` are ``trader_app.market.indicators``' (periods >= 2); this module adds
+the rolling z-score and the crossing/threshold conditions.
+
 Every output has the input's length with leading ``nan`` during the warm-up, and is causal: the value at
-index ``i`` depends only on inputs ``0..i`` (so the live runner, which recomputes over a rolling window of
-recent bars, sees at its last bar what the backtester saw at that bar).
+index ``i`` depends only on inputs ``0..i``. Window-based values (SMA, z-score, crosses of them) are the
+same over a rolling window of recent bars as over the whole history; EMA-based ones (EMA, RSI, MACD)
+depend on their seed and converge within a few hundred bars, so the live runner keeps a long window.
 
 Conditions (:func:`condition`) are the four relations of the original KIS RSI/MACD trader:
 ``crosses_above``, ``crosses_below``, ``above``, ``below``; a comparison with ``nan`` is False.
@@ -15,6 +19,8 @@ from collections.abc import Sequence
 import numpy as np
 import talib
 
+from ..market import indicators as _market
+
 CONDITIONS: tuple[str, ...] = ("crosses_above", "crosses_below", "above", "below")
 
 
@@ -23,30 +29,12 @@ def _f64(x: Sequence[float] | np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(x, dtype=np.float64)
 
 
-def sma(close: Sequence[float] | np.ndarray, period: int) -> np.ndarray:
-    """Simple moving average: ``mean(close[i-period+1 .. i])`` (TA-Lib SMA); first ``period-1`` are nan."""
-    return talib.SMA(_f64(close), timeperiod=int(period))
-
-
-def ema(close: Sequence[float] | np.ndarray, period: int) -> np.ndarray:
-    """Exponential moving average with alpha ``2/(period+1)``, seeded with the SMA of the first
-    ``period`` values (TA-Lib EMA)."""
-    return talib.EMA(_f64(close), timeperiod=int(period))
-
-
-def rsi(close: Sequence[float] | np.ndarray, period: int = 14) -> np.ndarray:
-    """Wilder's Relative Strength Index in [0, 100] (TA-Lib RSI): ``100 - 100 / (1 + avg_gain/avg_loss)``
-    with Wilder smoothing; first ``period`` values are nan."""
-    return talib.RSI(_f64(close), timeperiod=int(period))
-
-
-def macd(
-    close: Sequence[float] | np.ndarray, fast: int = 12, slow: int = 26, signal: int = 9
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """MACD (Appel): ``macd = EMA_fast - EMA_slow``, ``signal = EMA_signal(macd)``, ``hist = macd - signal``
-    (TA-Lib MACD). Returns ``(macd, signal, hist)``; the first ``slow + signal - 2`` values are nan."""
-    m, s, h = talib.MACD(_f64(close), fastperiod=int(fast), slowperiod=int(slow), signalperiod=int(signal))
-    return m, s, h
+# SMA, EMA, RSI and MACD are the market package's (TA-Lib underneath, leading NaNs kept), so the chart,
+# the watchlist and the strategies compute the same numbers.
+sma = _market.sma
+ema = _market.ema
+rsi = _market.rsi
+macd = _market.macd
 
 
 def rolling_std(close: Sequence[float] | np.ndarray, window: int) -> np.ndarray:

@@ -36,7 +36,7 @@ class RsiMacd(Strategy):
     description = "RSI and MACD conditions (crosses above/below, above, below) with trailing stop, stop-loss, take-profit."
     params = (
         Param("rsi_period", int, 14, 2, 1000, "RSI period (bars)"),
-        Param("macd_fast", int, 12, 1, 1000, "MACD fast EMA period"),
+        Param("macd_fast", int, 12, 2, 1000, "MACD fast EMA period"),
         Param("macd_slow", int, 26, 2, 1000, "MACD slow EMA period"),
         Param("macd_signal", int, 9, 1, 1000, "MACD signal EMA period"),
         Param("buy_macd", str, "crosses_above", help="MACD line vs signal line to buy", choices=_CHOICES),

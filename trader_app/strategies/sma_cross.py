@@ -25,7 +25,7 @@ class SmaCross(Strategy):
     title = "SMA cross"
     description = "Golden cross: long with all equity; death cross: short with all of it (or flat if long_only)."
     params = (
-        Param("fast", int, 10, 1, 100_000, "fast SMA period (bars)"),
+        Param("fast", int, 10, 2, 100_000, "fast SMA period (bars)"),
         Param("slow", int, 20, 2, 100_000, "slow SMA period (bars)"),
         Param("long_only", bool, False, help="on a death cross go flat instead of short"),
     )
