@@ -244,3 +244,43 @@ async def test_a_closed_broker_refuses_orders_and_stops_matching(rig):
     await rig.broker.connect()
     rig.quote("48000.00", "48010.00")
     assert (await rig.broker.query_order(order.client_order_id)).status is OrderStatus.FILLED
+
+
+async def test_a_stop_that_gaps_past_the_free_cash_is_rejected_at_trigger(rig):
+    rig.hold({"USDT": "26000"})
+    rig.quote("50000.00", "50010.00")
+    order = await rig.broker.place_order(rig.request(B, STP, "0.5", stop="51000.00"))
+    assert (await rig.balance()).locked == D("25525.5")
+    rig.quote("59990.00", "60000.00")  # gap: the market fill would cost 0.5 x 60000 x 1.001
+    done = await rig.broker.query_order(order.client_order_id)
+    assert (done.status, done.reject_reason) == (
+        OrderStatus.REJECTED, "insufficient USDT for BUY 0.5 BTC/USDT: need 30030, free 26000")
+    bal = await rig.balance()
+    assert (bal.total, bal.locked) == (D("26000"), D("0"))
+    assert rig.exchange.resting_count() == 0
+
+
+async def test_quote_stream_of_the_broker(rig):
+    stream = rig.broker.quotes(["BTC/USDT"])
+    first = stream.__anext__()
+    import asyncio
+
+    task = asyncio.ensure_future(first)
+    await asyncio.sleep(0)  # the subscription is registered when the generator starts
+    rig.quote("1.00", "1.01", symbol="ETH/USDT")
+    rig.quote("50000.00", "50010.00")
+    got = await asyncio.wait_for(task, 5)
+    assert (got.symbol, got.bid) == ("BTC/USDT", D("50000.00"))
+    await stream.aclose()
+    assert rig.exchange.stats()["subscriptions"] == 0
+
+
+def test_a_slow_quote_subscriber_is_conflated_not_blocking():
+    from trader_app.brokers.paper import QuoteSubscription
+    from trader_app.core import Quote
+
+    sub = QuoteSubscription(["X"], maxsize=3)
+    for i in range(10):
+        sub.push(Quote("X", i, D(i), D(i), D(i)))
+    assert sub.dropped == 7
+    assert [sub.queue.get_nowait().ts_ms for _ in range(3)] == [7, 8, 9]
