@@ -275,3 +275,41 @@ def test_series_index_and_decimals_helpers():
         s.append(Bar(SYM, Interval.M1, T0 + i * 60_000, Decimal(i), Decimal(i + 1), Decimal(i - 1), Decimal(i), Decimal(1)))
     assert s.n == 600 and s.close[599] == 599.0 and s.close[9] == float(make_bars(10)[9].close)
     assert s.open_ms[-1] == T0 + 599 * 60_000
+
+
+def _order(coid: str, side, otype, price=None, stop=None, status=None, symbol: str = SYM, filled="0", triggered=False):
+    from trader_app.core import Order, OrderStatus, TimeInForce
+
+    return Order(
+        account_id="acc-1", client_order_id=coid, symbol=symbol, side=side, order_type=otype,
+        quantity=Decimal("0.5"), price=None if price is None else Decimal(price),
+        stop_price=None if stop is None else Decimal(stop), time_in_force=TimeInForce.GTC,
+        status=status or OrderStatus.NEW, created_ms=T0, updated_ms=T0, filled_qty=Decimal(filled),
+        triggered=triggered,
+    )
+
+
+def test_open_orders_are_drawn_as_lines_at_their_working_price(chart):
+    from trader_app.core import OrderStatus, OrderType
+
+    chart.set_bars(SYM, Interval.M1, make_bars(60))
+    chart.set_orders([
+        _order("a", Side.BUY, OrderType.LIMIT, price="990.5", filled="0.2"),
+        _order("b", Side.SELL, OrderType.STOP_MARKET, stop="980"),
+        _order("c", Side.SELL, OrderType.STOP_LIMIT, price="1049", stop="1050"),
+        _order("d", Side.BUY, OrderType.STOP_LIMIT, price="1011", stop="1010", triggered=True),
+        _order("e", Side.BUY, OrderType.LIMIT, price="900", status=OrderStatus.FILLED),  # final: no line
+        _order("f", Side.BUY, OrderType.MARKET),  # no price: no line
+        _order("g", Side.BUY, OrderType.LIMIT, price="10", symbol="ETH/USDT"),  # other symbol
+    ])
+    assert chart.order_lines() == [
+        (990.5, Side.BUY, "BUY LIMIT 0.3 @ 990.50"),
+        (980.0, Side.SELL, "SELL STOP_MARKET 0.5 @ 980.00"),
+        (1050.0, Side.SELL, "SELL STOP_LIMIT 0.5 @ 1,050.00 (limit 1,049.00)"),
+        (1011.0, Side.BUY, "BUY STOP_LIMIT 0.5 @ 1,011.00"),
+    ]
+    chart.set_orders([])
+    assert chart.order_lines() == []
+    chart.set_orders([_order("a", Side.BUY, OrderType.LIMIT, price="990.5")])
+    chart.set_bars("ETH/USDT", Interval.M1, make_bars(10, symbol="ETH/USDT"))
+    assert chart.order_lines() == []

@@ -6,15 +6,17 @@ import math
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent, QObject, QPointF, Signal
+from PySide6.QtCore import QEvent, QObject, QPointF, Qt, Signal
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
-from trader_app.core import Bar, Fill, Interval, Side
+from trader_app.core import Bar, Fill, Interval, Order, Side
 
 from . import theme
 from .crosshair import Crosshair
+from .fill_markers import FillMarkers
 from .indicators import MACD_FAST, MACD_SIGNAL, MACD_SLOW, RSI_PERIOD, Indicators, validate_periods
 from .items import CandlestickItem, LineSeries, ValueBarsItem
+from .order_lines import OrderLines
 from .panes import PANE_STRETCH, make_pane, make_rsi_guides, make_zero_line
 from .readout import BarReadout, fmt_time
 from .series import BarSeries
@@ -26,14 +28,18 @@ DEFAULT_MA_PERIODS = (20, 50)
 class ChartWidget(QWidget):
     """The Chart dock's widget: one symbol and interval at a time.
 
-    Panes top to bottom: candles with SMA overlays and fill markers, volume, RSI(14) with 30/70 levels,
-    MACD(12,26,9) (macd, signal, histogram); x axes linked, a date axis (epoch seconds, local time or UTC) at
-    the bottom. Indicators come from TA-Lib (``indicators.py``). A toolbar shows the symbol and an interval
+    Panes top to bottom: candles with SMA overlays, fill markers and open-order lines; volume; RSI(14) with
+    30/70 levels; MACD(12,26,9) (macd, signal, histogram). X axes linked, a date axis (epoch seconds, local
+    time or UTC) at the bottom; the mouse pans/zooms time only, each pane's y range fits the visible bars. Indicators come from TA-Lib (``indicators.py``). A toolbar shows the symbol and an interval
     selector; a readout line shows the OHLCV/indicator values of the bar under the crosshair (the last bar
     when the mouse is elsewhere). Prices are floats here (display only).
 
     Signals: ``intervalChanged(Interval)`` when the user picks another interval; the owner then loads that
     interval's history and calls ``set_bars``.
+
+    Typical wiring: ``set_bars(symbol, chart.interval, await market.history(symbol, chart.interval))`` on a
+    watchlist click; ``update_bar(event.bar)`` for every BarEvent (others' bars are ignored);
+    ``add_fills([event.fill])`` for every FillEvent; ``set_orders(order_manager.open_orders())`` on order changes.
     """
 
     intervalChanged = Signal(object)
@@ -49,7 +55,6 @@ class ChartWidget(QWidget):
         self._series = BarSeries()
         self._ma_periods = validate_periods(list(ma_periods))
         self._ind = Indicators.compute(np.empty(0), self._ma_periods)
-        self._fills: dict[tuple[str, str], Fill] = {}
         self._hover: int | None = None
         self._follow = True
         self._readout_plain = ""
@@ -61,7 +66,7 @@ class ChartWidget(QWidget):
         self.toolbar.intervalClicked.connect(self.intervalChanged.emit)
         lay.addWidget(self.toolbar)
         self.readout = QLabel(self)
-        self.readout.setTextFormat(pg.QtCore.Qt.TextFormat.RichText)
+        self.readout.setTextFormat(Qt.TextFormat.RichText)
         self.readout.setStyleSheet(f"QLabel {{ background: {theme.BACKGROUND}; color: {theme.TEXT}; padding: 3px 6px; }}")
         self.readout.setMinimumWidth(10)
         self.readout.setWordWrap(True)  # a narrow dock wraps the readout instead of cutting it off
@@ -101,9 +106,9 @@ class ChartWidget(QWidget):
         self.rsi_line = LineSeries(self.rsi_plot, theme.RSI_LINE, name="RSI")
         self.macd_line = LineSeries(self.macd_plot, theme.MACD_LINE, name="MACD")
         self.macd_signal_line = LineSeries(self.macd_plot, theme.MACD_SIGNAL, name="signal")
-        self.fill_scatter = pg.ScatterPlotItem(size=15, pxMode=True, pen=pg.mkPen("#ffffff", width=1))
-        self.fill_scatter.setZValue(20)
-        self.price_plot.addItem(self.fill_scatter)
+        self._fill_markers = FillMarkers(self.price_plot)
+        self.fill_scatter = self._fill_markers.scatter
+        self._order_lines = OrderLines(self.price_plot)
         self.crosshair = Crosshair(self.plots)
 
         self.price_plot.getViewBox().sigXRangeChanged.connect(self._on_x_range_changed)
@@ -144,15 +149,16 @@ class ChartWidget(QWidget):
         """Replace the chart with ``bars`` (oldest first) of ``symbol`` at ``interval`` and show the last ~150.
 
         Raises ``ValueError`` and changes nothing if ``symbol`` is empty, a bar belongs to another symbol or
-        interval, or open times are not strictly ascending. Fill markers are kept for the same symbol and
-        dropped when the symbol changes.
+        interval, or open times are not strictly ascending. Fill markers are kept for the same symbol; fill
+        markers and order lines are dropped when the symbol changes.
         """
         if not symbol:
             raise ValueError("symbol must not be empty")
         changed_symbol = symbol != self._series.symbol
         self._series.load(symbol, interval, bars)
         if changed_symbol:
-            self._fills.clear()
+            self._fill_markers.clear()
+            self._order_lines.clear()
         self._ind = Indicators.compute(self._series.close, self._ma_periods)
         self.toolbar.set_symbol(symbol)
         self.toolbar.set_interval(interval)
@@ -160,7 +166,6 @@ class ChartWidget(QWidget):
         for item in (self.candles, self.volume_bars, self.macd_hist_bars):
             item.reset()
         self._set_all_lines()
-        self._refresh_fill_markers()
         self._hover = None
         self.crosshair.hide()
         self._update_limits()
@@ -210,30 +215,26 @@ class ChartWidget(QWidget):
 
     def add_fills(self, fills: list[Fill]) -> int:
         """Add buy/sell markers (green up / red down triangles at fill time and price) for fills of the
-        charted symbol; others are ignored. Idempotent per (account_id, trade_id). Returns how many were new."""
-        new = 0
-        for f in fills:
-            if not isinstance(f, Fill):
-                raise ValueError(f"add_fills expects Fill objects, got {type(f).__name__}")
-        for f in fills:
-            if f.symbol != self._series.symbol:
-                continue
-            key = (f.account_id, f.trade_id)
-            if key not in self._fills:
-                new += 1
-            self._fills[key] = f
-        if new:
-            self._refresh_fill_markers()
-        return new
+        charted symbol; others are ignored. Idempotent per (account_id, trade_id). Returns how many were new.
+        ``ValueError`` (nothing added) if an item is not a ``Fill``."""
+        return self._fill_markers.add(fills, self._series.symbol)
 
     def clear_fills(self) -> None:
         """Remove every fill marker."""
-        self._fills.clear()
-        self._refresh_fill_markers()
+        self._fill_markers.clear()
 
     def fill_markers(self) -> list[tuple[float, float, Side]]:
         """Markers as (x epoch seconds, price, side), oldest first."""
-        return [(f.ts_ms / 1000.0, float(f.price), f.side) for f in self._sorted_fills()]
+        return self._fill_markers.markers()
+
+    def set_orders(self, orders: list[Order]) -> None:
+        """Show a dashed line with a label at the working price of each open order of the charted symbol
+        (limit, or stop until a STOP_LIMIT triggers); replaces the previous lines. Others are ignored."""
+        self._order_lines.set(orders, self._series.symbol, self._series.price_decimals)
+
+    def order_lines(self) -> list[tuple[float, Side, str]]:
+        """(price, side, label) of each open-order line."""
+        return self._order_lines.markers()
 
     def set_overlays(self, ma_periods: list[int]) -> None:
         """Show simple moving averages of the closes for ``ma_periods`` (each >= 2, no duplicates; [] for none).
@@ -292,21 +293,6 @@ class ChartWidget(QWidget):
         x = s.open_s[k:] + s.interval_s / 2
         for line, y in self._lines():
             line.set_last(x, y[k:])
-
-    def _sorted_fills(self) -> list[Fill]:
-        return sorted(self._fills.values(), key=lambda f: (f.ts_ms, f.trade_id))
-
-    def _refresh_fill_markers(self) -> None:
-        spots = [
-            {
-                "pos": (f.ts_ms / 1000.0, float(f.price)),
-                "symbol": "t1" if f.side is Side.BUY else "t",
-                "brush": pg.mkBrush(theme.UP if f.side is Side.BUY else theme.DOWN),
-                "data": f.trade_id,
-            }
-            for f in self._sorted_fills()
-        ]
-        self.fill_scatter.setData(spots)
 
     def _update_limits(self) -> None:
         s = self._series
