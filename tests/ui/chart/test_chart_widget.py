@@ -313,3 +313,35 @@ def test_open_orders_are_drawn_as_lines_at_their_working_price(chart):
     chart.set_orders([_order("a", Side.BUY, OrderType.LIMIT, price="990.5")])
     chart.set_bars("ETH/USDT", Interval.M1, make_bars(10, symbol="ETH/USDT"))
     assert chart.order_lines() == []
+
+
+def test_live_ticks_keep_the_y_range_until_the_bar_leaves_it(chart):
+    bars = make_bars(300)
+    chart.set_bars(SYM, Interval.M1, bars)
+    vb = chart.price_plot.getViewBox()
+    before = vb.viewRange()[1]
+    last = bars[-1]
+    # a tick inside the current range: no y change (no pane/axis repaint)
+    chart.update_bar(replace(last, close=last.low, closed=False))
+    assert vb.viewRange()[1] == before
+    # a tick above the range: the range is refitted to the visible bars with 6% padding
+    chart.update_bar(replace(last, high=Decimal("1100"), close=Decimal("1100"), closed=False))
+    lo = min(float(b.low) for b in bars[150:])
+    y0, y1 = vb.viewRange()[1]
+    assert (y0, y1) == (pytest.approx(lo - 0.06 * (1100 - lo)), pytest.approx(1100 + 0.06 * (1100 - lo)))
+
+
+def test_after_panning_back_a_new_bar_does_not_scroll_and_y_fits_the_visible_bars(chart):
+    bars = make_bars(300)
+    chart.set_bars(SYM, Interval.M1, bars)
+    x0, x1 = (T0 + 50 * 60_000) / 1000, (T0 + 120 * 60_000) / 1000
+    chart.price_plot.setXRange(x0, x1, padding=0)
+    visible = bars[50:120]  # centres in [x0, x1]: bars 50..119
+    lo, hi = min(float(b.low) for b in visible), max(float(b.high) for b in visible)
+    assert chart.price_plot.getViewBox().viewRange()[1] == [pytest.approx(lo - 0.06 * (hi - lo)),
+                                                           pytest.approx(hi + 0.06 * (hi - lo))]
+    chart.update_bar(replace(bars[-1], open_time_ms=bars[-1].open_time_ms + 60_000))
+    assert chart.bar_count() == 301
+    assert chart.price_plot.getViewBox().viewRange()[0] == [pytest.approx(x0), pytest.approx(x1)]
+    chart.show_latest()
+    assert chart.price_plot.getViewBox().viewRange()[0][0] == pytest.approx((T0 + 151 * 60_000) / 1000)
