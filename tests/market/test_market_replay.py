@@ -119,3 +119,18 @@ async def test_several_symbols_in_time_order():
     await asyncio.wait_for(rm.done.wait(), 20)
     assert [q.symbol for q in quotes[::4]] == ["A", "B"] * 3
     assert rm.symbols == ["A", "B"]
+
+
+async def test_set_speed_speeds_up_a_running_replay():
+    bus = EventBus()
+    bars = [mk(i, "10", "11", "9", "10.5") for i in range(40)]
+    rm = ReplayMarket(bus, bars, speed=0.5)
+    with pytest.raises(ValueError):
+        rm.set_speed(0)
+    rm.start()
+    await asyncio.sleep(0)
+    rm.set_speed(10_000)
+    await asyncio.wait_for(rm.done.wait(), 20)
+    assert rm.finished and rm.bars_done == 40
+    rm.start()  # a finished replay does not restart
+    assert not rm.running

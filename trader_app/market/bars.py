@@ -9,7 +9,9 @@ A bar closes when the first quote of a later bucket arrives, or, with a ``clock`
 its end by ``close_grace_ms`` (so a quiet symbol's bar still closes). Each closed bar is published once as
 ``BarEvent(bar)`` with ``bar.closed`` True and queued for the store, which receives closed bars in batches
 through ``await store.run(store.bars.save, bars)`` (off the loop). The forming bar of each symbol and
-interval is published as ``BarEvent`` with ``closed`` False at most once per ``live_period_s`` (0.2 s: <= 5/s).
+interval is published as ``BarEvent`` with ``closed`` False at most once per ``live_period_s`` (0.2 s: <= 5/s);
+the timer runs ten times per period and publishes at most a tenth of the symbols per run, so with many
+symbols the live updates spread evenly over time instead of arriving in one burst.
 Quotes older than the bar being built (late ticks) are ignored by that interval and counted in ``late``.
 Quotes whose ``venue`` is in ``skip_venues`` (default: ``"replay"``, whose bars come from the file) are ignored.
 """
@@ -29,6 +31,8 @@ from trader_app.core.ids import now_ms
 from trader_app.core.market_data import Bar
 
 log = logging.getLogger(__name__)
+
+_TICKS_PER_PERIOD = 10
 
 
 class _Building:
@@ -75,7 +79,8 @@ class BarAggregator:
         self.close_grace_ms = close_grace_ms
         self.skip_venues = frozenset(skip_venues)
         self._bars: dict[str, list[_Building | None]] = {}
-        self._dirty: set[str] = set()
+        self._dirty: dict[str, None] = {}  # symbols with unpublished changes, oldest first
+        self._published_at: dict[str, float] = {}  # loop time of each symbol's last live publish
         self._sweep_due = [None] * len(self.intervals)  # earliest end (ms) of an open bar, per interval
         self._pending: list[Bar] = []
         self._last_save = 0.0
@@ -123,7 +128,8 @@ class BarAggregator:
                 late = True
         if late:
             self.late += 1
-        self._dirty.add(sym)
+        if sym not in self._dirty:
+            self._dirty[sym] = None
         if self._timer is None:
             self._arm()
 
@@ -165,12 +171,32 @@ class BarAggregator:
 
     def publish_live(self) -> None:
         """Publish the forming bar of every symbol that changed since the last call (normally on the timer)."""
-        dirty, self._dirty = self._dirty, set()
-        publish = self.bus.publish
+        dirty, self._dirty = self._dirty, {}
         for sym in dirty:
-            for j, b in enumerate(self._bars[sym]):
-                if b is not None and not b.closed:
-                    publish(BarEvent(self._bar(sym, j, b, False)))
+            self._publish_symbol(sym)
+
+    def _publish_symbol(self, sym: str) -> None:
+        publish = self.bus.publish
+        for j, b in enumerate(self._bars[sym]):
+            if b is not None and not b.closed:
+                publish(BarEvent(self._bar(sym, j, b, False)))
+
+    def _publish_due(self, now: float) -> None:
+        """Publish the oldest changed symbols whose last live publish is a period old, a tenth of all
+        symbols at most."""
+        budget = -(-len(self._bars) // _TICKS_PER_PERIOD)
+        period = self.live_period_s
+        published_at = self._published_at
+        done = []
+        for sym in self._dirty:
+            if now - published_at.get(sym, -1e18) >= period:
+                self._publish_symbol(sym)
+                published_at[sym] = now
+                done.append(sym)
+                if len(done) >= budget:
+                    break
+        for sym in done:
+            del self._dirty[sym]
 
     def sweep(self, now: int) -> int:
         """Close the bars whose end is at least ``close_grace_ms`` before ``now`` (epoch ms). Returns the count."""
@@ -201,22 +227,22 @@ class BarAggregator:
         except RuntimeError:  # no loop (plain sync use): publish at once, nothing to schedule
             self.publish_live()
             return
-        self._timer = loop.call_later(self.live_period_s, self._on_timer)
+        self._timer = loop.call_later(self.live_period_s / _TICKS_PER_PERIOD, self._on_timer)
 
     def _on_timer(self) -> None:
         self._timer = None
+        loop = asyncio.get_running_loop()
         try:
-            self.publish_live()
+            self._publish_due(loop.time())
             if self.clock is not None:
                 self.sweep(self.clock())
-            loop = asyncio.get_running_loop()
             if self._pending and (
                 len(self._pending) >= self.save_batch or loop.time() - self._last_save >= self.save_period_s
             ):
                 self._start_save()
         finally:
             open_bars = self.clock is not None and any(d is not None for d in self._sweep_due)
-            if self._timer is None and (self._pending or open_bars):
+            if self._timer is None and (self._dirty or self._pending or open_bars):
                 self._arm()
 
     def _start_save(self) -> asyncio.Task | None:

@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 
 REPLAY_VENUE = "replay"
 _STEPS = 4  # quotes per bar
-_MAX_STEPS_PER_SLICE = 4000  # keeps one slice under a few ms even at "as fast as possible" speeds
+_MAX_STEPS_PER_SLICE = 1000  # keeps one slice short even at "as fast as possible" speeds
 
 
 def price_step(bars: Iterable[Bar]) -> Decimal:
