@@ -131,8 +131,8 @@ class OrderIn(BaseModel):
 class SinglePayload(OrderIn):
     """A single-order alert: the order fields plus ``group_name`` and ``token``."""
 
-    group_name: str = Field(description="the strategy group the signal is for")
-    token: str = Field(description="the group's webhook token")
+    group_name: str = Field(default="", description="the strategy group the signal is for (required by the webhook)")
+    token: str | None = Field(default=None, description="the group's webhook token (required by the webhook)")
 
 
 class BatchPayload(BaseModel):
@@ -140,8 +140,8 @@ class BatchPayload(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
 
-    group_name: str
-    token: str
+    group_name: str = Field(default="", description="the strategy group the signal is for (required by the webhook)")
+    token: str | None = Field(default=None, description="the group's webhook token (required by the webhook)")
     symbol: SymbolText = Field(default=None, description="fallback for orders without a symbol")
     orders: list[OrderIn] = Field(min_length=1, max_length=MAX_BATCH_ORDERS)
 

@@ -1,0 +1,427 @@
+"""The executor: one signal, every linked account, at once (issue 3, DESIGN.md "The one path of an order").
+
+``execute(signal)``:
+
+1. Duplicate check (synchronous, so concurrent retries cannot both pass): an identical signal within 2 s is
+   recorded with ``duplicate=True`` and not executed.
+2. Resolve the accounts: the group's links (or ``signal.account_ids``; an account given explicitly but not
+   linked is sized with weight 1, leverage 1 and no position cap).
+3. Record the signal (``store.signals``, every result PENDING) and publish a ``SignalEvent``.
+4. Fan out: one task per account, all started at once (``asyncio.wait`` over the tasks: one account's
+   failure or slowness never cancels or delays another). Each account runs the batch in priority order
+   (``sort_batch``); each order is sized (``sizing.py``) and goes through ``OrderManager.submit`` (risk
+   check, journal, then the venue). An account still running after ``per_account_timeout_s`` is reported
+   TIMEOUT for its order in flight (which finishes and is recorded later; never cancelled mid-send) and
+   SKIPPED for the rest of its batch.
+5. Record every account's outcome and publish the ``SignalEvent`` again.
+
+``execute(signal, wait_s=2.0)`` returns at the deadline with unfinished accounts reported ``PENDING``;
+the work finishes in the background and the record is updated when it does (the webhook uses this so that
+TradingView, which gives up after 3 s, gets an answer within 2.5 s).
+
+Result statuses: an order status (NEW, FILLED, PARTIALLY_FILLED, REJECTED, PENDING_SUBMIT, ...) for orders
+that reached the journal; REJECTED with ``error`` for orders refused before it (sizing, risk, unknown symbol,
+account not connected; nothing was journalled or sent); CANCELLED for CANCEL_ALL_ORDER (``cancelled`` = how
+many); PENDING (deadline), TIMEOUT, SKIPPED; ERROR for an unexpected failure (logged).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from decimal import Decimal
+from typing import Any
+
+from ..core.bus import EventBus
+from ..core.enums import MarketType, OrderType, SignalSource
+from ..core.errors import TraderError, UnknownSymbol
+from ..core.events import SignalEvent
+from ..core.groups import AccountLink, SignalRecord, StrategyGroup
+from ..core.ids import new_client_order_id, new_id, now_ms
+from ..core.money import ONE, ZERO, fmt
+from ..core.orders import OrderRequest
+from .batch import DuplicateFilter, sort_batch
+from .signal import Signal, SignalOrder, SignalOrderType
+from .sizing import SizingError, close_order, open_quantity, sizing_price
+
+log = logging.getLogger(__name__)
+
+PENDING = "PENDING"
+TIMEOUT = "TIMEOUT"
+SKIPPED = "SKIPPED"
+REJECTED = "REJECTED"
+CANCELLED = "CANCELLED"
+ERROR = "ERROR"
+
+
+class UnknownGroup(TraderError):
+    """The signal names a strategy group that does not exist."""
+
+    def __init__(self, group_name: str) -> None:
+        self.group_name = group_name
+        super().__init__(f"unknown strategy group {group_name!r}")
+
+
+@dataclass(frozen=True, slots=True)
+class AccountResult:
+    """One account's outcome for one order of a signal. Money/quantities are Decimal (strings in JSON)."""
+
+    account_id: str
+    order_type: str
+    status: str
+    client_order_id: str = ""
+    venue_order_id: str = ""
+    error: str = ""
+    symbol: str = ""
+    side: str = ""
+    quantity: Decimal | None = None
+    price: Decimal | None = None
+    cancelled: int | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """``{"account_id", "order_type", "status", "client_order_id", "venue_order_id"?, "error"?, "symbol",
+        "side"?, "quantity"?, "price"?, "cancelled"?}`` (optional keys only when set; numbers as strings)."""
+        out: dict[str, Any] = {"account_id": self.account_id, "order_type": self.order_type,
+                               "status": self.status, "client_order_id": self.client_order_id,
+                               "symbol": self.symbol}
+        if self.venue_order_id:
+            out["venue_order_id"] = self.venue_order_id
+        if self.error:
+            out["error"] = self.error
+        if self.side:
+            out["side"] = self.side
+        if self.quantity is not None:
+            out["quantity"] = fmt(self.quantity)
+        if self.price is not None:
+            out["price"] = fmt(self.price)
+        if self.cancelled is not None:
+            out["cancelled"] = self.cancelled
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class SignalOutcome:
+    """What ``execute`` returns. ``done`` is False when returned at the deadline with PENDING results;
+    ``duplicate_of`` is the signal id of the original when ``duplicate``."""
+
+    signal_id: str
+    results: list[AccountResult]
+    duplicate: bool = False
+    duplicate_of: str | None = None
+    done: bool = True
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"signal_id": self.signal_id, "results": [r.to_json() for r in self.results]}
+        if self.duplicate:
+            out["duplicate"] = True
+            out["duplicate_of"] = self.duplicate_of
+        return out
+
+
+@dataclass
+class _Run:
+    """Book-keeping of one signal's fan-out: planned orders and finished results per account."""
+
+    signal: Signal
+    group: StrategyGroup | None
+    links: list[AccountLink]
+    plan: list[SignalOrder]
+    plans: dict[str, list[SignalOrder]] | None = None  # per-account plans (close-all), else ``plan`` for all
+    results: dict[str, list[AccountResult]] = field(default_factory=dict)
+    abandoned: set[str] = field(default_factory=set)
+    record_task: asyncio.Future[Any] | None = None
+
+    def plan_for(self, account_id: str) -> list[SignalOrder]:
+        return self.plans.get(account_id, []) if self.plans is not None else self.plan
+
+    def snapshot(self, pending_status: str = PENDING) -> list[AccountResult]:
+        out: list[AccountResult] = []
+        for link in self.links:
+            done = self.results.get(link.account_id, [])
+            out.extend(done)
+            for i, order in enumerate(self.plan_for(link.account_id)[len(done):]):
+                status = pending_status if i == 0 else (SKIPPED if pending_status == TIMEOUT else pending_status)
+                error = ""
+                if status == TIMEOUT:
+                    error = "no answer within the per-account timeout; the order is journalled and finishes later"
+                elif status == SKIPPED:
+                    error = "skipped: the account timed out earlier in the batch"
+                out.append(AccountResult(link.account_id, order.order_type.value, status, symbol=order.symbol,
+                                         side=order.side.value if order.side else "", error=error))
+        return out
+
+
+class Executor:
+    """Fans signals out over linked accounts (see the module docstring).
+
+    ``store``: the Store; ``bus``: the EventBus; ``order_manager``: the ``OrderManager``; ``portfolio``:
+    the ``PortfolioService`` (equity per currency, positions); ``market``: anything with
+    ``last_quote(symbol)`` (and optionally ``instruments()``), e.g. ``MarketService``; None = the order
+    manager's last quotes. ``per_account_timeout_s``: see step 4. ``max_concurrency``: accounts sent at the
+    same time (None = all; 1 = sequential, for comparison). ``dedupe_window_ms``: duplicate window.
+    """
+
+    def __init__(self, store: Any, bus: EventBus, order_manager: Any, portfolio: Any, market: Any = None,
+                 per_account_timeout_s: float = 10.0, *, max_concurrency: int | None = None,
+                 dedupe_window_ms: int = 2000, clock: Callable[[], int] = now_ms) -> None:
+        self.store = store
+        self.bus = bus
+        self.om = order_manager
+        self.portfolio = portfolio
+        self.market = market
+        self.per_account_timeout_s = per_account_timeout_s
+        self.clock = clock
+        self.dedupe = DuplicateFilter(dedupe_window_ms)
+        self._limit = asyncio.Semaphore(max_concurrency) if max_concurrency else None
+        self._background: set[asyncio.Future[Any]] = set()
+        self._group_symbols: dict[str, dict[str, set[str]]] = {}
+
+    # ---- public ------------------------------------------------------------------------------------
+    async def execute(self, signal: Signal, *, wait_s: float | None = None) -> SignalOutcome:
+        """Execute ``signal`` on its accounts; see the module docstring. Raises ``UnknownGroup`` for an
+        unknown group (nothing recorded). With ``wait_s``, returns by then (unfinished accounts PENDING)."""
+        original = self.dedupe.check(signal, self.clock())
+        if original is not None:
+            return await self._record_duplicate(signal, original)
+        group = None
+        if signal.group_name:
+            group = await self.store.run(self.store.groups.get, signal.group_name)
+            if group is None:
+                raise UnknownGroup(signal.group_name)
+        links = await self._links(signal, group)
+        return await self._start(_Run(signal, group, links, sort_batch(signal.orders)), wait_s)
+
+    async def close_all(self, *, group_name: str | None = None, symbol: str | None = None,
+                        account_ids: tuple[str, ...] | None = None, wait_s: float | None = None,
+                        source: SignalSource = SignalSource.MANUAL) -> SignalOutcome:
+        """Flatten positions: on each target account (the group's linked accounts, else ``account_ids``, else
+        every connected account), for each non-flat position (only ``symbol`` when given): cancel the open
+        orders of that symbol, then close 100 percent at MARKET. Recorded as one signal. Raises
+        ``UnknownGroup`` for an unknown group."""
+        group = None
+        if group_name:
+            group = await self.store.run(self.store.groups.get, group_name)
+            if group is None:
+                raise UnknownGroup(group_name)
+            targets = [lk.account_id for lk in await self.store.run(self.store.links.list, group_name=group_name)]
+        else:
+            targets = list(account_ids) if account_ids is not None else self.om.account_ids()
+        plans: dict[str, list[SignalOrder]] = {}
+        for acc in targets:
+            held = sorted({p.symbol for p in self.portfolio.positions(acc) if p.quantity != 0
+                           and (symbol is None or p.symbol == symbol)})
+            plans[acc] = [o for s in held for o in (SignalOrder(s, SignalOrderType.CANCEL_ALL_ORDER, None),
+                                                   SignalOrder(s, SignalOrderType.MARKET, None, Decimal(-100)))]
+        orders = tuple(dict.fromkeys(o for plan in plans.values() for o in plan))
+        payload = {"action": "close_all", "group_name": group_name, "symbol": symbol,
+                   "account_ids": list(account_ids) if account_ids is not None else None}
+        signal = new_signal(group_name or "", orders, source, payload, account_ids=tuple(targets))
+        links = [AccountLink(signal.group_name, a, ONE, ONE, 0) for a in targets]
+        return await self._start(_Run(signal, group, links, list(orders), plans=plans), wait_s)
+
+    async def _start(self, run: _Run, wait_s: float | None) -> SignalOutcome:
+        signal = run.signal
+        pending = run.snapshot()
+        run.record_task = asyncio.ensure_future(self.store.run(self.store.signals.save, self._record(signal, pending)))
+        self._publish(signal, pending)
+        task = asyncio.ensure_future(self._fan_out(run))
+        self._keep(task)
+        if wait_s is None:
+            return await asyncio.shield(task)
+        done, _ = await asyncio.wait({task}, timeout=wait_s)
+        if task in done:
+            return task.result()
+        return SignalOutcome(signal.signal_id, run.snapshot(), done=False)
+
+    def resolve_symbol(self, symbol: str, account_id: str | None = None) -> str | None:
+        """The instrument symbol ``symbol`` names on the account's venue (any attached account when None):
+        itself, or for a TradingView ticker without the slash ("BTCUSDT") the matching "BTC/USDT".
+        None when no venue knows it."""
+        accounts = [account_id] if account_id else self.om.account_ids()
+        compact = symbol.replace("/", "")
+        for acc in accounts:
+            try:
+                return self.om.instrument(acc, symbol).symbol
+            except (UnknownSymbol, TraderError):
+                pass
+            for inst in self.om.instruments(acc):
+                if inst.symbol.replace("/", "") == compact:
+                    return inst.symbol
+        if self.market is not None and hasattr(self.market, "instruments"):
+            for inst in self.market.instruments():
+                if inst.symbol == symbol or inst.symbol.replace("/", "") == compact:
+                    return inst.symbol
+        return None
+
+    async def drain(self) -> None:
+        """Wait until every signal still finishing in the background is done and recorded."""
+        while self._background:
+            await asyncio.gather(*tuple(self._background), return_exceptions=True)
+
+    # ---- fan-out -----------------------------------------------------------------------------------
+    async def _fan_out(self, run: _Run) -> SignalOutcome:
+        tasks = {link.account_id: asyncio.ensure_future(self._run_account(run, link)) for link in run.links}
+        if tasks:
+            _, late = await asyncio.wait(tasks.values(), timeout=self.per_account_timeout_s)
+        else:
+            late = set()
+        for account_id, task in tasks.items():
+            if task in late:
+                run.abandoned.add(account_id)
+        results = run.snapshot(TIMEOUT)
+        await self._save(run, results)
+        if late:
+            self._keep(asyncio.ensure_future(self._finish_late(run, late)))
+        return SignalOutcome(run.signal.signal_id, results)
+
+    async def _finish_late(self, run: _Run, late: set[asyncio.Future[Any]]) -> None:
+        await asyncio.wait(late)
+        await self._save(run, run.snapshot(TIMEOUT))
+
+    async def _run_account(self, run: _Run, link: AccountLink) -> None:
+        done = run.results.setdefault(link.account_id, [])
+        plan = run.plan_for(link.account_id)
+        for i, order in enumerate(plan):
+            if link.account_id in run.abandoned:
+                done.extend(AccountResult(link.account_id, o.order_type.value, SKIPPED, symbol=o.symbol,
+                                          side=o.side.value if o.side else "",
+                                          error="skipped: the account timed out earlier in the batch")
+                            for o in plan[i:])
+                return
+            if self._limit is not None:
+                async with self._limit:
+                    result = await self._run_order(run, link, order)
+            else:
+                result = await self._run_order(run, link, order)
+            done.append(result)
+
+    async def _run_order(self, run: _Run, link: AccountLink, order: SignalOrder) -> AccountResult:
+        acc = link.account_id
+        base = AccountResult(acc, order.order_type.value, REJECTED, symbol=order.symbol,
+                             side=order.side.value if order.side else "")
+        try:
+            symbol = self.resolve_symbol(order.symbol, acc)
+            if symbol is None:
+                raise UnknownSymbol(order.symbol)
+            base = replace(base, symbol=symbol)
+            if order.order_type is SignalOrderType.CANCEL_ALL_ORDER:
+                cancelled = await self.om.cancel_all(acc, symbol, order.side)
+                return replace(base, status=CANCELLED, cancelled=len(cancelled))
+            request = self._request(run, link, order, symbol)
+            base = replace(base, side=request.side.value, quantity=request.quantity, price=request.price,
+                           client_order_id=request.client_order_id)
+            placed = await self.om.submit(request)
+        except (TraderError, ValueError) as exc:
+            return replace(base, status=REJECTED, client_order_id="", error=str(exc))
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - one account's failure never stops the others
+            log.exception("signal %s on account %s failed", run.signal.signal_id, acc)
+            return replace(base, status=ERROR, error=f"{type(exc).__name__}: {exc}")
+        if run.group is not None:
+            self._group_symbols.get(run.group.group_name, {}).setdefault(acc, set()).add(symbol)
+        return replace(base, status=placed.status.value, venue_order_id=placed.venue_order_id,
+                       quantity=placed.quantity, price=placed.price, error=placed.reject_reason)
+
+    def _request(self, run: _Run, link: AccountLink, order: SignalOrder, symbol: str) -> OrderRequest:
+        acc = link.account_id
+        inst = self.om.instrument(acc, symbol)
+        qty_per = order.qty_per
+        assert qty_per is not None
+        reduce_only = False
+        if qty_per < 0:
+            position = self.om.position(acc, symbol)
+            side, qty = close_order(qty_per, position.quantity if position else Decimal(0), inst)
+            reduce_only = bool(getattr(self.om.broker(acc).capabilities, "reduce_only", False))
+        else:
+            side = order.side
+            assert side is not None
+            market_type = run.group.market_type if run.group is not None else inst.market_type
+            self._check_max_positions(run, link, symbol)
+            price = ZERO  # STOCK: qty_per is a number of shares, no price needed
+            if market_type is not MarketType.STOCK:
+                price = sizing_price(OrderType(order.order_type.value), side, order.price, order.stop_price,
+                                     self._quote(symbol))
+            qty = open_quantity(qty_per, market_type, inst, equity=self.portfolio.equity(acc, inst.quote),
+                                weight=link.weight, leverage=link.leverage, price=price)
+        return OrderRequest(account_id=acc, symbol=symbol, side=side, order_type=OrderType(order.order_type.value),
+                            quantity=qty, client_order_id=new_client_order_id(), price=order.price,
+                            stop_price=order.stop_price, reduce_only=reduce_only, signal_id=run.signal.signal_id,
+                            group_name=run.signal.group_name or None)
+
+    def _check_max_positions(self, run: _Run, link: AccountLink, symbol: str) -> None:
+        """Refuse a position in a new symbol when the group already holds ``max_positions`` on the account.
+        0 = no cap. Only symbols this group traded on the account count (cached from the journal)."""
+        cap = link.max_positions
+        if cap <= 0 or run.group is None:
+            return
+        held = {p.symbol for p in self.portfolio.positions(link.account_id) if p.quantity != 0}
+        if symbol in held or len(held) < cap:
+            return
+        ours = self._group_symbols.get(run.group.group_name, {}).get(link.account_id, set())
+        count = len((held & ours) - {symbol})
+        if count >= cap:
+            names = ", ".join(sorted(held & ours))
+            raise SizingError(f"max_positions {cap} reached for group {run.group.group_name!r} ({names})")
+
+    def _quote(self, symbol: str):
+        quote = self.market.last_quote(symbol) if self.market is not None else None
+        return quote if quote is not None else self.om.last_quote(symbol)
+
+    async def _links(self, signal: Signal, group: StrategyGroup | None) -> list[AccountLink]:
+        links = await self.store.run(self.store.links.list, group_name=signal.group_name) if group else []
+        if group is not None and group.group_name not in self._group_symbols:
+            self._group_symbols[group.group_name] = await self.store.run(_group_symbols, self.store,
+                                                                         group.group_name)
+        if signal.account_ids is None:
+            return links
+        by_id = {lk.account_id: lk for lk in links}
+        return [by_id.get(a) or AccountLink(signal.group_name, a, ONE, ONE, 0) for a in signal.account_ids]
+
+    # ---- records -----------------------------------------------------------------------------------
+    def _record(self, signal: Signal, results: list[AccountResult], duplicate: bool = False) -> SignalRecord:
+        return SignalRecord(signal_id=signal.signal_id, source=signal.source, group_name=signal.group_name,
+                            payload=dict(signal.payload), ts_ms=signal.ts_ms, duplicate=duplicate,
+                            results=tuple(r.to_json() for r in results))
+
+    async def _save(self, run: _Run, results: list[AccountResult]) -> None:
+        if run.record_task is not None:
+            await asyncio.gather(run.record_task, return_exceptions=True)
+        try:
+            await self.store.run(self.store.signals.save, self._record(run.signal, results))
+        except Exception:  # noqa: BLE001 - the orders stand; the record is best effort but logged
+            log.exception("could not record signal %s", run.signal.signal_id)
+        self._publish(run.signal, results)
+
+    async def _record_duplicate(self, signal: Signal, original: str) -> SignalOutcome:
+        await self.store.run(self.store.signals.save, self._record(signal, [], duplicate=True))
+        self.bus.publish(SignalEvent(signal.signal_id, signal.source, signal.group_name, dict(signal.payload),
+                                     signal.ts_ms, (), duplicate=True))
+        return SignalOutcome(signal.signal_id, [], duplicate=True, duplicate_of=original)
+
+    def _publish(self, signal: Signal, results: list[AccountResult]) -> None:
+        self.bus.publish(SignalEvent(signal.signal_id, signal.source, signal.group_name, dict(signal.payload),
+                                     signal.ts_ms, tuple(r.to_json() for r in results)))
+
+    def _keep(self, task: asyncio.Future[Any]) -> None:
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+
+def _group_symbols(store: Any, group_name: str) -> dict[str, set[str]]:
+    """Worker-thread query: account -> symbols this group has ordered on it (for ``max_positions``)."""
+    out: dict[str, set[str]] = {}
+    for order in store.orders.list(group_name=group_name):
+        out.setdefault(order.account_id, set()).add(order.symbol)
+    return out
+
+
+def new_signal(group_name: str, orders: tuple[SignalOrder, ...] | list[SignalOrder], source: SignalSource,
+               payload: dict[str, Any] | None = None, account_ids: tuple[str, ...] | None = None,
+               ts_ms: int | None = None) -> Signal:
+    """A ``Signal`` with a fresh id (``sig-<16 hex>``) and the current time."""
+    return Signal(signal_id=new_id("sig"), group_name=group_name, orders=tuple(orders), source=source,
+                  ts_ms=now_ms() if ts_ms is None else ts_ms, payload=dict(payload or {}),
+                  account_ids=account_ids)

@@ -1,0 +1,70 @@
+"""JSON views of domain objects for the REST API. Money and quantities are decimal strings; times epoch ms."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from ..core.groups import AccountLink, SignalRecord, StrategyGroup
+from ..core.money import fmt
+from ..core.orders import Order
+from ..core.portfolio import Account, AccountSummary, Balance, Position
+
+
+def money(value: Decimal | None) -> str | None:
+    """Plain decimal string (``None`` stays ``None``)."""
+    return None if value is None else fmt(value)
+
+
+def account_view(account: Account, session: str, balances: list[Balance],
+                 summaries: list[AccountSummary]) -> dict[str, Any]:
+    """An account with its session state, balances and per-currency equity. Credentials are never part
+    of an account (they live in the keyring), so nothing secret can be echoed."""
+    return {
+        "account_id": account.account_id, "name": account.name, "broker": account.broker,
+        "mode": account.mode.value, "enabled": account.enabled, "base_currency": account.base_currency,
+        "session": session, "settings": dict(account.settings),
+        "balances": [{"currency": b.currency, "total": money(b.total), "locked": money(b.locked),
+                      "free": money(b.free)} for b in balances],
+        "equity": {s.currency: money(s.equity) for s in summaries},
+    }
+
+
+def link_view(link: AccountLink) -> dict[str, Any]:
+    return {"account_id": link.account_id, "weight": money(link.weight), "leverage": money(link.leverage),
+            "max_positions": link.max_positions}
+
+
+def group_view(group: StrategyGroup, links: list[AccountLink], token: str | None) -> dict[str, Any]:
+    """A strategy group with its links and webhook token (the admin API is the place to read it)."""
+    return {"group_name": group.group_name, "market_type": group.market_type.value,
+            "description": group.description, "enabled": group.enabled, "created_ms": group.created_ms,
+            "webhook_token": token, "accounts": [link_view(lk) for lk in links]}
+
+
+def order_view(o: Order) -> dict[str, Any]:
+    return {"account_id": o.account_id, "client_order_id": o.client_order_id, "venue_order_id": o.venue_order_id,
+            "symbol": o.symbol, "side": o.side.value, "order_type": o.order_type.value,
+            "quantity": money(o.quantity), "price": money(o.price), "stop_price": money(o.stop_price),
+            "time_in_force": o.time_in_force.value, "status": o.status.value, "filled_qty": money(o.filled_qty),
+            "avg_fill_price": money(o.avg_fill_price), "reject_reason": o.reject_reason,
+            "signal_id": o.signal_id, "group_name": o.group_name, "created_ms": o.created_ms,
+            "updated_ms": o.updated_ms}
+
+
+def position_view(p: Position) -> dict[str, Any]:
+    return {"account_id": p.account_id, "symbol": p.symbol, "quantity": money(p.quantity),
+            "avg_price": money(p.avg_price), "last_price": money(p.last_price),
+            "market_value": money(p.market_value), "unrealized_pnl": money(p.unrealized_pnl),
+            "realized_pnl": money(p.realized_pnl), "profit_rate_pct": money(p.profit_rate_pct.quantize(Decimal("0.01")))}
+
+
+def summary_view(s: AccountSummary) -> dict[str, Any]:
+    return {"currency": s.currency, "cash": money(s.cash), "equity": money(s.equity),
+            "unrealized_pnl": money(s.unrealized_pnl), "realized_pnl": money(s.realized_pnl),
+            "day_pnl": money(s.day_pnl)}
+
+
+def signal_view(r: SignalRecord) -> dict[str, Any]:
+    return {"signal_id": r.signal_id, "source": r.source.value, "group_name": r.group_name, "ts_ms": r.ts_ms,
+            "duplicate": r.duplicate, "payload": r.payload, "results": list(r.results)}
