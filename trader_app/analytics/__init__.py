@@ -19,6 +19,7 @@ from .returns import (
     total_return_pct,
     volatility_ann,
 )
+from .tracker import PerformanceTracker, periods_for_currency
 from .summary import METRIC_KEYS, iso_utc, json_value, metrics_to_json, performance_metrics
 from .trades import (
     avg_trade,

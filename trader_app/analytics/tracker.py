@@ -1,0 +1,241 @@
+"""Live performance: equity over time per account, per strategy group and in total, with the metrics.
+
+``PerformanceTracker`` listens to ``AccountSummaryEvent`` (the portfolio service's mark-to-market, about
+4 a second per account) and keeps one equity series per (account, currency): a point per ``sample_ms``
+(default 1 s buckets; a later update in the same bucket replaces the point). Aggregates:
+
+- a strategy group: ``sum(equity_account x weight)`` over its linked accounts (the capital allocated to
+  the group; FUTURES leverage is not counted: it is exposure, not equity);
+- the total of a currency: ``sum(equity_account)`` over every account with that currency.
+Component series are aligned on the union of their times with forward fill, from the first time every
+component has a value.
+
+Metrics are :func:`~trader_app.analytics.summary.performance_metrics` of a series (no trade list: the
+trade-based keys are ``nan``/0), annualised with 365 for crypto quote currencies (USDT, USDC, BTC, ...)
+and 252 otherwise. Series persist in ``store.kv`` (key ``performance.equity``, one point per minute, the
+last 20,000 per series) so curves survive a restart. :meth:`snapshot` is the JSON that
+``GET /api/v1/dashboard/performance`` returns.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import deque
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..core.events import AccountSummaryEvent
+from ..core.ids import now_ms
+from .pnl import cumulative_pnl, daily_pnl
+from .returns import CRYPTO_PERIODS, STOCK_PERIODS
+from .summary import metrics_to_json, performance_metrics
+
+log = logging.getLogger(__name__)
+
+KV_KEY = "performance.equity"
+CRYPTO_CURRENCIES = frozenset({"USDT", "USDC", "BUSD", "FDUSD", "DAI", "BTC", "ETH"})
+MAX_POINTS = 100_000
+PERSIST_POINTS = 20_000
+PERSIST_STEP_MS = 60_000
+Scope = tuple[str, ...]  # ("total", ccy) | ("account", account_id, ccy) | ("group", group_name, ccy)
+
+
+def periods_for_currency(currency: str) -> int:
+    """365 for crypto quote currencies (markets trade every day), 252 (trading days) otherwise."""
+    return CRYPTO_PERIODS if currency.upper() in CRYPTO_CURRENCIES else STOCK_PERIODS
+
+
+class PerformanceTracker:
+    """Equity series and metrics per account, group and total. ``await start()`` / ``await stop()``.
+
+    ``store`` (optional) gives group links and persistence; ``clock`` returns epoch ms.
+    """
+
+    def __init__(self, bus: Any, store: Any = None, *, clock: Callable[[], int] = now_ms,
+                 sample_ms: int = 1_000, persist_every_s: float = 60.0) -> None:
+        self.bus = bus
+        self.store = store
+        self.clock = clock
+        self.sample_ms = sample_ms
+        self.persist_every_s = persist_every_s
+        self._series: dict[tuple[str, str], deque[tuple[int, float]]] = {}
+        self._groups: dict[str, list[tuple[str, float]]] = {}
+        self._unsubscribe: Callable[[], None] | None = None
+        self._task: asyncio.Task[Any] | None = None
+        self.updates = 0
+
+    # ---- life cycle ------------------------------------------------------------------------------------
+    async def start(self) -> None:
+        """Load persisted series and group links, subscribe, and persist every ``persist_every_s``."""
+        if self._unsubscribe is not None:
+            return
+        if self.store is not None:
+            with contextlib.suppress(Exception):
+                saved = await self.store.run(self.store.kv.get, KV_KEY, {})
+                for key, points in (saved or {}).items():
+                    account_id, _, currency = key.rpartition("|")
+                    self._series[(account_id, currency)] = deque(((int(t), float(e)) for t, e in points), maxlen=MAX_POINTS)
+            await self.refresh_groups()
+        self._unsubscribe = self.bus.subscribe(AccountSummaryEvent, self.on_summary)
+        if self.store is not None and self.persist_every_s > 0:
+            self._task = asyncio.ensure_future(self._persist_loop())
+
+    async def stop(self) -> None:
+        """Unsubscribe and save the series once more."""
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._task
+            self._task = None
+        if self.store is not None:
+            with contextlib.suppress(Exception):
+                await self.persist()
+
+    async def refresh_groups(self) -> None:
+        """Reload the strategy groups' linked accounts and weights from the store."""
+        if self.store is None:
+            return
+        links = await self.store.run(self.store.links.list)
+        groups: dict[str, list[tuple[str, float]]] = {}
+        for link in links:
+            groups.setdefault(link.group_name, []).append((link.account_id, float(link.weight)))
+        self._groups = groups
+
+    def set_groups(self, groups: dict[str, list[tuple[str, float]]]) -> None:
+        """Set group membership directly: ``{group_name: [(account_id, weight), ...]}``."""
+        self._groups = {g: list(v) for g, v in groups.items()}
+
+    async def persist(self) -> None:
+        """Save one point per minute of every series (the last 20,000) to ``store.kv``."""
+        data = {f"{a}|{c}": _thin(list(s)) for (a, c), s in self._series.items()}
+        await self.store.run(self.store.kv.set, KV_KEY, data)
+
+    async def _persist_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.persist_every_s)
+            try:
+                await self.persist()
+            except Exception as exc:  # noqa: BLE001 - a failed save is retried next time
+                log.warning("performance series not saved: %s", exc)
+
+    # ---- input -------------------------------------------------------------------------------------------
+    def on_summary(self, event: AccountSummaryEvent) -> None:
+        """Record ``event.summary.equity`` at the tracker's clock (bus handler, O(1))."""
+        s = event.summary
+        self.add_point(s.account_id, s.currency, self.clock(), float(s.equity))
+
+    def add_point(self, account_id: str, currency: str, ts_ms: int, equity: float) -> None:
+        """Add a point. Points fall in buckets of ``sample_ms``: a point in the same bucket as the last one
+        replaces it (latest time and value); a point older than the last one is ignored."""
+        series = self._series.get((account_id, currency))
+        if series is None:
+            series = self._series[(account_id, currency)] = deque(maxlen=MAX_POINTS)
+        if series:
+            last_t = series[-1][0]
+            if ts_ms < last_t:
+                return
+            if ts_ms // self.sample_ms == last_t // self.sample_ms:
+                series[-1] = (ts_ms, equity)
+                self.updates += 1
+                return
+        series.append((ts_ms, equity))
+        self.updates += 1
+
+    # ---- output ------------------------------------------------------------------------------------------
+    def scopes(self) -> list[Scope]:
+        """Every scope with data: totals per currency, then groups, then accounts."""
+        currencies = sorted({c for (_, c) in self._series})
+        out: list[Scope] = [("total", c) for c in currencies]
+        for group, members in sorted(self._groups.items()):
+            for c in currencies:
+                if any((a, c) in self._series for a, _ in members):
+                    out.append(("group", group, c))
+        out += [("account", a, c) for (a, c) in sorted(self._series)]
+        return out
+
+    def series(self, scope: Scope) -> tuple[np.ndarray, np.ndarray]:
+        """``(times_ms int64, equity float64)`` of a scope (empty arrays when it has no data).
+        Raises ``ValueError`` for an unknown scope kind."""
+        kind = scope[0]
+        if kind == "account":
+            return _arrays(self._series.get((scope[1], scope[2]), ()))
+        if kind == "total":
+            parts = [(s, 1.0) for (a, c), s in self._series.items() if c == scope[1]]
+        elif kind == "group":
+            parts = [(self._series[(a, scope[2])], w) for a, w in self._groups.get(scope[1], ())
+                     if (a, scope[2]) in self._series]
+        else:
+            raise ValueError(f"unknown scope {scope!r}")
+        return _aggregate(parts)
+
+    def metrics(self, scope: Scope) -> dict[str, Any]:
+        """``performance_metrics`` of the scope's series (keys ``analytics.METRIC_KEYS``)."""
+        t, e = self.series(scope)
+        return performance_metrics(t, e, periods=periods_for_currency(scope[-1]),
+                                   initial_equity=float(e[0]) if e.size else None)
+
+    def pnl(self, scope: Scope) -> dict[str, list[Any]]:
+        """Daily and cumulative PnL of the scope: ``{"dates", "daily", "cumulative"}`` (UTC dates)."""
+        t, e = self.series(scope)
+        if not e.size:
+            return {"dates": [], "daily": [], "cumulative": []}
+        d = daily_pnl(e, t, float(e[0]))
+        c = cumulative_pnl(e, t, float(e[0]))
+        return {"dates": [str(x.date()) for x in d.index], "daily": d.round(8).tolist(), "cumulative": c.round(8).tolist()}
+
+    def snapshot(self) -> dict[str, Any]:
+        """JSON for the dashboard: ``{"total": [...], "groups": [...], "accounts": [...]}``, each item
+        ``{"scope", "name", "currency", "metrics", "pnl"}`` with JSON-safe values."""
+        out: dict[str, list[dict[str, Any]]] = {"total": [], "groups": [], "accounts": []}
+        bucket = {"total": "total", "group": "groups", "account": "accounts"}
+        for scope in self.scopes():
+            out[bucket[scope[0]]].append({
+                "scope": scope[0],
+                "name": scope[1] if len(scope) == 3 else "total",
+                "currency": scope[-1],
+                "metrics": metrics_to_json(self.metrics(scope)),
+                "pnl": self.pnl(scope),
+            })
+        return out
+
+
+def _arrays(points: Any) -> tuple[np.ndarray, np.ndarray]:
+    pts = list(points)
+    if not pts:
+        return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float64)
+    t, e = zip(*pts)
+    return np.asarray(t, dtype=np.int64), np.asarray(e, dtype=np.float64)
+
+
+def _aggregate(parts: list[tuple[Any, float]]) -> tuple[np.ndarray, np.ndarray]:
+    parts = [(s, w) for s, w in parts if len(s)]
+    if not parts:
+        return _arrays(())
+    if len(parts) == 1:
+        t, e = _arrays(parts[0][0])
+        return t, e * parts[0][1]
+    cols = {}
+    for k, (s, w) in enumerate(parts):
+        t, e = _arrays(s)
+        cols[k] = pd.Series(e * w, index=t)
+    frame = pd.DataFrame(cols).sort_index().ffill().dropna()
+    return frame.index.to_numpy(dtype=np.int64), frame.sum(axis=1).to_numpy(dtype=np.float64)
+
+
+def _thin(points: list[tuple[int, float]]) -> list[list[float]]:
+    """One point per minute (the last of each minute), the latest ``PERSIST_POINTS``."""
+    out: list[list[float]] = []
+    for t, e in points:
+        if out and t // PERSIST_STEP_MS == out[-1][0] // PERSIST_STEP_MS:
+            out[-1] = [t, e]
+        else:
+            out.append([t, e])
+    return out[-PERSIST_POINTS:]
