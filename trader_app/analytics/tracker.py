@@ -99,6 +99,15 @@ class PerformanceTracker:
             with contextlib.suppress(Exception):
                 await self.persist()
 
+    def cancel(self) -> None:
+        """Synchronous stop without the final save (for Qt's aboutToQuit, when the loop no longer runs)."""
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
+        if self._task is not None:
+            self._task.cancel()
+            self._task = None
+
     async def refresh_groups(self) -> None:
         """Reload the strategy groups' linked accounts and weights from the store."""
         if self.store is None:

@@ -1,0 +1,214 @@
+"""Performance panel: the equity curve, its drawdown and the metrics per account, per strategy group and in
+total (per currency), live from the portfolio's account summaries.
+
+The numbers come from ``analytics.PerformanceTracker`` (``services.performance`` when the app provides
+one, else the panel starts its own on ``services.bus``/``services.store``). The view refreshes at most
+every 2 s and only while visible; nothing here polls a broker.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+from decimal import Decimal
+from typing import Any
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import QApplication, QComboBox, QHBoxLayout, QLabel, QPushButton, QSplitter, QVBoxLayout, QWidget
+
+from ...analytics import METRIC_KEYS, PerformanceTracker, drawdown_series
+from ..models.base import LEFT, Column, KeyedTableModel
+from .common import TableView, spawn, track_account_names
+
+REFRESH_MS = 2_000
+EQUITY_PEN = "#4fc3f7"
+DRAWDOWN_BRUSH = (239, 83, 80, 140)
+
+METRIC_LABELS = {
+    "start": "Start", "end": "End", "bars": "Points", "total_return_pct": "Total return %",
+    "buy_hold_return_pct": "Buy & hold %", "cagr_pct": "CAGR %", "volatility_ann_pct": "Volatility (ann.) %",
+    "sharpe": "Sharpe", "sortino": "Sortino", "calmar": "Calmar", "max_drawdown_pct": "Max drawdown %",
+    "max_drawdown_duration_days": "Max drawdown duration (days)", "trades": "Trades", "win_rate_pct": "Win rate %",
+    "profit_factor": "Profit factor", "expectancy_pct": "Expectancy %", "avg_trade_pct": "Avg trade %",
+    "exposure_pct": "Exposure %", "final_equity": "Final equity", "commissions": "Commissions",
+}
+
+
+def metric_text(value: Any) -> str:
+    """A metric for display: Decimal as given, floats with 4 decimals, undefined as an en dash."""
+    if value is None:
+        return "\u2013"
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    if isinstance(value, float):
+        if math.isnan(value):
+            return "\u2013"
+        if math.isinf(value):
+            return "\u221e" if value > 0 else "-\u221e"
+        return f"{value:,.4f}"
+    return str(value)
+
+
+class MetricsModel(KeyedTableModel):
+    """Rows ``(key, label, text)`` for the metrics of ``analytics.METRIC_KEYS``."""
+
+    def __init__(self, parent: Any = None) -> None:
+        super().__init__([Column("Metric", lambda r: r[1], align=LEFT, width=220), Column("Value", lambda r: r[2], width=160)],
+                         key=lambda r: r[0], parent=parent)
+
+    def show(self, metrics: dict[str, Any]) -> None:
+        self.upsert((k, METRIC_LABELS.get(k, k), metric_text(metrics.get(k))) for k in METRIC_KEYS)
+
+
+class EquityPlot(pg.GraphicsLayoutWidget):
+    """Equity (top) and drawdown in percent (bottom, filled), x linked, UTC date axis."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setBackground("#1e1f24")
+        self.equity_plot = self.addPlot(row=0, col=0, axisItems={"bottom": pg.DateAxisItem(utcOffset=0)})
+        self.drawdown_plot = self.addPlot(row=1, col=0, axisItems={"bottom": pg.DateAxisItem(utcOffset=0)})
+        self.ci.layout.setRowStretchFactor(0, 3)
+        self.ci.layout.setRowStretchFactor(1, 1)
+        self.drawdown_plot.setXLink(self.equity_plot)
+        self.equity_plot.showGrid(x=True, y=True, alpha=0.2)
+        self.drawdown_plot.showGrid(x=True, y=True, alpha=0.2)
+        self.equity_plot.setLabel("left", "Equity")
+        self.drawdown_plot.setLabel("left", "DD %")
+        self.equity_curve = self.equity_plot.plot(pen=pg.mkPen(EQUITY_PEN, width=1.5))
+        self.drawdown_curve = self.drawdown_plot.plot(pen=pg.mkPen((239, 83, 80), width=1), fillLevel=0,
+                                                      brush=pg.mkBrush(*DRAWDOWN_BRUSH))
+        for curve in (self.equity_curve, self.drawdown_curve):
+            curve.setClipToView(True)
+            curve.setDownsampling(auto=True, method="peak")
+        self.points = 0
+
+    def set_data(self, times_ms: np.ndarray, equity: np.ndarray) -> None:
+        """Show a curve (epoch-ms times, equity floats); an empty curve clears the plot."""
+        x = np.asarray(times_ms, dtype=np.float64) / 1000.0
+        e = np.asarray(equity, dtype=np.float64)
+        self.points = int(e.size)
+        if not e.size:
+            self.equity_curve.setData([], [])
+            self.drawdown_curve.setData([], [])
+            return
+        self.equity_curve.setData(x, e)
+        self.drawdown_curve.setData(x, drawdown_series(e) * 100.0)
+        self.equity_plot.enableAutoRange()
+        self.drawdown_plot.enableAutoRange()
+
+
+class PerformancePanel(QWidget):
+    """Scope picker (total / group / account, per currency), equity + drawdown plot, metrics table."""
+
+    def __init__(self, services: Any, bridge: Any, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.services = services
+        tracker = getattr(services, "performance", None)
+        self.own_tracker = tracker is None
+        self.tracker: PerformanceTracker = tracker or PerformanceTracker(services.bus, getattr(services, "store", None))
+        self.account_names: dict[str, str] = {}
+        track_account_names(services, bridge, self.account_names)
+        self.scope_box = QComboBox(self)
+        self.scope_box.setMinimumWidth(260)
+        self.scope_box.currentIndexChanged.connect(lambda _i: self.refresh(force=True))
+        self.groups_button = QPushButton("Reload groups", self)
+        self.groups_button.clicked.connect(lambda: spawn(self._reload_groups()))
+        self.status = QLabel("", self)
+        top = QHBoxLayout()
+        top.addWidget(QLabel("Show", self))
+        top.addWidget(self.scope_box)
+        top.addWidget(self.groups_button)
+        top.addWidget(self.status, 1)
+        self.plot = EquityPlot(self)
+        self.metrics_model = MetricsModel(self)
+        self.metrics_table = TableView(self.metrics_model, self)
+        self.metrics_table.setSortingEnabled(False)
+        split = QSplitter(Qt.Orientation.Horizontal, self)
+        split.addWidget(self.plot)
+        split.addWidget(self.metrics_table)
+        split.setStretchFactor(0, 3)
+        split.setStretchFactor(1, 1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(2, 2, 2, 2)
+        layout.addLayout(top)
+        layout.addWidget(split, 1)
+        self._seen_updates = -1
+        self._scopes: list[tuple[str, ...]] = []
+        self.timer = QTimer(self)
+        self.timer.setInterval(REFRESH_MS)
+        self.timer.timeout.connect(self.refresh)
+        self.timer.start()
+        self._tracker_started = not self.own_tracker
+        if self.own_tracker:
+            app = QApplication.instance()
+            if app is not None:
+                app.aboutToQuit.connect(self.tracker.cancel)
+            self._start_tracker()
+        self.metrics_model.show({})
+
+    def _start_tracker(self) -> None:
+        """Start the panel's own tracker once an asyncio loop runs (the window may be built before)."""
+        if self._tracker_started:
+            return
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return
+        self._tracker_started = True
+        spawn(self.tracker.start())
+
+    def tables(self) -> list[TableView]:
+        return [self.metrics_table]
+
+    async def _reload_groups(self) -> None:
+        await self.tracker.refresh_groups()
+        self.refresh(force=True)
+
+    def scope_label(self, scope: tuple[str, ...]) -> str:
+        if scope[0] == "total":
+            return f"Total \u00b7 {scope[1]}"
+        if scope[0] == "group":
+            return f"Group {scope[1]} \u00b7 {scope[2]}"
+        return f"Account {self.account_names.get(scope[1], scope[1])} \u00b7 {scope[2]}"
+
+    def current_scope(self) -> tuple[str, ...] | None:
+        data = self.scope_box.currentData()
+        return tuple(data) if data else None
+
+    def refresh(self, force: bool = False) -> None:
+        """Redraw when the tracker has new points (or ``force``) and the panel is visible (or ``force``)."""
+        self._start_tracker()
+        if not force and (not self.isVisible() or self.tracker.updates == self._seen_updates):
+            return
+        self._seen_updates = self.tracker.updates
+        scopes = self.tracker.scopes()
+        if scopes != self._scopes:
+            current = self.current_scope()
+            self._scopes = scopes
+            self.scope_box.blockSignals(True)
+            self.scope_box.clear()
+            for scope in scopes:
+                self.scope_box.addItem(self.scope_label(scope), list(scope))
+            if current in scopes:
+                self.scope_box.setCurrentIndex(scopes.index(current))
+            self.scope_box.blockSignals(False)
+        scope = self.current_scope()
+        if scope is None:
+            self.plot.set_data(np.empty(0), np.empty(0))
+            self.metrics_model.show({})
+            self.status.setText("waiting for account equity\u2026")
+            return
+        times, equity = self.tracker.series(scope)
+        self.plot.set_data(times, equity)
+        self.metrics_model.show(self.tracker.metrics(scope))
+        self.status.setText(f"{times.size:,} points")
+
+    def closeEvent(self, event: Any) -> None:  # noqa: N802 - Qt name
+        self.timer.stop()
+        if self.own_tracker and self._tracker_started:
+            self._tracker_started = False
+            spawn(self.tracker.stop())
+        super().closeEvent(event)
