@@ -290,6 +290,10 @@ class Executor:
                                           error="skipped: the account timed out earlier in the batch")
                             for o in plan[i:])
                 return
+            if i and done[-1].client_order_id:
+                # A batch order after one that reached the venue is sized from the state that order left
+                # (its fill's position and cash): let the account's pending broker updates land first.
+                await self.om.flush(link.account_id)
             if self._limit is not None:
                 async with self._limit:
                     result = await self._run_order(run, link, order)
