@@ -268,7 +268,7 @@ async def test_weekly_schedules_jobs_in_the_venue_time_zone(store):
     runner = await make_runner(store, bus, ex)
     await runner.add("wk", "weekly", "crypto", ["BTC/USDT"], Interval.M1, {"timezone": "Asia/Seoul", "entry_time": "09:05"})
     await runner.start_instance("wk")
-    jobs = sorted(runner._scheduler.get_jobs(), key=lambda j: j.id)
+    jobs = sorted(runner._jobs.get_jobs(), key=lambda j: j.id)
     assert [j.id for j in jobs] == ["wk:BTC/USDT:scheduled_entry", "wk:BTC/USDT:scheduled_exit"]
     assert str(jobs[0].trigger.timezone) == "Asia/Seoul"
     assert "day_of_week='mon'" in str(jobs[0].trigger) and "hour='9'" in str(jobs[0].trigger)
@@ -283,7 +283,7 @@ async def test_weekly_schedules_jobs_in_the_venue_time_zone(store):
     assert [qty_pers(s) for s in ex.signals] == [[(SignalOrderType.MARKET, Side.BUY, D("100.0000"))],
                                                  [(SignalOrderType.MARKET, Side.SELL, D("-100.0000"))]]
     await runner.stop_instance("wk")
-    assert runner._scheduler.get_jobs() == []
+    assert runner._jobs.get_jobs() == []
     await runner.stop()
 
 

@@ -39,6 +39,7 @@ from .base import FillInfo, Strategy
 from .instance import LiveInstance, SymbolSlot, outcome_accepted, outcome_summary
 from .live import LiveContext
 from .registry import create, strategy_class
+from .scheduling import StrategyJobs
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +66,7 @@ class StrategyRunner:
         self._orders: dict[str, tuple[LiveInstance, str, str]] = {}  # client_order_id -> (inst, symbol, signal)
         self._alloc_cache: dict[tuple[str, str], tuple[float, float | None]] = {}
         self._unsubscribe: list[Callable[[], None]] = []
-        self._scheduler: Any = None
+        self._jobs = StrategyJobs()
         self.started = False
 
     # ---- life cycle -----------------------------------------------------------------------------------
@@ -95,10 +96,7 @@ class StrategyRunner:
         for unsub in self._unsubscribe:
             unsub()
         self._unsubscribe.clear()
-        if self._scheduler is not None:
-            with contextlib.suppress(Exception):
-                self._scheduler.shutdown(wait=False)
-            self._scheduler = None
+        self._jobs.shutdown()
         self.started = False
 
     # ---- configuration (used by the Strategies panel and the REST API) -----------------------------
@@ -384,29 +382,11 @@ class StrategyRunner:
 
     def _schedule(self, inst: LiveInstance) -> None:
         for symbol, slot in inst.slots.items():
-            schedules = getattr(slot.strategy, "schedules", None)
-            if schedules is None:
-                continue
             venue = ""
             if self.market is not None:
                 with contextlib.suppress(Exception):
                     venue = self.market.instrument(symbol).venue
-            from apscheduler.triggers.cron import CronTrigger
-
-            for fields, method in schedules(venue):
-                trigger = CronTrigger(**fields)
-                job = self._ensure_scheduler().add_job(
-                    self._enqueue_job, trigger, args=[inst.name, symbol, method],
-                    id=f"{inst.name}:{symbol}:{method}", replace_existing=True)
-                inst.jobs.append(job)
-
-    def _ensure_scheduler(self) -> Any:
-        if self._scheduler is None:
-            from apscheduler.schedulers.asyncio import AsyncIOScheduler
-
-            self._scheduler = AsyncIOScheduler(event_loop=asyncio.get_running_loop())
-            self._scheduler.start()
-        return self._scheduler
+            inst.jobs += self._jobs.add(slot.strategy, venue, self._enqueue_job, inst.name, symbol)
 
     def _enqueue_job(self, name: str, symbol: str, method: str) -> None:
         """APScheduler job: queue the strategy's scheduled method (runs in the instance's worker)."""
