@@ -1,0 +1,90 @@
+"""``trader-app serve``: the engine without a window (webhook listener, REST API, strategies, brokers, and the
+demo market unless ``--no-demo``), on a plain asyncio loop.
+
+Prints the listener URL on stdout (one line, ``listening on http://127.0.0.1:8780``), then runs until
+SIGINT or SIGTERM, then stops every service cleanly and exits 0. Exit 1 when the listener cannot start
+(port in use, ...), 2 for a bad data directory or settings.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import signal
+import sys
+from typing import Any
+
+
+def register(subparsers: Any) -> None:
+    """Add ``serve`` to the ``trader-app`` sub-commands."""
+    p = subparsers.add_parser("serve", help="run the engine without a window: webhook listener, REST API, strategies",
+                              description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    # SUPPRESS: when not given here, the top-level --data-dir/--webhook-port (if any) stay in effect.
+    p.add_argument("--data-dir", metavar="DIR", default=argparse.SUPPRESS, help="data directory")
+    p.add_argument("--webhook-port", type=int, metavar="N", default=argparse.SUPPRESS,
+                   help="listener port (default from settings, 8780; 0 = any free port)")
+    p.add_argument("--host", metavar="ADDR", default=None, help="listener address (default from settings, 127.0.0.1)")
+    p.add_argument("--no-demo", action="store_true", help="do not run the demo market")
+    p.add_argument("--print-admin-token", action="store_true",
+                   help="also print the REST API's bearer admin token (it is a secret: mind your logs)")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Entry point of ``serve``; returns the exit code."""
+    from ..core.errors import TraderError
+
+    try:
+        return asyncio.run(serve(args))
+    except TraderError as exc:
+        print(f"trader-app serve: {exc}", file=sys.stderr)
+        return 2
+
+
+async def serve(args: argparse.Namespace) -> int:
+    from ..app import build_services
+    from ..config import Settings, resolve_data_dir
+
+    data_dir = resolve_data_dir(getattr(args, "data_dir", None))
+    settings = Settings.load(data_dir)
+    if args.host:
+        settings.webhook.host = args.host
+    settings.webhook.enabled = True
+    port = getattr(args, "webhook_port", None)
+    if port is not None and not 0 <= port <= 65535:
+        print(f"trader-app serve: port must be 0..65535, got {port}", file=sys.stderr)
+        return 2
+    services = build_services(data_dir, settings, demo=not args.no_demo, webhook_port=port)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    installed = []
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):  # Windows: no add_signal_handler
+            loop.add_signal_handler(sig, stop.set)
+            installed.append(sig)
+    code = 0
+    try:
+        await services.start()
+        if services.webhook is None:
+            print(f"trader-app serve: listener not started: {services.listener_error or 'disabled'}", file=sys.stderr)
+            code = 1
+        else:
+            print(f"listening on {services.webhook.url}", flush=True)
+            print(f"webhook: POST {services.webhook.url}/api/webhook   REST API: {services.webhook.url}/api/v1 "
+                  f"(docs: {services.webhook.url}/docs)", flush=True)
+            if args.print_admin_token:
+                from .auth import load_admin_token
+
+                print(f"admin token: {await asyncio.to_thread(load_admin_token)}", flush=True)
+            if not installed:
+                print("(press Ctrl+C to stop)", flush=True)
+            await stop.wait()
+    except asyncio.CancelledError:
+        pass
+    finally:
+        for sig in installed:
+            loop.remove_signal_handler(sig)
+        await services.stop()
+    print("stopped", flush=True)
+    return code
