@@ -53,7 +53,7 @@ def bench(bars: int, strategy: str, params: dict[str, Any], seed: int = 1) -> di
     """Run the benchmark; returns the figures (``bars_per_s``, ``seconds``, ``peak_rss_mib``, ...)."""
     data = synthetic_bars(bars, seed)
     strat = create(strategy, params)
-    config = BacktestConfig(cash=Decimal(100_000), commission=Decimal("0.001"), lot_size=Decimal("0.00001"),
+    config = BacktestConfig(cash=Decimal(100_000), commission=Decimal("0.0001"), lot_size=Decimal("0.00001"),
                             is_crypto=True)
     t0 = time.perf_counter()
     result = run_backtest(strat, data, config)

@@ -127,6 +127,8 @@ class BacktestEngine:
         self._low = data.low
         self._close = data.close
         self._time = data.time_ms
+        self._times: list[int] = data.time_ms.tolist()
+        self._wants_fills = type(strategy).on_fill is not Strategy.on_fill
 
     # ---- StrategyContext -----------------------------------------------------------------------------
     @property
@@ -340,22 +342,30 @@ class BacktestEngine:
 
     def _fill(self, i: int, side: Side, qty: Decimal, px: Decimal, tag: str) -> None:
         fee = qty * px * self._fee
-        before = self._pos.quantity
-        ts = int(self._time[i])
-        self._pos, realized = apply_fill(self._pos, side, qty, px, ts)
-        cash_delta = -(qty * px) * side.sign - fee
-        self._cash += cash_delta
+        pos = self._pos
+        before = pos.quantity
+        ts = self._times[i]
+        self._pos, realized = apply_fill(pos, side, qty, px, ts)
+        sign = side.sign
+        self._cash += -(qty * px) * sign - fee
         self._commissions += fee
         fill = SimFill(i, ts, side, qty, px, fee, tag)
         self._fills.append(fill)
         self._tracker.on_fill(fill, before, realized)
-        self._pos_f = float(self._pos.quantity)
-        self._avg_f = float(self._pos.avg_price)
-        self._cash_f = float(self._cash)
+        # float mirrors for the strategy's views and the equity curve (exact values stay Decimal)
+        qty_f, px_f = float(qty), float(px)
+        notional_f = qty_f * px_f
+        cash_delta_f = -notional_f * sign - notional_f * self._fee_f
+        self._cash_f += cash_delta_f
+        new_qty = self._pos.quantity
+        self._pos_f = float(new_qty) if new_qty else 0.0
+        if self._pos.avg_price != pos.avg_price:
+            self._avg_f = float(self._pos.avg_price)
         self._ev_bar.append(i)
-        self._ev_qty.append(float(qty * side.sign))
-        self._ev_cash.append(float(cash_delta))
-        self.strategy.on_fill(FillInfo(side, float(qty), float(px), float(fee), ts, i, tag))
+        self._ev_qty.append(qty_f * sign)
+        self._ev_cash.append(cash_delta_f)
+        if self._wants_fills:
+            self.strategy.on_fill(FillInfo(side, qty_f, px_f, notional_f * self._fee_f, ts, i, tag))
 
     # ---- result ------------------------------------------------------------------------------------------
     def _result(self) -> BacktestResult:
@@ -381,7 +391,7 @@ class BacktestEngine:
             periods=periods,
             initial_equity=float(c.cash),
             trade_pnl=[float(t.pnl) for t in trades],
-            trade_returns=[float(t.return_pct) / 100 for t in trades],
+            trade_returns=[t.return_fraction for t in trades],
             closes=self._close,
             in_market=position != 0,
             final_equity=final_equity,

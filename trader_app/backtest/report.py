@@ -2,7 +2,7 @@
 and the trades.
 
 The PNG is painted with ``QPainter`` into a ``QImage`` (no window, no matplotlib). Qt is imported only
-here and only when a report is made; without a running ``QGuiApplication`` one is created on the
+here and only when a report is made; without a running ``QApplication`` one is created on the
 ``offscreen`` platform unless ``QT_QPA_PLATFORM`` says otherwise.
 """
 
@@ -25,12 +25,14 @@ MAX_TRADE_ROWS = 5_000  # more trades: the first and last half of this many are 
 
 
 def _app() -> Any:
-    from PySide6.QtGui import QGuiApplication
+    # A QApplication (not just QGuiApplication): if this process later shows widgets (the app, tests), the
+    # one application instance it can have must be a widgets one.
+    from PySide6.QtWidgets import QApplication
 
-    app = QGuiApplication.instance()
+    app = QApplication.instance()
     if app is None:
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-        app = QGuiApplication([])
+        app = QApplication([])
     return app
 
 

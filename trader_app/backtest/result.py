@@ -37,9 +37,11 @@ class SimFill:
 class Trade:
     """A round trip from flat to flat (a fill that crosses zero ends one trade and starts the next).
 
-    ``side`` "LONG"/"SHORT"; ``quantity`` the units entered; prices are volume-weighted averages;
-    ``pnl`` realized PnL minus every commission of the trade (quote currency); ``return_pct`` =
-    pnl / entry notional x 100; bars are bar indexes, times epoch ms (bar open times).
+    ``side`` "LONG"/"SHORT"; ``quantity`` the units entered (= the units exited); ``entry_notional`` /
+    ``exit_notional`` the sums of price x quantity of the entering / exiting fills; ``pnl`` realized PnL
+    minus every commission of the trade (quote currency); bars are bar indexes, times epoch ms (bar open
+    times). Derived: ``entry_price``/``exit_price`` (volume-weighted), ``return_pct`` = pnl / entry
+    notional x 100.
     """
 
     symbol: str
@@ -49,13 +51,29 @@ class Trade:
     exit_bar: int
     entry_time_ms: int
     exit_time_ms: int
-    entry_price: Decimal
-    exit_price: Decimal
+    entry_notional: Decimal
+    exit_notional: Decimal
     pnl: Decimal
-    return_pct: Decimal
     commission: Decimal
     entry_tag: str = ""
     exit_tag: str = ""
+
+    @property
+    def entry_price(self) -> Decimal:
+        return self.entry_notional / self.quantity
+
+    @property
+    def exit_price(self) -> Decimal:
+        return self.exit_notional / self.quantity
+
+    @property
+    def return_pct(self) -> Decimal:
+        return self.pnl / self.entry_notional * 100
+
+    @property
+    def return_fraction(self) -> float:
+        """``pnl / entry notional`` as a float (for the metrics arrays)."""
+        return float(self.pnl) / float(self.entry_notional)
 
     def as_row(self) -> dict[str, Any]:
         """CSV/JSON row: money as decimal strings, times as ISO-8601 UTC."""
@@ -77,7 +95,6 @@ class Trade:
         }
 
 
-TRADE_COLUMNS = tuple(Trade.__dataclass_fields__)  # noqa: used by tables
 TRADE_ROW_KEYS = (
     "symbol", "side", "quantity", "entry_time", "exit_time", "entry_bar", "exit_bar", "entry_price",
     "exit_price", "pnl", "return_pct", "commission", "entry_tag", "exit_tag",
@@ -146,69 +163,57 @@ class BacktestResult:
                 w.writerow(t.as_row())
 
 
+class _Open:
+    __slots__ = ("side", "entry_bar", "entry_ms", "entry_tag", "qty", "entry_notional", "exit_notional", "fees",
+                 "realized")
+
+    def __init__(self, fill: SimFill) -> None:
+        self.side = "LONG" if fill.side is Side.BUY else "SHORT"
+        self.entry_bar = fill.bar
+        self.entry_ms = fill.ts_ms
+        self.entry_tag = fill.tag
+        self.qty = ZERO
+        self.entry_notional = ZERO
+        self.exit_notional = ZERO
+        self.fees = ZERO
+        self.realized = ZERO
+
+
 class TradeTracker:
     """Builds round-trip :class:`Trade` records from fills (average-price method, like ``apply_fill``)."""
 
     def __init__(self, symbol: str) -> None:
         self.symbol = symbol
         self.trades: list[Trade] = []
-        self._open: dict[str, Any] | None = None
+        self._open: _Open | None = None
 
     def on_fill(self, fill: SimFill, pos_before: Decimal, realized: Decimal) -> None:
         """Account one fill; ``pos_before`` is the signed position before it, ``realized`` the PnL it
         realized (from ``apply_fill``)."""
         qty, price, fee = fill.quantity, fill.price, fill.commission
-        signed = qty * fill.side.sign
-        if pos_before == 0 or (pos_before > 0) == (signed > 0):
-            self._add(fill, qty, fee)
-            return
-        closed = min(abs(pos_before), qty)
-        part_fee = fee if closed == qty else fee * closed / qty
         t = self._open
+        if pos_before == 0 or (pos_before > 0) == (fill.side is Side.BUY):
+            if t is None:
+                t = self._open = _Open(fill)
+            t.qty += qty
+            t.entry_notional += qty * price
+            t.fees += fee
+            return
         assert t is not None, "reducing fill without an open trade"
-        t["exit_qty"] += closed
-        t["exit_notional"] += closed * price
-        t["fees"] += part_fee
-        t["realized"] += realized
-        if closed == abs(pos_before):
-            self._finish(fill)
+        held = -pos_before if pos_before < 0 else pos_before
+        closed = qty if qty <= held else held
+        part_fee = fee if closed == qty else fee * closed / qty
+        t.exit_notional += closed * price
+        t.fees += part_fee
+        t.realized += realized
+        if closed == held:
+            self.trades.append(Trade(self.symbol, t.side, t.qty, t.entry_bar, fill.bar, t.entry_ms, fill.ts_ms,
+                                     t.entry_notional, t.exit_notional, t.realized - t.fees, t.fees,
+                                     t.entry_tag, fill.tag))
+            self._open = None
             rest = qty - closed
             if rest > 0:
-                self._add(fill, rest, fee - part_fee)
-
-    def _add(self, fill: SimFill, qty: Decimal, fee: Decimal) -> None:
-        if self._open is None:
-            self._open = {
-                "side": "LONG" if fill.side is Side.BUY else "SHORT",
-                "entry_bar": fill.bar, "entry_ms": fill.ts_ms, "entry_tag": fill.tag,
-                "entry_qty": ZERO, "entry_notional": ZERO, "exit_qty": ZERO, "exit_notional": ZERO,
-                "fees": ZERO, "realized": ZERO,
-            }
-        t = self._open
-        t["entry_qty"] += qty
-        t["entry_notional"] += qty * fill.price
-        t["fees"] += fee
-
-    def _finish(self, fill: SimFill) -> None:
-        t = self._open
-        assert t is not None
-        pnl = t["realized"] - t["fees"]
-        self.trades.append(
-            Trade(
-                symbol=self.symbol,
-                side=t["side"],
-                quantity=t["entry_qty"],
-                entry_bar=t["entry_bar"],
-                exit_bar=fill.bar,
-                entry_time_ms=t["entry_ms"],
-                exit_time_ms=fill.ts_ms,
-                entry_price=t["entry_notional"] / t["entry_qty"],
-                exit_price=t["exit_notional"] / t["exit_qty"],
-                pnl=pnl,
-                return_pct=pnl / t["entry_notional"] * 100,
-                commission=t["fees"],
-                entry_tag=t["entry_tag"],
-                exit_tag=fill.tag,
-            )
-        )
-        self._open = None
+                t = self._open = _Open(fill)
+                t.qty = rest
+                t.entry_notional = rest * price
+                t.fees = fee - part_fee
