@@ -111,6 +111,8 @@ def build_parser(warnings: list[str] | None = None) -> argparse.ArgumentParser:
 def _configure_logging(verbose: int) -> None:
     level = logging.WARNING if verbose <= 0 else (logging.INFO if verbose == 1 else logging.DEBUG)
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for handler in logging.getLogger().handlers:  # the app raises trader_app's level for the Log panel;
+        handler.setLevel(level)                   # stderr keeps the level asked for here
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -90,6 +90,7 @@ class AppServices:
     accounts: Any
     market: Any
     risk_book: Any = None
+    admin_auth: Any = None  # the REST API's admin-token check (set by the webhook package)
     executor: Any = None
     groups: Any = None
     webhook: Any = None
@@ -100,6 +101,7 @@ class AppServices:
     start_webhook: bool = True
     replay_label: str = ""
     replay_symbol: str = ""
+    demo_task: Any = None  # the demo market's start-up (history backfill, indicators) while it runs
     listener_error: str = ""
     started: bool = False
     _stoppers: list[Callable[[], Awaitable[Any] | Any]] = field(default_factory=list, repr=False)
@@ -123,7 +125,7 @@ class AppServices:
                 if symbol in known:
                     await self.market.add_to_watchlist(symbol)
         if self.demo:
-            self.market.start_demo(self.settings.demo.tick_rate)
+            self.demo_task = self.market.start_demo(self.settings.demo.tick_rate)
         if self.strategies is not None and hasattr(self.strategies, "start"):
             await _maybe_await(self.strategies.start())
         if self.start_webhook and self.webhook is None:
@@ -153,7 +155,7 @@ class AppServices:
             with contextlib.suppress(Exception):
                 await _maybe_await(self.strategies.stop())
         with contextlib.suppress(Exception):
-            await self.market.stop()
+            await self.market.close()
         if hasattr(self.accounts, "close"):
             with contextlib.suppress(Exception):
                 await _maybe_await(self.accounts.close())
@@ -181,12 +183,7 @@ class AppServices:
         quotes into the paper market in place of the demo market. ``speed`` in bars per second (default 10).
         The symbol becomes tradable on paper (an instrument inferred from the prices when not in the catalog)
         and joins the watchlist. Returns the ``CsvImport``."""
-        result = await self.market.import_csv(str(path))
-        if hasattr(self.market, "ensure_instrument"):
-            instrument = self.market.ensure_instrument(result.symbol, result.bars)
-        else:
-            instrument = self.market.instrument(result.symbol)
-        self.exchange.add_instrument(instrument)
+        result = await self.market.import_csv(str(path))  # lists the symbol on the market and the exchange
         await self.market.stop()
         self.market.start_replay(result.bars, speed or 10.0)
         self.replay_symbol = result.symbol
@@ -251,7 +248,7 @@ def build_services(
     portfolio = PortfolioService(bus)
     risk_book, risk = _risk(store, bus, portfolio)
     order_manager = OrderManager(store, bus, risk=risk)
-    market = MarketService(bus, store, instruments)
+    market = MarketService(bus, store, instruments, on_new_instrument=exchange.add_instrument)
     accounts = AccountService(store, bus, exchange, order_manager, portfolio)
     services = AppServices(
         data_dir=data_dir, settings=settings, bus=bus, store=store, exchange=exchange, order_manager=order_manager,
@@ -438,8 +435,9 @@ def run_smoke_test(
     unless ``webhook_port`` is given. Prints one line per check; exit code 0 only if all passed."""
     import tempfile
 
-    from .ui.smoke import run_smoke
+    from .ui.smoke import install_memory_keyring, run_smoke
 
+    install_memory_keyring()  # the smoke test's tokens never reach the trader's keyring
     async def main(directory: Path) -> int:
         services = build_services(directory, settings or Settings.load(directory), demo=True,
                                   webhook_port=0 if webhook_port is None else webhook_port)

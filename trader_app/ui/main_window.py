@@ -97,17 +97,35 @@ class MainWindow(QMainWindow):
         self.setDockOptions(QMainWindow.DockOption.AnimatedDocks | QMainWindow.DockOption.AllowNestedDocks
                             | QMainWindow.DockOption.AllowTabbedDocks)
         self.setTabPosition(Qt.DockWidgetArea.BottomDockWidgetArea, QTabWidget.TabPosition.North)
-        self.setCorner(Qt.Corner.BottomLeftCorner, Qt.DockWidgetArea.LeftDockWidgetArea)
-        self.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
+        for corner, area in ((Qt.Corner.TopLeftCorner, Qt.DockWidgetArea.LeftDockWidgetArea),
+                             (Qt.Corner.BottomLeftCorner, Qt.DockWidgetArea.LeftDockWidgetArea),
+                             (Qt.Corner.TopRightCorner, Qt.DockWidgetArea.RightDockWidgetArea),
+                             (Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)):
+            self.setCorner(corner, area)
+        # Every panel is a dock; the central widget is a zero-height spacer between the chart (top area) and
+        # the tables (bottom area). Without one, Qt's dock layout drifts the side columns on every relayout.
+        spacer = QWidget(self)
+        spacer.setObjectName("centralSpacer")
+        spacer.setMaximumHeight(0)
+        self.setCentralWidget(spacer)
         self._build_panels()
         self._build_menus()
         self._build_status_bar()
         self.resize(*DEFAULT_SIZE)
         self.default_layout()
         self._default_state = self.saveState(LAYOUT_VERSION)
-        if restore_layout:
-            self.restore_layout()
+        self._restored = self.restore_layout() if restore_layout else False
+        self._shown_once = False
+        listeners = getattr(services.market, "instrument_listeners", None)
+        if listeners is not None:
+            listeners.append(self._instrument_added)
         self.bridge.start()
+
+    def _instrument_added(self, instrument: Any) -> None:
+        """A symbol listed later (an imported CSV): format its prices and offer it in the ticket."""
+        self.formats.add([instrument])
+        if self.ticket.symbol.findText(instrument.symbol) < 0:
+            self.ticket.symbol.addItem(instrument.symbol)
 
     # ---- panels --------------------------------------------------------------------------------------
     def _build_panels(self) -> None:
@@ -172,8 +190,8 @@ class MainWindow(QMainWindow):
         area = Qt.DockWidgetArea
         self.addDockWidget(area.LeftDockWidgetArea, d["watchlist"])
         self.splitDockWidget(d["watchlist"], d["accounts"], Qt.Orientation.Vertical)
-        self.addDockWidget(area.RightDockWidgetArea, d["chart"])
-        self.splitDockWidget(d["chart"], d["ticket"], Qt.Orientation.Horizontal)
+        self.addDockWidget(area.TopDockWidgetArea, d["chart"])
+        self.addDockWidget(area.RightDockWidgetArea, d["ticket"])
         bottom = ["positions", "orders", "fills", "ledger", "log"] + [n for _, n, _, _ in OPTIONAL_PANELS if n in d]
         self.addDockWidget(area.BottomDockWidgetArea, d[bottom[0]])
         for name in bottom[1:]:
@@ -181,9 +199,19 @@ class MainWindow(QMainWindow):
         for dock in d.values():
             dock.show()
         d[bottom[0]].raise_()
-        self.resizeDocks([d["watchlist"], d["chart"], d["ticket"]], [560, 760, 280], Qt.Orientation.Horizontal)
-        self.resizeDocks([d["watchlist"], d["accounts"]], [560, 300], Qt.Orientation.Vertical)
-        self.resizeDocks([d["chart"], d[bottom[0]]], [560, 300], Qt.Orientation.Vertical)
+        self._bottom_first = d[bottom[0]]
+        self.default_sizes()
+
+    def default_sizes(self) -> None:
+        """Dock sizes of the default layout for the current window size (left 30 %, ticket 290 px, the chart
+        and tables the rest; tables 35 % of the height). Qt only honours them once the window is laid out, so this runs again on the
+        first show."""
+        d, w, h = self.docks, self.width(), self.height()
+        left, right = int(w * 0.30), 290
+        self.resizeDocks([d["watchlist"], d["chart"], d["ticket"]], [left, w - left - right, right],
+                         Qt.Orientation.Horizontal)
+        self.resizeDocks([d["watchlist"], d["accounts"]], [int(h * 0.55), int(h * 0.40)], Qt.Orientation.Vertical)
+        self.resizeDocks([d["chart"], self._bottom_first], [int(h * 0.60), int(h * 0.35)], Qt.Orientation.Vertical)
 
     # ---- menus and shortcuts -------------------------------------------------------------------------
     def _build_menus(self) -> None:
@@ -350,6 +378,14 @@ class MainWindow(QMainWindow):
         symbols = self.watchlist.model.symbols()
         if symbols:
             self.watchlist.select_symbol(symbols[0])
+        task = getattr(self.services, "demo_task", None)
+        if task is not None and not task.done():
+            task.add_done_callback(lambda _t: self._market_ready())
+
+    def _market_ready(self) -> None:
+        """The demo market finished backfilling history: redraw the chart with it."""
+        if self.isVisible() and self.chart.symbol:
+            self.chart.show_symbol(self.chart.symbol)
 
     def tables(self) -> dict[str, TableView]:
         """Every table view by a stable name (``<panel>`` or ``<panel>.<n>``) for saving column widths."""
@@ -380,7 +416,17 @@ class MainWindow(QMainWindow):
             view.restore_columns(s.value(f"columns/{name}"))
         return bool(restored)
 
+    def showEvent(self, event: Any) -> None:  # noqa: N802 (Qt API)
+        super().showEvent(event)
+        if not self._shown_once:
+            self._shown_once = True
+            if not self._restored:
+                QTimer.singleShot(0, self.default_sizes)
+
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt API)
+        listeners = getattr(self.services.market, "instrument_listeners", None)
+        if listeners is not None and self._instrument_added in listeners:
+            listeners.remove(self._instrument_added)
         self.save_layout()
         self.bridge.stop()
         self._status_timer.stop()

@@ -37,6 +37,7 @@ class SmokeReport:
 
     checks: list[tuple[str, bool, str]] = field(default_factory=list)
     screenshot: Path | None = None
+    panel_sheet: Path | None = None
     orders: list[Any] = field(default_factory=list)
 
     def check(self, name: str, passed: bool, detail: str = "") -> bool:
@@ -106,6 +107,37 @@ async def check_health(services: Any, report: SmokeReport) -> None:
         report.check("GET /health answers 200", False, f"{base}: HTTP {status}")
 
 
+SMOKE_GROUP = "smoke"
+
+
+async def send_webhook_signal(services: Any, account_id: str, report: SmokeReport) -> None:
+    """Through the listener, like TradingView would: create strategy group ``smoke`` (SPOT) linked to the
+    account with weight 0.1, and POST a market buy of 1 % of its allocation of SOL/USDT to ``/api/webhook``
+    with the group's token. The account's result must be FILLED. Skipped when the listener or the group
+    service does not exist."""
+    if services.webhook is None or services.groups is None:
+        return
+    import httpx
+
+    label = "webhook signal (MARKET buy SOL/USDT, qty_per 1) FILLED"
+    try:
+        _group, token = await services.groups.create_group(SMOKE_GROUP, "SPOT", "created by the smoke test")
+        await services.groups.link(SMOKE_GROUP, account_id, "0.1")
+        payload = {"group_name": SMOKE_GROUP, "symbol": "SOL/USDT", "order_type": "MARKET", "side": "buy",
+                   "qty_per": 1, "token": token}
+        async with httpx.AsyncClient(timeout=10.0) as client:
+            response = await client.post(str(services.webhook.url).rstrip("/") + "/api/webhook", json=payload)
+    except Exception as exc:  # noqa: BLE001 - reported as a failed check
+        report.check(label, False, f"{type(exc).__name__}: {exc}")
+        return
+    if response.status_code != 200:
+        report.check(label, False, f"HTTP {response.status_code}: {response.text[:200]}")
+        return
+    results = response.json().get("results", [])
+    statuses = [r.get("status") for r in results]
+    report.check(label, statuses == ["FILLED"], f"results {statuses}")
+
+
 async def run_smoke(window: Any, services: Any, seconds: float, screenshot: Path | None) -> SmokeReport:
     """The smoke test proper on a started ``services`` and a shown, loaded ``window``."""
     report = SmokeReport()
@@ -134,7 +166,18 @@ async def run_smoke(window: Any, services: Any, seconds: float, screenshot: Path
         detail = order.status.value + (f" ({order.reject_reason})" if order.reject_reason else "")
         report.check(label, order.status is expected, detail)
 
+    await check_health(services, report)
+    await send_webhook_signal(services, account_id, report)
+
     await asyncio.sleep(seconds)
+    startup = getattr(services, "demo_task", None)
+    if startup is not None:
+        try:
+            await asyncio.wait_for(asyncio.shield(startup), timeout=60)
+        except Exception as exc:  # noqa: BLE001 - reported as a failed check
+            report.check("demo history backfilled", False, f"{type(exc).__name__}: {exc}")
+    await wait_for(lambda: window.chart.bar_count() > 1 and window.chart.last_task is not None
+                   and window.chart.last_task.done(), timeout_s=15)
     window.bridge.flush()
     await asyncio.sleep(0.2)  # let the views repaint after the flush
 
@@ -158,7 +201,6 @@ async def run_smoke(window: Any, services: Any, seconds: float, screenshot: Path
     report.check("chart has bars", bars > 0, f"{bars} bars of {window.chart.symbol}")
     for name, error in window.optional_errors.items():
         report.check(f"{name} panel loads", False, error)
-    await check_health(services, report)
 
     if screenshot is not None:
         screenshot.parent.mkdir(parents=True, exist_ok=True)
@@ -166,4 +208,81 @@ async def run_smoke(window: Any, services: Any, seconds: float, screenshot: Path
         report.screenshot = screenshot
         report.check("screenshot saved", saved and screenshot.is_file() and screenshot.stat().st_size > 0,
                      str(screenshot))
+        sheet = screenshot.with_name(f"{screenshot.stem}-panels{screenshot.suffix or '.png'}")
+        drawn = await save_panel_sheet(window, sheet)
+        if drawn:
+            report.panel_sheet = sheet
+            report.check("tabbed panels saved", sheet.is_file(), f"{sheet} ({', '.join(drawn)})")
     return report
+
+
+async def save_panel_sheet(window: Any, path: Path) -> list[str]:
+    """Save one PNG with every dock that sits behind a tab (the bottom tables), each raised in turn and
+    grabbed, in a two-column grid with its title; so the smoke screenshot shows every panel's content.
+    Returns the dock names drawn."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtGui import QColor, QFont, QImage, QPainter
+
+    from . import theme
+
+    tabbed: list[str] = []
+    for name, dock in window.docks.items():
+        if dock.isVisible() and window.tabifiedDockWidgets(dock) and name not in tabbed:
+            tabbed.append(name)
+    if not tabbed:
+        return []
+    current = next((n for n in tabbed if not window.docks[n].visibleRegion().isEmpty()), tabbed[0])
+    grabs = []
+    for name in tabbed:
+        window.docks[name].raise_()
+        await asyncio.sleep(0.05)
+        grabs.append((window.docks[name].windowTitle(), window.docks[name].widget().grab()))
+    window.docks[current].raise_()
+    cell_w = max(g.width() for _, g in grabs)
+    cell_h = max(g.height() for _, g in grabs) + 24
+    cols = 2
+    rows = (len(grabs) + cols - 1) // cols
+    sheet = QImage(cell_w * cols, cell_h * rows, QImage.Format.Format_RGB32)
+    sheet.fill(QColor(theme.BACKGROUND))
+    painter = QPainter(sheet)
+    font = QFont(painter.font())
+    font.setBold(True)
+    painter.setFont(font)
+    for i, (title, pixmap) in enumerate(grabs):
+        x, y = (i % cols) * cell_w, (i // cols) * cell_h
+        painter.fillRect(x, y, cell_w, 22, QColor(theme.PANEL))
+        painter.setPen(QColor(theme.TEXT))
+        painter.drawText(x + 8, y, cell_w - 16, 22, int(Qt.AlignmentFlag.AlignVCenter), title)
+        painter.drawPixmap(x, y + 24, pixmap)
+    painter.end()
+    sheet.save(str(path), "PNG")
+    return tabbed
+
+
+def install_memory_keyring() -> None:
+    """Make this process's keyring an in-memory one (the smoke test only: its webhook token and admin
+    token must not land in the trader's OS keyring, and a headless machine has no keyring at all).
+    Nothing is written anywhere; it all disappears with the process."""
+    import keyring
+    import keyring.backend
+
+    class SmokeKeyring(keyring.backend.KeyringBackend):
+        priority = 1  # type: ignore[assignment]
+
+        def __init__(self) -> None:
+            super().__init__()
+            self._secrets: dict[tuple[str, str], str] = {}
+
+        def get_password(self, service: str, username: str) -> str | None:
+            return self._secrets.get((service, username))
+
+        def set_password(self, service: str, username: str, password: str) -> None:
+            self._secrets[(service, username)] = password
+
+        def delete_password(self, service: str, username: str) -> None:
+            from keyring.errors import PasswordDeleteError
+
+            if self._secrets.pop((service, username), None) is None:
+                raise PasswordDeleteError(username)
+
+    keyring.set_keyring(SmokeKeyring())

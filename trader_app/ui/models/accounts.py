@@ -46,11 +46,11 @@ class AccountsModel(KeyedTableModel):
 
     def __init__(self, parent=None) -> None:
         columns = [
-            Column("Account", lambda r: r.name, align=LEFT, width=90),
-            Column("Broker", lambda r: r.broker, align=LEFT, width=55),
-            Column("Mode", lambda r: r.mode, align=LEFT, width=50),
-            Column("Session", lambda r: r.session.value, align=LEFT, colour=_session_colour, width=95),
-            Column("Ccy", lambda r: r.currency, align=LEFT, width=45),
+            Column("Account", lambda r: r.name, align=LEFT, width=80),
+            Column("Broker", lambda r: r.broker, align=LEFT, width=50),
+            Column("Mode", lambda r: r.mode, align=LEFT, width=48),
+            Column("Session", lambda r: r.session.value, align=LEFT, colour=_session_colour, width=90),
+            Column("Ccy", lambda r: r.currency, align=LEFT, width=40),
             Column("Equity", lambda r: r.equity, lambda r: money(r.equity), width=110),
             Column("Cash", lambda r: r.cash, lambda r: money(r.cash), width=110),
             Column("Unrealized", lambda r: r.unrealized_pnl, lambda r: money(r.unrealized_pnl),

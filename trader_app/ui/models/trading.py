@@ -99,13 +99,13 @@ class PositionsModel(KeyedTableModel):
                    colour=lambda p: sign_colour(p.quantity)),
             Column("Avg price", lambda p: p.avg_price, lambda p: f.price(p.symbol, p.avg_price)),
             Column("Last", lambda p: p.last_price, lambda p: f.price(p.symbol, p.last_price)),
-            Column("Market value", lambda p: p.market_value, lambda p: money(p.market_value)),
+            Column("Market value", lambda p: p.market_value, lambda p: money(p.market_value), width=100),
             Column("Unrealized PnL", lambda p: p.unrealized_pnl, lambda p: money(p.unrealized_pnl),
-                   colour=lambda p: sign_colour(p.unrealized_pnl)),
+                   colour=lambda p: sign_colour(p.unrealized_pnl), width=110),
             Column("Profit %", lambda p: p.profit_rate_pct, lambda p: pct(p.profit_rate_pct),
                    colour=lambda p: sign_colour(p.profit_rate_pct)),
             Column("Realized PnL", lambda p: p.realized_pnl, lambda p: money(p.realized_pnl),
-                   colour=lambda p: sign_colour(p.realized_pnl)),
+                   colour=lambda p: sign_colour(p.realized_pnl), width=100),
         ]
         super().__init__(columns, key=lambda p: (p.account_id, p.symbol), parent=parent)
 

@@ -56,18 +56,18 @@ class WatchlistModel(KeyedTableModel):
     ``dataChanged`` run per flush; symbols with no new quote are not touched."""
 
     def __init__(self, formats: Formats, parent=None) -> None:
-        f = formats
+        self.formats = f = formats
         columns = [
             Column("Symbol", lambda r: r.symbol, align=LEFT, width=85),
             Column("Last", lambda r: r.last, lambda r: f.price(r.symbol, r.last),
-                   colour=lambda r: sign_colour(r.change_pct)),
+                   colour=lambda r: sign_colour(r.change_pct), width=80),
             Column("Chg %", lambda r: r.change_pct, lambda r: pct(r.change_pct),
-                   colour=lambda r: sign_colour(r.change_pct)),
+                   colour=lambda r: sign_colour(r.change_pct), width=60),
             Column("Bid", lambda r: r.quote.bid if r.quote else None,
-                   lambda r: f.price(r.symbol, r.quote.bid) if r.quote else ""),
+                   lambda r: f.price(r.symbol, r.quote.bid) if r.quote else "", width=80),
             Column("Ask", lambda r: r.quote.ask if r.quote else None,
-                   lambda r: f.price(r.symbol, r.quote.ask) if r.quote else ""),
-            Column("Volume", lambda r: r.volume, lambda r: f.qty(r.symbol, r.volume) if r.volume else ""),
+                   lambda r: f.price(r.symbol, r.quote.ask) if r.quote else "", width=80),
+            Column("Volume", lambda r: r.volume, lambda r: f.qty(r.symbol, r.volume) if r.volume else "", width=80),
             Column("RSI", lambda r: r.rsi, lambda r: _float_text(r.rsi, 1), width=45),
             Column("MACD", lambda r: r.macd, lambda r: _float_text(r.macd, 3),
                    colour=lambda r: None if r.macd is None or r.macd_signal is None

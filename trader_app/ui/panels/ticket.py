@@ -161,11 +161,11 @@ class OrderTicket(QWidget):
         self.order_type = QComboBox(self)
         self.order_type.setObjectName("ticketType")
         for t in OrderType:
-            self.order_type.addItem(t.value, t)
+            self.order_type.addItem(t.value, t.value)
         self.order_type.currentIndexChanged.connect(self._type_changed)
         self.tif = QComboBox(self)
         for t in TimeInForce:
-            self.tif.addItem(t.value, t)
+            self.tif.addItem(t.value, t.value)
         validator = QRegularExpressionValidator(_NUMBER, self)
         self.quantity = QLineEdit(self)
         self.quantity.setObjectName("ticketQuantity")
@@ -255,7 +255,7 @@ class OrderTicket(QWidget):
         self.account.setCurrentIndex(idx)
 
     def set_order_type(self, order_type: OrderType) -> None:
-        self.order_type.setCurrentIndex(self.order_type.findData(order_type))
+        self.order_type.setCurrentIndex(self.order_type.findData(OrderType(order_type).value))
 
     def fields(self, side: Side) -> TicketFields:
         """The ticket's current content for ``side``."""
@@ -263,15 +263,15 @@ class OrderTicket(QWidget):
             account_id=self.account.currentData() or "",
             symbol=self.symbol.currentText(),
             side=side,
-            order_type=self.order_type.currentData(),
+            order_type=OrderType(self.order_type.currentData()),
             quantity=self.quantity.text(),
             price=self.price.text() if self.price.isEnabled() else "",
             stop_price=self.stop.text() if self.stop.isEnabled() else "",
-            time_in_force=self.tif.currentData(),
+            time_in_force=TimeInForce(self.tif.currentData()),
         )
 
     def _type_changed(self, *_args: Any) -> None:
-        t: OrderType = self.order_type.currentData()
+        t = OrderType(self.order_type.currentData())
         self.price.setEnabled(t.needs_price)
         self.stop.setEnabled(t.needs_stop_price)
         self._mark_invalid(self.price, False)

@@ -9,6 +9,7 @@ per timer tick so a 500-symbol list never stalls the loop.
 from __future__ import annotations
 
 import asyncio
+from decimal import Decimal
 from typing import Any
 
 from PySide6.QtCore import QModelIndex, QPoint, Qt, QTimer, Signal
@@ -139,12 +140,24 @@ class WatchlistPanel(TablePanel):
             self.model.set_indicators(symbol, snap.rsi, snap.macd, snap.macd_signal)
 
     def _on_strategies(self, events: list[Any]) -> None:
-        """Show a strategy's trailing-stop state per symbol: ``state["trailing"]`` as ``{symbol: text}``."""
+        """Show each strategy's trailing-stop state per symbol (``StrategyStateEvent.state["symbols"][symbol]
+        ["trailing"]`` = ``{"trail_high", "trail_stop", "armed"}``, from rsi_macd): ``armed 64,100.00`` once the
+        activation profit is reached, ``wait 64,100.00`` before; cleared when the strategy stops or is flat."""
         for ev in events:
-            trailing = ev.state.get("trailing") if isinstance(ev.state, dict) else None
-            if isinstance(trailing, dict):
-                for symbol, text in trailing.items():
-                    self.model.set_trail(symbol, str(text))
+            symbols = ev.state.get("symbols") if isinstance(ev.state, dict) else None
+            if not isinstance(symbols, dict):
+                continue
+            for symbol, entry in symbols.items():
+                trailing = entry.get("trailing") if isinstance(entry, dict) else None
+                self.model.set_trail(symbol, trail_text(self.model, symbol, trailing) if ev.running else "")
 
     def _log(self, level: str, message: str) -> None:
         self.services.bus.publish(LogEvent(now_ms(), level, "watchlist", message))
+
+
+def trail_text(model: WatchlistModel, symbol: str, trailing: Any) -> str:
+    """``armed <stop>`` / ``wait <stop>`` for a trailing-stop state dict, "" when there is no stop."""
+    if not isinstance(trailing, dict) or trailing.get("trail_stop") is None:
+        return ""
+    stop = Decimal(str(trailing["trail_stop"]))
+    return f"{'armed' if trailing.get('armed') else 'wait'} {model.formats.price(symbol, stop)}"
