@@ -83,6 +83,8 @@ class EquityPlot(pg.GraphicsLayoutWidget):
         for curve in (self.equity_curve, self.drawdown_curve):
             curve.setClipToView(True)
             curve.setDownsampling(auto=True, method="peak")
+        for plot in (self.equity_plot, self.drawdown_plot):
+            plot.getAxis("left").enableAutoSIPrefix(False)
         self.points = 0
 
     def set_data(self, times_ms: np.ndarray, equity: np.ndarray) -> None:
@@ -94,10 +96,15 @@ class EquityPlot(pg.GraphicsLayoutWidget):
             self.equity_curve.setData([], [])
             self.drawdown_curve.setData([], [])
             return
+        dd = drawdown_series(e) * 100.0
         self.equity_curve.setData(x, e)
-        self.drawdown_curve.setData(x, drawdown_series(e) * 100.0)
-        self.equity_plot.enableAutoRange()
-        self.drawdown_plot.enableAutoRange()
+        self.drawdown_curve.setData(x, dd)
+        # a flat curve still gets a readable span: at least 0.2 % of the level, and 1 point of drawdown
+        lo, hi = float(np.nanmin(e)), float(np.nanmax(e))
+        pad = max((hi - lo) * 0.05, abs(hi) * 0.001, 1e-9)
+        self.equity_plot.setYRange(lo - pad, hi + pad, padding=0)
+        self.drawdown_plot.setYRange(min(float(np.nanmin(dd)), -1.0) * 1.05, 0.0, padding=0.02)
+        self.equity_plot.enableAutoRange(axis="x")
 
 
 class PerformancePanel(QWidget):
