@@ -53,7 +53,7 @@ class EventBus:
                 self.errors += 1
                 log.exception("event handler %r failed on %s", handler, type(event).__name__)
                 continue
-            if inspect.isawaitable(result):
+            if result is not None and inspect.isawaitable(result):  # sync handlers return None: skip the check
                 self._schedule(result, handler, event)
 
     def _schedule(self, awaitable: Any, handler: Handler, event: Any) -> None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
@@ -24,6 +25,10 @@ CENTER = Qt.AlignmentFlag.AlignCenter
 
 RAW_ROLE = Qt.ItemDataRole.UserRole          # the column's raw value (sorting)
 RECORD_ROLE = Qt.ItemDataRole.UserRole + 1   # the whole row record
+_DISPLAY = Qt.ItemDataRole.DisplayRole
+_ALIGN = Qt.ItemDataRole.TextAlignmentRole
+_FOREGROUND = Qt.ItemDataRole.ForegroundRole
+_ROLES = frozenset({_DISPLAY, _ALIGN, _FOREGROUND, RAW_ROLE, RECORD_ROLE})
 
 
 @dataclass(frozen=True)
@@ -62,6 +67,7 @@ class KeyedTableModel(QAbstractTableModel):
     ) -> None:
         super().__init__(parent)
         self.columns = list(columns)
+        self._align = [int(c.align) for c in self.columns]
         self._key = key
         self._rows: list[Any] = []
         self._keys: list[Hashable] = []
@@ -87,25 +93,24 @@ class KeyedTableModel(QAbstractTableModel):
         return None
 
     def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole):
-        if not index.isValid():
+        # Called for every visible cell and every role on each repaint: unhandled roles leave first.
+        if role not in _ROLES:
             return None
         row, col = index.row(), index.column()
-        if row >= len(self._rows) or col >= len(self.columns):
+        if not 0 <= row < len(self._rows) or not 0 <= col < len(self.columns):
             return None
         record = self._rows[row]
         column = self.columns[col]
-        if role == Qt.ItemDataRole.DisplayRole:
+        if role == _DISPLAY:
             return column.display(record)
-        if role == Qt.ItemDataRole.TextAlignmentRole:
-            return int(column.align)
-        if role == Qt.ItemDataRole.ForegroundRole and column.colour is not None:
-            return column.colour(record)
+        if role == _ALIGN:
+            return self._align[col]
+        if role == _FOREGROUND:
+            return column.colour(record) if column.colour is not None else None
         if role == RAW_ROLE:
             value = column.value(record)
-            return float(value) if hasattr(value, "is_finite") else value
-        if role == RECORD_ROLE:
-            return record
-        return None
+            return float(value) if isinstance(value, Decimal) else value
+        return record  # RECORD_ROLE
 
     # ---- access ----------------------------------------------------------------------------------------
     def record(self, row: int) -> Any:

@@ -98,15 +98,23 @@ class WatchlistModel(KeyedTableModel):
             self.upsert(self._with_position(WatchRow(symbol=s)) for s in new)
 
     def on_quotes(self, quotes: Mapping[str, Quote]) -> None:
-        """Apply a flush of quotes ``{symbol: latest Quote}``; ``volume`` adds the latest tick's volume."""
-        updates = []
+        """Apply a flush of quotes ``{symbol: latest Quote}``; ``volume`` adds the latest tick's volume.
+        The hot path of the window (every flush, up to every symbol): rows are rebuilt directly and
+        reported in contiguous ``dataChanged`` runs."""
+        rows, index = self._rows, self._index
+        changed = []
         for symbol, quote in quotes.items():
-            row = self.get(symbol)
-            if row is None or row.quote is quote:
+            i = index.get(symbol)
+            if i is None:
                 continue
-            updates.append(replace(row, quote=quote, volume=row.volume + quote.volume))
-        if updates:
-            self.upsert(updates)
+            r = rows[i]
+            if r.quote is quote:
+                continue
+            rows[i] = WatchRow(r.symbol, quote, r.volume + quote.volume, r.rsi, r.macd, r.macd_signal,
+                               r.position_qty, r.avg_price, r.trail)
+            changed.append(i)
+        if changed:
+            self.update_rows(changed)
 
     def set_indicators(self, symbol: str, rsi: float | None, macd: float | None, macd_signal: float | None) -> None:
         row = self.get(symbol)
