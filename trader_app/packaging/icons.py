@@ -123,7 +123,8 @@ def render_png(size: int, svg: str | None = None) -> bytes:
     """Render the icon SVG to a ``size`` x ``size`` ARGB PNG and return the file bytes.
 
     ``svg`` defaults to ``SMALL_ICON_SVG`` for ``size <= SMALL_MAX`` and ``ICON_SVG`` above.
-    Needs PySide6 (QtSvg); a ``QGuiApplication`` is created if none exists (offscreen is fine).
+    Needs PySide6 (QtSvg); a ``QApplication`` is created if none exists (offscreen is fine; a widgets
+    application, so code that later needs widgets in the same process still works).
     Raises ``ValueError`` for ``size < 1`` or an SVG Qt cannot parse.
     """
     if size < 1:
@@ -132,7 +133,7 @@ def render_png(size: int, svg: str | None = None) -> bytes:
     from PySide6.QtGui import QGuiApplication, QImage, QPainter
     from PySide6.QtSvg import QSvgRenderer
 
-    if QGuiApplication.instance() is None:  # QPainter on a QImage wants a GUI application for fonts/raster
+    if QGuiApplication.instance() is None:  # QPainter on a QImage wants a GUI application
         _make_app()
     source = svg if svg is not None else (SMALL_ICON_SVG if size <= SMALL_MAX else ICON_SVG)
     renderer = QSvgRenderer(QByteArray(source.encode("utf-8")))
@@ -160,9 +161,9 @@ def _make_app():
     import os
 
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    from PySide6.QtGui import QGuiApplication
+    from PySide6.QtWidgets import QApplication
 
-    _APP = QGuiApplication.instance() or QGuiApplication([sys.argv[0] if sys.argv else "icons"])
+    _APP = QApplication.instance() or QApplication([sys.argv[0] if sys.argv else "icons"])
     return _APP
 
 
