@@ -4,6 +4,7 @@ and the OrderManager / PortfolioService / AccountService wired as the app wires 
 from __future__ import annotations
 
 import asyncio
+import gc
 from decimal import Decimal as D
 from pathlib import Path
 
@@ -56,6 +57,10 @@ class Env:
     """Everything the trading layer needs, built like ``app.build_services`` builds it."""
 
     def __init__(self, db: Path, risk: RiskPipeline | None = None) -> None:
+        # Every test gets a new qasync loop; an old one is cyclic garbage holding QObjects. If Python's cyclic
+        # GC ran in the store's worker thread it would destroy those QObjects off the GUI thread and crash
+        # (segfault seen in ~60 % of runs). Collect here, on the loop thread, before the worker thread exists.
+        gc.collect()
         self.db = db
         self.clock = Clock()
         self.store = Store.open(db)
