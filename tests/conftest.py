@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -40,6 +41,18 @@ class MemoryKeyring(keyring.backend.KeyringBackend):
         if (service, username) not in self.store:
             raise PasswordDeleteError(username)
         del self.store[(service, username)]
+
+
+@pytest.fixture(autouse=True)
+def collect_garbage_on_the_gui_thread():
+    """Collect cyclic garbage (old qasync loops holding QObjects) here, on the main thread.
+
+    Left to itself, Python's collector may run inside the store's worker thread and destroy QObjects
+    off the GUI thread, which segfaults at random.
+    """
+    gc.collect()
+    yield
+    gc.collect()
 
 
 @pytest.fixture(autouse=True)
