@@ -43,6 +43,7 @@ from ..core.ids import new_client_order_id, new_id, now_ms
 from ..core.money import ONE, ZERO, fmt
 from ..core.orders import OrderRequest
 from .batch import DuplicateFilter, sort_batch
+from .groups import UnknownGroup
 from .signal import Signal, SignalOrder, SignalOrderType
 from .sizing import SizingError, close_order, open_quantity, sizing_price
 
@@ -54,14 +55,6 @@ SKIPPED = "SKIPPED"
 REJECTED = "REJECTED"
 CANCELLED = "CANCELLED"
 ERROR = "ERROR"
-
-
-class UnknownGroup(TraderError):
-    """The signal names a strategy group that does not exist."""
-
-    def __init__(self, group_name: str) -> None:
-        self.group_name = group_name
-        super().__init__(f"unknown strategy group {group_name!r}")
 
 
 @dataclass(frozen=True, slots=True)

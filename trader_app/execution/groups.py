@@ -8,12 +8,11 @@
   above 1 for FUTURES groups, ``max_positions`` >= 1. Linking an account twice raises ``DuplicateLink``.
 
 Every method runs store calls on the store's worker thread and keyring calls in a thread
-(``asyncio.to_thread``), so none blocks the event loop. Each change publishes a ``GroupEvent``.
+(``offloop.run_blocking``), so none blocks the event loop. Each change publishes a ``GroupEvent``.
 """
 
 from __future__ import annotations
 
-import asyncio
 import hmac
 import re
 import secrets as _random
@@ -28,9 +27,21 @@ from ..core.errors import TraderError
 from ..core.groups import AccountLink, StrategyGroup
 from ..core.ids import now_ms
 from ..core.money import ONE, fmt, to_decimal
+from .offloop import run_blocking
 
 GROUP_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$")
 TOKEN_BYTES = 32  # 256 bits >= the 128 the contract asks for
+
+
+class UnknownGroup(TraderError, KeyError):
+    """No strategy group with that name (a ``TraderError`` and a ``KeyError``: the REST API answers 404)."""
+
+    def __init__(self, group_name: str) -> None:
+        self.group_name = group_name
+        super().__init__(f"unknown strategy group {group_name!r}")
+
+    def __str__(self) -> str:
+        return str(self.args[0])
 
 
 def token_secret_name(group_name: str) -> str:
@@ -74,13 +85,13 @@ class GroupService:
         if await self.store.run(self.store.groups.get, group_name) is not None:
             raise TraderError(f"strategy group {group_name!r} already exists")
         token = new_token()
-        await asyncio.to_thread(keyring_secrets.set_secret, token_secret_name(group_name), token)
+        await run_blocking(keyring_secrets.set_secret, token_secret_name(group_name), token)
         group = StrategyGroup(group_name=group_name, market_type=mt, description=description, enabled=enabled,
                               created_ms=self.clock())
         try:
             await self.store.run(self.store.groups.save, group)
         except BaseException:
-            await asyncio.to_thread(keyring_secrets.delete_secret, token_secret_name(group_name))
+            await run_blocking(keyring_secrets.delete_secret, token_secret_name(group_name))
             raise
         self._tokens[group_name] = token
         self._publish(group_name)
@@ -110,7 +121,7 @@ class GroupService:
         gone = await self.store.run(self.store.groups.delete, group_name)
         if gone:
             self._tokens.pop(group_name, None)
-            await asyncio.to_thread(keyring_secrets.delete_secret, token_secret_name(group_name))
+            await run_blocking(keyring_secrets.delete_secret, token_secret_name(group_name))
             self._publish(group_name, removed=True)
         return gone
 
@@ -118,10 +129,10 @@ class GroupService:
         return await self.store.run(self.store.groups.get, group_name)
 
     async def require_group(self, group_name: str) -> StrategyGroup:
-        """The group, or ``TraderError("unknown strategy group ...")``."""
+        """The group, or ``UnknownGroup`` (a ``TraderError``)."""
         group = await self.get_group(group_name)
         if group is None:
-            raise TraderError(f"unknown strategy group {group_name!r}")
+            raise UnknownGroup(group_name)
         return group
 
     async def list_groups(self) -> list[StrategyGroup]:
@@ -134,7 +145,7 @@ class GroupService:
         cached = self._tokens.get(group_name)
         if cached is not None:
             return cached
-        token = await asyncio.to_thread(keyring_secrets.get_secret, token_secret_name(group_name))
+        token = await run_blocking(keyring_secrets.get_secret, token_secret_name(group_name))
         if token is not None:
             self._tokens[group_name] = token
         return token
@@ -144,7 +155,7 @@ class GroupService:
         group is unknown, ``SecretStoreError`` if the keyring refuses (the old token stays valid then)."""
         await self.require_group(group_name)
         token = new_token()
-        await asyncio.to_thread(keyring_secrets.set_secret, token_secret_name(group_name), token)
+        await run_blocking(keyring_secrets.set_secret, token_secret_name(group_name), token)
         self._tokens[group_name] = token
         self._publish(group_name)
         return token

@@ -8,7 +8,6 @@ Errors: 401 (no/wrong bearer token), 404 (unknown account/group/order), 409 (dup
 
 from __future__ import annotations
 
-import asyncio
 from decimal import Decimal
 from typing import Any
 
@@ -21,6 +20,7 @@ from ..core.enums import MarketType
 from ..core.errors import TraderError
 from ..core.groups import StrategyGroup
 from ..execution.groups import make_link
+from ..execution.offloop import run_blocking
 from .auth import AdminAuth
 from .views import account_view, group_view
 
@@ -124,7 +124,7 @@ def build_router(services: Any) -> APIRouter:
                                                            body.slippage_rate)
         if body.credentials:
             for key, value in body.credentials.items():
-                await asyncio.to_thread(keyring_secrets.set_secret, f"account:{acc.account_id}:{key}", value)
+                await run_blocking(keyring_secrets.set_secret, f"account:{acc.account_id}:{key}", value)
         return await view(acc.account_id)
 
     @router.post("/accounts/login-all", summary="(Re)connect every enabled account")

@@ -16,6 +16,7 @@ import os
 import secrets as _random
 
 from .. import secrets as keyring_secrets
+from ..execution.offloop import run_blocking
 
 ENV_API_TOKEN = "TRADER_APP_API_TOKEN"
 ADMIN_SECRET = "api:admin_token"
@@ -24,7 +25,7 @@ ADMIN_SECRET = "api:admin_token"
 def load_admin_token() -> str:
     """The admin token: ``$TRADER_APP_API_TOKEN`` if set, else the keyring's (created there on first use).
 
-    Blocking (keyring I/O): call it through ``asyncio.to_thread`` from the loop. Raises ``SecretStoreError``
+    Blocking (keyring I/O): call it through ``run_blocking`` from the loop. Raises ``SecretStoreError``
     when no keyring is available and the environment variable is not set.
     """
     env = os.environ.get(ENV_API_TOKEN, "").strip()
@@ -56,7 +57,7 @@ class AdminAuth:
         if self._token is None:
             async with self._lock:
                 if self._token is None:
-                    self._token = await asyncio.to_thread(load_admin_token)
+                    self._token = await run_blocking(load_admin_token)
         return self._token
 
     async def check(self, authorization: str | None) -> bool:

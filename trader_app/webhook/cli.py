@@ -74,9 +74,10 @@ async def serve(args: argparse.Namespace) -> int:
             print(f"webhook: POST {services.webhook.url}/api/webhook   REST API: {services.webhook.url}/api/v1 "
                   f"(docs: {services.webhook.url}/docs)", flush=True)
             if args.print_admin_token:
+                from ..execution.offloop import run_blocking
                 from .auth import load_admin_token
 
-                print(f"admin token: {await asyncio.to_thread(load_admin_token)}", flush=True)
+                print(f"admin token: {await run_blocking(load_admin_token)}", flush=True)
             if not installed:
                 print("(press Ctrl+C to stop)", flush=True)
             await stop.wait()

@@ -68,6 +68,6 @@ def ledger_performance(account_id: str, entries: list[LedgerEntry], summary: Acc
         curve.append(float(final - (flows - first_deposit)))
     metrics = performance_metrics(times, curve, periods=periods_per_year(crypto),
                                   initial_equity=float(first_deposit) if first_deposit is not None else None,
-                                  trade_pnl=trade_pnl, final_equity=final, commissions=fees)
+                                  trade_pnl=trade_pnl, final_equity=Decimal(fmt(final)), commissions=Decimal(fmt(fees)))
     return {"account_id": account_id, "currency": currency, "net_deposits": fmt(flows), "equity": fmt(final),
             "pnl": fmt(final - flows), "metrics": metrics_to_json(metrics)}
