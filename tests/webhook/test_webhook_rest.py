@@ -1,7 +1,6 @@
 """The local REST API under /api/v1: bearer admin token, accounts, strategies, orders, positions, close-all,
 signals, dashboard, risk."""
 
-from decimal import Decimal as D
 from types import SimpleNamespace
 
 import httpx
