@@ -210,3 +210,18 @@ def test_build_spec_settings():
     assert 'collect_submodules("uvicorn"' in source
     assert '"sqlalchemy.dialects.sqlite"' in source
     assert "exclude_binaries=True" in source  # one-folder
+
+
+def test_app_modules_lists_every_module_but_packaging(tmp_path):
+    from trader_app.packaging.build import app_modules
+
+    for rel in ("trader_app/__init__.py", "trader_app/__main__.py", "trader_app/ui/__init__.py",
+                "trader_app/ui/main_window.py", "trader_app/packaging/__init__.py",
+                "trader_app/packaging/build.py", "trader_app/ui/__pycache__/x.py"):
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text("")
+    assert app_modules(tmp_path) == ["trader_app", "trader_app.__main__", "trader_app.ui",
+                                     "trader_app.ui.main_window"]
+    real = app_modules(ROOT)
+    assert "trader_app.__main__" in real and "trader_app.app" in real
+    assert not any(m.startswith("trader_app.packaging") for m in real)

@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 from pathlib import Path
 
 from .build import (
     archive_name,
+    bundle_problems,
     executable_path,
     make_archive,
     median,
@@ -78,12 +80,19 @@ def main(argv: list[str] | None = None) -> int:
         print(f"build: FAILED: no frozen executable at {exe}", file=sys.stderr)
         return 2
     print(f"dist size: {tree_size(exe.parent) / MB:.1f} MiB ({exe.parent})")
+    problems = bundle_problems(exe, root, version)
+    if problems:
+        for problem in problems:
+            print(f"bundle: FAILED: {problem}", file=sys.stderr)
+        return 2
+    print("bundle contents: every app module, keyring backend, uvicorn/alembic/sqlite module and resource present")
 
     archive_mb = None
     if not args.no_archive:
+        t0 = time.perf_counter()
         archive = make_archive(exe.parent, dist / archive_name(version, tag))
         archive_mb = archive.stat().st_size / MB
-        print(f"archive size: {archive_mb:.1f} MiB ({archive})")
+        print(f"archive size: {archive_mb:.1f} MiB ({archive}, written in {time.perf_counter() - t0:.1f} s)")
 
     code = 0
     if args.smoke:

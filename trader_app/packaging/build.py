@@ -51,6 +51,8 @@ __all__ = [
     "parse_shown_time",
     "measure_startup",
     "startup_bench",
+    "app_modules",
+    "bundle_problems",
 ]
 
 APP_NAME = "TraderApp"
@@ -165,6 +167,70 @@ def make_archive(app_dir: Path | str, out_path: Path | str) -> Path:
             tf.add(app_dir, arcname=app_dir.name, recursive=True)
     tmp.replace(out_path)
     return out_path
+
+
+# Modules the frozen app must contain although nothing imports them by name at build time (keyring
+# backends per OS, uvicorn's protocol/loop/lifespan picks, the SQLite dialect, alembic's SQLite DDL) ...
+REQUIRED_MODULES = (
+    "keyring.backends.SecretService", "keyring.backends.kwallet", "keyring.backends.Windows",
+    "keyring.backends.macOS", "secretstorage", "jeepney",
+    "uvicorn.protocols.http.h11_impl", "uvicorn.protocols.http.auto", "uvicorn.loops.asyncio",
+    "uvicorn.loops.auto", "uvicorn.lifespan.on", "sqlalchemy.dialects.sqlite.pysqlite", "alembic.ddl.sqlite",
+    "talib", "talib.abstract", "fastapi", "qasync", "pyqtgraph",
+)
+# ... and ones it must not (build.spec's excludes).
+FORBIDDEN_MODULES = ("tkinter", "matplotlib", "IPython", "polars", "pyqtgraph.opengl", "PIL", "pytest",
+                     "trader_app.packaging")
+# Files read at run time, relative to the bundle's contents directory.
+REQUIRED_FILES = ("trader_app/resources/__init__.py", "trader_app/resources/theme.qss",
+                  "trader_app/resources/icons/trader-app.png", "trader_app/resources/migrations/env.py")
+
+
+def app_modules(root: Path | str) -> list[str]:
+    """Every module of the ``trader_app`` package in the source tree ``root`` (dotted names, sorted),
+    except the build tooling ``trader_app.packaging``: all of them must be in the bundle."""
+    pkg = Path(root) / "trader_app"
+    out = []
+    for path in pkg.rglob("*.py"):
+        rel = path.relative_to(pkg.parent).with_suffix("")
+        parts = list(rel.parts)
+        if "__pycache__" in parts:
+            continue
+        if parts[-1] == "__init__":
+            parts.pop()
+        name = ".".join(parts)
+        if name == "trader_app.packaging" or name.startswith("trader_app.packaging."):
+            continue
+        out.append(name)
+    return sorted(out)
+
+
+def bundle_problems(exe: Path | str, root: Path | str, version: str) -> list[str]:
+    """What is missing from (or wrongly in) the frozen app next to ``exe``: app and ``REQUIRED_MODULES``
+    absent from its PYZ archive, ``FORBIDDEN_MODULES`` present, ``REQUIRED_FILES`` or the
+    ``trader_app-<version>.dist-info`` absent. Empty list = complete. Needs PyInstaller (archive reader)."""
+    from PyInstaller.archive.readers import CArchiveReader
+
+    exe = Path(exe)
+    problems: list[str] = []
+    try:
+        names = set(CArchiveReader(str(exe)).open_embedded_archive("PYZ.pyz").toc)
+    except Exception as exc:  # noqa: BLE001 - any failure to read is itself the finding
+        return [f"cannot read the PYZ archive of {exe}: {exc}"]
+    missing = [m for m in (*app_modules(root), *REQUIRED_MODULES) if m not in names]
+    if missing:
+        problems.append("modules missing: " + ", ".join(missing))
+    present = [m for m in FORBIDDEN_MODULES if m in names or any(n.startswith(m + ".") for n in names)]
+    if present:
+        problems.append("excluded modules present: " + ", ".join(present))
+    contents = exe.parent / "_internal" if (exe.parent / "_internal").is_dir() else exe.parent
+    for rel in REQUIRED_FILES:
+        if not (contents / rel).is_file():
+            problems.append(f"file missing: {rel}")
+    metadata = contents / f"trader_app-{version}.dist-info" / "METADATA"
+    if not metadata.is_file() or f"Version: {version}\n" not in metadata.read_text(encoding="utf-8"):
+        problems.append(f"version metadata missing or wrong: {metadata}")
+    return problems
 
 
 @dataclass
