@@ -70,3 +70,16 @@ async def test_fake_venue_broker_contract():
         await server.stop()
     with pytest.raises(VenueUnavailable):
         await broker.place_order(OrderRequest("a1", "BTC/USDT", Side.BUY, OrderType.MARKET, D("1"), "c9"))
+
+
+def test_cli_bench_fanout_prints_the_figures(capsys):
+    from trader_app.__main__ import main
+
+    code = main(["bench", "fanout", "--accounts", "3", "--latency-ms", "1", "--signals", "2",
+                 "--sequential-signals", "1"])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert out.startswith("fan-out bench: 3 accounts, fake venue latency 1 ms (venue on its own thread)")
+    for line in ("one round trip", "concurrent  signal-to-last-ack", "sequential  signal-to-last-ack",
+                 "orders acknowledged FILLED: 9/9"):
+        assert line in out
