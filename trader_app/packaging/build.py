@@ -53,6 +53,8 @@ __all__ = [
     "startup_bench",
     "app_modules",
     "bundle_problems",
+    "median",
+    "venv_command",
 ]
 
 APP_NAME = "TraderApp"
@@ -299,7 +301,8 @@ def parse_shown_time(line: str) -> datetime | None:
 def measure_startup(cmd: list[str], home: Path, timeout_s: float = 120.0) -> float:
     """Seconds from just before starting ``cmd`` to Qt showing its main window; the process is then
     asked to stop (SIGTERM / terminate) and reaped. Raises ``RuntimeError`` if no window is shown
-    within ``timeout_s`` or the process exits first."""
+    within ``timeout_s`` or the process exits first. Needs the program's stderr: the windowed (console off)
+    Windows/macOS builds have none, so there it measures only the venv command."""
     env = _offscreen_env(home)
     env["QT_LOGGING_RULES"] = SHOWN_RULES
     env["QT_MESSAGE_PATTERN"] = SHOWN_PATTERN
