@@ -302,7 +302,7 @@ def measure_startup(cmd: list[str], home: Path, timeout_s: float = 120.0) -> flo
     """Seconds from just before starting ``cmd`` to Qt showing its main window; the process is then
     asked to stop (SIGTERM / terminate) and reaped. Raises ``RuntimeError`` if no window is shown
     within ``timeout_s`` or the process exits first. Needs the program's stderr: the windowed (console off)
-    Windows/macOS builds have none, so there it measures only the venv command."""
+    Windows/macOS builds have none, so the frozen side of the bench runs on Linux only."""
     env = _offscreen_env(home)
     env["QT_LOGGING_RULES"] = SHOWN_RULES
     env["QT_MESSAGE_PATTERN"] = SHOWN_PATTERN
