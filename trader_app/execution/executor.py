@@ -153,12 +153,15 @@ class Executor:
     the ``PortfolioService`` (equity per currency, positions); ``market``: anything with
     ``last_quote(symbol)`` (and optionally ``instruments()``), e.g. ``MarketService``; None = the order
     manager's last quotes. ``per_account_timeout_s``: see step 4. ``max_concurrency``: accounts sent at the
-    same time (None = all; 1 = sequential, for comparison). ``dedupe_window_ms``: duplicate window.
+    same time (None = all; 1 = sequential, for comparison). ``dedupe_window_ms``: duplicate window (negative
+    = off). ``groups``: a ``GroupService`` whose cached groups and links are used instead of store reads
+    (so a signal never waits behind queued store writes before its orders start).
     """
 
     def __init__(self, store: Any, bus: EventBus, order_manager: Any, portfolio: Any, market: Any = None,
                  per_account_timeout_s: float = 10.0, *, max_concurrency: int | None = None,
-                 dedupe_window_ms: int = 2000, clock: Callable[[], int] = now_ms) -> None:
+                 dedupe_window_ms: int = 2000, clock: Callable[[], int] = now_ms, groups: Any = None) -> None:
+        self.groups = groups
         self.store = store
         self.bus = bus
         self.om = order_manager
@@ -178,12 +181,8 @@ class Executor:
         original = self.dedupe.check(signal, self.clock())
         if original is not None:
             return await self._record_duplicate(signal, original)
-        group = None
-        if signal.group_name:
-            group = await self.store.run(self.store.groups.get, signal.group_name)
-            if group is None:
-                raise UnknownGroup(signal.group_name)
-        links = await self._links(signal, group)
+        group, links = await self._group(signal.group_name)
+        links = await self._links(signal, group, links)
         return await self._start(_Run(signal, group, links, sort_batch(signal.orders)), wait_s)
 
     async def close_all(self, *, group_name: str | None = None, symbol: str | None = None,
@@ -193,12 +192,9 @@ class Executor:
         every connected account), for each non-flat position (only ``symbol`` when given): cancel the open
         orders of that symbol, then close 100 percent at MARKET. Recorded as one signal. Raises
         ``UnknownGroup`` for an unknown group."""
-        group = None
-        if group_name:
-            group = await self.store.run(self.store.groups.get, group_name)
-            if group is None:
-                raise UnknownGroup(group_name)
-            targets = [lk.account_id for lk in await self.store.run(self.store.links.list, group_name=group_name)]
+        group, links = await self._group(group_name or "")
+        if group is not None:
+            targets = [lk.account_id for lk in links]
         else:
             targets = list(account_ids) if account_ids is not None else self.om.account_ids()
         plans: dict[str, list[SignalOrder]] = {}
@@ -367,8 +363,21 @@ class Executor:
         quote = self.market.last_quote(symbol) if self.market is not None else None
         return quote if quote is not None else self.om.last_quote(symbol)
 
-    async def _links(self, signal: Signal, group: StrategyGroup | None) -> list[AccountLink]:
-        links = await self.store.run(self.store.links.list, group_name=signal.group_name) if group else []
+    async def _group(self, name: str) -> tuple[StrategyGroup | None, list[AccountLink]]:
+        """The group and its links (None, [] for no group). Raises ``UnknownGroup``."""
+        if not name:
+            return None, []
+        if self.groups is not None:
+            group = await self.groups.get_group(name)
+            links = await self.groups.links(name) if group is not None else []
+        else:
+            group = await self.store.run(self.store.groups.get, name)
+            links = await self.store.run(self.store.links.list, group_name=name) if group is not None else []
+        if group is None:
+            raise UnknownGroup(name)
+        return group, links
+
+    async def _links(self, signal: Signal, group: StrategyGroup | None, links: list[AccountLink]) -> list[AccountLink]:
         if group is not None and group.group_name not in self._group_symbols:
             self._group_symbols[group.group_name] = await self.store.run(_group_symbols, self.store,
                                                                          group.group_name)

@@ -68,6 +68,13 @@ class GroupService:
         self.bus = bus
         self.clock = clock
         self._tokens: dict[str, str] = {}
+        # group -> (group, links): read once, dropped on every change made here and when an account is removed
+        # (its links go with it), so the webhook path reads no store at all for a known group.
+        self._cache: dict[str, tuple[StrategyGroup, list[AccountLink]]] = {}
+        if bus is not None:
+            from ..core.events import AccountEvent
+
+            bus.subscribe(AccountEvent, lambda e: self._cache.clear() if e.removed else None)
 
     # ---- groups ---------------------------------------------------------------------------------
     async def create_group(self, group_name: str, market_type: MarketType | str, description: str = "",
@@ -126,7 +133,17 @@ class GroupService:
         return gone
 
     async def get_group(self, group_name: str) -> StrategyGroup | None:
-        return await self.store.run(self.store.groups.get, group_name)
+        """The group (cached with its links after the first read), None if unknown."""
+        entry = await self._entry(group_name)
+        return entry[0] if entry is not None else None
+
+    async def _entry(self, group_name: str) -> tuple[StrategyGroup, list[AccountLink]] | None:
+        entry = self._cache.get(group_name)
+        if entry is None:
+            entry = await self.store.run(_read_group, self.store, group_name)
+            if entry is not None:
+                self._cache[group_name] = entry
+        return entry
 
     async def require_group(self, group_name: str) -> StrategyGroup:
         """The group, or ``UnknownGroup`` (a ``TraderError``)."""
@@ -208,12 +225,22 @@ class GroupService:
         return gone
 
     async def links(self, group_name: str | None = None, account_id: str | None = None) -> list[AccountLink]:
-        """Links ordered by (group_name, account_id), optionally filtered."""
+        """Links ordered by (group_name, account_id), optionally filtered (one group's links are cached)."""
+        if group_name is not None and account_id is None:
+            entry = await self._entry(group_name)
+            return list(entry[1]) if entry is not None else []
         return await self.store.run(self.store.links.list, group_name=group_name, account_id=account_id)
 
     def _publish(self, group_name: str, removed: bool = False) -> None:
+        self._cache.pop(group_name, None)
         if self.bus is not None:
             self.bus.publish(GroupEvent(group_name=group_name, removed=removed))
+
+
+def _read_group(store, group_name: str) -> tuple[StrategyGroup, list[AccountLink]] | None:
+    """Worker-thread read of a group and its links (None if the group does not exist)."""
+    group = store.groups.get(group_name)
+    return None if group is None else (group, store.links.list(group_name=group_name))
 
 
 def new_token() -> str:

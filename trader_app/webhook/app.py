@@ -23,6 +23,7 @@ A duplicate (identical signal within 2 s) answers 200 with ``"duplicate": true``
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
@@ -48,7 +49,7 @@ from .schemas import (
 
 log = logging.getLogger(__name__)
 
-RESPONSE_DEADLINE_S = 2.0  # TradingView gives up after 3 s; leave room for the network
+RESPONSE_DEADLINE_S = 2.0  # from the request's arrival; TradingView gives up after 3 s: leave room for the network
 
 
 class ApiError(Exception):
@@ -94,7 +95,12 @@ def create_app(services: Any) -> FastAPI:
     app.state.services = services
     _install_error_handlers(app)
 
+    if getattr(services.executor, "groups", "absent") is None and getattr(services, "groups", None) is not None:
+        services.executor.groups = services.groups  # cached groups/links: no store read before the fan-out
+
     async def webhook(request: Request) -> JSONResponse:
+        loop = asyncio.get_running_loop()
+        started = loop.time()
         body = await read_body(request)
         data = parse_json_body(body)
         name = group_name_of(data)
@@ -110,7 +116,8 @@ def create_app(services: Any) -> FastAPI:
             raise ApiError(409, f"strategy group {name!r} is disabled")
         signal = new_signal(name, validated.orders, SignalSource.WEBHOOK, validated.public_payload)
         log.info("webhook signal %s for group %s: %d order(s)", signal.signal_id, name, len(signal.orders))
-        outcome = await services.executor.execute(signal, wait_s=RESPONSE_DEADLINE_S)
+        remaining = RESPONSE_DEADLINE_S - (loop.time() - started)  # the deadline counts from the request
+        outcome = await services.executor.execute(signal, wait_s=max(0.05, remaining))
         return JSONResponse(outcome.to_json())
 
     doc = {"openapi_extra": payload_schema(), "response_description": "the signal id and each account's outcome"}
