@@ -139,3 +139,18 @@ def test_format_helpers():
     assert places_of(Decimal("100")) == 0
     assert fixed(Decimal("1234.565"), 2) == "1,234.57"
     assert pct(Decimal("-0.5")) == "-0.50%"
+
+
+def test_sort_by_raw_value_keeps_keys_and_empty_values_last(qapp):
+    from PySide6.QtCore import Qt
+
+    model = KeyedTableModel([Column("k", lambda r: r[0]), Column("v", lambda r: r[1])], key=lambda r: r[0])
+    model.upsert([("a", Decimal("10")), ("b", None), ("c", Decimal("2")), ("d", Decimal("33"))])
+    spy = Spy(model)
+    model.sort(1, Qt.SortOrder.AscendingOrder)
+    assert model.keys() == ["c", "a", "d", "b"]
+    model.sort(1, Qt.SortOrder.DescendingOrder)
+    assert model.keys() == ["d", "a", "c", "b"]
+    assert model.row_of("c") == 2 and model.get("c") == ("c", Decimal("2"))
+    model.upsert([("c", Decimal("3"))])
+    assert spy.changed == [(2, 2, 0, 1)] and spy.resets == 0

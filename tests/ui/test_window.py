@@ -36,7 +36,7 @@ async def test_watchlist_click_charts_the_symbol_and_fills_the_ticket(window, se
     window.bridge.flush()
     assert window.watchlist.model.symbols() == ["BTC/USDT", "ETH/USDT", "SOL/USDT", "005930", "AAPL"]
     row = window.watchlist.model.row_of("ETH/USDT")
-    index = window.watchlist.table.proxy.mapFromSource(window.watchlist.model.index(row, 0))
+    index = window.watchlist.model.index(row, 0)
     window.watchlist.table.clicked.emit(index)
     await window.chart.last_task
     assert window.ticket.symbol.currentText() == "ETH/USDT"

@@ -92,6 +92,7 @@ class MainWindow(QMainWindow):
         self.docks: dict[str, QDockWidget] = {}
         self.optional_errors: dict[str, str] = {}
         self.backtest_window: QWidget | None = None
+        self.last_message_box: QMessageBox | None = None
 
         self.setDockNestingEnabled(True)
         self.setDockOptions(QMainWindow.DockOption.AnimatedDocks | QMainWindow.DockOption.AllowNestedDocks
@@ -264,8 +265,13 @@ class MainWindow(QMainWindow):
         self.listener_label = QLabel("", self)
         self.market_label = QLabel("", self)
         self.rate_label = QLabel("", self)
-        for label in (self.connection_label, self.market_label, self.rate_label):
+        # Fixed sizes: a text change then never relayouts the window (see OrderTicket's quote labels).
+        height = self.rate_label.sizeHint().height()
+        for label, width in ((self.connection_label, 230), (self.market_label, 380), (self.rate_label, 130)):
+            label.setFixedSize(width, height)
             sb.addWidget(label)
+        self.listener_label.setFixedSize(330, height)
+        self.listener_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         sb.addPermanentWidget(self.listener_label)
         self._last_quotes = 0
         self._status_timer = QTimer(self)
@@ -291,10 +297,10 @@ class MainWindow(QMainWindow):
         self._last_quotes = received
 
     # ---- actions -------------------------------------------------------------------------------------
-    def activate_symbol(self, symbol: str) -> None:
-        """Chart ``symbol`` and put it in the ticket (a watchlist click)."""
+    def activate_symbol(self, symbol: str, interval: Any = None) -> None:
+        """Chart ``symbol`` (at ``interval``, default the chart's) and put it in the ticket (a watchlist click)."""
         self.ticket.set_symbol(symbol)
-        self.chart.show_symbol(symbol)
+        self.chart.show_symbol(symbol, interval)
 
     def cancel_all(self) -> asyncio.Future[Any]:
         """Cancel every open order of every account (Trade > Cancel all, Ctrl+Shift+X)."""
@@ -328,7 +334,7 @@ class MainWindow(QMainWindow):
         result = await self.services.start_replay(path, speed)
         self._log("INFO", f"replaying {len(result.bars)} bars of {result.symbol} from {path}")
         await self.watchlist.load()
-        self.activate_symbol(result.symbol)
+        self.activate_symbol(result.symbol, result.interval)
         return result
 
     def open_backtest_window(self) -> None:
@@ -349,9 +355,15 @@ class MainWindow(QMainWindow):
         QMessageBox.about(self, "Trader App", f"Trader App {__version__}\nData: {self.services.data_dir}")
 
     def _error(self, title: str, exc: BaseException) -> None:
+        """Log the error and show it in a window-modal box that does not block the loop (``open``, not
+        ``exec``: a nested event loop would run asyncio tasks re-entrantly)."""
         self._log("ERROR", f"{title}: {exc}")
-        if not getattr(self.services, "headless", False):
-            QMessageBox.warning(self, title, str(exc))
+        if getattr(self.services, "headless", False):
+            return
+        box = QMessageBox(QMessageBox.Icon.Warning, title, str(exc), QMessageBox.StandardButton.Ok, self)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.last_message_box = box
+        box.open()
 
     def _log(self, level: str, message: str) -> None:
         self.services.bus.publish(LogEvent(now_ms(), level, "window", message))

@@ -112,6 +112,38 @@ class KeyedTableModel(QAbstractTableModel):
             return float(value) if isinstance(value, Decimal) else value
         return record  # RECORD_ROLE
 
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        """Sort the rows by a column's raw value (a header click); None/empty values go last. The order
+        holds until the next sort: updates keep rows in place, new rows arrive at the top or bottom."""
+        if not 0 <= column < len(self.columns):
+            return
+        value = self.columns[column].value
+        reverse = order == Qt.SortOrder.DescendingOrder
+
+        def key(item: tuple[Hashable, Any]) -> tuple[int, Any]:
+            v = value(item[1])
+            if v is None or v == "":
+                return (1, 0) if not reverse else (0, 0)
+            return (0, v) if not reverse else (1, v)
+
+        self.layoutAboutToBeChanged.emit()
+        old_keys = list(self._keys)
+        items = list(zip(self._keys, self._rows))
+        try:
+            items.sort(key=key, reverse=reverse)
+        except TypeError:  # mixed types in a column: compare as text
+            items.sort(key=lambda it: (key(it)[0], str(key(it)[1])), reverse=reverse)
+        self._keys = [k for k, _ in items]
+        self._rows = [r for _, r in items]
+        self._reindex()
+        old_persistent = self.persistentIndexList()
+        new_persistent = []
+        for idx in old_persistent:
+            row = self._index.get(old_keys[idx.row()]) if idx.row() < len(old_keys) else None
+            new_persistent.append(QModelIndex() if row is None else self.index(row, idx.column()))
+        self.changePersistentIndexList(old_persistent, new_persistent)
+        self.layoutChanged.emit()
+
     # ---- access ----------------------------------------------------------------------------------------
     def record(self, row: int) -> Any:
         """The record at ``row`` (IndexError outside)."""

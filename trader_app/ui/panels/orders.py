@@ -40,15 +40,15 @@ class OpenOrdersPanel(TablePanel):
         self.model.apply(sorted(self.services.order_manager.open_orders(), key=lambda o: o.created_ms))
 
     # ---- menu ----------------------------------------------------------------------------------------
-    def menu_for(self, proxy_row: int | None) -> QMenu:
+    def menu_for(self, row: int | None) -> QMenu:
         """The context menu for a row of the view (None: no row under the cursor)."""
         menu = QMenu(self)
         cancel = QAction("Cancel", menu)
         cancel.setObjectName("cancelOrder")
-        if proxy_row is None or proxy_row < 0:
+        if row is None or row < 0:
             cancel.setEnabled(False)
         else:
-            order = self.table.record_at(proxy_row)
+            order = self.table.record_at(row)
             cancel.setText(f"Cancel {order.side.value} {order.symbol} ({order.client_order_id})")
             cancel.triggered.connect(lambda _=False, o=order: self.cancel(o))
         cancel_all = QAction("Cancel all", menu)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from PySide6.QtCore import QRegularExpression, Signal
+from PySide6.QtCore import QRegularExpression, Qt, Signal
 from PySide6.QtGui import QRegularExpressionValidator
 from PySide6.QtWidgets import (
     QComboBox,
@@ -184,6 +184,11 @@ class OrderTicket(QWidget):
         self.bid_label.setObjectName("quoteBid")
         self.ask_label = QLabel("-", self)
         self.ask_label.setObjectName("quoteAsk")
+        for label, align in ((self.bid_label, Qt.AlignmentFlag.AlignLeft), (self.ask_label, Qt.AlignmentFlag.AlignRight)):
+            # A fixed size keeps a text change from invalidating the layouts up to the main window
+            # (QWidget::updateGeometry skips the parent layout when min == max size).
+            label.setFixedSize(110, label.sizeHint().height())
+            label.setAlignment(align | Qt.AlignmentFlag.AlignVCenter)
         quote_row = QHBoxLayout()
         quote_row.addWidget(QLabel("Bid", self))
         quote_row.addWidget(self.bid_label)

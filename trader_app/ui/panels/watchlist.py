@@ -82,8 +82,7 @@ class WatchlistPanel(TablePanel):
         row = self.model.row_of(symbol)
         if row is None:
             raise KeyError(symbol)
-        proxy_index = self.table.proxy.mapFromSource(self.model.index(row, 0))
-        self.table.selectRow(proxy_index.row())
+        self.table.selectRow(row)
         self.symbolActivated.emit(symbol)
 
     def add_symbol(self, symbol: str) -> asyncio.Future[Any] | None:
