@@ -90,3 +90,20 @@ async def test_delete_group_removes_links_and_token(store, memory_keyring):
     assert ("TraderApp", "webhook:g") not in memory_keyring.store
     assert await svc.token("g") is None
     assert not await svc.delete_group("g")
+
+
+async def test_links_are_cached_and_dropped_on_changes_and_account_removal(store):
+    from trader_app.core.events import AccountEvent
+
+    bus = EventBus()
+    svc = GroupService(store, bus)
+    await svc.create_group("g", "SPOT")
+    await svc.link("g", "acc1", "1")
+    await svc.link("g", "acc2", "0.5")
+    assert [lk.account_id for lk in await svc.links("g")] == ["acc1", "acc2"]
+    store.accounts.delete("acc2")  # the store cascades its links; the cache learns it from the event
+    assert [lk.account_id for lk in await svc.links("g")] == ["acc1", "acc2"]
+    bus.publish(AccountEvent(Account("acc2", "A2", "paper"), removed=True))
+    assert [lk.account_id for lk in await svc.links("g")] == ["acc1"]
+    await svc.update_group("g", enabled=False)
+    assert (await svc.get_group("g")).enabled is False
