@@ -25,7 +25,6 @@ from typing import Any
 from .config import Settings
 from .core.bus import EventBus
 from .core.events import LogEvent
-from .core.ids import now_ms
 
 log = logging.getLogger(__name__)
 

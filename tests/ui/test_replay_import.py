@@ -3,7 +3,7 @@ trading on replayed prices, and a bad file named by line with nothing imported."
 
 from decimal import Decimal
 
-from trader_app.core.enums import Interval, OrderStatus, OrderType, Side
+from trader_app.core.enums import Interval, OrderStatus, OrderType
 
 from ui_helpers import until
 

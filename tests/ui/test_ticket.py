@@ -154,3 +154,55 @@ async def test_cancel_all_from_the_menu_and_the_shortcut_action(window, services
     await until(lambda: (window.bridge.flush(), panel.model.rowCount() == 0)[1])
     assert window.cancel_all_action.shortcut().toString() == "Ctrl+Shift+X"
     assert window.buy_action.shortcut().toString() == "Ctrl+B"
+
+
+async def test_group_ticket_fans_out_to_every_linked_account(window, services, account_id):
+    second = await services.accounts.create_paper_account("Paper 2", {"USDT": Decimal("20000")})
+    await services.groups.create_group("trend", "SPOT")
+    await services.groups.link("trend", account_id, "0.5")
+    await services.groups.link("trend", second.account_id, "1")
+    publish_quote(services, "BTC/USDT", bid="49999.99", ask="50000.00", last="50000.00")
+    ticket = window.ticket
+    await ticket.reload_groups()
+    ticket.set_target_group("trend")
+    assert ticket.quantity_label.text() == "qty_per %"
+    ticket.set_symbol("BTC/USDT")
+    ticket.set_order_type(OrderType.MARKET)
+    ticket.quantity.setText("0")
+    assert ticket.submit(Side.BUY) is None and ticket.result.text() == "qty_per must not be 0"
+    ticket.quantity.setText("10")
+    ticket.buy_button.click()
+    outcome = await ticket.last_task
+    by_account = {r.account_id: r for r in outcome.results}
+    # 10 % of equity x weight at 50,000: 100,000 x 0.5 x 10 % = 5,000 -> 0.1 BTC; 20,000 x 1 x 10 % -> 0.04 BTC
+    assert by_account[account_id].status == "FILLED" and by_account[account_id].quantity == Decimal("0.1")
+    assert by_account[second.account_id].status == "FILLED"
+    assert by_account[second.account_id].quantity == Decimal("0.04")
+    assert ticket.result.text() == "Group trend:\nPaper 1: FILLED 0.1\nPaper 2: FILLED 0.04" or \
+        ticket.result.text() == "Group trend:\nPaper 2: FILLED 0.04\nPaper 1: FILLED 0.1"
+    await until(lambda: (window.bridge.flush(), window.positions.model.rowCount() == 2)[1])
+    quantities = sorted(p.quantity for p in window.positions.model.records())
+    assert quantities == [Decimal("0.04"), Decimal("0.1")]
+
+
+def test_validate_group_ticket_builds_a_manual_signal():
+    from trader_app.core.enums import SignalSource
+    from trader_app.execution.signal import SignalOrderType
+    from trader_app.ui.panels.ticket_rules import validate_group_ticket
+
+    sig = validate_group_ticket(fields(account_id="group:trend", order_type=OrderType.LIMIT, quantity="-100",
+                                       price="61000", side=Side.SELL), signal_id="sig-1", ts_ms=5)
+    assert (sig.signal_id, sig.group_name, sig.source, sig.ts_ms) == ("sig-1", "trend", SignalSource.MANUAL, 5)
+    (order,) = sig.orders
+    assert (order.symbol, order.order_type, order.side) == ("BTC/USDT", SignalOrderType.LIMIT, Side.SELL)
+    assert (order.qty_per, order.price, order.stop_price) == (Decimal("-100"), Decimal("61000"), None)
+    assert sig.payload == {"group_name": "trend", "symbol": "BTC/USDT", "order_type": "LIMIT", "side": "sell",
+                           "qty_per": "-100", "price": "61000"}
+    for kw, message in (
+        (dict(account_id="a1"), "Choose a strategy group"),
+        (dict(account_id="group:trend", quantity=""), "qty_per is required (percent of the allocation; negative closes)"),
+        (dict(account_id="group:trend", order_type=OrderType.STOP_MARKET), "Stop price is required for STOP_MARKET orders"),
+    ):
+        with pytest.raises(TicketError) as err:
+            validate_group_ticket(fields(**kw))
+        assert str(err.value) == message

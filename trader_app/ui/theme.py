@@ -59,11 +59,18 @@ def dark_palette() -> QPalette:
 
 
 def app_icon() -> QIcon | None:
-    """The window icon ``resources/icons/trader-app.png`` if the install has it, else None."""
-    icon = files("trader_app.resources") / "icons" / "trader-app.png"
-    if not icon.is_file():
+    """The window icon from ``resources/icons``: ``trader-app.png`` plus the ``trader-app-<size>.png`` renderings
+    (16 to 512 px) when present, so each place picks a crisp size. None if the install has no icon."""
+    icons = files("trader_app.resources") / "icons"
+    main = icons / "trader-app.png"
+    if not main.is_file():
         return None
-    return QIcon(str(icon))
+    icon = QIcon(str(main))
+    for size in (16, 24, 32, 48, 64, 128, 256, 512):
+        sized = icons / f"trader-app-{size}.png"
+        if sized.is_file():
+            icon.addFile(str(sized))
+    return icon
 
 
 def apply_theme(app: QApplication) -> None:

@@ -1,17 +1,18 @@
-"""Order ticket: account, symbol, side, type, quantity, price, stop price, time in force.
+"""Order ticket: target (an account, or a strategy group's linked accounts), symbol, side, type, quantity
+(or qty_per for a group), price, stop price, time in force.
 
-The ticket validates before sending (``validate_ticket``: quantity > 0; a price for LIMIT/STOP_LIMIT; a stop
-price for STOP_MARKET/STOP_LIMIT) and shows the message next to the buttons; a valid ticket becomes an
-``OrderRequest`` with a fresh client order id and goes through ``OrderManager.submit`` — the one path every
-order takes (DESIGN.md). The outcome (status, average fill price, or the rejection reason) is shown below.
+The ticket validates before sending (``ticket_rules``: quantity > 0; a price for LIMIT/STOP_LIMIT; a stop price
+for STOP_MARKET/STOP_LIMIT) and shows the message next to the buttons. For one account a valid ticket becomes
+an ``OrderRequest`` with a fresh client order id and goes through ``OrderManager.submit`` — the one path every
+order takes (DESIGN.md); for a group it becomes a manual signal for ``Executor.execute``, which fans out to
+each linked account through that same path. The outcome (status, average fill price, or the rejection reason;
+per account for a group) is shown below.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
-from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from PySide6.QtCore import QRegularExpression, Qt, Signal
@@ -31,102 +32,33 @@ from PySide6.QtWidgets import (
 from ...core.enums import OrderStatus, OrderType, Side, TimeInForce
 from ...core.errors import TraderError
 from ...core.events import LogEvent
-from ...core.ids import new_client_order_id, now_ms
+from ...core.ids import now_ms
 from ...core.market_data import Quote
 from ...core.orders import Order, OrderRequest
 from ..models.format import Formats
 from .common import spawn
+from .ticket_rules import (  # noqa: F401 - re-exported: the ticket's rules live with the ticket
+    GROUP_PREFIX,
+    TicketError,
+    TicketFields,
+    describe,
+    describe_outcome,
+    group_of,
+    validate_group_ticket,
+    validate_ticket,
+)
 
-_NUMBER = QRegularExpression(r"^\s*[0-9]*[.,]?[0-9]*\s*$")
-
-
-class TicketError(ValueError):
-    """A ticket field is missing or wrong; the message is shown to the trader as is."""
-
-
-@dataclass(frozen=True)
-class TicketFields:
-    """What the ticket's widgets hold, as text (what the trader typed)."""
-
-    account_id: str
-    symbol: str
-    side: Side
-    order_type: OrderType
-    quantity: str
-    price: str = ""
-    stop_price: str = ""
-    time_in_force: TimeInForce = TimeInForce.GTC
+_NUMBER = QRegularExpression(r"^\s*-?[0-9]*[.,]?[0-9]*\s*$")  # digits, one separator; "-" for qty_per
 
 
-def _parse(text: str, label: str) -> Decimal | None:
-    text = text.strip().replace(",", ".")
-    if not text:
-        return None
-    try:
-        value = Decimal(text)
-    except InvalidOperation:
-        raise TicketError(f"{label} must be a number, got {text!r}") from None
-    if not value.is_finite():
-        raise TicketError(f"{label} must be a number, got {text!r}")
-    return value
+class _TargetCombo(QComboBox):
+    """The account picker; ``aboutToShowPopup`` lets the ticket refresh the strategy groups first."""
 
+    aboutToShowPopup = Signal()
 
-def validate_ticket(fields: TicketFields, client_order_id: str | None = None) -> OrderRequest:
-    """Turn ticket fields into an ``OrderRequest`` or raise ``TicketError`` with the first problem.
-
-    Rules: an account and a symbol are chosen; quantity > 0; LIMIT and STOP_LIMIT need a price > 0;
-    STOP_MARKET and STOP_LIMIT need a stop price > 0. A price typed for a type that takes none is ignored.
-    """
-    if not fields.account_id:
-        raise TicketError("Choose an account")
-    symbol = fields.symbol.strip()
-    if not symbol:
-        raise TicketError("Choose a symbol")
-    qty = _parse(fields.quantity, "Quantity")
-    if qty is None:
-        raise TicketError("Quantity is required")
-    if qty <= 0:
-        raise TicketError("Quantity must be greater than 0")
-    price = stop = None
-    if fields.order_type.needs_price:
-        price = _parse(fields.price, "Price")
-        if price is None:
-            raise TicketError(f"Price is required for {fields.order_type.value} orders")
-        if price <= 0:
-            raise TicketError("Price must be greater than 0")
-    if fields.order_type.needs_stop_price:
-        stop = _parse(fields.stop_price, "Stop price")
-        if stop is None:
-            raise TicketError(f"Stop price is required for {fields.order_type.value} orders")
-        if stop <= 0:
-            raise TicketError("Stop price must be greater than 0")
-    return OrderRequest(
-        account_id=fields.account_id,
-        symbol=symbol,
-        side=fields.side,
-        order_type=fields.order_type,
-        quantity=qty,
-        client_order_id=client_order_id or new_client_order_id(),
-        price=price,
-        stop_price=stop,
-        time_in_force=fields.time_in_force,
-    )
-
-
-def describe(order: Order, formats: Formats | None = None) -> str:
-    """One line for the trader: ``FILLED BUY 0.5 BTC/USDT @ 65,000.00`` or ``REJECTED ...: reason``."""
-    f = formats or Formats()
-    head = f"{order.status.value} {order.side.value} {f.qty(order.symbol, order.quantity)} {order.symbol}"
-    if order.status is OrderStatus.REJECTED:
-        return f"{head}: {order.reject_reason}"
-    if order.avg_fill_price is not None and order.filled_qty:
-        head += f" @ {f.price(order.symbol, order.avg_fill_price)}"
-        if order.status is OrderStatus.PARTIALLY_FILLED:
-            head += f" ({f.qty(order.symbol, order.filled_qty)} filled)"
-    elif order.order_type is not OrderType.MARKET:
-        limit = order.price if order.price is not None else order.stop_price
-        head += f" {order.order_type.value} {f.price(order.symbol, limit)}"
-    return head
+    def showPopup(self) -> None:  # noqa: N802 (Qt API)
+        self.aboutToShowPopup.emit()
+        super().showPopup()
 
 
 class OrderTicket(QWidget):
@@ -144,6 +76,9 @@ class OrderTicket(QWidget):
         self.last_error: str = ""
         self.last_task: asyncio.Future[Any] | None = None
         self._quote: Quote | None = None
+        self._groups: list[str] = []
+        self.account_names: dict[str, str] = {}
+        self.last_outcome: Any = None
         self._build()
         self.reload_accounts()
         bridge.accounts.connect(lambda _events: self.reload_accounts())
@@ -151,8 +86,11 @@ class OrderTicket(QWidget):
 
     # ---- layout --------------------------------------------------------------------------------------
     def _build(self) -> None:
-        self.account = QComboBox(self)
+        self.account = _TargetCombo(self)
         self.account.setObjectName("ticketAccount")
+        self.account.setToolTip("One account, or a strategy group: every linked account at once (qty_per %)")
+        self.account.currentIndexChanged.connect(self._target_changed)
+        self.account.aboutToShowPopup.connect(lambda: spawn(self.reload_groups()))
         self.symbol = QComboBox(self)
         self.symbol.setObjectName("ticketSymbol")
         self.symbol.setEditable(True)
@@ -201,7 +139,8 @@ class OrderTicket(QWidget):
         form.addRow("Account", self.account)
         form.addRow("Symbol", self.symbol)
         form.addRow("Type", self.order_type)
-        form.addRow("Quantity", self.quantity)
+        self.quantity_label = QLabel("Quantity", self)
+        form.addRow(self.quantity_label, self.quantity)
         form.addRow("Price", self.price)
         form.addRow("Stop", self.stop)
         form.addRow("TIF", self.tif)
@@ -234,15 +173,47 @@ class OrderTicket(QWidget):
 
     # ---- state ---------------------------------------------------------------------------------------
     def reload_accounts(self) -> None:
-        """Refill the account picker from the account service, keeping the current choice."""
+        """Refill the target picker: the accounts, then the strategy groups (``group:<name>``), keeping the
+        current choice."""
         current = self.account.currentData()
         self.account.blockSignals(True)
         self.account.clear()
-        for acc in self.services.accounts.list():
-            self.account.addItem(acc.name, acc.account_id)
+        self.account_names = {acc.account_id: acc.name for acc in self.services.accounts.list()}
+        for account_id, name in self.account_names.items():
+            self.account.addItem(name, account_id)
+        if self._groups:
+            self.account.insertSeparator(self.account.count())
+            for group in self._groups:
+                self.account.addItem(f"Group {group} (linked accounts)", GROUP_PREFIX + group)
         idx = self.account.findData(current) if current else 0
         self.account.setCurrentIndex(max(idx, 0))
         self.account.blockSignals(False)
+        self._target_changed()
+
+    async def load(self) -> None:
+        """Start-up: list the strategy groups as targets."""
+        await self.reload_groups()
+
+    async def reload_groups(self) -> None:
+        """Re-read the strategy groups (when the group service exists) and refill the picker if they changed."""
+        groups_service = getattr(self.services, "groups", None)
+        if groups_service is None or getattr(self.services, "executor", None) is None:
+            return
+        groups = [g.group_name for g in await groups_service.list_groups() if g.enabled]
+        if groups != self._groups:
+            self._groups = groups
+            self.reload_accounts()
+
+    def set_target_group(self, group_name: str) -> None:
+        idx = self.account.findData(GROUP_PREFIX + group_name)
+        if idx < 0:
+            raise ValueError(f"unknown strategy group {group_name!r}")
+        self.account.setCurrentIndex(idx)
+
+    def _target_changed(self, *_args: Any) -> None:
+        group = group_of(self.account.currentData() or "")
+        self.quantity_label.setText("qty_per %" if group else "Quantity")
+        self.quantity.setPlaceholderText("% of allocation (negative closes)" if group else "quantity")
 
     def set_symbol(self, symbol: str) -> None:
         """Choose ``symbol`` (from the watchlist) and prefill the price with its last price."""
@@ -312,9 +283,14 @@ class OrderTicket(QWidget):
 
     # ---- sending -------------------------------------------------------------------------------------
     def submit(self, side: Side) -> asyncio.Future[Any] | None:
-        """Validate and send. Returns the sending task, or None when the ticket is invalid (message shown)."""
+        """Validate and send (to one account, or to a strategy group's linked accounts). Returns the sending
+        task, or None when the ticket is invalid (message shown)."""
+        fields = self.fields(side)
         try:
-            request = validate_ticket(self.fields(side))
+            if group_of(fields.account_id):
+                signal = validate_group_ticket(fields)
+            else:
+                request = validate_ticket(fields)
         except TicketError as exc:
             self.last_error = str(exc)
             text = str(exc).lower()
@@ -325,9 +301,24 @@ class OrderTicket(QWidget):
             self._show(str(exc), "error")
             return None
         self.last_error = ""
+        if group_of(fields.account_id):
+            self._show(f"Sending {side.value} {signal.orders[0].qty_per}% {signal.orders[0].symbol} to group "
+                       f"{signal.group_name}...", "")
+            self.last_task = spawn(self._send_group(signal), self._send_failed)
+            return self.last_task
         self._show(f"Sending {side.value} {request.quantity} {request.symbol}...", "")
         self.last_task = spawn(self._send(request), self._send_failed)
         return self.last_task
+
+    async def _send_group(self, signal: Any) -> Any:
+        outcome = await self.services.executor.execute(signal)
+        self.last_outcome = outcome
+        text, ok = describe_outcome(outcome, self.account_names)
+        self._show(f"Group {signal.group_name}:\n{text}", "ok" if ok else "error")
+        self.services.bus.publish(LogEvent(now_ms(), "INFO" if ok else "WARNING", "ticket",
+                                           f"signal {signal.signal_id} to group {signal.group_name}: "
+                                           + text.replace(chr(10), "; ")))
+        return outcome
 
     async def _send(self, request: OrderRequest) -> Order:
         order = await self.services.order_manager.submit(request)
