@@ -1,4 +1,4 @@
-"""Composition root: builds the services, the window and the qasync loop.
+"""Composition root: builds the services; starts the window (through ``trader_app.ui.launch``).
 
 ``build_services(data_dir, settings, demo=True)`` wires the store, the bus, the paper exchange, the order
 manager, portfolio, account service and market service (plus the executor, groups, webhook server and
@@ -296,69 +296,6 @@ def _add_optional_services(services: AppServices) -> None:
             services.strategies = None
 
 
-# ---- the Qt application and its loop --------------------------------------------------------------------
-def make_qapp(argv: list[str] | None = None) -> Any:
-    """The ``QApplication`` (created once), themed, with quit-on-last-window-closed off: the app's own
-    coroutine decides when to stop so the services shut down cleanly on the loop first."""
-    import sys
-
-    from PySide6.QtWidgets import QApplication
-
-    from .ui.theme import apply_theme
-
-    app = QApplication.instance()
-    if app is None:
-        app = QApplication(argv if argv is not None else sys.argv[:1])
-        app.setApplicationName("Trader App")
-        app.setOrganizationName("TraderApp")
-        apply_theme(app)
-    app.setQuitOnLastWindowClosed(False)
-    return app
-
-
-def run_on_qasync(main: Callable[[], Awaitable[int]]) -> int:
-    """Run ``main()`` to completion on a qasync ``QEventLoop`` over the QApplication; returns its result.
-
-    SIGINT/SIGTERM cancel ``main`` (a timer lets Python see the signal while Qt waits in C++).
-    """
-    import signal
-
-    import qasync
-    from PySide6.QtCore import QTimer
-
-    app = make_qapp()
-    loop = qasync.QEventLoop(app)
-    asyncio.set_event_loop(loop)
-    wake = QTimer()
-    wake.setInterval(200)
-    wake.timeout.connect(lambda: None)  # gives the interpreter a chance to run Python signal handlers
-    wake.start()
-    task_box: dict[str, asyncio.Task[int]] = {}
-
-    def on_signal(signum: int, _frame: Any) -> None:
-        task = task_box.get("task")
-        if task is not None and not task.done():
-            loop.call_soon_threadsafe(task.cancel)
-
-    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
-
-    async def runner() -> int:
-        task_box["task"] = asyncio.ensure_future(main())
-        try:
-            return await task_box["task"]
-        except asyncio.CancelledError:
-            return 130
-
-    try:
-        with loop:
-            return loop.run_until_complete(runner())
-    finally:
-        wake.stop()
-        for s, handler in previous.items():
-            signal.signal(s, handler)
-        asyncio.set_event_loop(None)
-
-
 def install_log_forwarding(bus: EventBus) -> BusLogHandler:
     """Send ``trader_app`` INFO+ log records to the Log panel (through the bus). Returns the handler."""
     handler = BusLogHandler(bus, asyncio.get_running_loop())
@@ -369,106 +306,32 @@ def install_log_forwarding(bus: EventBus) -> BusLogHandler:
     return handler
 
 
+# ---- the window (Qt lives in trader_app.ui.launch; this module is the only non-ui module that imports ui) --
+def run_on_qasync(main: Callable[[], Awaitable[int]]) -> int:
+    """Run ``main()`` on a qasync loop over the QApplication; see ``trader_app.ui.launch.run_on_qasync``."""
+    from .ui.launch import run_on_qasync as run
+
+    return run(main)
+
+
 async def open_window(services: AppServices) -> Any:
-    """Start the services, show the main window and fill its panels. Returns the window."""
-    from .ui.main_window import MainWindow
+    """Start ``services`` and show the filled main window; see ``trader_app.ui.launch.open_window``."""
+    from .ui.launch import open_window as open_
 
-    await services.start()
-    window = MainWindow(services)
-    window.show()
-    await window.load()
-    if services.replay_symbol:
-        window.activate_symbol(services.replay_symbol, services.replay_interval)
-    settle_heap()
-    return window
+    return await open_(services)
 
 
-def settle_heap() -> None:
-    """Collect once and freeze what survives start-up (``gc.freeze``): the ~200k objects of the libraries,
-    the window and the services are then skipped by every later full collection. Measured here: a full
-    collection of the started app's heap took ~190 ms (a UI freeze each time Python's generation-2 GC runs);
-    after the freeze it takes well under 1 ms."""
-    import gc
+def run_window(data_dir: Path, settings: Settings, *, replay: str | None = None, speed: float | None = None,
+               webhook_port: int | None = None) -> int:
+    """``trader-app``: the terminal window until it is closed (``trader_app.ui.launch.run_window``)."""
+    from .ui.launch import run_window as run
 
-    gc.collect()
-    gc.freeze()
+    return run(data_dir, settings, replay=replay, speed=speed, webhook_port=webhook_port)
 
 
-def run_window(
-    data_dir: Path,
-    settings: Settings,
-    *,
-    replay: str | None = None,
-    speed: float | None = None,
-    webhook_port: int | None = None,
-) -> int:
-    """``trader-app``: the terminal window until the trader closes it. ``replay``: a CSV to replay instead
-    of the demo market. Exit code 0 (130 on Ctrl+C)."""
+def run_smoke_test(data_dir: Path | None, *, seconds: float = 5.0, screenshot: Path | None = None,
+                   webhook_port: int | None = None, settings: Settings | None = None) -> int:
+    """``trader-app --smoke-test`` (``trader_app.ui.launch.run_smoke_test``); exit code 0 only if all passed."""
+    from .ui.launch import run_smoke_test as run
 
-    async def main() -> int:
-        import sys
-
-        from .core.errors import TraderError
-
-        services = build_services(data_dir, settings, demo=replay is None, webhook_port=webhook_port)
-        handler = install_log_forwarding(services.bus)
-        closed = asyncio.get_running_loop().create_future()
-        window = None
-        try:
-            await services.start()
-            if replay:
-                try:
-                    await services.start_replay(replay, speed)
-                except TraderError as exc:  # DataImportError names the file, line and problem
-                    print(f"trader-app: cannot replay: {exc}", file=sys.stderr)
-                    return 2
-            window = await open_window(services)
-            window.closing.connect(lambda: closed.done() or closed.set_result(None))
-            await closed
-        finally:
-            if window is not None and window.isVisible():
-                window.close()
-            logging.getLogger("trader_app").removeHandler(handler)
-            await services.stop()
-        return 0
-
-    return run_on_qasync(main)
-
-
-def run_smoke_test(
-    data_dir: Path | None,
-    *,
-    seconds: float = 5.0,
-    screenshot: Path | None = None,
-    webhook_port: int | None = None,
-    settings: Settings | None = None,
-) -> int:
-    """``trader-app --smoke-test``: see ``trader_app.ui.smoke``. ``data_dir`` None -> a temporary directory
-    (deleted afterwards), so the smoke test never touches the trader's data. The listener binds a free port
-    unless ``webhook_port`` is given. Prints one line per check; exit code 0 only if all passed."""
-    import tempfile
-
-    from .ui.smoke import install_memory_keyring, run_smoke
-
-    install_memory_keyring()  # the smoke test's tokens never reach the trader's keyring
-    async def main(directory: Path) -> int:
-        services = build_services(directory, settings or Settings.load(directory), demo=True,
-                                  webhook_port=0 if webhook_port is None else webhook_port)
-        handler = install_log_forwarding(services.bus)
-        window = None
-        try:
-            window = await open_window(services)
-            report = await run_smoke(window, services, seconds, screenshot)
-        finally:
-            if window is not None:
-                window.close()
-            logging.getLogger("trader_app").removeHandler(handler)
-            await services.stop()
-        for line in report.lines():
-            print(line, flush=True)
-        return 0 if report.ok else 1
-
-    if data_dir is not None:
-        return run_on_qasync(lambda: main(Path(data_dir)))
-    with tempfile.TemporaryDirectory(prefix="trader-app-smoke-") as tmp:
-        return run_on_qasync(lambda: main(Path(tmp)))
+    return run(data_dir, seconds=seconds, screenshot=screenshot, webhook_port=webhook_port, settings=settings)
