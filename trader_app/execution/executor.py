@@ -30,7 +30,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
@@ -40,111 +40,18 @@ from ..core.errors import TraderError, UnknownSymbol
 from ..core.events import SignalEvent
 from ..core.groups import AccountLink, SignalRecord, StrategyGroup
 from ..core.ids import new_client_order_id, new_id, now_ms
-from ..core.money import ONE, ZERO, fmt
+from ..core.money import ONE, ZERO
 from ..core.orders import OrderRequest
 from .batch import DuplicateFilter, sort_batch
 from .groups import UnknownGroup
+from .outcome import CANCELLED, ERROR, PENDING, REJECTED, SKIPPED, TIMEOUT, AccountResult, SignalOutcome, _Run
+
+__all__ = ["AccountResult", "Executor", "SignalOutcome", "UnknownGroup", "new_signal", "PENDING", "TIMEOUT", "SKIPPED",
+           "REJECTED", "CANCELLED", "ERROR"]
 from .signal import Signal, SignalOrder, SignalOrderType
 from .sizing import SizingError, close_order, open_quantity, sizing_price
 
 log = logging.getLogger(__name__)
-
-PENDING = "PENDING"
-TIMEOUT = "TIMEOUT"
-SKIPPED = "SKIPPED"
-REJECTED = "REJECTED"
-CANCELLED = "CANCELLED"
-ERROR = "ERROR"
-
-
-@dataclass(frozen=True, slots=True)
-class AccountResult:
-    """One account's outcome for one order of a signal. Money/quantities are Decimal (strings in JSON)."""
-
-    account_id: str
-    order_type: str
-    status: str
-    client_order_id: str = ""
-    venue_order_id: str = ""
-    error: str = ""
-    symbol: str = ""
-    side: str = ""
-    quantity: Decimal | None = None
-    price: Decimal | None = None
-    cancelled: int | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        """``{"account_id", "order_type", "status", "client_order_id", "venue_order_id"?, "error"?, "symbol",
-        "side"?, "quantity"?, "price"?, "cancelled"?}`` (optional keys only when set; numbers as strings)."""
-        out: dict[str, Any] = {"account_id": self.account_id, "order_type": self.order_type,
-                               "status": self.status, "client_order_id": self.client_order_id,
-                               "symbol": self.symbol}
-        if self.venue_order_id:
-            out["venue_order_id"] = self.venue_order_id
-        if self.error:
-            out["error"] = self.error
-        if self.side:
-            out["side"] = self.side
-        if self.quantity is not None:
-            out["quantity"] = fmt(self.quantity)
-        if self.price is not None:
-            out["price"] = fmt(self.price)
-        if self.cancelled is not None:
-            out["cancelled"] = self.cancelled
-        return out
-
-
-@dataclass(frozen=True, slots=True)
-class SignalOutcome:
-    """What ``execute`` returns. ``done`` is False when returned at the deadline with PENDING results;
-    ``duplicate_of`` is the signal id of the original when ``duplicate``."""
-
-    signal_id: str
-    results: list[AccountResult]
-    duplicate: bool = False
-    duplicate_of: str | None = None
-    done: bool = True
-
-    def to_json(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"signal_id": self.signal_id, "results": [r.to_json() for r in self.results]}
-        if self.duplicate:
-            out["duplicate"] = True
-            out["duplicate_of"] = self.duplicate_of
-        return out
-
-
-@dataclass
-class _Run:
-    """Book-keeping of one signal's fan-out: planned orders and finished results per account."""
-
-    signal: Signal
-    group: StrategyGroup | None
-    links: list[AccountLink]
-    plan: list[SignalOrder]
-    plans: dict[str, list[SignalOrder]] | None = None  # per-account plans (close-all), else ``plan`` for all
-    results: dict[str, list[AccountResult]] = field(default_factory=dict)
-    abandoned: set[str] = field(default_factory=set)
-    record_task: asyncio.Future[Any] | None = None
-
-    def plan_for(self, account_id: str) -> list[SignalOrder]:
-        return self.plans.get(account_id, []) if self.plans is not None else self.plan
-
-    def snapshot(self, pending_status: str = PENDING) -> list[AccountResult]:
-        out: list[AccountResult] = []
-        for link in self.links:
-            done = self.results.get(link.account_id, [])
-            out.extend(done)
-            for i, order in enumerate(self.plan_for(link.account_id)[len(done):]):
-                status = pending_status if i == 0 else (SKIPPED if pending_status == TIMEOUT else pending_status)
-                error = ""
-                if status == TIMEOUT:
-                    error = "no answer within the per-account timeout; the order is journalled and finishes later"
-                elif status == SKIPPED:
-                    error = "skipped: the account timed out earlier in the batch"
-                out.append(AccountResult(link.account_id, order.order_type.value, status, symbol=order.symbol,
-                                         side=order.side.value if order.side else "", error=error))
-        return out
-
 
 class Executor:
     """Fans signals out over linked accounts (see the module docstring).
