@@ -127,6 +127,10 @@ def add_trading_routes(router: APIRouter, services: Any) -> None:
 
     @router.get("/dashboard/performance", summary="Return, Sharpe, Sortino, drawdown, win rate per account")
     async def performance(account_id: str | None = None) -> dict[str, Any]:
+        """``{"accounts": [...], "live": ...}``: ``accounts`` from each account's ledger (``performance.py``:
+        deposit-adjusted PnL, trade win rate, commissions); ``live`` the ``PerformanceTracker`` snapshot
+        (equity curves per total/group/account) when the app runs one (``services.performance``), else null."""
+        tracker = getattr(services, "performance", None)
         out = []
         targets = [services.accounts.get(account_id)] if account_id else services.accounts.list()
         for acc in targets:
@@ -136,4 +140,4 @@ def add_trading_routes(router: APIRouter, services: Any) -> None:
             for ccy in currencies:
                 row = await store.run(ledger_performance, acc.account_id, entries, summaries.get(ccy), now_ms(), ccy)
                 out.append({"name": acc.name, **row})
-        return {"accounts": out}
+        return {"accounts": out, "live": tracker.snapshot() if tracker is not None else None}
