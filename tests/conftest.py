@@ -75,4 +75,12 @@ def pytest_asyncio_loop_factories(config, item):
     import qasync
     from PySide6.QtWidgets import QApplication
 
-    return {"qasync": lambda: qasync.QEventLoop(QApplication.instance() or QApplication([]))}
+    from concurrent.futures import ThreadPoolExecutor
+
+    def make_loop():
+        loop = qasync.QEventLoop(QApplication.instance() or QApplication([]))
+        # qasync's default QThreadExecutor segfaults across test loops; use a plain pool (as the app does).
+        loop.set_default_executor(ThreadPoolExecutor(max_workers=4, thread_name_prefix="test-io"))
+        return loop
+
+    return {"qasync": make_loop}
