@@ -38,7 +38,8 @@ def make_qapp(argv: list[str] | None = None) -> Any:
 def run_on_qasync(main: Callable[[], Awaitable[int]]) -> int:
     """Run ``main()`` to completion on a qasync ``QEventLoop`` over the QApplication; returns its result.
 
-    SIGINT/SIGTERM cancel ``main`` (a timer lets Python see the signal while Qt waits in C++).
+    SIGINT/SIGTERM cancel ``main`` (a timer lets Python see the signal while Qt waits in C++); ``main`` then
+    shuts down in its ``finally`` and the result is 128 + the signal number (130 for Ctrl+C, 143 for SIGTERM).
     """
     import signal
 
@@ -54,7 +55,10 @@ def run_on_qasync(main: Callable[[], Awaitable[int]]) -> int:
     wake.start()
     task_box: dict[str, asyncio.Task[int]] = {}
 
+    received: list[int] = []
+
     def on_signal(signum: int, _frame: Any) -> None:
+        received.append(signum)
         task = task_box.get("task")
         if task is not None and not task.done():
             loop.call_soon_threadsafe(task.cancel)
@@ -66,7 +70,7 @@ def run_on_qasync(main: Callable[[], Awaitable[int]]) -> int:
         try:
             return await task_box["task"]
         except asyncio.CancelledError:
-            return 130
+            return 128 + (received[0] if received else signal.SIGINT)
 
     try:
         with loop:
@@ -80,8 +84,13 @@ def run_on_qasync(main: Callable[[], Awaitable[int]]) -> int:
 
 async def open_window(services: AppServices) -> Any:
     """Start the services, show the main window and fill its panels. Returns the window."""
+    from PySide6.QtWidgets import QApplication
+
     from .main_window import MainWindow
 
+    app = QApplication.instance()
+    if app is not None:
+        app.setQuitOnLastWindowClosed(False)  # closing the window must not stop the loop under our feet
     await services.start()
     window = MainWindow(services)
     window.show()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from ...core.enums import Interval
@@ -33,6 +34,13 @@ class ChartPanel(QWidget):
         box.setContentsMargins(0, 0, 0, 0)
         box.addWidget(self.chart)
         self.chart.intervalChanged.connect(lambda iv: self.show_symbol(self.symbol, iv))
+        # Live bars are applied half a flush interval after they arrive, so the chart repaints in a different
+        # event-loop pass than the tables updated by the same flush (the work is spread, not reduced).
+        self._pending_bars: dict[tuple[Any, int], Any] = {}
+        self._apply_timer = QTimer(self)
+        self._apply_timer.setSingleShot(True)
+        self._apply_timer.setInterval(max(1, bridge.interval_ms // 2) if hasattr(bridge, "interval_ms") else 25)
+        self._apply_timer.timeout.connect(self.apply_pending)
         bridge.bars.connect(self._on_bars)
         bridge.fills.connect(self._on_fills)
 
@@ -64,11 +72,22 @@ class ChartPanel(QWidget):
         return len(bars)
 
     def _on_bars(self, bars: list[Any]) -> None:
-        if self._loading is not None or not self.chart.symbol:
+        symbol = self.chart.symbol
+        if self._loading is not None or not symbol:
             return
-        symbol, interval = self.chart.symbol, self.chart.interval
-        for bar in sorted((b for b in bars if b.symbol == symbol and b.interval == interval),
-                          key=lambda b: b.open_time_ms):
+        interval = self.chart.interval
+        for bar in bars:
+            if bar.symbol == symbol and bar.interval == interval:
+                self._pending_bars[(bar.interval, bar.open_time_ms)] = bar
+        if self._pending_bars and not self._apply_timer.isActive():
+            self._apply_timer.start()
+
+    def apply_pending(self) -> None:
+        """Apply the live bars received since the last call (oldest first) to the chart."""
+        bars, self._pending_bars = self._pending_bars, {}
+        if self._loading is not None:
+            return
+        for bar in sorted(bars.values(), key=lambda b: b.open_time_ms):
             self.chart.update_bar(bar)
 
     def _on_fills(self, fills: list[Any]) -> None:
