@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -48,6 +49,10 @@ def run_on_qasync(main: Callable[[], Awaitable[int]]) -> int:
 
     app = make_qapp()
     loop = qasync.QEventLoop(app)
+    # asyncio.to_thread (CSV import, history backfill) uses the loop's default executor: a plain thread pool,
+    # not qasync's QThreadExecutor (which has crashed when loops are replaced in one process).
+    executor = ThreadPoolExecutor(max_workers=4, thread_name_prefix="trader-io")
+    loop.set_default_executor(executor)
     asyncio.set_event_loop(loop)
     wake = QTimer()
     wake.setInterval(200)
@@ -76,6 +81,7 @@ def run_on_qasync(main: Callable[[], Awaitable[int]]) -> int:
         with loop:
             return loop.run_until_complete(runner())
     finally:
+        executor.shutdown(wait=False, cancel_futures=True)
         wake.stop()
         for s, handler in previous.items():
             signal.signal(s, handler)
