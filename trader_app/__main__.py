@@ -74,8 +74,8 @@ def _import_optional(name: str, warnings: list[str]):
     return None
 
 
-def build_parser(warnings: list[str] | None = None) -> argparse.ArgumentParser:
-    """The argument parser with every available sub-command registered."""
+def build_parser(warnings: list[str] | None = None, with_commands: bool = True) -> argparse.ArgumentParser:
+    """The argument parser with every available sub-command registered (none with ``with_commands=False``)."""
     warnings = warnings if warnings is not None else []
     parser = argparse.ArgumentParser(
         prog="trader-app",
@@ -94,6 +94,8 @@ def build_parser(warnings: list[str] | None = None) -> argparse.ArgumentParser:
     parser.add_argument("--seconds", type=_non_negative_float, default=5.0, metavar="N",
                         help="with --smoke-test: seconds to let the market run after the orders (default 5)")
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output on stderr (-vv: debug)")
+    if not with_commands:
+        return parser
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
         module = _import_optional(name, warnings)
@@ -115,10 +117,24 @@ def _configure_logging(verbose: int) -> None:
         handler.setLevel(level)                   # stderr keeps the level asked for here
 
 
+def _wants_commands(argv: Sequence[str]) -> bool:
+    """Whether ``argv`` names a sub-command or asks for help: only then are the sub-command modules imported
+    (they pull in pandas, the backtester, the fake venue...), so the window and ``--version`` start faster."""
+    for token in argv:
+        if token in ("-h", "--help"):
+            return True
+        if token == "--":
+            return False
+        if not token.startswith("-"):
+            return True  # a sub-command (or an option's value: then importing is merely unneeded work)
+    return False
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse ``argv`` and run the command; returns the exit code (also the process exit status)."""
+    argv = list(sys.argv[1:] if argv is None else argv)
     warnings: list[str] = []
-    parser = build_parser(warnings)
+    parser = build_parser(warnings, with_commands=_wants_commands(argv))
     args = parser.parse_args(argv)
     _configure_logging(args.verbose)
     for warning in warnings:

@@ -16,6 +16,7 @@ import contextlib
 import importlib
 import logging
 import threading
+from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -47,10 +48,13 @@ class BusLogHandler(logging.Handler):
     """Forwards log records of the ``trader_app`` loggers to the bus as ``LogEvent`` (the Log panel).
 
     Records from other threads (the store's worker) are handed to the loop with ``call_soon_threadsafe``.
+    ``history`` keeps the last ``keep`` events so a Log panel created later still shows the start-up lines.
     """
 
-    def __init__(self, bus: EventBus, loop: asyncio.AbstractEventLoop, level: int = logging.INFO) -> None:
+    def __init__(self, bus: EventBus, loop: asyncio.AbstractEventLoop, level: int = logging.INFO,
+                 keep: int = 500) -> None:
         super().__init__(level)
+        self.history: deque[LogEvent] = deque(maxlen=keep)
         self.bus = bus
         self.loop = loop
         self._thread = threading.get_ident()
@@ -62,6 +66,7 @@ class BusLogHandler(logging.Handler):
                 message += f" ({type(record.exc_info[1]).__name__}: {record.exc_info[1]})"
             event = LogEvent(int(record.created * 1000), record.levelname, record.name.removeprefix("trader_app."),
                              message)
+            self.history.append(event)
             if threading.get_ident() == self._thread:
                 self.bus.publish(event)
             elif not self.loop.is_closed():
@@ -90,6 +95,7 @@ class AppServices:
     market: Any
     risk_book: Any = None
     admin_auth: Any = None  # the REST API's admin-token check (set by the webhook package)
+    log_handler: Any = None  # the BusLogHandler forwarding log records to the Log panel (when installed)
     executor: Any = None
     groups: Any = None
     webhook: Any = None
@@ -296,9 +302,12 @@ def _add_optional_services(services: AppServices) -> None:
             services.strategies = None
 
 
-def install_log_forwarding(bus: EventBus) -> BusLogHandler:
-    """Send ``trader_app`` INFO+ log records to the Log panel (through the bus). Returns the handler."""
+def install_log_forwarding(bus: EventBus, services: AppServices | None = None) -> BusLogHandler:
+    """Send ``trader_app`` INFO+ log records to the Log panel (through the bus); ``services.log_handler`` is set
+    so the panel can show what was logged before it existed. Returns the handler (remove it when done)."""
     handler = BusLogHandler(bus, asyncio.get_running_loop())
+    if services is not None:
+        services.log_handler = handler
     logger = logging.getLogger("trader_app")
     logger.addHandler(handler)
     if logger.level == logging.NOTSET or logger.level > logging.INFO:

@@ -106,3 +106,21 @@ async def test_watchlist_shows_a_strategys_trailing_stop(window, services):
     services.bus.publish(StrategyStateEvent("rsi-1", False, "", state))
     window.bridge.flush()
     assert model.get("BTC/USDT").trail == ""
+
+
+async def test_log_panel_shows_what_was_logged_before_it_existed(services, qapp):
+    import logging
+
+    from trader_app.app import install_log_forwarding
+
+    handler = install_log_forwarding(services.bus, services)
+    try:
+        logging.getLogger("trader_app.test").warning("before the window: %s", "listener on 127.0.0.1:1")
+        window = MainWindow(services)
+        try:
+            top = window.log_panel.model.record(0).event
+            assert (top.level, top.source, top.message) == ("WARNING", "test", "before the window: listener on 127.0.0.1:1")
+        finally:
+            window.close()
+    finally:
+        logging.getLogger("trader_app").removeHandler(handler)

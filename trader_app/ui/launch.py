@@ -135,7 +135,7 @@ def run_window(
         from ..core.errors import TraderError
 
         services = build_services(data_dir, settings, demo=replay is None, webhook_port=webhook_port)
-        handler = install_log_forwarding(services.bus)
+        handler = install_log_forwarding(services.bus, services)
         closed = asyncio.get_running_loop().create_future()
         window = None
         try:
@@ -178,7 +178,7 @@ def run_smoke_test(
     async def main(directory: Path) -> int:
         services = build_services(directory, settings or Settings.load(directory), demo=True,
                                   webhook_port=0 if webhook_port is None else webhook_port)
-        handler = install_log_forwarding(services.bus)
+        handler = install_log_forwarding(services.bus, services)
         window = None
         try:
             window = await open_window(services)

@@ -203,11 +203,11 @@ class MainWindow(WindowActions, QMainWindow):
         self.default_sizes()
 
     def default_sizes(self) -> None:
-        """Dock sizes of the default layout for the current window size (left 30 %, ticket 290 px, the chart
+        """Dock sizes of the default layout for the current window size (left 32 %, ticket 290 px, the chart
         and tables the rest; tables 35 % of the height). Qt only honours them once the window is laid out, so this runs again on the
         first show."""
         d, w, h = self.docks, self.width(), self.height()
-        left, right = int(w * 0.30), 290
+        left, right = int(w * 0.32), 290
         self.resizeDocks([d["watchlist"], d["chart"], d["ticket"]], [left, w - left - right, right],
                          Qt.Orientation.Horizontal)
         self.resizeDocks([d["watchlist"], d["accounts"]], [int(h * 0.55), int(h * 0.40)], Qt.Orientation.Vertical)

@@ -15,5 +15,8 @@ class LogPanel(TablePanel):
 
     def __init__(self, services: Any, bridge: Any, parent: QWidget | None = None) -> None:
         super().__init__(LogModel(), parent)
-        self.table.setSortingEnabled(False)
+        self.table.horizontalHeader().setSectionsClickable(False)
+        handler = getattr(services, "log_handler", None)
+        if handler is not None:  # what was logged before the window existed (start-up, listener address)
+            self.model.append(list(handler.history))
         bridge.logs.connect(self.model.append)
