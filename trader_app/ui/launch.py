@@ -7,6 +7,7 @@ blocks it. ``trader_app.app`` (the composition root) calls these; nothing else o
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Awaitable, Callable
@@ -54,6 +55,11 @@ def run_on_qasync(main: Callable[[], Awaitable[int]]) -> int:
     executor = ThreadPoolExecutor(max_workers=4, thread_name_prefix="trader-io")
     loop.set_default_executor(executor)
     asyncio.set_event_loop(loop)
+    # Python's cyclic GC may otherwise run inside a worker thread (the store's, the thread pool's) and free
+    # QObjects there, which crashes Qt: collect on a timer on the GUI thread instead (pyqtgraph's helper).
+    from pyqtgraph.util.garbage_collector import GarbageCollector
+
+    collector = GarbageCollector(interval=0.5)
     wake = QTimer()
     wake.setInterval(200)
     wake.timeout.connect(lambda: None)  # gives the interpreter a chance to run Python signal handlers
@@ -83,6 +89,8 @@ def run_on_qasync(main: Callable[[], Awaitable[int]]) -> int:
     finally:
         executor.shutdown(wait=False, cancel_futures=True)
         wake.stop()
+        collector.timer.stop()
+        gc.enable()
         for s, handler in previous.items():
             signal.signal(s, handler)
         asyncio.set_event_loop(None)
@@ -112,8 +120,6 @@ def settle_heap() -> None:
     the window and the services are then skipped by every later full collection. Measured here: a full
     collection of the started app's heap took ~190 ms (a UI freeze each time Python's generation-2 GC runs);
     after the freeze it takes well under 1 ms."""
-    import gc
-
     gc.collect()
     gc.freeze()
 
