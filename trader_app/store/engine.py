@@ -3,6 +3,13 @@ for one writer thread and concurrent readers.
 
 SQLite connections get, on every connect: ``journal_mode=WAL`` (file databases), ``synchronous=NORMAL``,
 ``foreign_keys=ON`` (link rows cascade with their group) and ``busy_timeout=5000`` (ms).
+
+Transactions on SQLite are begun by SQLAlchemy, not by pysqlite: the driver's own implicit BEGIN (only
+before INSERT/UPDATE/DELETE) is switched off and every SQLAlchemy transaction emits ``BEGIN`` itself, so
+SAVEPOINTs nest inside a real transaction (the SQLAlchemy SQLite dialect documentation, "Serializable
+isolation / Savepoints / Transactional DDL"). The store worker's batch transactions use ``BEGIN IMMEDIATE``
+(execution option ``trader_begin="IMMEDIATE"``): the write lock is taken up front, so a batch that reads
+before it writes never fails to upgrade its snapshot.
 """
 
 from __future__ import annotations
@@ -40,7 +47,7 @@ def make_engine(url: str) -> Engine:
 def _install_sqlite_pragmas(engine: Engine, *, wal: bool) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
-        # pysqlite opens transactions itself; with autocommit-style pragmas that is harmless.
+        dbapi_conn.isolation_level = None  # pysqlite must not BEGIN/COMMIT on its own (see the module doc)
         cursor = dbapi_conn.cursor()
         try:
             if wal:
@@ -50,3 +57,8 @@ def _install_sqlite_pragmas(engine: Engine, *, wal: bool) -> None:
             cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         finally:
             cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        mode = conn.get_execution_options().get("trader_begin", "")
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if mode == "IMMEDIATE" else "BEGIN")

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
 from sqlalchemy import Engine
-from sqlalchemy.orm import sessionmaker
 
 from .engine import make_engine, sqlite_url
 from .migrate import upgrade
@@ -30,6 +27,8 @@ from .repos import (
     StrategyInstanceRepository,
     WatchlistRepository,
 )
+from .session import Database
+from .worker import StoreWorker
 
 T = TypeVar("T")
 
@@ -48,7 +47,7 @@ class Store:
     def __init__(self, engine: Engine, url: str) -> None:
         self.engine = engine
         self.url = url
-        sessions = sessionmaker(bind=engine, expire_on_commit=False)
+        sessions = self.db = Database(engine)
         self.accounts = AccountRepository(sessions)
         self.orders = OrderRepository(sessions)
         self.fills = FillRepository(sessions)
@@ -56,13 +55,13 @@ class Store:
         self.balances = BalanceRepository(sessions)
         self.ledger = LedgerRepository(sessions)
         self.watchlist = WatchlistRepository(sessions)
-        self.bars = BarRepository(sessions, engine)
+        self.bars = BarRepository(sessions)
         self.groups = GroupRepository(sessions)
         self.links = LinkRepository(sessions)
         self.signals = SignalRepository(sessions)
         self.strategy_instances = StrategyInstanceRepository(sessions)
         self.kv = KeyValueRepository(sessions)
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=WORKER_THREAD_NAME)
+        self._worker = StoreWorker(sessions, f"{WORKER_THREAD_NAME}_0")
         self._closed = False
         self._lock = threading.Lock()
 
@@ -103,12 +102,18 @@ class Store:
     async def run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Run ``fn(*args, **kwargs)`` on the store's one worker thread and await its result (exceptions
         propagate). Calls run one at a time in submission order, so writes stay ordered and off the loop.
-        Raises ``RuntimeError`` after ``close()``."""
+
+        Group commit (``worker.py``): the calls queued together run in one transaction, each in a SAVEPOINT
+        (a call that raises has all its writes rolled back, and only its own); the result is returned only
+        once that transaction is COMMITTED, so when ``await store.run(...)`` returns, the writes are durable
+        (as durable as ``synchronous=NORMAL`` makes them). ``fn`` must reach the database through the
+        store's repositories (or ``store.db``), never a connection of its own.
+        Raises ``RuntimeError`` after ``close()``; if the batch's commit fails, that error."""
         with self._lock:
             if self._closed:
                 raise RuntimeError("store is closed")
-            future = self._executor.submit(functools.partial(fn, *args, **kwargs))
-        return await asyncio.wrap_future(future)
+            future = self._worker.submit(functools.partial(fn, *args, **kwargs))
+        return await future
 
     def close(self) -> None:
         """Finish queued work, stop the worker thread and release the database. Idempotent."""
@@ -116,8 +121,13 @@ class Store:
             if self._closed:
                 return
             self._closed = True
-        self._executor.shutdown(wait=True)
+        self._worker.stop()
         self.engine.dispose()
+
+    @property
+    def worker(self) -> StoreWorker:
+        """The writer thread (``batches`` committed and ``jobs`` run, for benches)."""
+        return self._worker
 
     @property
     def closed(self) -> bool:

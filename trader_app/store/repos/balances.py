@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import select
 
 from ...core.portfolio import Balance
 from ..models import BalanceRow
-from .base import Repository, upsert_row
+from .base import Repository, Upsert
 
 
 class BalanceRepository(Repository):
     """``store.balances``: one row per (account_id, currency)."""
+
+    def __init__(self, sessions: Any) -> None:
+        super().__init__(sessions)
+        self._upsert = Upsert(sessions, BalanceRow, ("account_id", "currency"),
+                              ("account_id", "currency", "total", "locked"))
 
     def save(self, balance: Balance) -> None:
         """Insert or replace the balance of (account_id, currency)."""
@@ -20,8 +27,7 @@ class BalanceRepository(Repository):
             "total": balance.total,
             "locked": balance.locked,
         }
-        with self._sessions.begin() as s:
-            upsert_row(s, BalanceRow, {"account_id": balance.account_id, "currency": balance.currency}, values)
+        self._upsert(values)
 
     def list(self, account_id: str | None = None) -> list[Balance]:
         """Balances ordered by (account_id, currency)."""

@@ -5,8 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Engine, column, func, select, table
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import column, func, select, table
 
 from ...core.enums import Interval
 from ...core.market_data import Bar
@@ -68,9 +67,9 @@ def _bar_rows(bars: list[Bar]) -> list[tuple]:
 class BarRepository(Repository):
     """``store.bars``: bars keyed by (symbol, interval, open_time_ms)."""
 
-    def __init__(self, sessions: sessionmaker[Session], engine: Engine) -> None:
+    def __init__(self, sessions: Any) -> None:
         super().__init__(sessions)
-        self._engine = engine
+        engine = sessions.engine
         self._upsert = _upsert_statement(engine.dialect.name)
         self._upsert_sql: str | None = None
         if self._upsert is not None and engine.dialect.paramstyle == "qmark":
@@ -87,11 +86,11 @@ class BarRepository(Repository):
             return 0
         if self._upsert_sql is not None:
             # The compiled statement goes straight to the driver: no per-row parameter processing.
-            with self._engine.begin() as conn:
+            with self._sessions.savepoint() as conn:
                 for start in range(0, len(rows), CHUNK):
                     conn.exec_driver_sql(self._upsert_sql, rows[start : start + CHUNK])
         elif self._upsert is not None:
-            with self._engine.begin() as conn:
+            with self._sessions.savepoint() as conn:
                 for start in range(0, len(rows), CHUNK):
                     conn.execute(self._upsert, [dict(zip(_COLUMNS, r)) for r in rows[start : start + CHUNK]])
         else:  # another database: portable ORM merge
@@ -125,7 +124,7 @@ class BarRepository(Repository):
             stmt = stmt.order_by(t.c.open_time_ms.desc()).limit(limit)
         else:
             stmt = stmt.order_by(t.c.open_time_ms)
-        with self._engine.connect() as conn:
+        with self._sessions.read() as conn:
             rows = conn.execute(stmt).all()
         if limit is not None:
             rows.reverse()
@@ -140,7 +139,7 @@ class BarRepository(Repository):
             .group_by(t.c.symbol, t.c.interval)
             .order_by(t.c.symbol, t.c.interval)
         )
-        with self._engine.connect() as conn:
+        with self._sessions.read() as conn:
             return [(sym, Interval(iv), int(n), int(lo), int(hi)) for sym, iv, n, lo, hi in conn.execute(stmt)]
 
     def delete(self, symbol: str, interval: Interval | str | None = None) -> int:
@@ -149,5 +148,5 @@ class BarRepository(Repository):
         stmt = t.delete().where(t.c.symbol == symbol)
         if interval is not None:
             stmt = stmt.where(t.c.interval == Interval(interval).value)
-        with self._engine.begin() as conn:
+        with self._sessions.write() as conn:
             return conn.execute(stmt).rowcount

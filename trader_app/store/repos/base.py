@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, TypeVar
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from ..models import Base
 
@@ -13,15 +14,17 @@ RowT = TypeVar("RowT", bound=Base)
 
 
 class Repository:
-    """Holds the session factory. Each public method opens one session and commits it (or rolls back)."""
+    """Holds the ``Database`` (``store/session.py``): each public method runs in its own transaction, or, on
+    the store worker inside a batch, in a SAVEPOINT of the batch's transaction (committed with the batch)."""
 
-    def __init__(self, sessions: sessionmaker[Session]) -> None:
+    def __init__(self, sessions: Any) -> None:
         self._sessions = sessions
 
 
 def upsert_row(session: Session, model: type[RowT], key: dict[str, Any], values: dict[str, Any]) -> RowT:
     """Insert ``values`` as a new ``model`` row, or update the row matching ``key`` (portable: works the
-    same on SQLite and PostgreSQL; the store's single writer thread keeps it race-free)."""
+    same on any database; the store's single writer thread keeps it race-free). The slow path: one SELECT
+    and one flush through the ORM; ``Upsert`` is the one-statement path on SQLite/PostgreSQL."""
     stmt = select(model).filter_by(**key)
     row = session.execute(stmt).scalar_one_or_none()
     if row is None:
@@ -31,3 +34,59 @@ def upsert_row(session: Session, model: type[RowT], key: dict[str, Any], values:
         for name, value in values.items():
             setattr(row, name, value)
     return row
+
+
+def _dialect_insert(dialect: str) -> Any:
+    if dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert
+    elif dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        return None
+    return insert
+
+
+class Upsert:
+    """One-statement write of a row keyed by a unique constraint, through SQLAlchemy Core (no ORM select and
+    flush): ``INSERT .. ON CONFLICT (key) DO UPDATE SET <every other given column>`` (``replace=True``) or
+    ``INSERT .. ON CONFLICT (key) DO NOTHING`` (``replace=False``), as SQLite (>= 3.24) and PostgreSQL spell
+    it. Column types (``DecimalText``, ``JSONText``) apply as with the ORM. On another database it falls
+    back to the portable ORM path (SELECT, then INSERT or UPDATE) with the same results.
+
+    ``db``: the repository's ``Database``; ``model``: the mapped class; ``key``: the unique columns;
+    ``columns``: every column a call provides (the key included).
+    """
+
+    def __init__(self, db: Any, model: type[Base], key: Sequence[str], columns: Sequence[str], *,
+                 replace: bool = True) -> None:
+        self._db = db
+        self._model = model
+        self._key = tuple(key)
+        self._replace = replace
+        insert = _dialect_insert(db.engine.dialect.name)
+        self._stmt: Any = None
+        if insert is not None:
+            stmt = insert(model.__table__)
+            if replace:
+                updated = [c for c in columns if c not in self._key]
+                stmt = stmt.on_conflict_do_update(index_elements=list(self._key),
+                                                  set_={c: stmt.excluded[c] for c in updated})
+            else:
+                stmt = stmt.on_conflict_do_nothing(index_elements=list(self._key))
+            self._stmt = stmt
+
+    def __call__(self, values: dict[str, Any]) -> bool:
+        """Write ``values`` (one row). Returns True if a row was inserted or replaced, False if
+        ``replace=False`` and the key already existed (nothing changed). Database errors propagate."""
+        if self._stmt is not None:
+            with self._db.write() as conn:
+                return conn.execute(self._stmt, values).rowcount > 0
+        key = {k: values[k] for k in self._key}
+        with self._db.begin() as s:
+            if self._replace:
+                upsert_row(s, self._model, key, values)
+                return True
+            if s.execute(select(self._model).filter_by(**key)).first() is not None:
+                return False
+            s.add(self._model(**values))
+            return True

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import select
 
 from ...core.enums import Side
 from ...core.orders import Fill
 from ..models import FillRow
-from .base import Repository
+from .base import Repository, Upsert
+
+
+_COLUMNS = ("trade_id", "account_id", "client_order_id", "symbol", "side", "price", "quantity", "commission",
+            "commission_asset", "ts_ms", "venue_order_id")
 
 
 def fill_from_row(r: FillRow) -> Fill:
@@ -29,30 +35,28 @@ def fill_from_row(r: FillRow) -> Fill:
 class FillRepository(Repository):
     """``store.fills``: idempotent by (account_id, trade_id)."""
 
+    def __init__(self, sessions: Any) -> None:
+        super().__init__(sessions)
+        self._insert = Upsert(sessions, FillRow, ("account_id", "trade_id"), _COLUMNS, replace=False)
+
     def add(self, fill: Fill) -> bool:
-        """Store the fill. Returns False, changing nothing, if (account_id, trade_id) is already stored."""
-        with self._sessions.begin() as s:
-            exists = s.execute(
-                select(FillRow.id).filter_by(account_id=fill.account_id, trade_id=fill.trade_id)
-            ).first()
-            if exists is not None:
-                return False
-            s.add(
-                FillRow(
-                    trade_id=fill.trade_id,
-                    account_id=fill.account_id,
-                    client_order_id=fill.client_order_id,
-                    symbol=fill.symbol,
-                    side=fill.side.value,
-                    price=fill.price,
-                    quantity=fill.quantity,
-                    commission=fill.commission,
-                    commission_asset=fill.commission_asset,
-                    ts_ms=fill.ts_ms,
-                    venue_order_id=fill.venue_order_id,
-                )
-            )
-            return True
+        """Store the fill. Returns False, changing nothing, if (account_id, trade_id) is already stored
+        (one ``INSERT .. ON CONFLICT DO NOTHING``)."""
+        return self._insert(
+            {
+                "trade_id": fill.trade_id,
+                "account_id": fill.account_id,
+                "client_order_id": fill.client_order_id,
+                "symbol": fill.symbol,
+                "side": fill.side.value,
+                "price": fill.price,
+                "quantity": fill.quantity,
+                "commission": fill.commission,
+                "commission_asset": fill.commission_asset,
+                "ts_ms": fill.ts_ms,
+                "venue_order_id": fill.venue_order_id,
+            }
+        )
 
     def list(self, account_id: str | None = None, client_order_id: str | None = None, limit: int | None = None) -> list[Fill]:
         """Fills, newest first (``ts_ms`` descending, then insertion order)."""

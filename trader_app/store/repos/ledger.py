@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import select
 
 from ...core.enums import LedgerKind
 from ...core.portfolio import LedgerEntry
 from ..models import LedgerRow
-from .base import Repository
+from .base import Repository, Upsert
 
 _FIELDS = (
     "entry_id",
@@ -29,14 +31,16 @@ _FIELDS = (
 class LedgerRepository(Repository):
     """``store.ledger``: append-only, idempotent by ``entry_id``."""
 
+    def __init__(self, sessions: Any) -> None:
+        super().__init__(sessions)
+        self._insert = Upsert(sessions, LedgerRow, ("entry_id",), ("kind", *_FIELDS), replace=False)
+
     def add(self, entry: LedgerEntry) -> bool:
-        """Append the entry. Returns False, changing nothing, if ``entry_id`` is already stored."""
-        with self._sessions.begin() as s:
-            if s.execute(select(LedgerRow.id).filter_by(entry_id=entry.entry_id)).first() is not None:
-                return False
-            values = {name: getattr(entry, name) for name in _FIELDS}
-            s.add(LedgerRow(kind=entry.kind.value, **values))
-            return True
+        """Append the entry. Returns False, changing nothing, if ``entry_id`` is already stored
+        (one ``INSERT .. ON CONFLICT DO NOTHING``)."""
+        values = {name: getattr(entry, name) for name in _FIELDS}
+        values["kind"] = entry.kind.value
+        return self._insert(values)
 
     def list(self, account_id: str | None = None, limit: int | None = None) -> list[LedgerEntry]:
         """Entries newest first (``ts_ms`` descending, then insertion order)."""

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import select
 
 from ...core.enums import OrderStatus, OrderType, Side, TimeInForce
 from ...core.orders import Order
 from ..models import OrderRow
-from .base import Repository, upsert_row
+from .base import Repository, Upsert
 
 OPEN_STATUSES = tuple(s.value for s in OrderStatus if s.is_open)
+_KEY = ("account_id", "client_order_id")
 
 
 def order_values(o: Order) -> dict:
@@ -36,6 +39,13 @@ def order_values(o: Order) -> dict:
         "triggered": o.triggered,
         "fill_ids": list(o.fill_ids),
     }
+
+
+_COLUMNS = (
+    "account_id", "client_order_id", "symbol", "side", "order_type", "quantity", "price", "stop_price",
+    "time_in_force", "status", "created_ms", "updated_ms", "venue_order_id", "filled_qty", "avg_fill_price",
+    "reject_reason", "reduce_only", "signal_id", "group_name", "triggered", "fill_ids",
+)
 
 
 def order_from_row(r: OrderRow) -> Order:
@@ -67,12 +77,21 @@ def order_from_row(r: OrderRow) -> Order:
 class OrderRepository(Repository):
     """``store.orders``: the journal, unique by (account_id, client_order_id)."""
 
+    def __init__(self, sessions: Any) -> None:
+        super().__init__(sessions)
+        self._upsert = Upsert(sessions, OrderRow, _KEY, _COLUMNS)
+        self._insert_new = Upsert(sessions, OrderRow, _KEY, _COLUMNS, replace=False)
+
     def save(self, order: Order) -> None:
         """Insert the order, or replace every field of the stored one with the same
-        (account_id, client_order_id). The caller enforces the state machine (``Order.with_status``)."""
-        with self._sessions.begin() as s:
-            key = {"account_id": order.account_id, "client_order_id": order.client_order_id}
-            upsert_row(s, OrderRow, key, order_values(order))
+        (account_id, client_order_id) (one ``INSERT .. ON CONFLICT DO UPDATE``; the row keeps its ``id``).
+        The caller enforces the state machine (``Order.with_status``)."""
+        self._upsert(order_values(order))
+
+    def insert_new(self, order: Order) -> bool:
+        """Journal a NEW client order id: insert the order and return True, or return False and change
+        nothing if (account_id, client_order_id) is already stored (one ``INSERT .. ON CONFLICT DO NOTHING``)."""
+        return self._insert_new(order_values(order))
 
     def get(self, account_id: str, client_order_id: str) -> Order | None:
         with self._sessions() as s:

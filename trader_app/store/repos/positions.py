@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import select
 
 from ...core.portfolio import Position
 from ..models import PositionRow
-from .base import Repository, upsert_row
+from .base import Repository, Upsert
 
 
 def position_from_row(r: PositionRow) -> Position:
@@ -24,6 +26,12 @@ def position_from_row(r: PositionRow) -> Position:
 class PositionRepository(Repository):
     """``store.positions``: one row per (account_id, symbol)."""
 
+    def __init__(self, sessions: Any) -> None:
+        super().__init__(sessions)
+        self._upsert = Upsert(sessions, PositionRow, ("account_id", "symbol"),
+                              ("account_id", "symbol", "quantity", "avg_price", "realized_pnl", "last_price",
+                               "updated_ms"))
+
     def save(self, position: Position) -> None:
         """Insert or replace the position of (account_id, symbol). A flat one is kept (realized PnL)."""
         values = {
@@ -35,8 +43,7 @@ class PositionRepository(Repository):
             "last_price": position.last_price,
             "updated_ms": position.updated_ms,
         }
-        with self._sessions.begin() as s:
-            upsert_row(s, PositionRow, {"account_id": position.account_id, "symbol": position.symbol}, values)
+        self._upsert(values)
 
     def get(self, account_id: str, symbol: str) -> Position | None:
         with self._sessions() as s:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import select
 
 from ...core.enums import SignalSource
 from ...core.groups import SignalRecord
 from ..models import SignalRow
-from .base import Repository, upsert_row
+from .base import Repository, Upsert
 
 
 def signal_from_row(r: SignalRow) -> SignalRecord:
@@ -25,6 +27,11 @@ def signal_from_row(r: SignalRow) -> SignalRecord:
 class SignalRepository(Repository):
     """``store.signals``: unique by ``signal_id``. Payload/results are JSON (Decimals become strings)."""
 
+    def __init__(self, sessions: Any) -> None:
+        super().__init__(sessions)
+        self._upsert = Upsert(sessions, SignalRow, ("signal_id",),
+                              ("signal_id", "source", "group_name", "payload", "ts_ms", "duplicate", "results"))
+
     def save(self, record: SignalRecord) -> None:
         """Insert the signal or replace the stored one with the same ``signal_id`` (e.g. with results).
         Raises ``TypeError`` (nothing saved) if payload/results are not JSON-able."""
@@ -37,8 +44,7 @@ class SignalRepository(Repository):
             "duplicate": record.duplicate,
             "results": list(record.results),
         }
-        with self._sessions.begin() as s:
-            upsert_row(s, SignalRow, {"signal_id": record.signal_id}, values)
+        self._upsert(values)
 
     def get(self, signal_id: str) -> SignalRecord | None:
         with self._sessions() as s:
