@@ -132,6 +132,11 @@ def _wants_commands(argv: Sequence[str]) -> bool:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse ``argv`` and run the command; returns the exit code (also the process exit status)."""
+    import multiprocessing
+
+    # In the frozen bundle, worker processes of the optimiser/backtest pool re-run this executable:
+    # freeze_support() turns such a start into the worker it should be (no-op outside a bundle).
+    multiprocessing.freeze_support()
     argv = list(sys.argv[1:] if argv is None else argv)
     warnings: list[str] = []
     parser = build_parser(warnings, with_commands=_wants_commands(argv))

@@ -78,6 +78,19 @@ class StrategyUpdate(BaseModel):
     rotate_token: bool = False
 
 
+def health_router(services: Any) -> APIRouter:
+    """``GET /health`` (no token): ``{"status": "ok", "version", "accounts_connected"}``. Mounted under
+    ``/api/v1`` and at the root, so installers and monitors can probe ``/health`` directly."""
+    public = APIRouter()
+
+    @public.get("/health", summary="Liveness (no token needed)")
+    async def health() -> dict[str, Any]:
+        om = services.order_manager
+        return {"status": "ok", "version": APP_VERSION, "accounts_connected": len(om.account_ids())}
+
+    return public
+
+
 def build_router(services: Any) -> APIRouter:
     """The ``/api/v1`` router (mounted by ``create_app``)."""
     from .app import ApiError
@@ -97,13 +110,8 @@ def build_router(services: Any) -> APIRouter:
             raise ApiError(401, "missing or wrong bearer token (the admin token is shown in Settings)",
                            headers={"WWW-Authenticate": "Bearer"})
 
-    public = APIRouter()
+    public = health_router(services)
     router = APIRouter(dependencies=[Depends(require_admin)])
-
-    @public.get("/health", summary="Liveness (no token needed)")
-    async def health() -> dict[str, Any]:
-        om = services.order_manager
-        return {"status": "ok", "version": APP_VERSION, "accounts_connected": len(om.account_ids())}
 
     # ---- accounts ------------------------------------------------------------------------------------
     async def view(account_id: str) -> dict[str, Any]:

@@ -125,9 +125,10 @@ def create_app(services: Any) -> FastAPI:
     app.add_api_route("/api/v1/trading/signal", webhook, methods=["POST"], summary="Trading signal (webhook alias)",
                       **doc)
 
-    from .api import build_router
+    from .api import build_router, health_router
 
     app.include_router(build_router(services), prefix="/api/v1")
+    app.include_router(health_router(services))
     return app
 
 
