@@ -1,6 +1,7 @@
 """The store's one writer thread, with group commit.
 
-Jobs (``store.run(fn, ...)``) queue in submission order. The worker takes every job queued at that moment
+Jobs (``store.run(fn, ...)``) queue in submission order; those submitted during one turn of an event loop
+are handed in together at the end of that turn. The worker takes every job handed in by the time it is free
 as one batch and runs them, in order, inside ONE database transaction, each job in a SAVEPOINT of its own:
 
 - a job that raises has its writes rolled back (the whole job: a job is atomic) and its caller gets the
@@ -76,16 +77,29 @@ class StoreWorker:
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._start_lock = threading.Lock()
+        self._pending: dict[asyncio.AbstractEventLoop, list[_Job]] = {}
         self.batches = 0  # committed transactions (for benches and tests)
         self.jobs = 0  # jobs run
 
     def submit(self, fn: Callable[[], Any]) -> asyncio.Future[Any]:
-        """Queue ``fn`` (no arguments) and return an asyncio future of the running loop for its outcome."""
+        """Queue ``fn`` (no arguments) and return an asyncio future of the running loop for its outcome.
+
+        The jobs submitted during one turn of a loop are handed to the worker together at the end of that
+        turn (one ``call_soon``), so a burst of writes from many tasks lands in one batch."""
         loop = asyncio.get_running_loop()
         future = loop.create_future()
         self._ensure_thread()
-        self._queue.put(_Job(fn, loop, future))
+        pending = self._pending.get(loop)
+        if pending is None:
+            pending = self._pending[loop] = []
+            loop.call_soon(self._hand_in, loop)
+        pending.append(_Job(fn, loop, future))
         return future
+
+    def _hand_in(self, loop: asyncio.AbstractEventLoop) -> None:
+        jobs = self._pending.pop(loop, None)
+        if jobs:
+            self._queue.put(jobs)
 
     def stop(self) -> None:
         """Run every queued job, then end the thread (returns when it has ended)."""
@@ -93,6 +107,8 @@ class StoreWorker:
             thread = self._thread
         if thread is None:
             return
+        for loop in list(self._pending):  # jobs submitted this loop turn, not handed in yet
+            self._hand_in(loop)
         self._queue.put(_STOP)
         thread.join()
 
@@ -112,7 +128,7 @@ class StoreWorker:
             item = self._queue.get()
             if item is _STOP:
                 return
-            jobs = [item]
+            jobs = list(item)
             while True:
                 try:
                     item = self._queue.get_nowait()
@@ -121,7 +137,7 @@ class StoreWorker:
                 if item is _STOP:
                     stop = True
                     break
-                jobs.append(item)
+                jobs.extend(item)
             jobs = [j for j in jobs if not j.future.cancelled()]
             if not jobs:
                 continue

@@ -4,8 +4,11 @@ validate -> instrument -> round to tick/lot -> minimums -> risk -> JOURNAL (PEND
 -> ``broker.place_order`` (never retried) -> track the venue's reports (order state machine, fills by trade
 id) -> persist (store worker thread) -> publish on the bus.
 
-One consumer task per attached account reads ``broker.updates()``; every update is persisted before it is
-published. Reads from the venue (instruments, balances, positions, query_order) are retried with jittered
+The journal writes of one turn of the event loop (a fan-out's orders start together) go to the store as one
+job and one commit; each order is sent only after that commit. One consumer task per attached account reads
+``broker.updates()``; one processor (``order_updates.py``) persists every change of the book (the brokers'
+updates and the manager's own order reports) in one store job per loop turn, and publishes it only after
+the commit. Reads from the venue (instruments, balances, positions, query_order) are retried with jittered
 backoff on ``VenueUnavailable``/``RateLimited`` (``retry.py``). Everything runs on the event loop thread.
 """
 
@@ -32,20 +35,12 @@ from ..core.portfolio import Balance, Position
 from .order_updates import OrderUpdates
 from .retry import RETRYABLE, retry_read
 from .risk.pipeline import RiskContext, RiskPipeline
-from .tracking import check_min_notional, merge_order, reference_price, round_request
+from .tracking import check_min_notional, reference_price, round_request
 
 log = logging.getLogger(__name__)
 
 Key = tuple[str, str]
 _RECENT_FINAL = 5000
-
-
-def _journal_new(repo: Any, order: Order) -> bool:
-    """Worker-thread part of the journal: save ``order`` unless its client order id exists (False then)."""
-    if repo.get(order.account_id, order.client_order_id) is not None:
-        return False
-    repo.save(order)
-    return True
 
 
 class OrderManager(OrderUpdates):
@@ -94,6 +89,10 @@ class OrderManager(OrderUpdates):
         self._balances: dict[Key, Balance] = {}
         self._quotes: dict[str, Quote] = {}
         self._background: set[asyncio.Task[Any]] = set()
+        self._journal_batch: list[tuple[Order, asyncio.Future[bool]]] | None = None
+        self._inbox: list[Any] = []  # the update processor's (order_updates.py)
+        self._inbox_wake: asyncio.Event | None = None
+        self._processor: asyncio.Task[None] | None = None
         self._unsub = bus.subscribe(QuoteEvent, self._on_quote)
 
     # ---- accounts ----------------------------------------------------------------------------------
@@ -128,6 +127,9 @@ class OrderManager(OrderUpdates):
         for task in list(self._background):
             task.cancel()
         await asyncio.gather(*self._background, return_exceptions=True)
+        if self._processor is not None:
+            self._processor.cancel()
+            await asyncio.gather(self._processor, return_exceptions=True)
         self._unsub()
 
     def broker(self, account_id: str) -> Broker:
@@ -206,7 +208,7 @@ class OrderManager(OrderUpdates):
         order = Order.from_request(request, self._clock())
         self._orders[key] = order  # claims the id while the journal is written
         try:
-            created = await self._store.run(_journal_new, self._store.orders, order)
+            created = await self._journal(order)
         except BaseException:
             self._orders.pop(key, None)
             raise
@@ -230,6 +232,37 @@ class OrderManager(OrderUpdates):
             return self._tracked(key) or order
         await self._settle(account_id)  # the venue's own reports (fills, balances, positions) go first
         return await self._apply_order(ack)
+
+    def _journal(self, order: Order) -> asyncio.Future[bool]:
+        """Journal ``order`` with every other order journalled during this turn of the loop (a fan-out's
+        orders all start in one turn): ONE store job, ``orders.insert_new_many``. The future resolves once
+        that job is COMMITTED: True if journalled, False if the client order id was already in the journal;
+        the job's exception if it failed (then nothing of the batch was journalled)."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[bool] = loop.create_future()
+        if self._journal_batch is None:
+            self._journal_batch = []
+            loop.call_soon(self._write_journal)
+        self._journal_batch.append((order, future))
+        return future
+
+    def _write_journal(self) -> None:
+        batch, self._journal_batch = self._journal_batch or [], None
+        job = asyncio.ensure_future(self._store.run(self._store.orders.insert_new_many, [o for o, _ in batch]))
+
+        def answer(done: asyncio.Future[list[bool]]) -> None:
+            error = None if done.cancelled() else done.exception()
+            for i, (_, future) in enumerate(batch):
+                if future.done():
+                    continue
+                if done.cancelled():
+                    future.cancel()
+                elif error is not None:
+                    future.set_exception(error)
+                else:
+                    future.set_result(done.result()[i])
+
+        job.add_done_callback(answer)
 
     async def _refuse(self, key: Key, reason: str) -> Order:
         current = self._tracked(key)
@@ -318,18 +351,6 @@ class OrderManager(OrderUpdates):
                 new = current.with_status(OrderStatus.EXPIRED, self._clock(), reason="no longer known to the venue (reconciled)")
             await self._apply_order(new)
         return True
-
-    # ---- updates -----------------------------------------------------------------------------------
-    async def _apply_order(self, reported: Order) -> Order:
-        key = (reported.account_id, reported.client_order_id)
-        current = await self._lookup(key)
-        merged, changed = merge_order(current, reported)
-        if not changed:
-            return merged
-        self._track(merged)
-        await self._store.run(self._store.orders.save, merged)
-        self._bus.publish(OrderEvent(merged))
-        return merged
 
     # ---- in-memory tracking ------------------------------------------------------------------------
     def _tracked(self, key: Key) -> Order | None:

@@ -1,28 +1,63 @@
-"""The update side of the ``OrderManager``: one consumer task per account reads ``broker.updates()``, loads the
-account's instruments, balances and positions at attach, and persists then publishes every update.
+"""The update side of the ``OrderManager``: per account, a task reads ``broker.updates()`` (after loading the
+account's instruments, balances and positions at attach); one processor persists then publishes everything.
+
+Every change to the order book goes through the processor: the brokers' updates (order, fill, balance,
+position, ledger) and the manager's own order reports (``place_order``/``cancel`` acknowledgements,
+reconciles, refusals: ``_apply_order``). The processor takes everything that arrived during a turn of the
+event loop, of every account, and persists it in ONE store job (``update_batch.persist_batch``: the same
+merge rules as one at a time, one executemany per table), then tracks and publishes it in arrival order.
+So a venue acknowledgement costs one share of one commit, not five or seven commits, and there is a single
+writer of the in-memory book (no interleaving between the submit path and the update stream).
+Every update is persisted (committed) before it is published.
 
 A mixin (``OrderUpdates``) so that ``order_manager.py`` stays about submitting and tracking; it uses the
-manager's state (``_store``, ``_bus``, ``_brokers``, ``_ready``, ``_tasks``, caches) and ``_apply_order``.
+manager's state (``_store``, ``_bus``, ``_brokers``, ``_ready``, ``_tasks``, caches, ``_tracked``/``_track``).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import Any
 
 from ..brokers.base import BalanceUpdate, Broker, BrokerUpdate, FillUpdate, LedgerUpdate, OrderUpdate, PositionUpdate
-from ..core.events import BalanceEvent, FillEvent, LedgerEvent, PositionEvent
+from ..core.events import BalanceEvent, FillEvent, LedgerEvent, OrderEvent, PositionEvent
+from ..core.orders import Order
 from .retry import retry_read
+from .update_batch import BALANCE, FILL, LEDGER, ORDER, POSITION, Op, Outcome, persist_batch
 
 log = logging.getLogger(__name__)
 
+Key = tuple[str, str]
 
-def _save_all(save: Callable[[Any], Any], items: Iterable[Any]) -> None:
-    """Worker-thread helper: ``save(item)`` for each item."""
-    for item in items:
-        save(item)
+
+class _Item:
+    """One entry of the processor's inbox: an op of ``account_id`` (``from_broker``: an update of the
+    account's stream, else an ``_apply_order`` call), or a barrier (``op`` None). ``future`` resolves when it
+    is persisted and published (to the order as tracked afterwards; None for other ops and barriers)."""
+
+    __slots__ = ("account_id", "op", "future", "from_broker")
+
+    def __init__(self, account_id: str, op: Op | None, future: asyncio.Future[Any], from_broker: bool = False) -> None:
+        self.account_id = account_id
+        self.op = op
+        self.future = future
+        self.from_broker = from_broker
+
+
+def _op_of(update: BrokerUpdate) -> Op | None:
+    if isinstance(update, OrderUpdate):
+        return Op(ORDER, update.order)
+    if isinstance(update, FillUpdate):
+        return Op(FILL, update.fill)
+    if isinstance(update, BalanceUpdate):
+        return Op(BALANCE, update.balance)
+    if isinstance(update, PositionUpdate):
+        return Op(POSITION, update.position)
+    if isinstance(update, LedgerUpdate):
+        return Op(LEDGER, update.entry)
+    return None
 
 
 class OrderUpdates:
@@ -39,6 +74,12 @@ class OrderUpdates:
     _settle_timeout: float
     _read_attempts: int
     _read_backoff: float
+    _inbox: list[_Item]
+    _inbox_wake: asyncio.Event | None
+    _processor: asyncio.Task[None] | None
+
+    _tracked: Callable[[Key], Order | None]
+    _track: Callable[[Order], None]
 
     async def flush(self, account_id: str | None = None) -> None:
         """Wait until the updates the account's broker has emitted so far are persisted and published (when
@@ -59,8 +100,102 @@ class OrderUpdates:
 
     async def _drain(self, account_id: str, drain: Callable[[], Any]) -> None:
         await self._ready[account_id].wait()
-        await drain()
+        await drain()  # the account's task has taken every update emitted so far ...
+        await self._submit(account_id, None)  # ... and the processor has persisted and published them
 
+    # ---- the processor -------------------------------------------------------------------------------
+    def _submit(self, account_id: str, op: Op | None, from_broker: bool = False) -> asyncio.Future[Any]:
+        """Put an op (or a barrier, ``op`` None) in the processor's inbox; returns its future."""
+        future = asyncio.get_running_loop().create_future()
+        self._inbox.append(_Item(account_id, op, future, from_broker))
+        if self._processor is None or self._processor.done():
+            self._inbox_wake = asyncio.Event()
+            self._processor = asyncio.ensure_future(self._process())
+        assert self._inbox_wake is not None
+        self._inbox_wake.set()
+        return future
+
+    async def _apply_order(self, reported: Order) -> Order:
+        """Merge a venue report of one order into the book (persisted, then published if it changed).
+        Returns the order as tracked afterwards. Database errors propagate."""
+        return await self._submit(reported.account_id, Op(ORDER, reported))
+
+    async def _process(self) -> None:
+        wake = self._inbox_wake
+        assert wake is not None
+        try:
+            while True:
+                await wake.wait()
+                wake.clear()
+                items, self._inbox = self._inbox, []
+                if items:
+                    await self._process_batch(items)
+        finally:
+            for item in self._inbox:  # closing: nobody will process these any more
+                item.future.cancel()
+
+    async def _process_batch(self, items: list[_Item]) -> None:
+        # updates of an account detached meanwhile are dropped with its account (as its stream was)
+        work = [i for i in items if i.op is not None and (not i.from_broker or i.account_id in self._brokers)]
+        try:
+            outcomes = await self._persist(work)
+        except asyncio.CancelledError:
+            for item in items:
+                item.future.cancel()
+            raise
+        except Exception as exc:  # noqa: BLE001
+            if len(work) > 1:  # isolate the failing item: each one again on its own
+                log.warning("a batch of %d order-book updates failed (%s); retrying them one by one", len(work), exc)
+                for item in items:
+                    await self._process_batch([item])
+                return
+            for item in work:
+                if item.from_broker:
+                    log.error("update %s of account %s failed", item.op.kind, item.account_id, exc_info=exc)
+                _settle_future(item.future, exc)
+            for item in items:
+                _settle_future(item.future, None)
+            return
+        for item, outcome in zip(work, outcomes):
+            self._publish(outcome)
+            _settle_future(item.future, outcome.order)
+        for item in items:  # barriers and dropped updates
+            _settle_future(item.future, None)
+
+    async def _persist(self, work: list[_Item]) -> list[Outcome]:
+        if not work:
+            return []
+        ops = [i.op for i in work]
+        current: dict[Key, Order | None] = {}
+        for op in ops:
+            if op.kind in (ORDER, FILL):
+                key = (op.item.account_id, op.item.client_order_id)
+                if key not in current:
+                    current[key] = self._tracked(key)
+        return await self._store.run(persist_batch, self._store, ops, current)
+
+    def _publish(self, outcome: Outcome) -> None:
+        kind, value = outcome.op.kind, outcome.op.item
+        if kind == ORDER:
+            if outcome.changed:
+                self._track(outcome.order)
+                self._bus.publish(OrderEvent(outcome.order))
+        elif kind == FILL:
+            if outcome.stored:
+                self._bus.publish(FillEvent(value))
+            if outcome.changed:
+                self._track(outcome.order)
+                self._bus.publish(OrderEvent(outcome.order))
+        elif kind == BALANCE:
+            self._balances[(value.account_id, value.currency)] = value
+            self._bus.publish(BalanceEvent(value))
+        elif kind == POSITION:
+            self._positions[(value.account_id, value.symbol)] = value
+            self._bus.publish(PositionEvent(value))
+        elif kind == LEDGER and outcome.stored:
+            self._bus.publish(LedgerEvent(value))
+
+    # ---- per account ---------------------------------------------------------------------------------
     async def _run(self, account_id: str, broker: Broker, ready: asyncio.Event) -> None:
         try:
             await self._load_instruments(account_id, broker)
@@ -73,12 +208,11 @@ class OrderUpdates:
             ready.set()
         try:
             async for update in broker.updates():
-                try:
-                    await self._handle(update)
-                except asyncio.CancelledError:
-                    raise
-                except Exception:  # noqa: BLE001 - one bad update must not stop the stream
-                    log.exception("update %r of account %s failed", type(update).__name__, account_id)
+                op = _op_of(update)
+                if op is None:
+                    log.warning("unknown broker update %r", update)
+                    continue
+                self._submit(account_id, op, from_broker=True).add_done_callback(_quiet)
         except asyncio.CancelledError:
             raise
         except Exception:  # noqa: BLE001
@@ -92,49 +226,21 @@ class OrderUpdates:
         opts = dict(attempts=self._read_attempts, multiplier=self._read_backoff)
         balances = await retry_read(broker.balances, **opts)
         positions = await retry_read(broker.positions, **opts)
-        for b in balances:
-            self._balances[(account_id, b.currency)] = b
-        for p in positions:
-            self._positions[(account_id, p.symbol)] = p
-        await self._store.run(_save_all, self._store.balances.save, balances)
-        await self._store.run(_save_all, self._store.positions.save, positions)
-        for b in balances:
-            self._bus.publish(BalanceEvent(b))
-        for p in positions:
-            self._bus.publish(PositionEvent(p))
+        ops = [Op(BALANCE, b) for b in balances] + [Op(POSITION, p) for p in positions]
+        await asyncio.gather(*(self._submit(account_id, op) for op in ops))
 
-    async def _handle(self, update: BrokerUpdate) -> None:
-        if isinstance(update, OrderUpdate):
-            await self._apply_order(update.order)
-        elif isinstance(update, FillUpdate):
-            await self._apply_fill(update)
-        elif isinstance(update, BalanceUpdate):
-            b = update.balance
-            self._balances[(b.account_id, b.currency)] = b
-            await self._store.run(self._store.balances.save, b)
-            self._bus.publish(BalanceEvent(b))
-        elif isinstance(update, PositionUpdate):
-            p = update.position
-            self._positions[(p.account_id, p.symbol)] = p
-            await self._store.run(self._store.positions.save, p)
-            self._bus.publish(PositionEvent(p))
-        elif isinstance(update, LedgerUpdate):
-            if await self._store.run(self._store.ledger.add, update.entry):
-                self._bus.publish(LedgerEvent(update.entry))
-        else:
-            log.warning("unknown broker update %r", update)
 
-    async def _apply_fill(self, update: FillUpdate) -> None:
-        fill = update.fill
-        if not await self._store.run(self._store.fills.add, fill):
-            return  # a repeated report of a known trade id changes nothing
-        self._bus.publish(FillEvent(fill))
-        key = (fill.account_id, fill.client_order_id)
-        current = await self._lookup(key)
-        if current is None or fill.trade_id in current.fill_ids or current.status.is_final:
-            return
-        if current.filled_qty + fill.quantity > current.quantity:
-            log.warning("fill %s exceeds order %s; order left to the venue's report", fill.trade_id, fill.client_order_id)
-            return
-        await self._apply_order(current.with_fill(fill))
+def _settle_future(future: asyncio.Future[Any], outcome: Any) -> None:
+    """Resolve ``future`` with ``outcome`` (an exception is set as such) unless it is already done."""
+    if future.done():
+        return
+    if isinstance(outcome, BaseException):
+        future.set_exception(outcome)
+    else:
+        future.set_result(outcome)
 
+
+def _quiet(future: asyncio.Future[Any]) -> None:
+    """Done-callback of a broker update's future: its failure was logged by the processor."""
+    if not future.cancelled():
+        future.exception()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import select
@@ -28,6 +29,13 @@ class BalanceRepository(Repository):
             "locked": balance.locked,
         }
         self._upsert(values)
+
+    def save_many(self, balances: Iterable[Balance]) -> None:
+        """``save`` each balance, in order, atomically (one executemany)."""
+        self._upsert.many([
+            {"account_id": b.account_id, "currency": b.currency, "total": b.total, "locked": b.locked}
+            for b in balances
+        ])
 
     def list(self, account_id: str | None = None) -> list[Balance]:
         """Balances ordered by (account_id, currency)."""

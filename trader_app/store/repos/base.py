@@ -75,6 +75,41 @@ class Upsert:
                 stmt = stmt.on_conflict_do_nothing(index_elements=list(self._key))
             self._stmt = stmt
 
+    def many(self, rows: Sequence[dict[str, Any]]) -> list[bool]:
+        """Write several rows, in order, atomically (all or none): with ``replace=True`` one executemany of
+        the upsert (a key given twice ends with its last values; every entry True); with ``replace=False``
+        one SELECT of the keys already stored, then one executemany INSERT of the others (a key given twice:
+        only its first row is inserted). Returns, per row, whether it was written."""
+        if not rows:
+            return []
+        if self._stmt is None:
+            with self._db.savepoint():
+                return [self(r) for r in rows]
+        if self._replace:
+            with self._db.write() as conn:
+                conn.execute(self._stmt, list(rows))
+            return [True] * len(rows)
+        table = self._model.__table__
+        keys = [tuple(r[k] for k in self._key) for r in rows]
+        narrow = table.c[self._key[-1]]  # the most selective key column
+        out: list[bool] = []
+        with self._db.savepoint() as conn:
+            stored: set[tuple[Any, ...]] = set()
+            wanted = sorted({k[-1] for k in keys})
+            for start in range(0, len(wanted), 500):
+                stmt = select(*(table.c[k] for k in self._key)).where(narrow.in_(wanted[start:start + 500]))
+                stored.update(tuple(row) for row in conn.execute(stmt))
+            new = []
+            for key, row in zip(keys, rows):
+                fresh = key not in stored
+                out.append(fresh)
+                if fresh:
+                    stored.add(key)
+                    new.append(row)
+            if new:
+                conn.execute(self._stmt, new)
+        return out
+
     def __call__(self, values: dict[str, Any]) -> bool:
         """Write ``values`` (one row). Returns True if a row was inserted or replaced, False if
         ``replace=False`` and the key already existed (nothing changed). Database errors propagate."""

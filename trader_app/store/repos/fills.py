@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import select
@@ -14,6 +15,22 @@ from .base import Repository, Upsert
 
 _COLUMNS = ("trade_id", "account_id", "client_order_id", "symbol", "side", "price", "quantity", "commission",
             "commission_asset", "ts_ms", "venue_order_id")
+
+
+def _values(fill: Fill) -> dict:
+    return {
+        "trade_id": fill.trade_id,
+        "account_id": fill.account_id,
+        "client_order_id": fill.client_order_id,
+        "symbol": fill.symbol,
+        "side": fill.side.value,
+        "price": fill.price,
+        "quantity": fill.quantity,
+        "commission": fill.commission,
+        "commission_asset": fill.commission_asset,
+        "ts_ms": fill.ts_ms,
+        "venue_order_id": fill.venue_order_id,
+    }
 
 
 def fill_from_row(r: FillRow) -> Fill:
@@ -42,21 +59,12 @@ class FillRepository(Repository):
     def add(self, fill: Fill) -> bool:
         """Store the fill. Returns False, changing nothing, if (account_id, trade_id) is already stored
         (one ``INSERT .. ON CONFLICT DO NOTHING``)."""
-        return self._insert(
-            {
-                "trade_id": fill.trade_id,
-                "account_id": fill.account_id,
-                "client_order_id": fill.client_order_id,
-                "symbol": fill.symbol,
-                "side": fill.side.value,
-                "price": fill.price,
-                "quantity": fill.quantity,
-                "commission": fill.commission,
-                "commission_asset": fill.commission_asset,
-                "ts_ms": fill.ts_ms,
-                "venue_order_id": fill.venue_order_id,
-            }
-        )
+        return self._insert(_values(fill))
+
+    def add_many(self, fills: Iterable[Fill]) -> list[bool]:
+        """``add`` several fills atomically (one SELECT, one executemany). Returns, per fill, True if stored
+        now, False if (account_id, trade_id) was stored already or came earlier in the same call."""
+        return self._insert.many([_values(f) for f in fills])
 
     def list(self, account_id: str | None = None, client_order_id: str | None = None, limit: int | None = None) -> list[Fill]:
         """Fills, newest first (``ts_ms`` descending, then insertion order)."""

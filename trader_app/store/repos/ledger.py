@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import select
@@ -28,6 +29,12 @@ _FIELDS = (
 )
 
 
+def _values(entry: LedgerEntry) -> dict:
+    values = {name: getattr(entry, name) for name in _FIELDS}
+    values["kind"] = entry.kind.value
+    return values
+
+
 class LedgerRepository(Repository):
     """``store.ledger``: append-only, idempotent by ``entry_id``."""
 
@@ -38,9 +45,12 @@ class LedgerRepository(Repository):
     def add(self, entry: LedgerEntry) -> bool:
         """Append the entry. Returns False, changing nothing, if ``entry_id`` is already stored
         (one ``INSERT .. ON CONFLICT DO NOTHING``)."""
-        values = {name: getattr(entry, name) for name in _FIELDS}
-        values["kind"] = entry.kind.value
-        return self._insert(values)
+        return self._insert(_values(entry))
+
+    def add_many(self, entries: Iterable[LedgerEntry]) -> list[bool]:
+        """``add`` several entries atomically (one SELECT, one executemany). Returns, per entry, True if
+        stored now, False if its ``entry_id`` was stored already or came earlier in the same call."""
+        return self._insert.many([_values(e) for e in entries])
 
     def list(self, account_id: str | None = None, limit: int | None = None) -> list[LedgerEntry]:
         """Entries newest first (``ts_ms`` descending, then insertion order)."""

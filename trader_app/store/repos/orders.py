@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import select
@@ -92,6 +93,16 @@ class OrderRepository(Repository):
         """Journal a NEW client order id: insert the order and return True, or return False and change
         nothing if (account_id, client_order_id) is already stored (one ``INSERT .. ON CONFLICT DO NOTHING``)."""
         return self._insert_new(order_values(order))
+
+    def save_many(self, orders: Iterable[Order]) -> None:
+        """``save`` each order, in order, atomically (one executemany; the last version of an order wins)."""
+        self._upsert.many([order_values(o) for o in orders])
+
+    def insert_new_many(self, orders: Iterable[Order]) -> list[bool]:
+        """``insert_new`` for several orders at once, atomically: one SELECT of the ids already journalled,
+        then one executemany INSERT. Returns, per order, True if it was journalled now, False if its
+        (account_id, client_order_id) existed (or came earlier in the same call): nothing changed for it."""
+        return self._insert_new.many([order_values(o) for o in orders])
 
     def get(self, account_id: str, client_order_id: str) -> Order | None:
         with self._sessions() as s:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import select
@@ -9,6 +10,18 @@ from sqlalchemy import select
 from ...core.portfolio import Position
 from ..models import PositionRow
 from .base import Repository, Upsert
+
+
+def _values(position: Position) -> dict:
+    return {
+        "account_id": position.account_id,
+        "symbol": position.symbol,
+        "quantity": position.quantity,
+        "avg_price": position.avg_price,
+        "realized_pnl": position.realized_pnl,
+        "last_price": position.last_price,
+        "updated_ms": position.updated_ms,
+    }
 
 
 def position_from_row(r: PositionRow) -> Position:
@@ -34,16 +47,11 @@ class PositionRepository(Repository):
 
     def save(self, position: Position) -> None:
         """Insert or replace the position of (account_id, symbol). A flat one is kept (realized PnL)."""
-        values = {
-            "account_id": position.account_id,
-            "symbol": position.symbol,
-            "quantity": position.quantity,
-            "avg_price": position.avg_price,
-            "realized_pnl": position.realized_pnl,
-            "last_price": position.last_price,
-            "updated_ms": position.updated_ms,
-        }
-        self._upsert(values)
+        self._upsert(_values(position))
+
+    def save_many(self, positions: Iterable[Position]) -> None:
+        """``save`` each position, in order, atomically (one executemany)."""
+        self._upsert.many([_values(p) for p in positions])
 
     def get(self, account_id: str, symbol: str) -> Position | None:
         with self._sessions() as s:
