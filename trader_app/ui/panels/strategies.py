@@ -1,5 +1,5 @@
-"""Strategies panel: strategy groups, their linked accounts and webhook tokens; per-account risk limits and the
-kill switch; the local API's addresses and admin token.
+"""Strategies panel: live strategy instances (``strategy_instances.py``); strategy groups, their linked accounts
+and webhook tokens; per-account risk limits and the kill switch; the local API's addresses and admin token.
 
 - Groups: create (name, market type, description), enable/disable, delete. The selected group's webhook token
   is masked until *Show*; *Copy* puts it on the clipboard, *Rotate* issues a new one (the old one stops
@@ -27,6 +27,7 @@ from ...core.money import fmt
 from .. import theme
 from ..models.base import LEFT, Column, KeyedTableModel
 from .common import TableView, spawn, track_account_names
+from .strategy_instances import StrategyInstancesPanel
 from .strategy_forms import (
     MASK, GroupRow, LinkRow, RiskRow, ask_limits, ask_link, ask_new_group, buttons_row, limits_text,
 )
@@ -65,7 +66,9 @@ class StrategiesPanel(QWidget):
         self.status.setObjectName("strategiesStatus")
         self.status.setWordWrap(True)
         tabs = QTabWidget(self)
+        self.instances = StrategyInstancesPanel(services, bridge, tabs)
         tabs.addTab(self._groups_tab(), "Groups")
+        tabs.addTab(self.instances, "Live strategies")
         tabs.addTab(self._risk_tab(), "Risk")
         tabs.addTab(self._api_tab(), "Local API")
         layout = QVBoxLayout(self)
@@ -147,12 +150,13 @@ class StrategiesPanel(QWidget):
         return w
 
     def tables(self) -> list[TableView]:
-        return [self.groups_table, self.links_table, self.risk_table]
+        return [self.groups_table, self.links_table, self.risk_table, *self.instances.tables()]
 
     # ---- loading ---------------------------------------------------------------------------------------
     async def load(self) -> None:
         """Fill the groups, the selected group's links and token, the risk table and the API addresses."""
         self._refresh_pending = False
+        await self.instances.load()
         groups = self.services.groups
         if groups is None:
             self.say("strategy groups are not available in this build")
