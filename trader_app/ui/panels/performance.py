@@ -23,6 +23,8 @@ from ..models.base import LEFT, Column, KeyedTableModel
 from .common import TableView, spawn, track_account_names
 
 REFRESH_MS = 2_000
+MIN_X_SPAN_S = 300.0  # a curve shorter than 5 min is shown over 5 min, so the time axis reads HH:MM, not "40.000"
+METRICS_MIN_WIDTH = 300  # px: metric names and values stay readable beside the plot
 EQUITY_PEN = "#4fc3f7"
 DRAWDOWN_BRUSH = (239, 83, 80, 140)
 
@@ -55,21 +57,51 @@ class MetricsModel(KeyedTableModel):
     """Rows ``(key, label, text)`` for the metrics of ``analytics.METRIC_KEYS``."""
 
     def __init__(self, parent: Any = None) -> None:
-        super().__init__([Column("Metric", lambda r: r[1], align=LEFT, width=220), Column("Value", lambda r: r[2], width=160)],
+        super().__init__([Column("Metric", lambda r: r[1], align=LEFT, width=170), Column("Value", lambda r: r[2], width=150)],
                          key=lambda r: r[0], parent=parent)
 
     def show(self, metrics: dict[str, Any]) -> None:
         self.upsert((k, METRIC_LABELS.get(k, k), metric_text(metrics.get(k))) for k in METRIC_KEYS)
 
 
+def value_tick_text(value: float, spacing: float) -> str:
+    """A value-axis tick label with thousands separators and as many decimals as the tick ``spacing`` needs
+    (``100000000, spacing 50000`` -> ``"100,000,000"``; ``0.25, spacing 0.05`` -> ``"0.25"``;
+    ``97.5, spacing 2.5`` -> ``"97.5"``; at most 8)."""
+    if not math.isfinite(value):
+        return ""
+    decimals = 0
+    if math.isfinite(spacing) and spacing > 0:  # fewest decimals that show the spacing exactly (2.5 -> 1)
+        while decimals < 8 and abs(spacing * 10**decimals - round(spacing * 10**decimals)) > 1e-6:
+            decimals += 1
+    text = f"{value:,.{decimals}f}"
+    unsigned = text.lstrip("-")
+    return unsigned if unsigned == f"{0:.{decimals}f}" else text  # never "-0"
+
+
+class ValueAxis(pg.AxisItem):
+    """A value axis whose ticks read as plain numbers with thousands separators (``100,050,000``): no SI
+    prefix and never pyqtgraph's ``%g`` exponent form (``1e+08``) for large equity."""
+
+    def __init__(self, orientation: str = "left", **kwargs: Any) -> None:
+        super().__init__(orientation, **kwargs)
+        self.enableAutoSIPrefix(False)
+
+    def tickStrings(self, values: list[float], scale: float, spacing: float) -> list[str]:  # noqa: N802 - Qt name
+        return [value_tick_text(v * scale, spacing * scale) for v in values]
+
+
 class EquityPlot(pg.GraphicsLayoutWidget):
-    """Equity (top) and drawdown in percent (bottom, filled), x linked, UTC date axis."""
+    """Equity (top) and drawdown in percent (bottom, filled), x linked; UTC date axes (epoch seconds) and
+    value axes with thousands separators."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setBackground("#1e1f24")
-        self.equity_plot = self.addPlot(row=0, col=0, axisItems={"bottom": pg.DateAxisItem(utcOffset=0)})
-        self.drawdown_plot = self.addPlot(row=1, col=0, axisItems={"bottom": pg.DateAxisItem(utcOffset=0)})
+        self.equity_plot = self.addPlot(row=0, col=0, axisItems={"bottom": pg.DateAxisItem(utcOffset=0),
+                                                                 "left": ValueAxis("left")})
+        self.drawdown_plot = self.addPlot(row=1, col=0, axisItems={"bottom": pg.DateAxisItem(utcOffset=0),
+                                                                   "left": ValueAxis("left")})
         self.ci.layout.setRowStretchFactor(0, 3)
         self.ci.layout.setRowStretchFactor(1, 1)
         self.drawdown_plot.setXLink(self.equity_plot)
@@ -84,7 +116,8 @@ class EquityPlot(pg.GraphicsLayoutWidget):
             curve.setClipToView(True)
             curve.setDownsampling(auto=True, method="peak")
         for plot in (self.equity_plot, self.drawdown_plot):
-            plot.getAxis("left").enableAutoSIPrefix(False)
+            plot.getAxis("bottom").enableAutoSIPrefix(False)
+            plot.getAxis("left").setWidth(84)  # room for "100,000,000"; both plots the same so they line up
         self.points = 0
 
     def set_data(self, times_ms: np.ndarray, equity: np.ndarray) -> None:
@@ -104,7 +137,10 @@ class EquityPlot(pg.GraphicsLayoutWidget):
         pad = max((hi - lo) * 0.05, abs(hi) * 0.001, 1e-9)
         self.equity_plot.setYRange(lo - pad, hi + pad, padding=0)
         self.drawdown_plot.setYRange(min(float(np.nanmin(dd)), -1.0) * 1.05, 0.0, padding=0.02)
-        self.equity_plot.enableAutoRange(axis="x")
+        if float(x[-1] - x[0]) < MIN_X_SPAN_S:  # a young curve starts at the left and grows to the right
+            self.equity_plot.setXRange(float(x[0]), float(x[0]) + MIN_X_SPAN_S, padding=0.02)
+        else:
+            self.equity_plot.enableAutoRange(axis="x")
 
 
 class PerformancePanel(QWidget):
@@ -133,6 +169,7 @@ class PerformancePanel(QWidget):
         self.metrics_model = MetricsModel(self)
         self.metrics_table = TableView(self.metrics_model, self)
         self.metrics_table.setSortingEnabled(False)
+        self.metrics_table.setMinimumWidth(METRICS_MIN_WIDTH)
         split = QSplitter(Qt.Orientation.Horizontal, self)
         split.addWidget(self.plot)
         split.addWidget(self.metrics_table)
@@ -181,6 +218,17 @@ class PerformancePanel(QWidget):
             return f"Group {scope[1]} \u00b7 {scope[2]}"
         return f"Account {self.account_names.get(scope[1], scope[1])} \u00b7 {scope[2]}"
 
+    def default_scope(self, scopes: list[tuple[str, ...]]) -> tuple[str, ...]:
+        """The scope shown first: the total in the first account's base currency (``("total", "USDT")``)
+        when it has data, else the first scope. ``scopes`` must not be empty."""
+        accounts = getattr(self.services, "accounts", None)
+        listed = accounts.list() if accounts is not None else []
+        if listed:
+            preferred = ("total", listed[0].base_currency)
+            if preferred in scopes:
+                return preferred
+        return scopes[0]
+
     def current_scope(self) -> tuple[str, ...] | None:
         data = self.scope_box.currentData()
         return tuple(data) if data else None
@@ -201,6 +249,8 @@ class PerformancePanel(QWidget):
                 self.scope_box.addItem(self.scope_label(scope), list(scope))
             if current in scopes:
                 self.scope_box.setCurrentIndex(scopes.index(current))
+            elif scopes:
+                self.scope_box.setCurrentIndex(scopes.index(self.default_scope(scopes)))
             self.scope_box.blockSignals(False)
         scope = self.current_scope()
         if scope is None:
