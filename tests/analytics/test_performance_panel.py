@@ -43,3 +43,18 @@ async def test_panel_shows_scopes_curve_and_metrics(qtbot):
     assert metric_text(float("inf")) == "\u221e"
     panel.close()
     await panel.tracker.stop()
+
+
+def test_annualised_metrics_read_not_applicable_on_a_curve_shorter_than_a_day(qapp):
+    from trader_app.ui.panels.performance import MetricsModel
+
+    model = MetricsModel()
+    metrics = {"cagr_pct": 9.87e14, "sharpe": 3.5, "total_return_pct": 0.25}
+    model.show(metrics, span_days=0.01)
+    rows = {model.index(r, 0).data(): model.index(r, 1).data() for r in range(model.rowCount())}
+    assert rows["CAGR %"] == "n/a (< 1 day)"
+    assert rows["Sharpe"] == "n/a (< 1 day)"
+    assert rows["Total return %"] == "0.2500"
+    model.show(metrics, span_days=2.0)
+    rows = {model.index(r, 0).data(): model.index(r, 1).data() for r in range(model.rowCount())}
+    assert rows["Sharpe"] == "3.5000"

@@ -38,6 +38,10 @@ METRIC_LABELS = {
 }
 
 
+ANNUALISED_KEYS = frozenset({"cagr_pct", "volatility_ann_pct", "sharpe", "sortino", "calmar"})
+MIN_ANNUALISED_DAYS = 1.0
+
+
 def metric_text(value: Any) -> str:
     """A metric for display: Decimal as given, floats with 4 decimals, undefined as an en dash."""
     if value is None:
@@ -60,8 +64,16 @@ class MetricsModel(KeyedTableModel):
         super().__init__([Column("Metric", lambda r: r[1], align=LEFT, width=170), Column("Value", lambda r: r[2], width=150)],
                          key=lambda r: r[0], parent=parent)
 
-    def show(self, metrics: dict[str, Any]) -> None:
-        self.upsert((k, METRIC_LABELS.get(k, k), metric_text(metrics.get(k))) for k in METRIC_KEYS)
+    def show(self, metrics: dict[str, Any], span_days: float | None = None) -> None:
+        """Show ``metrics``; with ``span_days`` under ``MIN_ANNUALISED_DAYS`` the annualised figures (CAGR,
+        volatility, Sharpe, Sortino, Calmar) read "n/a (< 1 day)": compounding a few minutes to a year gives
+        meaningless numbers like a CAGR of 1e12 %."""
+        short = span_days is not None and span_days < MIN_ANNUALISED_DAYS
+        self.upsert(
+            (k, METRIC_LABELS.get(k, k),
+             "n/a (< 1 day)" if short and k in ANNUALISED_KEYS else metric_text(metrics.get(k)))
+            for k in METRIC_KEYS
+        )
 
 
 def value_tick_text(value: float, spacing: float) -> str:
@@ -260,7 +272,8 @@ class PerformancePanel(QWidget):
             return
         times, equity = self.tracker.series(scope)
         self.plot.set_data(times, equity)
-        self.metrics_model.show(self.tracker.metrics(scope))
+        span_days = float(times[-1] - times[0]) / 86_400_000 if times.size else 0.0  # times: epoch ms
+        self.metrics_model.show(self.tracker.metrics(scope), span_days)
         self.status.setText(f"{times.size:,} points")
 
     def closeEvent(self, event: Any) -> None:  # noqa: N802 - Qt name
