@@ -13,17 +13,19 @@ from trader_app.core.errors import ConfigError
 from trader_app.core.market_data import Bar
 from trader_app.store import Store
 from trader_app.strategies import SmaCross
-from trader_app.ui.backtest_window import BacktestWindow, ParamForm
+from trader_app.ui.backtest_window import BacktestWindow
+from trader_app.ui.param_editors import ParamEditors
 from trader_app.ui.panels.common import spawn
 
 
 def test_param_form_from_declared_params(qtbot):
-    form = ParamForm(SmaCross.params)
+    form = ParamEditors(SmaCross.params)
     qtbot.addWidget(form)
     assert form.values() == {"fast": 10, "slow": 20, "long_only": False}
     form.set_values({"fast": 3, "long_only": True})
     assert form.values() == {"fast": 3, "slow": 20, "long_only": True}
-    assert form.widgets["fast"].minimum() == 2 and form.widgets["fast"].toolTip() == "fast SMA period (bars)"
+    assert form.editors["fast"].minimum() == 2
+    assert form.editors["fast"].toolTip().splitlines()[0] == "fast SMA period (bars)"
 
 
 async def test_run_from_csv_in_a_worker_process(qtbot, tmp_path):

@@ -21,8 +21,8 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
-    QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QLineEdit,
-    QProgressBar, QPushButton, QSpinBox, QSplitter, QTabWidget, QVBoxLayout, QWidget,
+    QComboBox, QFileDialog, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QLineEdit,
+    QProgressBar, QPushButton, QSplitter, QTabWidget, QVBoxLayout, QWidget,
 )
 
 from ..backtest.data import instrument_rules, load_csv
@@ -33,79 +33,12 @@ from ..core.enums import Interval, Side
 from ..core.errors import ConfigError, TraderError
 from ..core.money import fmt
 from ..strategies.base import BarData
-from ..strategies.params import Param
 from ..strategies.registry import available, strategy_class
 from .models.base import LEFT, Column, KeyedTableModel
 from .models.format import datetime_text
 from .panels.common import TableView, spawn
+from .param_editors import ParamEditors
 from .panels.performance import EquityPlot, MetricsModel, metric_text
-
-INT_LIMIT = 1_000_000_000
-
-
-class ParamForm(QWidget):
-    """Input widgets for a strategy's declared parameters; ``values()`` returns native values."""
-
-    def __init__(self, params: tuple[Param, ...], parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.params = params
-        self.widgets: dict[str, QWidget] = {}
-        form = QFormLayout(self)
-        form.setContentsMargins(0, 0, 0, 0)
-        for p in params:
-            w = self._widget(p)
-            w.setToolTip(p.help)
-            self.widgets[p.name] = w
-            form.addRow(p.name, w)
-
-    def _widget(self, p: Param) -> QWidget:
-        if p.type is bool:
-            w: QWidget = QCheckBox(self)
-            w.setChecked(bool(p.default))
-        elif p.choices:
-            w = QComboBox(self)
-            w.addItems(list(p.choices))
-            w.setCurrentText(p.default)
-        elif p.type is int:
-            w = QSpinBox(self)
-            w.setRange(int(p.min) if p.min is not None else -INT_LIMIT, int(p.max) if p.max is not None else INT_LIMIT)
-            w.setValue(int(p.default))
-        elif p.type is float:
-            w = QDoubleSpinBox(self)
-            w.setDecimals(4)
-            w.setRange(p.min if p.min is not None else -1e12, p.max if p.max is not None else 1e12)
-            w.setSingleStep(p.step or 0.1)
-            w.setValue(float(p.default))
-        else:
-            w = QLineEdit(str(p.default), self)
-        return w
-
-    def values(self) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        for p in self.params:
-            w = self.widgets[p.name]
-            if isinstance(w, QCheckBox):
-                out[p.name] = w.isChecked()
-            elif isinstance(w, QComboBox):
-                out[p.name] = w.currentText()
-            elif isinstance(w, (QSpinBox, QDoubleSpinBox)):
-                out[p.name] = w.value()
-            else:
-                out[p.name] = w.text()
-        return out
-
-    def set_values(self, values: dict[str, Any]) -> None:
-        for name, v in values.items():
-            w = self.widgets.get(name)
-            if isinstance(w, QCheckBox):
-                w.setChecked(bool(v))
-            elif isinstance(w, QComboBox):
-                w.setCurrentText(str(v))
-            elif isinstance(w, (QSpinBox, QDoubleSpinBox)):
-                w.setValue(v)
-            elif isinstance(w, QLineEdit):
-                w.setText(str(v))
-
 
 def trades_model(parent: Any = None) -> KeyedTableModel:
     cols = [
@@ -190,7 +123,7 @@ class BacktestWindow(QWidget):
         form.addRow("Lot size", self.lot_edit)
         self.params_box = QGroupBox("Parameters", left)
         self.params_layout = QVBoxLayout(self.params_box)
-        self.param_form = ParamForm((), self.params_box)
+        self.param_form = ParamEditors((), parent=self.params_box)
         self.params_layout.addWidget(self.param_form)
         form.addRow(self.params_box)
         self.grid_edit = QLineEdit(left)
@@ -252,7 +185,7 @@ class BacktestWindow(QWidget):
         cls = strategy_class(self.strategy_box.currentText())
         self.params_layout.removeWidget(self.param_form)
         self.param_form.deleteLater()
-        self.param_form = ParamForm(cls.params, self.params_box)
+        self.param_form = ParamEditors(cls.params, parent=self.params_box)
         self.params_layout.addWidget(self.param_form)
         self.params_box.setToolTip(cls.description)
 
