@@ -17,7 +17,8 @@ from trader_app.webhook.server import WebhookServer
 async def test_bench_fanout_small_run_fills_every_order():
     figures = await run_fanout(accounts=4, latency_ms=2, signals=3, sequential_signals=1, round_trips=3,
                                venue_mode="loop", warmup=1)
-    assert (len(figures.round_trip), len(figures.concurrent_ack), len(figures.sequential_ack)) == (3, 3, 1)
+    assert (len(figures.round_trip), len(figures.adapter_fanout), len(figures.concurrent_ack),
+            len(figures.sequential_ack)) == (3, 3, 3, 1)
     assert figures.orders_ok == figures.orders_total == 4 * (3 + 1)
     assert all(a <= d for a, d in zip(figures.concurrent_ack, figures.concurrent_done))
     text = report(figures)
@@ -79,7 +80,7 @@ def test_cli_bench_fanout_prints_the_figures(capsys):
                  "--sequential-signals", "1"])
     out = capsys.readouterr().out
     assert code == 0
-    assert out.startswith("fan-out bench: 3 accounts, fake venue latency 1 ms (venue on its own thread)")
-    for line in ("one round trip", "concurrent  signal-to-last-ack", "sequential  signal-to-last-ack",
+    assert out.startswith("fan-out bench: 3 accounts, fake venue latency 1 ms (venue in its own process)")
+    for line in ("one round trip", "adapters alone, all at once", "concurrent  signal-to-last-ack", "sequential  signal-to-last-ack",
                  "orders acknowledged FILLED: 9/9"):
         assert line in out

@@ -1,13 +1,16 @@
 """``trader-app bench fanout``: how long one signal takes to reach every linked account.
 
-Set-up: a ``FakeVenue`` on 127.0.0.1 (Starlette on uvicorn, in-process; by default on its own thread and
-event loop, like a remote venue that does not share our loop; ``--venue loop`` runs it on the bench's loop)
-answering every request after ``--latency-ms``; ``--accounts`` accounts, each with its own
+Set-up: a ``FakeVenue`` on 127.0.0.1 (Starlette on uvicorn) answering every request after ``--latency-ms``,
+by default in a separate process (``--venue process``: its CPU work runs on another interpreter and core, like
+a remote venue's, so only our side is measured; ``--venue thread`` runs it on a thread of the bench's process,
+sharing our GIL, and ``--venue loop`` on the bench's own event loop, both for comparison); ``--accounts`` accounts, each with its own
 ``FakeVenueBroker`` (own httpx client and connection), attached to a real ``OrderManager`` (risk pipeline,
 SQLite journal in a temporary directory) and linked to one FUTURES group (weight 0.01).
 
 Measured (``loop.time()``):
 - one round trip: ``FakeVenueBroker.place_order`` alone, one order at a time (adapter -> venue -> ack);
+- adapters alone: every account's ``place_order`` at once (``asyncio.gather``), without the executor, risk
+  checks or journal: the floor this HTTP adapter and venue set for any fan-out (p50/p99 over up to 10 rounds);
 - per signal: from ``Executor.execute`` being called to the last account's venue acknowledgement
   ("signal-to-last-ack"), and to the signal being fully recorded (every order tracked and saved, the signal
   row written); p50/p99 over ``--signals`` signals (alternating MARKET buy/sell, qty_per 1);
@@ -24,7 +27,6 @@ import contextlib
 import shutil
 import statistics
 import tempfile
-import threading
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -40,7 +42,8 @@ from ..core.market_data import Quote
 from ..core.orders import OrderRequest
 from ..core.portfolio import Account
 from .executor import Executor, new_signal
-from .fakevenue import VENUE, FakeVenue, FakeVenueBroker
+from .fakevenue import VENUE, FakeVenueBroker
+from .venue_runner import MODES, VenueRunner
 from .signal import SignalOrder, SignalOrderType
 
 BENCH_SYMBOL = "BTC/USDT"
@@ -56,6 +59,7 @@ class FanoutFigures:
     latency_ms: float
     venue_mode: str
     round_trip: list[float]
+    adapter_fanout: list[float]
     concurrent_ack: list[float]
     concurrent_done: list[float]
     sequential_ack: list[float]
@@ -74,60 +78,8 @@ def pct(values: list[float], q: float) -> float:
     return values[0] if q <= 0 else cuts[min(98, max(0, int(round(q)) - 1))]
 
 
-class _VenueRunner:
-    """Runs a ``FakeVenue`` under uvicorn on the current loop or on a thread with its own loop."""
-
-    def __init__(self, venue: FakeVenue, mode: str) -> None:
-        self.venue = venue
-        self.mode = mode
-        self.server: Any = None
-        self._thread: threading.Thread | None = None
-        self._started = threading.Event()
-        self._error: BaseException | None = None
-
-    async def start(self) -> str:
-        from ..webhook.server import WebhookServer
-
-        if self.mode == "loop":
-            self.server = WebhookServer(None, "127.0.0.1", 0, app=self.venue.app)
-            await self.server.start()
-            return self.server.url
-
-        def serve() -> None:
-            async def main() -> None:
-                self.server = WebhookServer(None, "127.0.0.1", 0, app=self.venue.app)
-                try:
-                    await self.server.start()
-                finally:
-                    self._started.set()
-                while self.server.running:
-                    await asyncio.sleep(0.05)
-
-            try:
-                asyncio.run(main())
-            except BaseException as exc:  # noqa: BLE001 - reported by start()
-                self._error = exc
-                self._started.set()
-
-        self._thread = threading.Thread(target=serve, name="fake-venue", daemon=True)
-        self._thread.start()
-        await asyncio.to_thread(self._started.wait, 30)
-        if self._error is not None:
-            raise self._error
-        return self.server.url
-
-    async def stop(self) -> None:
-        if self.server is None:
-            return
-        if self.mode == "loop":
-            await self.server.stop()
-            return
-        self.server._server.should_exit = True  # noqa: SLF001 - the thread's loop notices within 0.1 s
-        await asyncio.to_thread(self._thread.join, 10)
-
-
 async def run_fanout(accounts: int = 100, latency_ms: float = 20.0, signals: int = 30, sequential_signals: int = 3,
-                     round_trips: int = 30, venue_mode: str = "thread", warmup: int = 2) -> FanoutFigures:
+                     round_trips: int = 30, venue_mode: str = "process", warmup: int = 2) -> FanoutFigures:
     """Run the bench (see the module docstring) and return the figures."""
     from ..store import Store
     from ..trading import OrderManager, PortfolioService, RiskPipeline
@@ -135,8 +87,8 @@ async def run_fanout(accounts: int = 100, latency_ms: float = 20.0, signals: int
 
     tmp = Path(tempfile.mkdtemp(prefix="trader-bench-"))
     inst = Instrument(BENCH_SYMBOL, VENUE, MarketType.FUTURES, "BTC", "USDT", Decimal("0.1"), Decimal("0.0001"))
-    venue = FakeVenue([inst], {BENCH_SYMBOL: BENCH_PRICE}, latency_s=latency_ms / 1000, cash=Decimal("1000000"))
-    runner = _VenueRunner(venue, venue_mode)
+    runner = VenueRunner([inst], {BENCH_SYMBOL: BENCH_PRICE}, latency_s=latency_ms / 1000, cash=Decimal("1000000"),
+                         mode=venue_mode)
     store = Store.open(tmp / "bench.db")
     bus = EventBus()
     brokers: list[FakeVenueBroker] = []
@@ -169,6 +121,17 @@ async def run_fanout(accounts: int = 100, latency_ms: float = 20.0, signals: int
             await brokers[0].place_order(req)
             if i >= warmup:
                 rtts.append((loop.time() - t0) * 1000)
+        await om.flush()
+
+        raw = []  # the floor: every adapter's place_order at once, no executor, no journal, no risk
+        for i in range(min(signals, 10) + warmup):
+            reqs = [OrderRequest(b.account_id, BENCH_SYMBOL, Side.BUY if i % 2 == 0 else Side.SELL, OrderType.MARKET,
+                                 Decimal("0.0001"), new_client_order_id("raw")) for b in brokers]
+            t0 = loop.time()
+            await asyncio.gather(*(b.place_order(r) for b, r in zip(brokers, reqs)))
+            if i >= warmup:
+                raw.append((loop.time() - t0) * 1000)
+            await om.flush()
 
         async def measure(executor: Executor, n: int) -> tuple[list[float], list[float], int, int]:
             acks, dones, ok, total = [], [], 0, 0
@@ -194,7 +157,7 @@ async def run_fanout(accounts: int = 100, latency_ms: float = 20.0, signals: int
         c_ack, c_done, ok1, n1 = await measure(concurrent, signals)
         sequential = Executor(store, bus, om, portfolio, None, max_concurrency=1, dedupe_window_ms=-1)
         s_ack, s_done, ok2, n2 = await measure(sequential, sequential_signals)
-        return FanoutFigures(accounts, latency_ms, venue_mode, rtts, c_ack, c_done, s_ack, s_done, ok1 + ok2, n1 + n2)
+        return FanoutFigures(accounts, latency_ms, venue_mode, rtts, raw, c_ack, c_done, s_ack, s_done, ok1 + ok2, n1 + n2)
     finally:
         if om is not None:
             with contextlib.suppress(Exception):
@@ -211,14 +174,19 @@ async def run_fanout(accounts: int = 100, latency_ms: float = 20.0, signals: int
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+_WHERE = {"process": "in its own process", "thread": "on a thread of this process", "loop": "on the bench loop"}
+
+
 def report(f: FanoutFigures) -> str:
     """The figures as printed by the command."""
     rt = pct(f.round_trip, 50)
     lines = [
         f"fan-out bench: {f.accounts} accounts, fake venue latency {f.latency_ms:g} ms "
-        f"(venue {'on its own thread' if f.venue_mode == 'thread' else 'on the bench loop'}), "
+        f"(venue {_WHERE[f.venue_mode]}), "
         f"{len(f.concurrent_ack)} concurrent + {len(f.sequential_ack)} sequential signals",
         f"one round trip (adapter -> venue -> ack):   p50 {rt:8.1f} ms   p99 {pct(f.round_trip, 99):8.1f} ms",
+        f"adapters alone, all at once (no executor): p50 {pct(f.adapter_fanout, 50):8.1f} ms   "
+        f"p99 {pct(f.adapter_fanout, 99):8.1f} ms   ratio to one round trip {pct(f.adapter_fanout, 50) / rt:6.2f}",
         f"concurrent  signal-to-last-ack:            p50 {pct(f.concurrent_ack, 50):8.1f} ms   "
         f"p99 {pct(f.concurrent_ack, 99):8.1f} ms   ratio to one round trip {pct(f.concurrent_ack, 50) / rt:6.2f} "
         f"(p99 {pct(f.concurrent_ack, 99) / rt:.2f}; target <= 1.5)",
@@ -239,8 +207,9 @@ def register_bench(bench_subparsers: Any) -> None:
     p.add_argument("--latency-ms", type=float, default=20.0, help="venue answer delay in ms (default 20)")
     p.add_argument("--signals", type=int, default=30, help="concurrent signals measured (default 30)")
     p.add_argument("--sequential-signals", type=int, default=3, help="sequential signals measured (default 3)")
-    p.add_argument("--venue", choices=("thread", "loop"), default="thread",
-                   help="run the fake venue on its own thread (default) or on the bench's event loop")
+    p.add_argument("--venue", choices=MODES, default="process",
+                   help="where the fake venue runs: a separate process (default), a thread of the bench's process "
+                        "(shares the GIL), or the bench's event loop")
     p.set_defaults(func=run)
 
 

@@ -331,11 +331,23 @@ class FakeVenueBroker:
             await asyncio.sleep(self.quote_poll_s)
 
     async def updates(self) -> AsyncIterator[BrokerUpdate]:
+        """Fill, balance, position and order updates from the order responses, in order. One consumer at a
+        time; ends after ``close()``."""
+        queue = self._queue
         while True:
-            item = await self._queue.get()
-            if item is None:
-                return
-            yield item
+            item = await queue.get()
+            try:
+                if item is None:
+                    return
+                yield item
+            finally:
+                queue.task_done()
+
+    async def drain_updates(self) -> None:
+        """Wait until the consumer of ``updates()`` has taken and finished every update emitted so far (it
+        asked for the next one), as the paper broker does: the order manager then records the venue's fills
+        before the acknowledgement."""
+        await self._queue.join()
 
     def _order(self, d: dict[str, Any], request: OrderRequest | None = None) -> Order:
         ts = int(d.get("ts_ms") or now_ms())
