@@ -3,9 +3,11 @@
 Set-up: a ``FakeVenue`` on 127.0.0.1 (Starlette on uvicorn) answering every request after ``--latency-ms``,
 by default in a separate process (``--venue process``: its CPU work runs on another interpreter and core, like
 a remote venue's, so only our side is measured; ``--venue thread`` runs it on a thread of the bench's process,
-sharing our GIL, and ``--venue loop`` on the bench's own event loop, both for comparison); ``--accounts`` accounts, each with its own
-``FakeVenueBroker`` (own httpx client and connection), attached to a real ``OrderManager`` (risk pipeline,
-SQLite journal in a temporary directory) and linked to one FUTURES group (weight 0.01).
+sharing our GIL, and ``--venue loop`` on the bench's own event loop, both for comparison); ``--accounts``
+accounts, each with its own ``FakeVenueBroker`` (own httpx client and keep-alive connection), attached to
+a real ``OrderManager`` (risk pipeline, SQLite journal in a temporary directory) and linked to one FUTURES
+group (weight 0.01); the executor reads the group and its links through a ``GroupService`` (cached), as the
+webhook wires it.
 
 Measured (``loop.time()``):
 - one round trip: ``FakeVenueBroker.place_order`` alone, one order at a time (adapter -> venue -> ack);
@@ -42,6 +44,7 @@ from ..core.market_data import Quote
 from ..core.orders import OrderRequest
 from ..core.portfolio import Account
 from .executor import Executor, new_signal
+from .groups import GroupService
 from .fakevenue import VENUE, FakeVenueBroker
 from .venue_runner import MODES, VenueRunner
 from .signal import SignalOrder, SignalOrderType
@@ -153,9 +156,10 @@ async def run_fanout(accounts: int = 100, latency_ms: float = 20.0, signals: int
                 ok += sum(1 for r in out.results if r.status == "FILLED")
             return acks, dones, ok, total
 
-        concurrent = Executor(store, bus, om, portfolio, None, dedupe_window_ms=-1)
+        groups = GroupService(store, bus)  # cached groups and links, as the webhook wires the executor
+        concurrent = Executor(store, bus, om, portfolio, None, dedupe_window_ms=-1, groups=groups)
         c_ack, c_done, ok1, n1 = await measure(concurrent, signals)
-        sequential = Executor(store, bus, om, portfolio, None, max_concurrency=1, dedupe_window_ms=-1)
+        sequential = Executor(store, bus, om, portfolio, None, max_concurrency=1, dedupe_window_ms=-1, groups=groups)
         s_ack, s_done, ok2, n2 = await measure(sequential, sequential_signals)
         return FanoutFigures(accounts, latency_ms, venue_mode, rtts, raw, c_ack, c_done, s_ack, s_done, ok1 + ok2, n1 + n2)
     finally:

@@ -120,8 +120,10 @@ class Executor:
     async def _start(self, run: _Run, wait_s: float | None) -> SignalOutcome:
         signal = run.signal
         pending = run.snapshot()
-        run.record_task = asyncio.ensure_future(self.store.run(self.store.signals.save, self._record(signal, pending)))
-        self._publish(signal, pending)
+        pending_json = _as_json(pending)
+        run.record_task = asyncio.ensure_future(self.store.run(self.store.signals.save,
+                                                               self._record(signal, pending_json)))
+        self._publish(signal, pending_json)
         task = asyncio.ensure_future(self._fan_out(run))
         self._keep(task)
         if wait_s is None:
@@ -257,7 +259,10 @@ class Executor:
         cap = link.max_positions
         if cap <= 0 or run.group is None:
             return
-        held = {p.symbol for p in self.portfolio.positions(link.account_id) if p.quantity != 0}
+        # the venue's positions as the order manager tracks them, indexed by account (the portfolio's list
+        # scans and sorts every account's positions: O(accounts) per order, O(accounts^2) per fan-out)
+        positions = getattr(self.om, "positions", None) or self.portfolio.positions
+        held = {p.symbol for p in positions(link.account_id) if p.quantity != 0}
         if symbol in held or len(held) < cap:
             return
         ours = self._group_symbols.get(run.group.group_name, {}).get(link.account_id, set())
@@ -294,33 +299,39 @@ class Executor:
         return [by_id.get(a) or AccountLink(signal.group_name, a, ONE, ONE, 0) for a in signal.account_ids]
 
     # ---- records -----------------------------------------------------------------------------------
-    def _record(self, signal: Signal, results: list[AccountResult], duplicate: bool = False) -> SignalRecord:
+    def _record(self, signal: Signal, results: tuple[dict[str, Any], ...], duplicate: bool = False) -> SignalRecord:
         return SignalRecord(signal_id=signal.signal_id, source=signal.source, group_name=signal.group_name,
                             payload=dict(signal.payload), ts_ms=signal.ts_ms, duplicate=duplicate,
-                            results=tuple(r.to_json() for r in results))
+                            results=results)
 
     async def _save(self, run: _Run, results: list[AccountResult]) -> None:
+        as_json = _as_json(results)
         if run.record_task is not None:
             await asyncio.gather(run.record_task, return_exceptions=True)
         try:
-            await self.store.run(self.store.signals.save, self._record(run.signal, results))
+            await self.store.run(self.store.signals.save, self._record(run.signal, as_json))
         except Exception:  # noqa: BLE001 - the orders stand; the record is best effort but logged
             log.exception("could not record signal %s", run.signal.signal_id)
-        self._publish(run.signal, results)
+        self._publish(run.signal, as_json)
 
     async def _record_duplicate(self, signal: Signal, original: str) -> SignalOutcome:
-        await self.store.run(self.store.signals.save, self._record(signal, [], duplicate=True))
+        await self.store.run(self.store.signals.save, self._record(signal, (), duplicate=True))
         self.bus.publish(SignalEvent(signal.signal_id, signal.source, signal.group_name, dict(signal.payload),
                                      signal.ts_ms, (), duplicate=True))
         return SignalOutcome(signal.signal_id, [], duplicate=True, duplicate_of=original)
 
-    def _publish(self, signal: Signal, results: list[AccountResult]) -> None:
+    def _publish(self, signal: Signal, results: tuple[dict[str, Any], ...]) -> None:
         self.bus.publish(SignalEvent(signal.signal_id, signal.source, signal.group_name, dict(signal.payload),
-                                     signal.ts_ms, tuple(r.to_json() for r in results)))
+                                     signal.ts_ms, results))
 
     def _keep(self, task: asyncio.Future[Any]) -> None:
         self._background.add(task)
         task.add_done_callback(self._background.discard)
+
+
+def _as_json(results: list[AccountResult]) -> tuple[dict[str, Any], ...]:
+    """The results as JSON objects, built once for both the record and the event."""
+    return tuple(r.to_json() for r in results)
 
 
 def _group_symbols(store: Any, group_name: str) -> dict[str, set[str]]:

@@ -78,6 +78,7 @@ class StoreWorker:
         self._thread: threading.Thread | None = None
         self._start_lock = threading.Lock()
         self._pending: dict[asyncio.AbstractEventLoop, list[_Job]] = {}
+        self._conn: Any = None  # the worker thread's connection
         self.batches = 0  # committed transactions (for benches and tests)
         self.jobs = 0  # jobs run
 
@@ -123,6 +124,12 @@ class StoreWorker:
 
     # ---- worker thread -------------------------------------------------------------------------------
     def _main(self) -> None:
+        try:
+            self._serve()
+        finally:
+            self._discard_connection()
+
+    def _serve(self) -> None:
         stop = False
         while not stop:
             item = self._queue.get()
@@ -145,6 +152,7 @@ class StoreWorker:
                 self._run_batch(jobs)
             except BaseException as exc:  # noqa: BLE001 - e.g. no connection: every job not stored gets it
                 log.error("store batch failed: %s", exc)
+                self._discard_connection()
                 for job in jobs:
                     if job.state in (_QUEUED, _RAN):
                         job.failed(exc)
@@ -154,8 +162,8 @@ class StoreWorker:
         pending = list(jobs)
         while pending:
             ran: list[_Job] = []
-            with self._db.engine.connect() as conn, self._db.batch(conn):
-                conn.execution_options(trader_begin="IMMEDIATE")  # SQLite: take the write lock up front
+            conn = self._connection()
+            with self._db.batch(conn):
                 conn.begin()
                 broken: BaseException | None = None
                 while pending:
@@ -187,7 +195,7 @@ class StoreWorker:
                     log.error("store batch transaction broke; %d earlier job(s) not stored: %s", len(ran), broken)
                     for job in ran:
                         job.failed(broken)
-                    conn.rollback()
+                    self._discard_connection()
                     continue  # the jobs after the breaking one run in a new transaction
                 try:
                     conn.commit()
@@ -195,10 +203,26 @@ class StoreWorker:
                     log.error("store batch commit failed (%d jobs): %s", len(ran), exc)
                     for job in ran:
                         job.failed(exc)
+                    self._discard_connection()
                     continue
                 self.batches += 1
                 for job in ran:
                     job.state = _COMMITTED
+
+    def _connection(self) -> Any:
+        """The worker's connection, kept open between batches (no pool check-out per batch)."""
+        if self._conn is None or self._conn.closed or self._conn.invalidated:
+            self._conn = self._db.engine.connect()
+            self._conn.execution_options(trader_begin="IMMEDIATE")  # SQLite: take the write lock up front
+        return self._conn
+
+    def _discard_connection(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            try:
+                conn.close()  # rolls back whatever is left
+            except Exception:  # noqa: BLE001 - a broken connection may fail to close; it is dropped anyway
+                log.debug("closing a broken store connection failed", exc_info=True)
 
     def _hand_over(self, jobs: list[_Job]) -> None:
         by_loop: dict[asyncio.AbstractEventLoop, list[_Job]] = {}

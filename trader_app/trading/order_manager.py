@@ -35,7 +35,7 @@ from ..core.portfolio import Balance, Position
 from .order_updates import OrderUpdates
 from .retry import RETRYABLE, retry_read
 from .risk.pipeline import RiskContext, RiskPipeline
-from .tracking import check_min_notional, reference_price, round_request
+from .tracking import ByAccount, check_min_notional, reference_price, round_request
 
 log = logging.getLogger(__name__)
 
@@ -83,14 +83,15 @@ class OrderManager(OrderUpdates):
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._ready: dict[str, asyncio.Event] = {}
         self._instruments: dict[str, dict[str, Instrument]] = {}
-        self._orders: dict[Key, Order] = {}
+        self._orders: ByAccount[Order] = ByAccount()  # the open ones
         self._final: OrderedDict[Key, Order] = OrderedDict()
-        self._positions: dict[Key, Position] = {}
+        self._positions: ByAccount[Position] = ByAccount()
         self._balances: dict[Key, Balance] = {}
         self._quotes: dict[str, Quote] = {}
         self._background: set[asyncio.Task[Any]] = set()
         self._journal_batch: list[tuple[Order, asyncio.Future[bool]]] | None = None
         self._inbox: list[Any] = []  # the update processor's (order_updates.py)
+        self._pending_keys: dict[Key, int] = {}
         self._inbox_wake: asyncio.Event | None = None
         self._processor: asyncio.Task[None] | None = None
         self._unsub = bus.subscribe(QuoteEvent, self._on_quote)
@@ -164,10 +165,8 @@ class OrderManager(OrderUpdates):
     # ---- queries -----------------------------------------------------------------------------------
     def open_orders(self, account_id: str | None = None) -> list[Order]:
         """In-memory open orders (PENDING_SUBMIT, NEW, PARTIALLY_FILLED), oldest first."""
-        return sorted(
-            (o for (a, _), o in self._orders.items() if o.is_open and (account_id is None or a == account_id)),
-            key=lambda o: (o.created_ms, o.client_order_id),
-        )
+        orders = self._orders.values() if account_id is None else self._orders.of(account_id).values()
+        return sorted((o for o in orders if o.is_open), key=lambda o: (o.created_ms, o.client_order_id))
 
     def order(self, account_id: str, client_order_id: str) -> Order | None:
         """The tracked order (open, or recently final), None if not in memory."""
@@ -176,6 +175,11 @@ class OrderManager(OrderUpdates):
 
     def position(self, account_id: str, symbol: str) -> Position | None:
         return self._positions.get((account_id, symbol))
+
+    def positions(self, account_id: str) -> list[Position]:
+        """The account's non-flat positions as its venue last reported them, sorted by symbol."""
+        held = self._positions.of(account_id)
+        return [p for _, p in sorted(held.items()) if p.quantity != 0]
 
     def balance(self, account_id: str, currency: str) -> Balance | None:
         return self._balances.get((account_id, currency))
@@ -217,7 +221,8 @@ class OrderManager(OrderUpdates):
             raise InvalidOrder(f"duplicate client order id {request.client_order_id}")
         self._bus.publish(OrderEvent(order))
         try:
-            ack = await asyncio.wait_for(broker.place_order(request), self._submit_timeout)
+            async with asyncio.timeout(self._submit_timeout):  # no extra task per order (unlike wait_for)
+                ack = await broker.place_order(request)
         except OrderRejected as exc:
             return await self._refuse(key, exc.reason)
         except (RateLimited, AuthError) as exc:  # the venue refused to take it: nothing was placed

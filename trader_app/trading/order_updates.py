@@ -25,6 +25,7 @@ from ..brokers.base import BalanceUpdate, Broker, BrokerUpdate, FillUpdate, Ledg
 from ..core.events import BalanceEvent, FillEvent, LedgerEvent, OrderEvent, PositionEvent
 from ..core.orders import Order
 from .retry import retry_read
+from .tracking import merge_order
 from .update_batch import BALANCE, FILL, LEDGER, ORDER, POSITION, Op, Outcome, persist_batch
 
 log = logging.getLogger(__name__)
@@ -75,6 +76,7 @@ class OrderUpdates:
     _read_attempts: int
     _read_backoff: float
     _inbox: list[_Item]
+    _pending_keys: dict[tuple[str, str], int]
     _inbox_wake: asyncio.Event | None
     _processor: asyncio.Task[None] | None
 
@@ -108,6 +110,9 @@ class OrderUpdates:
         """Put an op (or a barrier, ``op`` None) in the processor's inbox; returns its future."""
         future = asyncio.get_running_loop().create_future()
         self._inbox.append(_Item(account_id, op, future, from_broker))
+        key = _order_key(op)
+        if key is not None:
+            self._pending_keys[key] = self._pending_keys.get(key, 0) + 1
         if self._processor is None or self._processor.done():
             self._inbox_wake = asyncio.Event()
             self._processor = asyncio.ensure_future(self._process())
@@ -117,7 +122,16 @@ class OrderUpdates:
 
     async def _apply_order(self, reported: Order) -> Order:
         """Merge a venue report of one order into the book (persisted, then published if it changed).
-        Returns the order as tracked afterwards. Database errors propagate."""
+        Returns the order as tracked afterwards. Database errors propagate.
+
+        A report that changes nothing of a tracked order with no change of it pending (e.g. the venue's
+        acknowledgement after its own order update was recorded) returns at once: nothing to store."""
+        key = (reported.account_id, reported.client_order_id)
+        current = self._tracked(key)
+        if current is not None and key not in self._pending_keys:
+            merged, changed = merge_order(current, reported)
+            if not changed:
+                return merged
         return await self._submit(reported.account_id, Op(ORDER, reported))
 
     async def _process(self) -> None:
@@ -129,7 +143,10 @@ class OrderUpdates:
                 wake.clear()
                 items, self._inbox = self._inbox, []
                 if items:
-                    await self._process_batch(items)
+                    try:
+                        await self._process_batch(items)
+                    finally:
+                        self._done_with(items)
         finally:
             for item in self._inbox:  # closing: nobody will process these any more
                 item.future.cancel()
@@ -161,6 +178,17 @@ class OrderUpdates:
             _settle_future(item.future, outcome.order)
         for item in items:  # barriers and dropped updates
             _settle_future(item.future, None)
+
+    def _done_with(self, items: list[_Item]) -> None:
+        """Items left the processor (done, failed or dropped): their orders have no pending change any more."""
+        for item in items:
+            key = _order_key(item.op)
+            if key is not None:
+                left = self._pending_keys.get(key, 0) - 1
+                if left > 0:
+                    self._pending_keys[key] = left
+                else:
+                    self._pending_keys.pop(key, None)
 
     async def _persist(self, work: list[_Item]) -> list[Outcome]:
         if not work:
@@ -228,6 +256,13 @@ class OrderUpdates:
         positions = await retry_read(broker.positions, **opts)
         ops = [Op(BALANCE, b) for b in balances] + [Op(POSITION, p) for p in positions]
         await asyncio.gather(*(self._submit(account_id, op) for op in ops))
+
+
+def _order_key(op: Op | None) -> tuple[str, str] | None:
+    """The (account_id, client_order_id) an ORDER or FILL op changes; None for other ops and barriers."""
+    if op is None or op.kind not in (ORDER, FILL):
+        return None
+    return (op.item.account_id, op.item.client_order_id)
 
 
 def _settle_future(future: asyncio.Future[Any], outcome: Any) -> None:

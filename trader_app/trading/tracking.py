@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from decimal import Decimal
+from typing import Any, TypeVar
 
 from ..core.enums import OrderType, Side
 from ..core.errors import InvalidOrder
@@ -12,6 +13,52 @@ from ..core.instrument import Instrument
 from ..core.market_data import Quote
 from ..core.money import ZERO, fmt
 from ..core.orders import Order, OrderRequest, can_transition
+
+
+V = TypeVar("V")
+
+
+class ByAccount(dict[tuple[str, Any], V]):
+    """A dict keyed by ``(account_id, x)`` that also indexes its entries by account: ``of(account_id)`` is a
+    read-only view of one account's entries in O(1) (so per-account queries do not scan every account's).
+    Supports item assignment, ``del``, ``pop`` and ``clear``; other mutators are refused."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._by: dict[str, dict[tuple[str, Any], V]] = {}
+
+    def __setitem__(self, key: tuple[str, Any], value: V) -> None:
+        super().__setitem__(key, value)
+        self._by.setdefault(key[0], {})[key] = value
+
+    def __delitem__(self, key: tuple[str, Any]) -> None:
+        super().__delitem__(key)
+        self._forget(key)
+
+    def pop(self, key: tuple[str, Any], *default: Any) -> Any:
+        if key in self:
+            self._forget(key)
+        return super().pop(key, *default)
+
+    def clear(self) -> None:
+        super().clear()
+        self._by.clear()
+
+    def _refused(self, *args: Any, **kw: Any) -> None:
+        raise TypeError("ByAccount supports [key] = value, del, pop and clear only")
+
+    update = setdefault = popitem = _refused  # type: ignore[assignment]
+
+    def of(self, account_id: str) -> dict[tuple[str, Any], V]:
+        """The entries of ``account_id`` (do not mutate the returned dict)."""
+        return self._by.get(account_id, {})
+
+    def _forget(self, key: tuple[str, Any]) -> None:
+        entries = self._by.get(key[0])
+        if entries is not None:
+            entries.pop(key, None)
+            if not entries:
+                del self._by[key[0]]
 
 
 def merge_order(current: Order | None, reported: Order) -> tuple[Order, bool]:

@@ -64,10 +64,10 @@ def persist_batch(store: Any, ops: list[Op], current: dict[Key, Order | None]) -
     entries = [op.item for op in ops if op.kind == LEDGER]
     fill_new = iter(store.fills.add_many(fills)) if fills else iter(())
     entry_new = iter(store.ledger.add_many(entries)) if entries else iter(())
-    orders: dict[Key, Order | None] = dict(current)
+    orders: dict[Key, Order | None] = {k: v for k, v in current.items() if v is not None}
 
     def tracked(key: Key) -> Order | None:
-        if key not in orders or orders[key] is None:
+        if key not in orders:  # not tracked by the manager: the journal's version (None if unknown), read once
             orders[key] = store.orders.get(key[0], key[1])
         return orders[key]
 
