@@ -287,13 +287,14 @@ def _risk(store: Any, bus: EventBus, portfolio: Any) -> tuple[Any, Any]:
 
 def _add_optional_services(services: AppServices) -> None:
     """The executor, group service and strategy runner, when their packages exist."""
-    executor_cls = _optional("trader_app.execution.executor", "Executor")
-    if executor_cls is not None:
-        services.executor = executor_cls(services.store, services.bus, services.order_manager, services.portfolio,
-                                         services.market)
     groups_cls = _optional("trader_app.execution.groups", "GroupService")
     if groups_cls is not None:
         services.groups = groups_cls(services.store, services.bus)
+    executor_cls = _optional("trader_app.execution.executor", "Executor")
+    if executor_cls is not None:
+        # the cached group service: a signal never waits behind queued store writes to read its links
+        services.executor = executor_cls(services.store, services.bus, services.order_manager, services.portfolio,
+                                         services.market, groups=services.groups)
     runner_cls = _optional("trader_app.strategies.runner", "StrategyRunner")
     if runner_cls is not None and services.executor is not None:
         try:
