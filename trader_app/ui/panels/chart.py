@@ -56,6 +56,7 @@ class ChartPanel(QWidget):
         """Load ``symbol`` at ``interval`` (default: the chart's current interval). Returns the loading task."""
         interval = interval or self.chart.interval
         self._loading = (symbol, interval)
+        self._pending_bars = {}
         self.last_task = spawn(self._load(symbol, interval), self._failed)
         return self.last_task
 
@@ -65,6 +66,7 @@ class ChartPanel(QWidget):
             return 0  # another symbol was picked while this one loaded
         self.chart.set_bars(symbol, interval, bars)
         self._loading = None
+        self.apply_pending()  # live bars that arrived while the history loaded (older ones are ignored)
         store = self.services.store
         fills = await store.run(store.fills.list, limit=1000)
         if self.chart.symbol == symbol:
@@ -72,10 +74,10 @@ class ChartPanel(QWidget):
         return len(bars)
 
     def _on_bars(self, bars: list[Any]) -> None:
-        symbol = self.chart.symbol
-        if self._loading is not None or not symbol:
+        # while a symbol loads, keep its live bars: they are applied on top of the loaded history
+        symbol, interval = self._loading or (self.chart.symbol, self.chart.interval)
+        if not symbol:
             return
-        interval = self.chart.interval
         for bar in bars:
             if bar.symbol == symbol and bar.interval == interval:
                 self._pending_bars[(bar.interval, bar.open_time_ms)] = bar
@@ -84,9 +86,9 @@ class ChartPanel(QWidget):
 
     def apply_pending(self) -> None:
         """Apply the live bars received since the last call (oldest first) to the chart."""
-        bars, self._pending_bars = self._pending_bars, {}
         if self._loading is not None:
-            return
+            return  # kept for the end of the load
+        bars, self._pending_bars = self._pending_bars, {}
         for bar in sorted(bars.values(), key=lambda b: b.open_time_ms):
             self.chart.update_bar(bar)
 
