@@ -65,7 +65,9 @@ class PortfolioService:
         self._interval = publish_interval_s
         self._positions: dict[Key, Position] = {}
         self._held: dict[str, set[Key]] = {}  # symbol -> keys of non-flat positions
+        self._symbols_of: dict[str, set[str]] = {}  # account -> symbols with a position (flat ones too)
         self._balances: dict[Key, Balance] = {}
+        self._currencies_of: dict[str, set[str]] = {}  # account -> currencies with a balance
         self._quotes: dict[str, Quote] = {}
         self._currency: dict[Key, str] = {}
         self._sessions: dict[str, SessionState] = {}
@@ -92,20 +94,22 @@ class PortfolioService:
     # ---- views -------------------------------------------------------------------------------------
     def positions(self, account_id: str | None = None, include_flat: bool = False) -> list[Position]:
         """Positions marked to market, sorted by (account, symbol); flat ones only with ``include_flat``."""
-        return [
-            p for k, p in sorted(self._positions.items())
-            if (account_id is None or k[0] == account_id) and (include_flat or p.quantity != 0)
-        ]
+        if account_id is not None:
+            held = (self._positions[(account_id, s)] for s in sorted(self._symbols_of.get(account_id, ())))
+            return [p for p in held if include_flat or p.quantity != 0]
+        return [p for _, p in sorted(self._positions.items()) if include_flat or p.quantity != 0]
 
     def position(self, account_id: str, symbol: str) -> Position | None:
         return self._positions.get((account_id, symbol))
 
     def balances(self, account_id: str | None = None) -> list[Balance]:
         """Cash balances sorted by (account, currency)."""
-        return [b for k, b in sorted(self._balances.items()) if account_id is None or k[0] == account_id]
+        if account_id is not None:
+            return [self._balances[(account_id, c)] for c in sorted(self._currencies_of.get(account_id, ()))]
+        return [b for _, b in sorted(self._balances.items())]
 
     def account_ids(self) -> list[str]:
-        return sorted({k[0] for k in self._balances} | {k[0] for k in self._positions})
+        return sorted(self._currencies_of.keys() | self._symbols_of.keys())
 
     def currency_of(self, account_id: str, symbol: str) -> str:
         """Quote currency of a position's instrument."""
@@ -129,32 +133,30 @@ class PortfolioService:
     def equity(self, account_id: str, currency: str) -> Decimal:
         """Cash total + market value of the positions quoted in ``currency`` (Decimal, ``currency`` units)."""
         bal = self._balances.get((account_id, currency))
-        cash = bal.total if bal else ZERO
-        return cash + sum(
-            (p.market_value for (a, s), p in self._positions.items() if a == account_id and p.quantity
-             and self.currency_of(a, s) == currency),
-            ZERO,
-        )
+        equity = bal.total if bal else ZERO
+        for symbol in self._symbols_of.get(account_id, ()):
+            p = self._positions[(account_id, symbol)]
+            if p.quantity and self.currency_of(account_id, symbol) == currency:
+                equity += p.market_value
+        return equity
 
     def summaries(self, account_id: str | None = None) -> list[AccountSummary]:
         """One ``AccountSummary`` per (account, currency) with a balance or a position, sorted."""
-        currencies: dict[str, set[str]] = {}
-        for a, c in self._balances:
-            if account_id is None or a == account_id:
-                currencies.setdefault(a, set()).add(c)
-        for a, s in self._positions:
-            if account_id is None or a == account_id:
-                ccy = self.currency_of(a, s)
-                if ccy:
-                    currencies.setdefault(a, set()).add(ccy)
-        return [self._summary(a, c) for a in sorted(currencies) for c in sorted(currencies[a])]
+        accounts = [account_id] if account_id is not None else self.account_ids()
+        out = []
+        for a in accounts:
+            currencies = set(self._currencies_of.get(a, ()))
+            currencies.update(c for c in (self.currency_of(a, s) for s in self._symbols_of.get(a, ())) if c)
+            out.extend(self._summary(a, c) for c in sorted(currencies))
+        return out
 
     def _summary(self, account_id: str, currency: str) -> AccountSummary:
         bal = self._balances.get((account_id, currency))
         cash = bal.total if bal else ZERO
         value = unrealized = realized = ZERO
-        for (a, s), p in self._positions.items():
-            if a != account_id or self.currency_of(a, s) != currency:
+        for s in self._symbols_of.get(account_id, ()):
+            p = self._positions[(account_id, s)]
+            if self.currency_of(account_id, s) != currency:
                 continue
             realized += p.realized_pnl
             if p.quantity:
@@ -218,6 +220,7 @@ class PortfolioService:
         if quote is not None:
             p = replace(p, last_price=mark_price(quote))
         self._positions[key] = p
+        self._symbols_of.setdefault(p.account_id, set()).add(p.symbol)
         held = self._held.setdefault(p.symbol, set())
         if p.quantity:
             held.add(key)
@@ -228,6 +231,7 @@ class PortfolioService:
     def _on_balance(self, event: BalanceEvent) -> None:
         b = event.balance
         self._balances[(b.account_id, b.currency)] = b
+        self._currencies_of.setdefault(b.account_id, set()).add(b.currency)
         self._day_baseline(b.account_id, b.currency, self.equity(b.account_id, b.currency))
         self._dirty(b.account_id)
 
@@ -255,6 +259,8 @@ class PortfolioService:
             for key in [k for k in keys if k[0] == account_id]:
                 keys.discard(key)
         self._sessions.pop(account_id, None)
+        self._symbols_of.pop(account_id, None)
+        self._currencies_of.pop(account_id, None)
         handle = self._scheduled.pop(account_id, None)
         if handle is not None:
             handle.cancel()
