@@ -31,12 +31,13 @@ def test_percentiles():
     assert pct(list(map(float, range(1, 101))), 99) == pytest.approx(99.01)
 
 
-async def test_fake_venue_broker_contract():
+@pytest.mark.parametrize("order_entry", ["rest", "ws"])
+async def test_fake_venue_broker_contract(order_entry):
     inst = Instrument("BTC/USDT", "fakevenue", MarketType.FUTURES, "BTC", "USDT", D("0.1"), D("0.001"))
     venue = FakeVenue([inst], {"BTC/USDT": D("100")}, latency_s=0, cash=D("1000"))
     server = WebhookServer(None, "127.0.0.1", 0, app=venue.app)
     await server.start()
-    broker = FakeVenueBroker(server.url, "a1")
+    broker = FakeVenueBroker(server.url, "a1", order_entry=order_entry)
     try:
         assert isinstance(broker, Broker)
         with pytest.raises(VenueUnavailable):
@@ -66,6 +67,8 @@ async def test_fake_venue_broker_contract():
         assert updates == [FillUpdate, BalanceUpdate, PositionUpdate, OrderUpdate, BalanceUpdate,
                            PositionUpdate, OrderUpdate]
         assert venue.orders_received == 4
+        await broker.ping()
+        assert venue.ws_connections == (1 if order_entry == "ws" else 0)
     finally:
         await broker.close()
         await server.stop()
@@ -80,7 +83,8 @@ def test_cli_bench_fanout_prints_the_figures(capsys):
                  "--sequential-signals", "1"])
     out = capsys.readouterr().out
     assert code == 0
-    assert out.startswith("fan-out bench: 3 accounts, fake venue latency 1 ms (venue in its own process)")
-    for line in ("one round trip", "adapters alone, all at once", "concurrent  signal-to-last-ack", "sequential  signal-to-last-ack",
+    assert out.startswith("fan-out bench: 3 accounts, fake venue latency 1 ms (venue in its own process), "
+                          "orders over one WebSocket per account")
+    for line in ("one round trip", "venue ping from every account at once", "adapters alone, all at once", "concurrent  signal-to-last-ack", "sequential  signal-to-last-ack",
                  "orders acknowledged FILLED: 9/9"):
         assert line in out

@@ -4,13 +4,17 @@ Set-up: a ``FakeVenue`` on 127.0.0.1 (Starlette on uvicorn) answering every requ
 by default in a separate process (``--venue process``: its CPU work runs on another interpreter and core, like
 a remote venue's, so only our side is measured; ``--venue thread`` runs it on a thread of the bench's process,
 sharing our GIL, and ``--venue loop`` on the bench's own event loop, both for comparison); ``--accounts``
-accounts, each with its own ``FakeVenueBroker`` (own httpx client and keep-alive connection), attached to
+accounts, each with its own ``FakeVenueBroker`` (own httpx client and keep-alive connection for queries; orders
+over its own WebSocket order-entry session, or with ``--order-entry rest`` as httpx requests), attached to
 a real ``OrderManager`` (risk pipeline, SQLite journal in a temporary directory) and linked to one FUTURES
 group (weight 0.01); the executor reads the group and its links through a ``GroupService`` (cached), as the
 webhook wires it.
 
 Measured (``loop.time()``):
 - one round trip: ``FakeVenueBroker.place_order`` alone, one order at a time (adapter -> venue -> ack);
+- venue ping from every account at once: each adapter's ``ping()`` (over its order entry) at once: what
+  the transport alone costs for N requests on this machine (both ends' sockets, framing, JSON, the venue's
+  scheduling), with no order work on either side: no fan-out of N orders can beat it;
 - adapters alone: every account's ``place_order`` at once (``asyncio.gather``), without the executor, risk
   checks or journal: the floor this HTTP adapter and venue set for any fan-out (p50/p99 over up to 10 rounds);
 - per signal: from ``Executor.execute`` being called to the last account's venue acknowledgement
@@ -45,7 +49,7 @@ from ..core.orders import OrderRequest
 from ..core.portfolio import Account
 from .executor import Executor, new_signal
 from .groups import GroupService
-from .fakevenue import VENUE, FakeVenueBroker
+from .fakevenue import ORDER_ENTRY, VENUE, FakeVenueBroker
 from .venue_runner import MODES, VenueRunner
 from .signal import SignalOrder, SignalOrderType
 
@@ -61,7 +65,9 @@ class FanoutFigures:
     accounts: int
     latency_ms: float
     venue_mode: str
+    order_entry: str
     round_trip: list[float]
+    ping_fanout: list[float]
     adapter_fanout: list[float]
     concurrent_ack: list[float]
     concurrent_done: list[float]
@@ -82,7 +88,8 @@ def pct(values: list[float], q: float) -> float:
 
 
 async def run_fanout(accounts: int = 100, latency_ms: float = 20.0, signals: int = 30, sequential_signals: int = 3,
-                     round_trips: int = 30, venue_mode: str = "process", warmup: int = 2) -> FanoutFigures:
+                     round_trips: int = 30, venue_mode: str = "process", warmup: int = 2,
+                     order_entry: str = "ws") -> FanoutFigures:
     """Run the bench (see the module docstring) and return the figures."""
     from ..store import Store
     from ..trading import OrderManager, PortfolioService, RiskPipeline
@@ -108,7 +115,7 @@ async def run_fanout(accounts: int = 100, latency_ms: float = 20.0, signals: int
         for acc in ids:
             store.accounts.save(Account(acc, acc, VENUE))
             store.links.add(AccountLink(BENCH_GROUP, acc, Decimal("0.01")))
-        brokers = [FakeVenueBroker(url, acc) for acc in ids]
+        brokers = [FakeVenueBroker(url, acc, order_entry=order_entry) for acc in ids]
         await asyncio.gather(*(b.connect() for b in brokers))
         for b in brokers:
             om.attach(b.account_id, b)
@@ -126,7 +133,14 @@ async def run_fanout(accounts: int = 100, latency_ms: float = 20.0, signals: int
                 rtts.append((loop.time() - t0) * 1000)
         await om.flush()
 
-        raw = []  # the floor: every adapter's place_order at once, no executor, no journal, no risk
+        pings = []  # the transport's floor: every account pings the venue at once, no order work on either side
+        for i in range(min(signals, 10) + warmup):
+            t0 = loop.time()
+            await asyncio.gather(*(b.ping() for b in brokers))
+            if i >= warmup:
+                pings.append((loop.time() - t0) * 1000)
+
+        raw = []  # the adapters' floor: every adapter's place_order at once, no executor, no journal, no risk
         for i in range(min(signals, 10) + warmup):
             reqs = [OrderRequest(b.account_id, BENCH_SYMBOL, Side.BUY if i % 2 == 0 else Side.SELL, OrderType.MARKET,
                                  Decimal("0.0001"), new_client_order_id("raw")) for b in brokers]
@@ -161,7 +175,8 @@ async def run_fanout(accounts: int = 100, latency_ms: float = 20.0, signals: int
         c_ack, c_done, ok1, n1 = await measure(concurrent, signals)
         sequential = Executor(store, bus, om, portfolio, None, max_concurrency=1, dedupe_window_ms=-1, groups=groups)
         s_ack, s_done, ok2, n2 = await measure(sequential, sequential_signals)
-        return FanoutFigures(accounts, latency_ms, venue_mode, rtts, raw, c_ack, c_done, s_ack, s_done, ok1 + ok2, n1 + n2)
+        return FanoutFigures(accounts, latency_ms, venue_mode, order_entry, rtts, pings, raw, c_ack, c_done, s_ack,
+                             s_done, ok1 + ok2, n1 + n2)
     finally:
         if om is not None:
             with contextlib.suppress(Exception):
@@ -178,6 +193,7 @@ async def run_fanout(accounts: int = 100, latency_ms: float = 20.0, signals: int
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+_ENTRY = {"ws": "one WebSocket per account", "rest": "REST (httpx, keep-alive)"}
 _WHERE = {"process": "in its own process", "thread": "on a thread of this process", "loop": "on the bench loop"}
 
 
@@ -186,9 +202,11 @@ def report(f: FanoutFigures) -> str:
     rt = pct(f.round_trip, 50)
     lines = [
         f"fan-out bench: {f.accounts} accounts, fake venue latency {f.latency_ms:g} ms "
-        f"(venue {_WHERE[f.venue_mode]}), "
+        f"(venue {_WHERE[f.venue_mode]}), orders over {_ENTRY[f.order_entry]}, "
         f"{len(f.concurrent_ack)} concurrent + {len(f.sequential_ack)} sequential signals",
         f"one round trip (adapter -> venue -> ack):   p50 {rt:8.1f} ms   p99 {pct(f.round_trip, 99):8.1f} ms",
+        f"venue ping from every account at once:     p50 {pct(f.ping_fanout, 50):8.1f} ms   "
+        f"p99 {pct(f.ping_fanout, 99):8.1f} ms   ratio to one round trip {pct(f.ping_fanout, 50) / rt:6.2f}",
         f"adapters alone, all at once (no executor): p50 {pct(f.adapter_fanout, 50):8.1f} ms   "
         f"p99 {pct(f.adapter_fanout, 99):8.1f} ms   ratio to one round trip {pct(f.adapter_fanout, 50) / rt:6.2f}",
         f"concurrent  signal-to-last-ack:            p50 {pct(f.concurrent_ack, 50):8.1f} ms   "
@@ -214,6 +232,9 @@ def register_bench(bench_subparsers: Any) -> None:
     p.add_argument("--venue", choices=MODES, default="process",
                    help="where the fake venue runs: a separate process (default), a thread of the bench's process "
                         "(shares the GIL), or the bench's event loop")
+    p.add_argument("--order-entry", choices=ORDER_ENTRY, default="ws",
+                   help="how each account's adapter sends orders: over its WebSocket order-entry session (default, "
+                        "as Binance's and Bybit's WebSocket trade APIs) or as REST requests through httpx")
     p.set_defaults(func=run)
 
 
@@ -222,6 +243,6 @@ def run(args: argparse.Namespace) -> int:
         print("trader-app bench fanout: --accounts and --signals must be >= 1, --latency-ms >= 0")
         return 2
     figures = asyncio.run(run_fanout(args.accounts, args.latency_ms, args.signals, args.sequential_signals,
-                                     venue_mode=args.venue))
+                                     venue_mode=args.venue, order_entry=args.order_entry))
     print(report(figures), flush=True)
     return 0 if figures.orders_ok == figures.orders_total else 1

@@ -1,13 +1,14 @@
-"""A fake venue for the fan-out bench: an HTTP server (Starlette on uvicorn, 127.0.0.1) that answers every
-request after a fixed latency, and ``FakeVenueBroker``, an httpx adapter implementing the ``Broker`` protocol
-against it. Used only by ``trader-app bench fanout`` and its tests.
+"""``FakeVenue``: the bench's venue, a Starlette app (served by uvicorn on 127.0.0.1) that answers every
+request after a fixed latency, over REST and over a WebSocket order-entry API.
 
 The venue keeps real per-account state: cash (quote currency), net positions (shorts allowed, like a
 futures venue), orders by client order id. MARKET orders fill at once at the venue's price (``price`` of
 the symbol, set with ``PUT /quotes/{symbol}``); LIMIT orders rest unless marketable and never fill later
-(the venue has no market of its own); STOP orders rest. Commission is 0. Wire format (JSON, money as
-strings):
+(the venue has no market of its own); STOP orders rest. Commission is 0. JSON, money as strings.
 
+REST:
+
+- ``GET /ping`` -> ``{}``
 - ``GET /instruments`` -> ``[{"symbol", "base", "quote", "tick_size", "lot_size"}]``
 - ``GET /quotes/{symbol}`` -> ``{"symbol", "bid", "ask", "last", "ts_ms"}``; ``PUT /quotes/{symbol}`` ``{"price"}``
 - ``GET /accounts/{a}/balances|positions|orders[?symbol=]``
@@ -16,47 +17,45 @@ strings):
   400 ``{"code": "invalid"|"duplicate", "message"}``
 - ``GET /accounts/{a}/orders/{cid}`` (404 if unknown), ``DELETE /accounts/{a}/orders/{cid}``,
   ``DELETE /accounts/{a}/orders?symbol=&side=``
+
+WebSocket order entry, ``/accounts/{a}/ws-api``, shaped like Binance's WebSocket API
+(https://developers.binance.com/docs/binance-spot-api-docs/websocket-api/request-format): one connection per
+account, many requests in flight on it, each answered after the latency, in whatever order they finish.
+
+- request ``{"id": str, "method": str, "params": {...}}``
+- response ``{"id": str, "status": 200, "result": <the REST body>}`` or
+  ``{"id": str, "status": 400|404, "error": {"code": str, "msg": str}}``; a frame that is not a JSON object
+  with a string ``id`` and ``method`` gets ``{"id": null, "status": 400, "error": {...}}``
+- methods: ``ping`` (answers ``{}``), ``order.place`` (params as the REST body), ``order.cancel``
+  ``{"client_order_id"}``, ``order.status`` ``{"client_order_id"}``, ``openOrders.cancelAll`` ``{"symbol"?, "side"?}``
 """
 
 from __future__ import annotations
 
 import asyncio
-import logging
-import ssl
-from collections.abc import AsyncIterator
+import contextlib
+import json
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-import httpx
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
+from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from ..brokers.base import (
-    BalanceUpdate,
-    BrokerCapabilities,
-    BrokerUpdate,
-    FillUpdate,
-    OrderUpdate,
-    PositionUpdate,
-)
-from ..core.enums import Interval, MarketType, OrderStatus, OrderType, Side, TimeInForce
-from ..core.errors import InvalidOrder, OrderNotFound, RateLimited, VenueUnavailable
-from ..core.ids import new_id, now_ms
-from ..core.instrument import Instrument
-from ..core.market_data import Bar, Quote
-from ..core.money import ZERO, fmt
-from ..core.orders import Fill, Order, OrderRequest
-from ..core.portfolio import Balance, Position
-
-log = logging.getLogger(__name__)
+from ...core.enums import OrderType, Side
+from ...core.ids import new_id, now_ms
+from ...core.instrument import Instrument
+from ...core.money import ZERO, fmt
 
 VENUE = "fakevenue"
 
+Answer = tuple[int, Any]
+"""(HTTP-like status, JSON body): what every venue operation returns, for REST and WebSocket alike."""
 
-# ---- the venue (server side) ------------------------------------------------------------------------------
+
 @dataclass
 class _Book:
     cash: Decimal
@@ -65,9 +64,14 @@ class _Book:
     orders: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
+def _error(status: int, code: str, message: str) -> Answer:
+    return status, {"code": code, "message": message}
+
+
 class FakeVenue:
     """The venue's state and its Starlette app. ``latency_s``: delay before every answer.
-    ``instruments``: what it lists; ``prices``: symbol -> price; ``cash``: starting cash per new account."""
+    ``instruments``: what it lists; ``prices``: symbol -> price; ``cash``: starting cash per new account.
+    ``orders_received``: order placements seen (both transports); ``ws_connections``: WebSocket sessions opened."""
 
     def __init__(self, instruments: list[Instrument], prices: dict[str, Decimal], *, latency_s: float = 0.02,
                  cash: Decimal = Decimal("100000")) -> None:
@@ -77,13 +81,16 @@ class FakeVenue:
         self.cash = cash
         self.books: dict[str, _Book] = {}
         self.orders_received = 0
+        self.ws_connections = 0
         self.app = Starlette(routes=[
+            Route("/ping", self._ping),
             Route("/instruments", self._instruments),
             Route("/quotes/{symbol:path}", self._quote, methods=["GET", "PUT"]),
             Route("/accounts/{account}/balances", self._balances),
             Route("/accounts/{account}/positions", self._positions),
             Route("/accounts/{account}/orders", self._orders, methods=["GET", "POST", "DELETE"]),
             Route("/accounts/{account}/orders/{cid}", self._order, methods=["GET", "DELETE"]),
+            WebSocketRoute("/accounts/{account}/ws-api", self._ws_api),
         ])
 
     def book(self, account: str) -> _Book:
@@ -92,6 +99,11 @@ class FakeVenue:
     async def _wait(self) -> None:
         if self.latency_s > 0:
             await asyncio.sleep(self.latency_s)
+
+    # ---- REST --------------------------------------------------------------------------------------------
+    async def _ping(self, request: Request) -> JSONResponse:
+        await self._wait()
+        return JSONResponse({})
 
     async def _instruments(self, request: Request) -> JSONResponse:
         await self._wait()
@@ -120,54 +132,121 @@ class FakeVenue:
 
     async def _orders(self, request: Request) -> JSONResponse:
         account = request.path_params["account"]
-        b = self.book(account)
         if request.method == "POST":
             data = await request.json()
             await self._wait()
-            return self._place(account, b, data)
+            return _json(self.place(account, data if isinstance(data, dict) else {}))
         await self._wait()
         symbol = request.query_params.get("symbol")
-        side = request.query_params.get("side")
-        chosen = [o for o in b.orders.values() if o["status"] == "NEW" and (not symbol or o["symbol"] == symbol)
-                  and (not side or o["side"] == side)]
         if request.method == "DELETE":
-            for o in chosen:
-                o["status"] = "CANCELLED"
-        return JSONResponse(chosen)
+            return _json(self.cancel_all(account, symbol, request.query_params.get("side")))
+        return _json(self.open_orders(account, symbol))
 
     async def _order(self, request: Request) -> JSONResponse:
         await self._wait()
-        b = self.book(request.path_params["account"])
-        order = b.orders.get(request.path_params["cid"])
-        if order is None:
-            return JSONResponse({"code": "not_found", "message": "unknown order"}, status_code=404)
-        if request.method == "DELETE" and order["status"] == "NEW":
-            order["status"] = "CANCELLED"
-        return JSONResponse(order)
+        account, cid = request.path_params["account"], request.path_params["cid"]
+        return _json(self.cancel(account, cid) if request.method == "DELETE" else self.status(account, cid))
 
-    def _place(self, account: str, b: _Book, data: dict[str, Any]) -> JSONResponse:
+    # ---- WebSocket order entry ---------------------------------------------------------------------------
+    async def _ws_api(self, ws: WebSocket) -> None:
+        account = ws.path_params["account"]
+        await ws.accept()
+        self.ws_connections += 1
+        in_flight: set[asyncio.Task[None]] = set()
+        try:
+            while True:
+                text = await ws.receive_text()
+                task = asyncio.ensure_future(self._ws_answer(ws, account, text))
+                in_flight.add(task)
+                task.add_done_callback(in_flight.discard)
+        except WebSocketDisconnect:
+            pass
+        finally:
+            for task in in_flight:
+                task.cancel()
+
+    async def _ws_answer(self, ws: WebSocket, account: str, text: str) -> None:
+        try:
+            msg = json.loads(text)
+        except ValueError:
+            msg = None
+        rid = msg.get("id") if isinstance(msg, dict) else None
+        params = msg.get("params", {}) if isinstance(msg, dict) else None
+        if not isinstance(rid, str) or not isinstance(msg.get("method"), str) or not isinstance(params, dict):
+            status, body = _error(400, "invalid", "a request is a JSON object with a string id and method and "
+                                                  "an object params")
+            rid = None
+        else:
+            await self._wait()
+            status, body = self._ws_call(account, msg["method"], params)
+        reply = ({"id": rid, "status": status, "result": body} if status == 200 else
+                 {"id": rid, "status": status, "error": {"code": body["code"], "msg": body["message"]}})
+        with contextlib.suppress(WebSocketDisconnect, RuntimeError):  # the client left: nobody to answer
+            await ws.send_text(json.dumps(reply))
+
+    def _ws_call(self, account: str, method: str, params: dict[str, Any]) -> Answer:
+        cid = str(params.get("client_order_id", ""))
+        if method == "ping":
+            return 200, {}
+        if method == "order.place":
+            return self.place(account, params)
+        if method == "order.cancel":
+            return self.cancel(account, cid)
+        if method == "order.status":
+            return self.status(account, cid)
+        if method == "openOrders.cancelAll":
+            return self.cancel_all(account, params.get("symbol"), params.get("side"))
+        return _error(400, "unknown_method", f"unknown method {method}")
+
+    # ---- the operations (both transports) ----------------------------------------------------------------
+    def open_orders(self, account: str, symbol: str | None) -> Answer:
+        return 200, [o for o in self.book(account).orders.values()
+                     if o["status"] == "NEW" and (not symbol or o["symbol"] == symbol)]
+
+    def cancel_all(self, account: str, symbol: str | None, side: str | None) -> Answer:
+        chosen = [o for o in self.book(account).orders.values() if o["status"] == "NEW"
+                  and (not symbol or o["symbol"] == symbol) and (not side or o["side"] == side)]
+        for o in chosen:
+            o["status"] = "CANCELLED"
+        return 200, chosen
+
+    def status(self, account: str, cid: str) -> Answer:
+        order = self.book(account).orders.get(cid)
+        return _error(404, "not_found", "unknown order") if order is None else (200, order)
+
+    def cancel(self, account: str, cid: str) -> Answer:
+        order = self.book(account).orders.get(cid)
+        if order is None:
+            return _error(404, "not_found", "unknown order")
+        if order["status"] == "NEW":
+            order["status"] = "CANCELLED"
+        return 200, order
+
+    def place(self, account: str, data: dict[str, Any]) -> Answer:
+        """Accept or refuse one order (see the module docstring for the fields and the answer)."""
         self.orders_received += 1
+        b = self.book(account)
         cid = str(data.get("client_order_id", ""))
         symbol = str(data.get("symbol", ""))
         if not cid or cid in b.orders:
-            return JSONResponse({"code": "duplicate", "message": f"duplicate client order id {cid}"}, status_code=400)
+            return _error(400, "duplicate", f"duplicate client order id {cid}")
         if symbol not in self.instruments or symbol not in self.prices:
-            return JSONResponse({"code": "invalid", "message": f"unknown symbol {symbol}"}, status_code=400)
+            return _error(400, "invalid", f"unknown symbol {symbol}")
         try:
             qty = Decimal(str(data["quantity"]))
             side = Side(str(data["side"]))
             otype = OrderType(str(data["type"]))
+            limit = Decimal(str(data["price"])) if data.get("price") is not None else None
         except (KeyError, ValueError, ArithmeticError):
-            return JSONResponse({"code": "invalid", "message": "bad order fields"}, status_code=400)
-        if qty <= 0:
-            return JSONResponse({"code": "invalid", "message": "quantity must be > 0"}, status_code=400)
+            return _error(400, "invalid", "bad order fields")
+        if not qty.is_finite() or qty <= 0:
+            return _error(400, "invalid", "quantity must be > 0")
         order = {"client_order_id": cid, "venue_order_id": new_id("fv"), "symbol": symbol, "side": side.value,
                  "type": otype.value, "quantity": fmt(qty), "price": data.get("price"),
                  "stop_price": data.get("stop_price"), "status": "NEW", "filled_qty": "0", "avg_fill_price": None,
                  "ts_ms": now_ms()}
         b.orders[cid] = order
         price = self.prices[symbol]
-        limit = Decimal(str(data["price"])) if data.get("price") is not None else None
         marketable = otype is OrderType.MARKET or (
             otype is OrderType.LIMIT and limit is not None and (price <= limit if side is Side.BUY else price >= limit))
         out: dict[str, Any] = {"order": order, "fills": []}
@@ -187,176 +266,9 @@ class FakeVenue:
         out["balance"] = {"currency": self.instruments[symbol].quote, "total": fmt(b.cash)}
         out["position"] = {"symbol": symbol, "quantity": fmt(b.positions.get(symbol, ZERO)),
                            "avg_price": fmt(b.avg.get(symbol, ZERO))}
-        return JSONResponse(out)
+        return 200, out
 
 
-# ---- the adapter (client side) ----------------------------------------------------------------------------
-_SSL: ssl.SSLContext | None = None
-
-
-def _ssl_context() -> ssl.SSLContext:
-    """One default SSL context for every adapter client: building one loads the CA bundle (~70 ms here)."""
-    global _SSL
-    if _SSL is None:
-        _SSL = ssl.create_default_context()
-    return _SSL
-
-
-class FakeVenueBroker:
-    """``Broker`` for one account on a ``FakeVenue`` at ``base_url``, over its own ``httpx.AsyncClient``.
-
-    Errors: HTTP 400 -> ``InvalidOrder``; 404 on an order -> ``OrderNotFound``; 429 -> ``RateLimited``;
-    5xx, timeouts and connection errors -> ``VenueUnavailable``. ``place_order`` is sent once and never
-    retried. Updates (order, fills, balance, position) come from the order responses.
-    ``ack_times`` records ``loop.time()`` of every order acknowledgement (the bench reads it).
-    """
-
-    venue = VENUE
-    capabilities = BrokerCapabilities(order_types=frozenset({OrderType.MARKET, OrderType.LIMIT}),
-                                      time_in_force=frozenset({TimeInForce.GTC}), reduce_only=False,
-                                      short_selling=True, quote_stream=True, order_stream=False, bar_history=False,
-                                      intervals=())
-
-    def __init__(self, base_url: str, account_id: str, *, timeout_s: float = 10.0,
-                 quote_poll_s: float = 1.0) -> None:
-        self.base_url = base_url
-        self.account_id = account_id
-        self.timeout_s = timeout_s
-        self.quote_poll_s = quote_poll_s
-        self._client: httpx.AsyncClient | None = None
-        self._queue: asyncio.Queue[BrokerUpdate | None] = asyncio.Queue()
-        self._instruments: dict[str, Instrument] = {}
-        self.ack_times: list[float] = []
-
-    async def connect(self) -> None:
-        if self._client is None:
-            self._client = httpx.AsyncClient(base_url=self.base_url, timeout=self.timeout_s, verify=_ssl_context(),
-                                             limits=httpx.Limits(max_connections=4, max_keepalive_connections=4))
-        await self.instruments()
-
-    async def close(self) -> None:
-        if self._client is not None:
-            await self._client.aclose()
-            self._client = None
-            self._queue.put_nowait(None)
-
-    async def _call(self, method: str, path: str, **kw: Any) -> httpx.Response:
-        if self._client is None:
-            raise VenueUnavailable(f"{VENUE} account {self.account_id} is not connected")
-        try:
-            r = await self._client.request(method, path, **kw)
-        except httpx.TimeoutException as exc:
-            raise VenueUnavailable(f"{VENUE} timed out: {type(exc).__name__}") from None
-        except httpx.TransportError as exc:
-            raise VenueUnavailable(f"{VENUE} unreachable: {type(exc).__name__}") from None
-        if r.status_code == 429:
-            raise RateLimited(f"{VENUE} rate limit", float(r.headers.get("retry-after", "1")))
-        if r.status_code >= 500:
-            raise VenueUnavailable(f"{VENUE} answered {r.status_code}")
-        return r
-
-    async def instruments(self) -> list[Instrument]:
-        r = await self._call("GET", "/instruments")
-        self._instruments = {d["symbol"]: Instrument(d["symbol"], VENUE, MarketType.FUTURES, d["base"], d["quote"],
-                                                     Decimal(d["tick_size"]), Decimal(d["lot_size"]))
-                             for d in r.json()}
-        return list(self._instruments.values())
-
-    async def balances(self) -> list[Balance]:
-        r = await self._call("GET", f"/accounts/{self.account_id}/balances")
-        return [Balance(self.account_id, d["currency"], Decimal(d["total"])) for d in r.json()]
-
-    async def positions(self) -> list[Position]:
-        r = await self._call("GET", f"/accounts/{self.account_id}/positions")
-        return [Position(self.account_id, d["symbol"], Decimal(d["quantity"]), Decimal(d["avg_price"]))
-                for d in r.json()]
-
-    async def open_orders(self, symbol: str | None = None) -> list[Order]:
-        r = await self._call("GET", f"/accounts/{self.account_id}/orders", params={"symbol": symbol} if symbol else {})
-        return [self._order(d) for d in r.json()]
-
-    async def place_order(self, request: OrderRequest) -> Order:
-        body = {"client_order_id": request.client_order_id, "symbol": request.symbol, "side": request.side.value,
-                "type": request.order_type.value, "quantity": fmt(request.quantity),
-                "price": fmt(request.price) if request.price is not None else None,
-                "stop_price": fmt(request.stop_price) if request.stop_price is not None else None}
-        r = await self._call("POST", f"/accounts/{self.account_id}/orders", json=body)
-        self.ack_times.append(asyncio.get_running_loop().time())
-        data = r.json()
-        if r.status_code == 400:
-            raise InvalidOrder(str(data.get("message", "refused by the venue")))
-        order = self._order(data["order"], request)
-        inst = self._instruments.get(request.symbol)
-        fee_asset = inst.quote if inst is not None else ""
-        for f in data.get("fills", []):
-            self._queue.put_nowait(FillUpdate(Fill(f["trade_id"], self.account_id, request.client_order_id,
-                                                   request.symbol, request.side, Decimal(f["price"]),
-                                                   Decimal(f["quantity"]), ZERO, fee_asset, int(f["ts_ms"]),
-                                                   order.venue_order_id)))
-        bal = data.get("balance")
-        if bal:
-            self._queue.put_nowait(BalanceUpdate(Balance(self.account_id, bal["currency"], Decimal(bal["total"]))))
-        pos = data.get("position")
-        if pos:
-            self._queue.put_nowait(PositionUpdate(Position(self.account_id, pos["symbol"], Decimal(pos["quantity"]),
-                                                           Decimal(pos["avg_price"]))))
-        self._queue.put_nowait(OrderUpdate(order))
-        return order
-
-    async def cancel_order(self, client_order_id: str) -> Order:
-        r = await self._call("DELETE", f"/accounts/{self.account_id}/orders/{client_order_id}")
-        if r.status_code == 404:
-            raise OrderNotFound(f"no {VENUE} order {client_order_id}")
-        return self._order(r.json())
-
-    async def cancel_all(self, symbol: str | None = None, side: Side | None = None) -> list[Order]:
-        params = {k: v for k, v in (("symbol", symbol), ("side", side.value if side else None)) if v}
-        r = await self._call("DELETE", f"/accounts/{self.account_id}/orders", params=params)
-        return [self._order(d) for d in r.json()]
-
-    async def query_order(self, client_order_id: str) -> Order | None:
-        r = await self._call("GET", f"/accounts/{self.account_id}/orders/{client_order_id}")
-        return None if r.status_code == 404 else self._order(r.json())
-
-    async def bar_history(self, symbol: str, interval: Interval, start_ms: int, end_ms: int) -> list[Bar]:
-        return []  # capabilities.bar_history is False
-
-    async def quotes(self, symbols: list[str]) -> AsyncIterator[Quote]:
-        """Polls ``GET /quotes/{symbol}`` every ``quote_poll_s`` seconds (the venue has no stream)."""
-        while self._client is not None:
-            for s in symbols:
-                d = (await self._call("GET", f"/quotes/{s}")).json()
-                yield Quote(s, int(d["ts_ms"]), Decimal(d["bid"]), Decimal(d["ask"]), Decimal(d["last"]),
-                            venue=VENUE)
-            await asyncio.sleep(self.quote_poll_s)
-
-    async def updates(self) -> AsyncIterator[BrokerUpdate]:
-        """Fill, balance, position and order updates from the order responses, in order. One consumer at a
-        time; ends after ``close()``."""
-        queue = self._queue
-        while True:
-            item = await queue.get()
-            try:
-                if item is None:
-                    return
-                yield item
-            finally:
-                queue.task_done()
-
-    async def drain_updates(self) -> None:
-        """Wait until the consumer of ``updates()`` has taken and finished every update emitted so far (it
-        asked for the next one), as the paper broker does: the order manager then records the venue's fills
-        before the acknowledgement."""
-        await self._queue.join()
-
-    def _order(self, d: dict[str, Any], request: OrderRequest | None = None) -> Order:
-        ts = int(d.get("ts_ms") or now_ms())
-        return Order(account_id=self.account_id, client_order_id=d["client_order_id"], symbol=d["symbol"],
-                     side=Side(d["side"]), order_type=OrderType(d["type"]), quantity=Decimal(d["quantity"]),
-                     price=Decimal(d["price"]) if d.get("price") is not None else None,
-                     stop_price=Decimal(d["stop_price"]) if d.get("stop_price") is not None else None,
-                     time_in_force=TimeInForce.GTC, status=OrderStatus(d["status"]), created_ms=ts, updated_ms=ts,
-                     venue_order_id=d.get("venue_order_id", ""), filled_qty=Decimal(d.get("filled_qty") or "0"),
-                     avg_fill_price=Decimal(d["avg_fill_price"]) if d.get("avg_fill_price") else None,
-                     signal_id=request.signal_id if request else None,
-                     group_name=request.group_name if request else None)
+def _json(answer: Answer) -> JSONResponse:
+    status, body = answer
+    return JSONResponse(body, status_code=status)

@@ -1,0 +1,242 @@
+"""``FakeVenueBroker``: the ``Broker`` adapter for one account on a ``FakeVenue`` (wire format in ``venue.py``).
+Queries go over REST (httpx); orders over REST too, or over the venue's WebSocket order-entry API with
+``order_entry="ws"`` (``WsApiSession``)."""
+
+from __future__ import annotations
+
+import asyncio
+import ssl
+from collections.abc import AsyncIterator
+from decimal import Decimal
+from typing import Any
+
+import httpx
+
+from ...brokers.base import (
+    BalanceUpdate,
+    BrokerCapabilities,
+    BrokerUpdate,
+    FillUpdate,
+    OrderUpdate,
+    PositionUpdate,
+)
+from ...core.enums import Interval, MarketType, OrderStatus, OrderType, Side, TimeInForce
+from ...core.errors import InvalidOrder, OrderNotFound, RateLimited, VenueUnavailable
+from ...core.ids import now_ms
+from ...core.instrument import Instrument
+from ...core.market_data import Bar, Quote
+from ...core.money import ZERO, fmt
+from ...core.orders import Fill, Order, OrderRequest
+from ...core.portfolio import Balance, Position
+from .venue import VENUE
+from .ws_session import WsApiSession
+
+ORDER_ENTRY = ("rest", "ws")
+
+_SSL: ssl.SSLContext | None = None
+
+
+def _ssl_context() -> ssl.SSLContext:
+    """One default SSL context for every adapter client: building one loads the CA bundle (~70 ms here)."""
+    global _SSL
+    if _SSL is None:
+        _SSL = ssl.create_default_context()
+    return _SSL
+
+
+class FakeVenueBroker:
+    """``Broker`` for one account on a ``FakeVenue`` at ``base_url`` (``http://host:port``), over its own
+    ``httpx.AsyncClient``; with ``order_entry="ws"`` orders and cancels go over one WebSocket per account
+    (``{base_url}/accounts/{account}/ws-api``, opened by ``connect()``).
+
+    Errors: a refused order (400) -> ``InvalidOrder``; 404 on an order -> ``OrderNotFound``; 429 ->
+    ``RateLimited``; 5xx, timeouts, connection errors and a WebSocket lost before the answer ->
+    ``VenueUnavailable``. ``place_order`` is sent once and never retried. Updates (order, fills, balance,
+    position) come from the order answers. ``ack_times`` records ``loop.time()`` of every order
+    acknowledgement (the bench reads it).
+    """
+
+    venue = VENUE
+    capabilities = BrokerCapabilities(order_types=frozenset({OrderType.MARKET, OrderType.LIMIT}),
+                                      time_in_force=frozenset({TimeInForce.GTC}), reduce_only=False,
+                                      short_selling=True, quote_stream=True, order_stream=False, bar_history=False,
+                                      intervals=())
+
+    def __init__(self, base_url: str, account_id: str, *, timeout_s: float = 10.0,
+                 quote_poll_s: float = 1.0, order_entry: str = "rest") -> None:
+        if order_entry not in ORDER_ENTRY:
+            raise ValueError(f"order_entry must be one of {', '.join(ORDER_ENTRY)}, not {order_entry!r}")
+        self.base_url = base_url
+        self.account_id = account_id
+        self.timeout_s = timeout_s
+        self.quote_poll_s = quote_poll_s
+        self.order_entry = order_entry
+        self._client: httpx.AsyncClient | None = None
+        self._ws: WsApiSession | None = None
+        if order_entry == "ws":
+            ws_url = "ws" + base_url.removeprefix("http").rstrip("/") + f"/accounts/{account_id}/ws-api"
+            self._ws = WsApiSession(ws_url, timeout_s=timeout_s, name=f"{VENUE} account {account_id}")
+        self._queue: asyncio.Queue[BrokerUpdate | None] = asyncio.Queue()
+        self._instruments: dict[str, Instrument] = {}
+        self.ack_times: list[float] = []
+
+    async def connect(self) -> None:
+        if self._client is None:
+            self._client = httpx.AsyncClient(base_url=self.base_url, timeout=self.timeout_s, verify=_ssl_context(),
+                                             limits=httpx.Limits(max_connections=4, max_keepalive_connections=4))
+        await self.instruments()
+        if self._ws is not None:
+            await self._ws.connect()
+
+    async def close(self) -> None:
+        if self._ws is not None:
+            await self._ws.close()
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None
+            self._queue.put_nowait(None)
+
+    async def _call(self, method: str, path: str, **kw: Any) -> httpx.Response:
+        if self._client is None:
+            raise VenueUnavailable(f"{VENUE} account {self.account_id} is not connected")
+        try:
+            r = await self._client.request(method, path, **kw)
+        except httpx.TimeoutException as exc:
+            raise VenueUnavailable(f"{VENUE} timed out: {type(exc).__name__}") from None
+        except httpx.TransportError as exc:
+            raise VenueUnavailable(f"{VENUE} unreachable: {type(exc).__name__}") from None
+        if r.status_code == 429:
+            raise RateLimited(f"{VENUE} rate limit", float(r.headers.get("retry-after", "1")))
+        if r.status_code >= 500:
+            raise VenueUnavailable(f"{VENUE} answered {r.status_code}")
+        return r
+
+    async def _order_call(self, ws_method: str, ws_params: dict[str, Any], method: str, path: str,
+                          **kw: Any) -> tuple[int, Any]:
+        """An order operation over the chosen order entry: ``(status, body)``."""
+        if self._ws is not None:
+            if self._client is None:
+                raise VenueUnavailable(f"{VENUE} account {self.account_id} is not connected")
+            status, body = await self._ws.request(ws_method, ws_params)
+            if status == 429:
+                raise RateLimited(f"{VENUE} rate limit", 1.0)
+            if status >= 500:
+                raise VenueUnavailable(f"{VENUE} answered {status}")
+            return status, body
+        r = await self._call(method, path, **kw)
+        return r.status_code, r.json()
+
+    async def ping(self) -> None:
+        """One request that the venue answers with nothing, over the order entry (WebSocket ``ping`` or
+        ``GET /ping``): the transport's own round trip, without any order work on either side."""
+        status, _ = await self._order_call("ping", {}, "GET", "/ping")
+        if status != 200:
+            raise VenueUnavailable(f"{VENUE} answered ping with {status}")
+
+    async def instruments(self) -> list[Instrument]:
+        r = await self._call("GET", "/instruments")
+        self._instruments = {d["symbol"]: Instrument(d["symbol"], VENUE, MarketType.FUTURES, d["base"], d["quote"],
+                                                     Decimal(d["tick_size"]), Decimal(d["lot_size"]))
+                             for d in r.json()}
+        return list(self._instruments.values())
+
+    async def balances(self) -> list[Balance]:
+        r = await self._call("GET", f"/accounts/{self.account_id}/balances")
+        return [Balance(self.account_id, d["currency"], Decimal(d["total"])) for d in r.json()]
+
+    async def positions(self) -> list[Position]:
+        r = await self._call("GET", f"/accounts/{self.account_id}/positions")
+        return [Position(self.account_id, d["symbol"], Decimal(d["quantity"]), Decimal(d["avg_price"]))
+                for d in r.json()]
+
+    async def open_orders(self, symbol: str | None = None) -> list[Order]:
+        r = await self._call("GET", f"/accounts/{self.account_id}/orders", params={"symbol": symbol} if symbol else {})
+        return [self._order(d) for d in r.json()]
+
+    async def place_order(self, request: OrderRequest) -> Order:
+        body = {"client_order_id": request.client_order_id, "symbol": request.symbol, "side": request.side.value,
+                "type": request.order_type.value, "quantity": fmt(request.quantity),
+                "price": fmt(request.price) if request.price is not None else None,
+                "stop_price": fmt(request.stop_price) if request.stop_price is not None else None}
+        status, data = await self._order_call("order.place", body, "POST", f"/accounts/{self.account_id}/orders",
+                                              json=body)
+        self.ack_times.append(asyncio.get_running_loop().time())
+        if status != 200:
+            raise InvalidOrder(str(data.get("message", "refused by the venue")))
+        order = self._order(data["order"], request)
+        inst = self._instruments.get(request.symbol)
+        fee_asset = inst.quote if inst is not None else ""
+        for f in data.get("fills", []):
+            self._queue.put_nowait(FillUpdate(Fill(f["trade_id"], self.account_id, request.client_order_id,
+                                                   request.symbol, request.side, Decimal(f["price"]),
+                                                   Decimal(f["quantity"]), ZERO, fee_asset, int(f["ts_ms"]),
+                                                   order.venue_order_id)))
+        bal = data.get("balance")
+        if bal:
+            self._queue.put_nowait(BalanceUpdate(Balance(self.account_id, bal["currency"], Decimal(bal["total"]))))
+        pos = data.get("position")
+        if pos:
+            self._queue.put_nowait(PositionUpdate(Position(self.account_id, pos["symbol"], Decimal(pos["quantity"]),
+                                                           Decimal(pos["avg_price"]))))
+        self._queue.put_nowait(OrderUpdate(order))
+        return order
+
+    async def cancel_order(self, client_order_id: str) -> Order:
+        status, data = await self._order_call("order.cancel", {"client_order_id": client_order_id}, "DELETE",
+                                              f"/accounts/{self.account_id}/orders/{client_order_id}")
+        if status == 404:
+            raise OrderNotFound(f"no {VENUE} order {client_order_id}")
+        return self._order(data)
+
+    async def cancel_all(self, symbol: str | None = None, side: Side | None = None) -> list[Order]:
+        params = {k: v for k, v in (("symbol", symbol), ("side", side.value if side else None)) if v}
+        _, data = await self._order_call("openOrders.cancelAll", params, "DELETE",
+                                         f"/accounts/{self.account_id}/orders", params=params)
+        return [self._order(d) for d in data]
+
+    async def query_order(self, client_order_id: str) -> Order | None:
+        r = await self._call("GET", f"/accounts/{self.account_id}/orders/{client_order_id}")
+        return None if r.status_code == 404 else self._order(r.json())
+
+    async def bar_history(self, symbol: str, interval: Interval, start_ms: int, end_ms: int) -> list[Bar]:
+        return []  # capabilities.bar_history is False
+
+    async def quotes(self, symbols: list[str]) -> AsyncIterator[Quote]:
+        """Polls ``GET /quotes/{symbol}`` every ``quote_poll_s`` seconds (the venue has no stream)."""
+        while self._client is not None:
+            for s in symbols:
+                d = (await self._call("GET", f"/quotes/{s}")).json()
+                yield Quote(s, int(d["ts_ms"]), Decimal(d["bid"]), Decimal(d["ask"]), Decimal(d["last"]),
+                            venue=VENUE)
+            await asyncio.sleep(self.quote_poll_s)
+
+    async def updates(self) -> AsyncIterator[BrokerUpdate]:
+        """Fill, balance, position and order updates from the order answers, in order. One consumer at a
+        time; ends after ``close()``."""
+        queue = self._queue
+        while True:
+            item = await queue.get()
+            try:
+                if item is None:
+                    return
+                yield item
+            finally:
+                queue.task_done()
+
+    async def drain_updates(self) -> None:
+        """Wait until the consumer of ``updates()`` has taken and finished every update emitted so far (it
+        asked for the next one), as the paper broker does: the order manager then records the venue's fills
+        before the acknowledgement."""
+        await self._queue.join()
+
+    def _order(self, d: dict[str, Any], request: OrderRequest | None = None) -> Order:
+        ts = int(d.get("ts_ms") or now_ms())
+        return Order(account_id=self.account_id, client_order_id=d["client_order_id"], symbol=d["symbol"],
+                     side=Side(d["side"]), order_type=OrderType(d["type"]), quantity=Decimal(d["quantity"]),
+                     price=Decimal(d["price"]) if d.get("price") is not None else None,
+                     stop_price=Decimal(d["stop_price"]) if d.get("stop_price") is not None else None,
+                     time_in_force=TimeInForce.GTC, status=OrderStatus(d["status"]), created_ms=ts, updated_ms=ts,
+                     venue_order_id=d.get("venue_order_id", ""), filled_qty=Decimal(d.get("filled_qty") or "0"),
+                     avg_fill_price=Decimal(d["avg_fill_price"]) if d.get("avg_fill_price") else None,
+                     signal_id=request.signal_id if request else None,
+                     group_name=request.group_name if request else None)
