@@ -114,13 +114,15 @@ class AppServices:
 
     # ---- life cycle ----------------------------------------------------------------------------------
     async def start(self) -> None:
-        """Restore accounts (creating "Paper 1" on a fresh data dir), seed the watchlist, start the demo
-        market (``demo=True``), the strategy runner and the webhook listener when present. Idempotent."""
+        """List the instruments of earlier imports, restore accounts (creating "Paper 1" on a fresh data
+        dir), seed the watchlist, start the demo market (``demo=True``), the strategy runner and the webhook
+        listener when present. Idempotent."""
         if self.started:
             return
         self.started = True
         if self.risk_book is not None:
             await self.risk_book.load()
+        await self.market.restore_imported_instruments()  # before the accounts: their positions may need them
         accounts = await self.accounts.load()
         if not accounts:
             cash = dict(self.settings.paper.initial_cash) or DEFAULT_CASH

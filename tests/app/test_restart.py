@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from pathlib import Path
 from decimal import Decimal as D
 
 from trader_app.app import build_services
@@ -69,5 +70,46 @@ async def test_everything_is_as_it_was_after_a_restart(data_home):
         assert second.store.orders.list(account, open_only=True) == []
         position = second.store.positions.get(account, "BTC/USDT")
         assert position.quantity == D("0.15")
+    finally:
+        await second.stop()
+
+
+async def test_an_imported_symbol_is_still_listed_and_tradable_after_a_restart(data_home, tmp_path):
+    source = (Path(__file__).parents[1] / "market" / "data" / "AAPL.csv").read_text()
+    csv = tmp_path / "NVDX.csv"  # a symbol no catalog lists: only the import makes it known
+    csv.write_text(source)
+    first = build_services(data_home, demo=False, start_webhook=False)
+    await first.start()
+    try:
+        account = (await first.accounts.create_paper_account("Stocks", {"USD": D("10000")})).account_id
+        imp = await first.market.import_csv(csv)
+        assert imp.symbol == "NVDX"
+        listed = first.market.instrument("NVDX")
+        await first.market.add_to_watchlist("NVDX")
+        _quote(first, "NVDX", "185.60", "185.64")
+        await asyncio.sleep(0)
+        bought = await first.order_manager.submit(OrderRequest(
+            account, "NVDX", Side.BUY, OrderType.MARKET, D("3"), new_client_order_id()))
+        assert bought.status is OrderStatus.FILLED
+        await first.order_manager.flush()
+    finally:
+        await first.stop()
+
+    second = build_services(data_home, demo=False, start_webhook=False)
+    await second.start()
+    try:
+        assert second.market.instrument("NVDX") == listed
+        assert (listed.market_type, listed.quote, listed.tick_size, listed.lot_size) == (
+            MarketType.STOCK, "USD", D("0.01"), D("1"))
+        assert "NVDX" in await second.market.watchlist()
+        assert len(await second.market.history("NVDX", Interval.D1, limit=1000)) == len(imp.bars)
+        assert second.store.positions.get(account, "NVDX").quantity == D("3")
+        _quote(second, "NVDX", "190.00", "190.05")
+        await asyncio.sleep(0)
+        sold = await second.order_manager.submit(OrderRequest(
+            account, "NVDX", Side.SELL, OrderType.MARKET, D("1"), new_client_order_id()))
+        assert (sold.status, sold.avg_fill_price) == (OrderStatus.FILLED, D("190.00"))
+        await second.order_manager.flush()
+        assert second.store.positions.get(account, "NVDX").quantity == D("2")
     finally:
         await second.stop()

@@ -15,6 +15,7 @@ from trader_app.core.errors import DataImportError, UnknownSymbol
 from trader_app.core.events import BarEvent, QuoteEvent
 from trader_app.core.market_data import Bar, Quote
 from trader_app.market.catalog import demo_instruments
+from trader_app.market.imported import IMPORTED_KEY
 from trader_app.market.indicators import macd, rsi
 from trader_app.market.service import DEFAULT_BACKFILL, IndicatorSnapshot, MarketService
 from trader_app.store import Store
@@ -207,3 +208,38 @@ async def test_replay_drives_quotes_and_history_only_shows_replayed_bars(service
     assert service.indicators("BTC/USDT").rsi is None  # 5 bars: not enough
     with pytest.raises(ValueError):
         service.start_replay([], 1)
+
+
+async def test_imported_instruments_are_kept_and_listed_again(store):
+    first = MarketService(EventBus(), store, demo_instruments(), seed=7)
+    await first.import_csv(DATA / "eth_hourly.csv", symbol="ETH/BTC")
+    await first.import_csv(DATA / "AAPL.csv")  # in the catalog already: not kept as imported
+    first.start_replay([closed_bar("ZZZ", i, 10 + i / 4) for i in range(3)], speed=1000)
+    eth, zzz = first.instrument("ETH/BTC"), first.instrument("ZZZ")
+    await first.close()
+    assert sorted(store.kv.get(IMPORTED_KEY)) == ["ETH/BTC", "ZZZ"]
+
+    listed = []
+    second = MarketService(EventBus(), store, demo_instruments(), seed=7, on_new_instrument=listed.append)
+    with pytest.raises(UnknownSymbol):
+        second.instrument("ETH/BTC")
+    assert await second.restore_imported_instruments() == [eth, zzz] == listed
+    assert second.instrument("ETH/BTC") == eth and zzz.tick_size == D("0.01")  # finest step written
+    assert await second.restore_imported_instruments() == []  # listed already: nothing changes
+    await second.close()
+
+
+async def test_a_malformed_stored_instrument_is_skipped(store, caplog):
+    store.kv.set(IMPORTED_KEY, {"BAD": {"venue": "paper", "market_type": "SPOT", "base": "B", "quote": "Q",
+                                        "tick_size": "abc", "lot_size": "1"},
+                                "NEG": {"venue": "paper", "market_type": "STOCK", "base": "N", "quote": "USD",
+                                        "tick_size": "0.01", "lot_size": "0"},
+                                "OK": {"venue": "paper", "market_type": "STOCK", "base": "OK", "quote": "USD",
+                                       "tick_size": "0.01", "lot_size": "1"}})
+    service = MarketService(EventBus(), store, demo_instruments(), seed=7)
+    assert [i.symbol for i in await service.restore_imported_instruments()] == ["OK"]
+    assert "stored instrument 'BAD' is malformed" in caplog.text
+    assert "stored instrument 'NEG' has a tick or lot size <= 0" in caplog.text
+    with pytest.raises(UnknownSymbol):
+        service.instrument("BAD")
+    await service.close()

@@ -31,6 +31,7 @@ from .bars import BarAggregator
 from .catalog import PAPER_VENUE
 from .csv_import import CsvImport, read_ohlcv_csv
 from .demo import DemoMarket
+from .imported import IMPORTED_KEY, instrument_from_json, instrument_to_json
 from .indicators import last_value, macd, rsi
 from .replay import ReplayMarket, price_step
 
@@ -82,6 +83,8 @@ class MarketService:
         for inst in instruments:
             self._instruments[inst.symbol] = inst
         self._demo_symbols = list(self._instruments)
+        self._imported: dict[str, Instrument] = {}  # listed for imported/replayed bars, kept in store.kv
+        self._saving: set[asyncio.Task] = set()
         self.aggregator = aggregator if aggregator is not None else BarAggregator(bus, store)
         self.indicator_interval = indicator_interval
         self.seed = seed
@@ -120,6 +123,33 @@ class MarketService:
             except Exception:  # noqa: BLE001 - a listener's failure must not undo the listing
                 log.exception("instrument listener failed for %s", inst.symbol)
         return True
+
+    async def restore_imported_instruments(self) -> list[Instrument]:
+        """List again the instruments of symbols imported or replayed in earlier runs (``store.kv``
+        ``IMPORTED_KEY``); returns those newly listed. A malformed entry is logged and skipped."""
+        stored = await self.store.run(self.store.kv.get, IMPORTED_KEY, None)
+        listed = []
+        for symbol, data in (stored or {}).items() if isinstance(stored, dict) else ():
+            try:
+                inst = instrument_from_json(symbol, data)
+            except ValueError as exc:
+                log.warning("%s; skipped", exc)
+                continue
+            self._imported[symbol] = inst
+            if self.add_instrument(inst):
+                listed.append(inst)
+        return listed
+
+    def _list_imported(self, symbol: str, bars: list[Bar]) -> Any:
+        """List an instrument for ``symbol``'s imported bars if the symbol is new, and keep it in the store;
+        returns the store write to await (None when nothing changed)."""
+        if symbol in self._instruments:
+            return None
+        inst = self.instrument_for_bars(symbol, bars)
+        self.add_instrument(inst)
+        self._imported[symbol] = inst
+        value = {s: instrument_to_json(i) for s, i in sorted(self._imported.items())}
+        return self.store.run(self.store.kv.set, IMPORTED_KEY, value)
 
     @staticmethod
     def instrument_for_bars(symbol: str, bars: list[Bar]) -> Instrument:
@@ -170,7 +200,9 @@ class MarketService:
         imp = await asyncio.to_thread(read_ohlcv_csv, path, symbol)
         await self.store.run(self.store.bars.save, imp.bars)
         if imp.bars:
-            self.add_instrument(self.instrument_for_bars(imp.symbol, imp.bars))
+            saved = self._list_imported(imp.symbol, imp.bars)
+            if saved is not None:
+                await saved
         return imp
 
     # ------------------------------------------------------------------ feeds
@@ -236,8 +268,11 @@ class MarketService:
         for b in bars:
             by_symbol.setdefault(b.symbol, []).append(b)
         for sym, own in by_symbol.items():
-            if sym not in self._instruments:
-                self.add_instrument(self.instrument_for_bars(sym, own))
+            saved = self._list_imported(sym, own)
+            if saved is not None:  # a store write: done in the background, kept referenced until it ends
+                task = asyncio.ensure_future(saved)
+                self._saving.add(task)
+                task.add_done_callback(self._saving.discard)
             self._ind_interval[sym] = own[0].interval
             self._closes.pop(sym, None)
             self._snapshots.pop(sym, None)
@@ -263,6 +298,8 @@ class MarketService:
             await self.demo.stop()
         if self.replay is not None:
             await self.replay.stop()
+        if self._saving:
+            await asyncio.gather(*self._saving, return_exceptions=True)
         await self.aggregator.flush()
 
     async def close(self) -> None:
