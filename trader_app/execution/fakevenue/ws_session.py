@@ -78,6 +78,8 @@ class WsApiSession:
         if self._ws is None:
             await self.connect()
         ws = self._ws
+        if ws is None:  # lost again between connecting and now
+            raise VenueUnavailable(f"{self.name} WebSocket closed before {method} was sent")
         rid = str(next(self._ids))
         future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
         self._pending[rid] = future
