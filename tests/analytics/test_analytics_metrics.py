@@ -64,6 +64,10 @@ def test_cagr_and_calmar():
     assert an.cagr(100, 0, 365) == -1.0
     assert math.isnan(an.cagr(100, 110, 0))
     assert math.isnan(an.cagr(0, 110, 10))
+    # +1 % in 10 seconds compounds past a float's range (seen in the frozen smoke test's Performance panel)
+    assert an.cagr(100, 101, 10 / 86_400) == math.inf
+    assert an.cagr(100, 99, 10 / 86_400) == -1.0  # underflows to a total loss, no error
+    assert an.calmar(an.cagr(100, 101, 10 / 86_400), -0.01) == math.inf
     assert an.calmar(0.1, -0.25) == pytest.approx(0.4, rel=1e-12)
     assert an.calmar(0.1, 0.0) == math.inf
     assert math.isnan(an.calmar(-0.1, 0.0))

@@ -65,13 +65,17 @@ def cagr(start_equity: float, end_equity: float, days: float) -> float:
     """Compound annual growth rate as a fraction: ``(end / start) ** (365 / days) - 1``.
 
     Source: freqtrade ``calculate_cagr`` (calendar days, 365-day year). ``nan`` when ``days <= 0`` or
-    ``start <= 0``; ``-1.0`` when the account is wiped out (end <= 0).
+    ``start <= 0``; ``-1.0`` when the account is wiped out (end <= 0); ``+inf`` when compounding a gain
+    over a very short span overflows a float (e.g. +1 % over 10 seconds).
     """
     if days <= 0 or start_equity <= 0 or not math.isfinite(start_equity) or not math.isfinite(end_equity):
         return math.nan
     if end_equity <= 0:
         return -1.0
-    return float((end_equity / start_equity) ** (365.0 / days) - 1.0)
+    try:
+        return float((end_equity / start_equity) ** (365.0 / days) - 1.0)
+    except OverflowError:
+        return math.inf
 
 
 def volatility_ann(r: ArrayLike, periods: int) -> float:
