@@ -27,6 +27,7 @@ each. All methods are coroutines run on the app's single asyncio loop:
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Protocol, Union, runtime_checkable
@@ -113,6 +114,21 @@ class Broker(Protocol):
     def quotes(self, symbols: list[str]) -> AsyncIterator[Quote]: ...
 
     def updates(self) -> AsyncIterator[BrokerUpdate]: ...
+
+
+async def queued_updates(queue: asyncio.Queue, end: object) -> AsyncIterator[BrokerUpdate]:
+    """The ``updates()`` stream of an adapter that queues its updates: yields the items of ``queue`` in
+    order until it takes ``end`` (the adapter puts it on close). Each item is marked done (``task_done``)
+    only when the consumer asks for the next one, so ``await queue.join()`` waits until the consumer has
+    finished every update emitted so far (``drain_updates``). One consumer at a time."""
+    while True:
+        item = await queue.get()
+        try:
+            if item is end:
+                return
+            yield item
+        finally:
+            queue.task_done()
 
 
 @dataclass

@@ -44,6 +44,7 @@ from ..base import (
     LedgerUpdate,
     OrderUpdate,
     PositionUpdate,
+    queued_updates,
 )
 from .account import PaperAccount
 from .exchange import VENUE, PaperExchange
@@ -374,18 +375,10 @@ class PaperBroker:
             for u in updates:
                 self._queue.put_nowait(u)
 
-    async def updates(self) -> AsyncIterator[BrokerUpdate]:
+    def updates(self) -> AsyncIterator[BrokerUpdate]:
         """Order, fill, balance, position and ledger updates of this account, in the order they happened.
         One consumer at a time. Ends after ``close()``."""
-        queue = self._queue
-        while True:
-            item = await queue.get()
-            try:
-                if item is _CLOSE:
-                    return
-                yield item  # type: ignore[misc]
-            finally:
-                queue.task_done()
+        return queued_updates(self._queue, _CLOSE)
 
     async def drain_updates(self) -> None:
         """Wait until the consumer of ``updates()`` has taken and finished every update emitted so far

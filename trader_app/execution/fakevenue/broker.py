@@ -19,6 +19,7 @@ from ...brokers.base import (
     FillUpdate,
     OrderUpdate,
     PositionUpdate,
+    queued_updates,
 )
 from ...core.enums import Interval, MarketType, OrderStatus, OrderType, Side, TimeInForce
 from ...core.errors import InvalidOrder, OrderNotFound, RateLimited, VenueUnavailable
@@ -210,18 +211,10 @@ class FakeVenueBroker:
                             venue=VENUE)
             await asyncio.sleep(self.quote_poll_s)
 
-    async def updates(self) -> AsyncIterator[BrokerUpdate]:
+    def updates(self) -> AsyncIterator[BrokerUpdate]:
         """Fill, balance, position and order updates from the order answers, in order. One consumer at a
         time; ends after ``close()``."""
-        queue = self._queue
-        while True:
-            item = await queue.get()
-            try:
-                if item is None:
-                    return
-                yield item
-            finally:
-                queue.task_done()
+        return queued_updates(self._queue, None)
 
     async def drain_updates(self) -> None:
         """Wait until the consumer of ``updates()`` has taken and finished every update emitted so far (it
