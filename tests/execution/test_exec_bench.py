@@ -10,8 +10,7 @@ from trader_app.core.errors import InvalidOrder, OrderNotFound, VenueUnavailable
 from trader_app.core.instrument import Instrument
 from trader_app.core.orders import OrderRequest
 from trader_app.execution.bench import pct, report, run_fanout
-from trader_app.execution.fakevenue import FakeVenue, FakeVenueBroker
-from trader_app.webhook.server import WebhookServer
+from trader_app.execution.fakevenue import FakeVenue, FakeVenueBroker, FakeVenueServer
 
 
 async def test_bench_fanout_small_run_fills_every_order():
@@ -35,9 +34,9 @@ def test_percentiles():
 async def test_fake_venue_broker_contract(order_entry):
     inst = Instrument("BTC/USDT", "fakevenue", MarketType.FUTURES, "BTC", "USDT", D("0.1"), D("0.001"))
     venue = FakeVenue([inst], {"BTC/USDT": D("100")}, latency_s=0, cash=D("1000"))
-    server = WebhookServer(None, "127.0.0.1", 0, app=venue.app)
+    server = FakeVenueServer(venue)
     await server.start()
-    broker = FakeVenueBroker(server.url, "a1", order_entry=order_entry)
+    broker = FakeVenueBroker(server.url, "a1", ws_url=server.ws_url, order_entry=order_entry)
     try:
         assert isinstance(broker, Broker)
         with pytest.raises(VenueUnavailable):

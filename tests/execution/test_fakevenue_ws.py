@@ -12,8 +12,7 @@ from trader_app.core.enums import MarketType, OrderStatus, OrderType, Side
 from trader_app.core.errors import VenueUnavailable
 from trader_app.core.instrument import Instrument
 from trader_app.core.orders import OrderRequest
-from trader_app.execution.fakevenue import FakeVenue, FakeVenueBroker, WsApiSession
-from trader_app.webhook.server import WebhookServer
+from trader_app.execution.fakevenue import FakeVenue, FakeVenueBroker, FakeVenueServer, WsApiSession
 
 INST = Instrument("BTC/USDT", "fakevenue", MarketType.FUTURES, "BTC", "USDT", D("0.1"), D("0.001"))
 
@@ -21,7 +20,7 @@ INST = Instrument("BTC/USDT", "fakevenue", MarketType.FUTURES, "BTC", "USDT", D(
 @pytest.fixture
 async def venue_server():
     venue = FakeVenue([INST], {"BTC/USDT": D("100")}, latency_s=0.05, cash=D("100000"))
-    server = WebhookServer(None, "127.0.0.1", 0, app=venue.app)
+    server = FakeVenueServer(venue)
     await server.start()
     yield venue, server
     await server.stop()
@@ -29,7 +28,7 @@ async def venue_server():
 
 async def test_many_orders_in_flight_on_one_connection_each_get_their_own_answer(venue_server):
     venue, server = venue_server
-    broker = FakeVenueBroker(server.url, "a1", order_entry="ws")
+    broker = FakeVenueBroker(server.url, "a1", ws_url=server.ws_url, order_entry="ws")
     await broker.connect()
     try:
         reqs = [OrderRequest("a1", "BTC/USDT", Side.BUY, OrderType.MARKET if i % 2 else OrderType.LIMIT,
@@ -49,7 +48,7 @@ async def test_many_orders_in_flight_on_one_connection_each_get_their_own_answer
 
 async def test_bad_frames_get_a_400_and_change_nothing(venue_server):
     venue, server = venue_server
-    url = "ws" + server.url.removeprefix("http") + "/accounts/a1/ws-api"
+    url = server.ws_url + "/accounts/a1/ws-api"
     async with websockets.connect(url, compression=None) as ws:
         for frame in ("not json", "[1, 2]", json.dumps({"id": 7, "method": "order.place"}),
                       json.dumps({"id": "x", "method": "order.place", "params": "qty=1"})):
@@ -120,3 +119,51 @@ async def test_an_absent_venue_is_unavailable_not_a_hang():
     with pytest.raises(VenueUnavailable, match="unreachable"):
         await session.request("ping", {})
     assert not session.connected
+
+
+async def test_a_fragmented_request_is_assembled_and_an_unknown_path_is_refused_at_the_handshake(venue_server):
+    venue, server = venue_server
+    async with websockets.connect(server.ws_url + "/accounts/a1/ws-api", compression=None) as ws:
+        text = json.dumps({"id": "f1", "method": "order.place", "params": {
+            "client_order_id": "c1", "symbol": "BTC/USDT", "side": "BUY", "type": "MARKET", "quantity": "2"}})
+        await ws.send(iter([text[:10], text[10:40], text[40:]]))  # one message in three frames
+        answer = json.loads(await ws.recv())
+        assert answer["id"] == "f1" and answer["status"] == 200 and answer["result"]["order"]["status"] == "FILLED"
+    assert venue.books["a1"].positions["BTC/USDT"] == D("2")
+    with pytest.raises(websockets.exceptions.InvalidStatus) as refused:
+        await websockets.connect(server.ws_url + "/accounts/a1/rest-api", compression=None)
+    assert refused.value.response.status_code == 404
+
+
+async def test_a_fragmented_answer_is_assembled_by_the_session():
+    async def handler(ws):
+        async for frame in ws:
+            reply = json.dumps({"id": json.loads(frame)["id"], "status": 200, "result": {"pad": "x" * 300}})
+            await ws.send(iter([reply[:100], reply[100:200], reply[200:]]))
+
+    server, url = await _serve(handler)
+    session = WsApiSession(url, timeout_s=5)
+    try:
+        assert await session.request("ping", {}) == (200, {"pad": "x" * 300})
+    finally:
+        await session.close()
+        server.close()
+        await server.wait_closed()
+
+
+async def test_stopping_the_venue_fails_the_requests_in_flight_and_later_ones_find_it_gone():
+    venue = FakeVenue([INST], {"BTC/USDT": D("100")}, latency_s=5, cash=D("100000"))
+    server = FakeVenueServer(venue)
+    await server.start()
+    session = WsApiSession(server.ws_url + "/accounts/a1/ws-api", timeout_s=10, name="venue Y")
+    try:
+        waiting = asyncio.ensure_future(session.request("ping", {}))
+        await asyncio.sleep(0.2)
+        await server.stop()
+        with pytest.raises(VenueUnavailable, match="venue Y WebSocket connection lost .*the answer was lost"):
+            await waiting
+        with pytest.raises(VenueUnavailable, match="unreachable"):
+            await session.request("ping", {})
+    finally:
+        await session.close()
+        await server.stop()

@@ -1,6 +1,7 @@
 """``trader-app bench fanout``: how long one signal takes to reach every linked account.
 
-Set-up: a ``FakeVenue`` on 127.0.0.1 (Starlette on uvicorn) answering every request after ``--latency-ms``,
+Set-up: a ``FakeVenueServer`` on 127.0.0.1 (REST: Starlette on uvicorn; WebSocket API: picows) answering every
+request after ``--latency-ms``,
 by default in a separate process (``--venue process``: its CPU work runs on another interpreter and core, like
 a remote venue's, so only our side is measured; ``--venue thread`` runs it on a thread of the bench's process,
 sharing our GIL, and ``--venue loop`` on the bench's own event loop, both for comparison); ``--accounts``
@@ -105,7 +106,7 @@ async def run_fanout(accounts: int = 100, latency_ms: float = 20.0, signals: int
     om = None
     portfolio = None
     try:
-        url = await runner.start()
+        url, ws_url = await runner.start()
         book = RiskBook(store, bus)
         om = OrderManager(store, bus, risk=RiskPipeline(rules_for_account=book.rules_for))
         portfolio = PortfolioService(bus, instrument_of=om.instrument)
@@ -115,7 +116,7 @@ async def run_fanout(accounts: int = 100, latency_ms: float = 20.0, signals: int
         for acc in ids:
             store.accounts.save(Account(acc, acc, VENUE))
             store.links.add(AccountLink(BENCH_GROUP, acc, Decimal("0.01")))
-        brokers = [FakeVenueBroker(url, acc, order_entry=order_entry) for acc in ids]
+        brokers = [FakeVenueBroker(url, acc, ws_url=ws_url, order_entry=order_entry) for acc in ids]
         await asyncio.gather(*(b.connect() for b in brokers))
         for b in brokers:
             om.attach(b.account_id, b)

@@ -1,5 +1,5 @@
-"""Running the bench's ``FakeVenue`` (Starlette on uvicorn, 127.0.0.1, a port the OS picks) in one of three
-places:
+"""Running the bench's ``FakeVenueServer`` (REST on uvicorn and the WebSocket API on picows, 127.0.0.1, ports
+the OS picks) in one of three places:
 
 - ``process`` (the default of ``trader-app bench fanout``): a separate process (``multiprocessing`` spawn,
   so it also works in the frozen app). The venue's own CPU work (HTTP parsing, JSON, its books) runs on
@@ -18,7 +18,7 @@ from decimal import Decimal
 from typing import Any
 
 from ..core.instrument import Instrument
-from .fakevenue import FakeVenue
+from .fakevenue import FakeVenue, FakeVenueServer
 
 MODES = ("process", "thread", "loop")
 
@@ -26,18 +26,16 @@ MODES = ("process", "thread", "loop")
 def _serve_in_child(instruments: list[Instrument], prices: dict[str, Decimal], latency_s: float, cash: Decimal,
                     conn: Any) -> None:
     """Entry point of the venue process: serve until told to stop (or the parent's end of ``conn`` closes).
-    Sends ``("url", url)`` once listening, ``("error", text)`` if it cannot start."""
-    from ..webhook.server import WebhookServer
+    Sends ``("urls", (url, ws_url))`` once listening, ``("error", text)`` if it cannot start."""
 
     async def main() -> None:
-        venue = FakeVenue(instruments, prices, latency_s=latency_s, cash=cash)
-        server = WebhookServer(None, "127.0.0.1", 0, app=venue.app)
+        server = FakeVenueServer(instruments=instruments, prices=prices, latency_s=latency_s, cash=cash)
         try:
             await server.start()
         except BaseException as exc:  # noqa: BLE001 - reported to the parent
             conn.send(("error", f"{type(exc).__name__}: {exc}"))
             return
-        conn.send(("url", server.url))
+        conn.send(("urls", (server.url, server.ws_url)))
         try:
             while server.running:
                 if conn.poll(0):
@@ -54,11 +52,12 @@ def _serve_in_child(instruments: list[Instrument], prices: dict[str, Decimal], l
 
 
 class VenueRunner:
-    """Starts and stops a ``FakeVenue`` in ``mode`` (see the module docstring).
+    """Starts and stops a ``FakeVenueServer`` in ``mode`` (see the module docstring).
 
     ``instruments``/``prices``/``latency_s``/``cash``: as ``FakeVenue`` takes them. ``await start()`` returns
-    the base URL (raises ``RuntimeError`` if the venue could not start within 60 s); ``await stop()`` ends it
-    (idempotent). ``venue``: the ``FakeVenue`` object for the in-process modes, None for ``process``.
+    ``(url, ws_url)``, the REST and WebSocket API bases (raises ``RuntimeError`` if the venue could not
+    start within 60 s); ``await stop()`` ends it (idempotent). ``venue``: the ``FakeVenue`` object for the
+    in-process modes, None for ``process``.
     """
 
     def __init__(self, instruments: list[Instrument], prices: dict[str, Decimal], *, latency_s: float,
@@ -68,34 +67,40 @@ class VenueRunner:
         self.mode = mode
         self._args = (list(instruments), dict(prices), latency_s, cash)
         self.venue: FakeVenue | None = None
-        self.server: Any = None
+        self.server: FakeVenueServer | None = None
         self._thread: threading.Thread | None = None
+        self._thread_loop: asyncio.AbstractEventLoop | None = None
+        self._stopped: asyncio.Event | None = None
         self._started = threading.Event()
         self._error: BaseException | None = None
         self._process: Any = None
         self._conn: Any = None
 
-    async def start(self) -> str:
+    def _new_server(self) -> FakeVenueServer:
+        instruments, prices, latency_s, cash = self._args
+        server = FakeVenueServer(instruments=instruments, prices=prices, latency_s=latency_s, cash=cash)
+        self.venue = server.venue
+        return server
+
+    async def start(self) -> tuple[str, str]:
         if self.mode == "process":
             return await self._start_process()
-        from ..webhook.server import WebhookServer
-
-        instruments, prices, latency_s, cash = self._args
-        self.venue = FakeVenue(instruments, prices, latency_s=latency_s, cash=cash)
         if self.mode == "loop":
-            self.server = WebhookServer(None, "127.0.0.1", 0, app=self.venue.app)
+            self.server = self._new_server()
             await self.server.start()
-            return self.server.url
+            return self.server.url, self.server.ws_url
 
         def serve() -> None:
             async def main() -> None:
-                self.server = WebhookServer(None, "127.0.0.1", 0, app=self.venue.app)
+                self._thread_loop = asyncio.get_running_loop()
+                self._stopped = asyncio.Event()
+                self.server = self._new_server()
                 try:
                     await self.server.start()
                 finally:
                     self._started.set()
-                while self.server.running:
-                    await asyncio.sleep(0.05)
+                await self._stopped.wait()
+                await self.server.stop()
 
             try:
                 asyncio.run(main())
@@ -108,9 +113,9 @@ class VenueRunner:
         await asyncio.to_thread(self._started.wait, 30)
         if self._error is not None:
             raise self._error
-        return self.server.url
+        return self.server.url, self.server.ws_url
 
-    async def _start_process(self) -> str:
+    async def _start_process(self) -> tuple[str, str]:
         ctx = multiprocessing.get_context("spawn")
         self._conn, child = ctx.Pipe()
         self._process = ctx.Process(target=_serve_in_child, args=(*self._args, child), name="fake-venue",
@@ -125,7 +130,7 @@ class VenueRunner:
             kind, value = self._conn.recv()
         except EOFError:
             kind, value = "error", f"exit code {self._process.exitcode}"
-        if kind != "url":
+        if kind != "urls":
             await self.stop()
             raise RuntimeError(f"the fake venue process failed to start: {value}")
         return value
@@ -149,5 +154,6 @@ class VenueRunner:
         if self.mode == "loop":
             await server.stop()
             return
-        server._server.should_exit = True  # noqa: SLF001 - the thread's loop notices within 0.1 s
+        if self._thread_loop is not None and self._stopped is not None:
+            self._thread_loop.call_soon_threadsafe(self._stopped.set)
         await asyncio.to_thread(self._thread.join, 10)

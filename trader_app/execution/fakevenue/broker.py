@@ -48,7 +48,8 @@ def _ssl_context() -> ssl.SSLContext:
 class FakeVenueBroker:
     """``Broker`` for one account on a ``FakeVenue`` at ``base_url`` (``http://host:port``), over its own
     ``httpx.AsyncClient``; with ``order_entry="ws"`` orders and cancels go over one WebSocket per account
-    (``{base_url}/accounts/{account}/ws-api``, opened by ``connect()``).
+    (``{ws_url}/accounts/{account}/ws-api``, opened by ``connect()``; ``ws_url`` is the venue's WebSocket API
+    base, ``ws://host:port``).
 
     Errors: a refused order (400) -> ``InvalidOrder``; 404 on an order -> ``OrderNotFound``; 429 ->
     ``RateLimited``; 5xx, timeouts, connection errors and a WebSocket lost before the answer ->
@@ -63,10 +64,12 @@ class FakeVenueBroker:
                                       short_selling=True, quote_stream=True, order_stream=False, bar_history=False,
                                       intervals=())
 
-    def __init__(self, base_url: str, account_id: str, *, timeout_s: float = 10.0,
+    def __init__(self, base_url: str, account_id: str, *, ws_url: str | None = None, timeout_s: float = 10.0,
                  quote_poll_s: float = 1.0, order_entry: str = "rest") -> None:
         if order_entry not in ORDER_ENTRY:
             raise ValueError(f"order_entry must be one of {', '.join(ORDER_ENTRY)}, not {order_entry!r}")
+        if order_entry == "ws" and not ws_url:
+            raise ValueError("order_entry='ws' needs the venue's WebSocket API base, ws_url")
         self.base_url = base_url
         self.account_id = account_id
         self.timeout_s = timeout_s
@@ -75,8 +78,8 @@ class FakeVenueBroker:
         self._client: httpx.AsyncClient | None = None
         self._ws: WsApiSession | None = None
         if order_entry == "ws":
-            ws_url = "ws" + base_url.removeprefix("http").rstrip("/") + f"/accounts/{account_id}/ws-api"
-            self._ws = WsApiSession(ws_url, timeout_s=timeout_s, name=f"{VENUE} account {account_id}")
+            self._ws = WsApiSession(f"{ws_url.rstrip('/')}/accounts/{account_id}/ws-api", timeout_s=timeout_s,
+                                    name=f"{VENUE} account {account_id}")
         self._queue: asyncio.Queue[BrokerUpdate | None] = asyncio.Queue()
         self._instruments: dict[str, Instrument] = {}
         self.ack_times: list[float] = []

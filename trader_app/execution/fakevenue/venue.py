@@ -1,5 +1,6 @@
-"""``FakeVenue``: the bench's venue, a Starlette app (served by uvicorn on 127.0.0.1) that answers every
-request after a fixed latency, over REST and over a WebSocket order-entry API.
+"""``FakeVenue``: the bench's venue: its books, a Starlette app for REST (served by uvicorn on 127.0.0.1) and
+the methods of its WebSocket order-entry API (served by ``WsApiServer`` on a port of its own, ``ws_api.py``),
+every answer after a fixed latency. ``FakeVenueServer`` (``server.py``) runs both.
 
 The venue keeps real per-account state: cash (quote currency), net positions (shorts allowed, like a
 futures venue), orders by client order id. MARKET orders fill at once at the venue's price (``price`` of
@@ -18,7 +19,7 @@ REST:
 - ``GET /accounts/{a}/orders/{cid}`` (404 if unknown), ``DELETE /accounts/{a}/orders/{cid}``,
   ``DELETE /accounts/{a}/orders?symbol=&side=``
 
-WebSocket order entry, ``/accounts/{a}/ws-api``, shaped like Binance's WebSocket API
+WebSocket order entry, ``ws://host:ws_port/accounts/{a}/ws-api``, shaped like Binance's WebSocket API
 (https://developers.binance.com/docs/binance-spot-api-docs/websocket-api/request-format): one connection per
 account, many requests in flight on it, each answered after the latency, in whatever order they finish.
 
@@ -33,8 +34,6 @@ account, many requests in flight on it, each answered after the latency, in what
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import json
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -42,8 +41,7 @@ from typing import Any
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
-from starlette.routing import Route, WebSocketRoute
-from starlette.websockets import WebSocket, WebSocketDisconnect
+from starlette.routing import Route
 
 from ...core.enums import OrderType, Side
 from ...core.ids import new_id, now_ms
@@ -90,7 +88,6 @@ class FakeVenue:
             Route("/accounts/{account}/positions", self._positions),
             Route("/accounts/{account}/orders", self._orders, methods=["GET", "POST", "DELETE"]),
             Route("/accounts/{account}/orders/{cid}", self._order, methods=["GET", "DELETE"]),
-            WebSocketRoute("/accounts/{account}/ws-api", self._ws_api),
         ])
 
     def book(self, account: str) -> _Book:
@@ -147,44 +144,9 @@ class FakeVenue:
         account, cid = request.path_params["account"], request.path_params["cid"]
         return _json(self.cancel(account, cid) if request.method == "DELETE" else self.status(account, cid))
 
-    # ---- WebSocket order entry ---------------------------------------------------------------------------
-    async def _ws_api(self, ws: WebSocket) -> None:
-        account = ws.path_params["account"]
-        await ws.accept()
-        self.ws_connections += 1
-        in_flight: set[asyncio.Task[None]] = set()
-        try:
-            while True:
-                text = await ws.receive_text()
-                task = asyncio.ensure_future(self._ws_answer(ws, account, text))
-                in_flight.add(task)
-                task.add_done_callback(in_flight.discard)
-        except WebSocketDisconnect:
-            pass
-        finally:
-            for task in in_flight:
-                task.cancel()
-
-    async def _ws_answer(self, ws: WebSocket, account: str, text: str) -> None:
-        try:
-            msg = json.loads(text)
-        except ValueError:
-            msg = None
-        rid = msg.get("id") if isinstance(msg, dict) else None
-        params = msg.get("params", {}) if isinstance(msg, dict) else None
-        if not isinstance(rid, str) or not isinstance(msg.get("method"), str) or not isinstance(params, dict):
-            status, body = _error(400, "invalid", "a request is a JSON object with a string id and method and "
-                                                  "an object params")
-            rid = None
-        else:
-            await self._wait()
-            status, body = self._ws_call(account, msg["method"], params)
-        reply = ({"id": rid, "status": status, "result": body} if status == 200 else
-                 {"id": rid, "status": status, "error": {"code": body["code"], "msg": body["message"]}})
-        with contextlib.suppress(WebSocketDisconnect, RuntimeError):  # the client left: nobody to answer
-            await ws.send_text(json.dumps(reply))
-
-    def _ws_call(self, account: str, method: str, params: dict[str, Any]) -> Answer:
+    # ---- WebSocket order entry (served by ``WsApiServer``, ws_api.py) -------------------------------------
+    def ws_call(self, account: str, method: str, params: dict[str, Any]) -> Answer:
+        """Answer one WebSocket API request of ``account`` (methods in the module docstring)."""
         cid = str(params.get("client_order_id", ""))
         if method == "ping":
             return 200, {}
