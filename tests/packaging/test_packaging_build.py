@@ -20,6 +20,7 @@ from trader_app.packaging.binaries import elf_needed, prune_only_needed_by
 from trader_app.packaging.build import (
     archive_name,
     executable_path,
+    frozen_fanout_check,
     make_archive,
     parse_shown_time,
     platform_tag,
@@ -225,3 +226,17 @@ def test_app_modules_lists_every_module_but_packaging(tmp_path):
     real = app_modules(ROOT)
     assert "trader_app.__main__" in real and "trader_app.app" in real
     assert not any(m.startswith("trader_app.packaging") for m in real)
+
+
+@pytest.mark.parametrize(("script", "passed"), [
+    ("echo 'orders acknowledged FILLED: 9/9'", True),
+    ("echo 'orders acknowledged FILLED: 8/9'; exit 1", False),
+    ("echo 'Traceback (most recent call last):'; exit 1", False),
+])
+def test_frozen_fanout_check_reads_the_bench_output(tmp_path, script, passed):
+    exe = tmp_path / "trader-app"
+    exe.write_text(f"#!/bin/sh\n[ \"$1 $2\" = 'bench fanout' ] || exit 9\n{script}\n")
+    exe.chmod(0o755)
+    seconds, output, problems = frozen_fanout_check(exe, timeout_s=30)
+    assert (problems == []) is passed and seconds >= 0
+    assert "orders acknowledged" in output or not passed

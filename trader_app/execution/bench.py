@@ -18,8 +18,9 @@ Measured (``loop.time()``):
   scheduling), with no order work on either side: no fan-out of N orders can beat it;
 - adapters alone: every account's ``place_order`` at once (``asyncio.gather``), without the executor, risk
   checks or journal: the floor this HTTP adapter and venue set for any fan-out (p50/p99 over up to 10 rounds);
-- per signal: from ``Executor.execute`` being called to the last account's venue acknowledgement
-  ("signal-to-last-ack"), and to the signal being fully recorded (every order tracked and saved, the signal
+- per signal: from ``Executor.execute`` being called to the last account's order going out
+  ("signal-to-last-order-sent": what the executor, risk checks and journal cost before the wire), to the last
+  account's venue acknowledgement ("signal-to-last-ack"), and to the signal being fully recorded (every order tracked and saved, the signal
   row written); p50/p99 over ``--signals`` signals (alternating MARKET buy/sell, qty_per 1);
 - the same with the fan-out made sequential (``Executor(max_concurrency=1)``) for contrast.
 
@@ -48,6 +49,7 @@ from ..core.instrument import Instrument
 from ..core.market_data import Quote
 from ..core.orders import OrderRequest
 from ..core.portfolio import Account
+from ..heap import settle_heap
 from .executor import Executor, new_signal
 from .groups import GroupService
 from .fakevenue import ORDER_ENTRY, VENUE, FakeVenueBroker
@@ -70,6 +72,7 @@ class FanoutFigures:
     round_trip: list[float]
     ping_fanout: list[float]
     adapter_fanout: list[float]
+    concurrent_sent: list[float]
     concurrent_ack: list[float]
     concurrent_done: list[float]
     sequential_ack: list[float]
@@ -123,6 +126,7 @@ async def run_fanout(accounts: int = 100, latency_ms: float = 20.0, signals: int
         await asyncio.gather(*(om.ready(a) for a in ids))
         bus.publish(QuoteEvent(Quote(BENCH_SYMBOL, now_ms(), BENCH_PRICE, BENCH_PRICE, BENCH_PRICE)))
         loop = asyncio.get_running_loop()
+        settle_heap()  # as the window and ``serve`` do once started
 
         rtts = []
         for i in range(round_trips + warmup):
@@ -151,33 +155,36 @@ async def run_fanout(accounts: int = 100, latency_ms: float = 20.0, signals: int
                 raw.append((loop.time() - t0) * 1000)
             await om.flush()
 
-        async def measure(executor: Executor, n: int) -> tuple[list[float], list[float], int, int]:
-            acks, dones, ok, total = [], [], 0, 0
+        async def measure(executor: Executor, n: int) -> tuple[list[float], list[float], list[float], int, int]:
+            sents, acks, dones, ok, total = [], [], [], 0, 0
             for k in range(n + warmup):
                 side = Side.BUY if k % 2 == 0 else Side.SELL
                 signal = new_signal(BENCH_GROUP, [SignalOrder(BENCH_SYMBOL, SignalOrderType.MARKET, side, Decimal("1"))],
                                     SignalSource.STRATEGY, {"bench": k})
                 marks = [len(b.ack_times) for b in brokers]
+                sent_marks = [len(b.send_times) for b in brokers]
                 t0 = loop.time()
                 out = await executor.execute(signal)
                 t_done = loop.time()
                 last_ack = max(b.ack_times[-1] for b, m in zip(brokers, marks) if len(b.ack_times) > m)
+                last_sent = max(b.send_times[-1] for b, m in zip(brokers, sent_marks) if len(b.send_times) > m)
                 await om.flush()
                 if k < warmup:
                     continue
+                sents.append((last_sent - t0) * 1000)
                 acks.append((last_ack - t0) * 1000)
                 dones.append((t_done - t0) * 1000)
                 total += len(out.results)
                 ok += sum(1 for r in out.results if r.status == "FILLED")
-            return acks, dones, ok, total
+            return sents, acks, dones, ok, total
 
         groups = GroupService(store, bus)  # cached groups and links, as the webhook wires the executor
         concurrent = Executor(store, bus, om, portfolio, None, dedupe_window_ms=-1, groups=groups)
-        c_ack, c_done, ok1, n1 = await measure(concurrent, signals)
+        c_sent, c_ack, c_done, ok1, n1 = await measure(concurrent, signals)
         sequential = Executor(store, bus, om, portfolio, None, max_concurrency=1, dedupe_window_ms=-1, groups=groups)
-        s_ack, s_done, ok2, n2 = await measure(sequential, sequential_signals)
-        return FanoutFigures(accounts, latency_ms, venue_mode, order_entry, rtts, pings, raw, c_ack, c_done, s_ack,
-                             s_done, ok1 + ok2, n1 + n2)
+        _, s_ack, s_done, ok2, n2 = await measure(sequential, sequential_signals)
+        return FanoutFigures(accounts, latency_ms, venue_mode, order_entry, rtts, pings, raw, c_sent, c_ack, c_done,
+                             s_ack, s_done, ok1 + ok2, n1 + n2)
     finally:
         if om is not None:
             with contextlib.suppress(Exception):
@@ -210,6 +217,8 @@ def report(f: FanoutFigures) -> str:
         f"p99 {pct(f.ping_fanout, 99):8.1f} ms   ratio to one round trip {pct(f.ping_fanout, 50) / rt:6.2f}",
         f"adapters alone, all at once (no executor): p50 {pct(f.adapter_fanout, 50):8.1f} ms   "
         f"p99 {pct(f.adapter_fanout, 99):8.1f} ms   ratio to one round trip {pct(f.adapter_fanout, 50) / rt:6.2f}",
+        f"concurrent  signal-to-last-order-sent:     p50 {pct(f.concurrent_sent, 50):8.1f} ms   "
+        f"p99 {pct(f.concurrent_sent, 99):8.1f} ms   (sizing, risk, journal commit, then the send: our side)",
         f"concurrent  signal-to-last-ack:            p50 {pct(f.concurrent_ack, 50):8.1f} ms   "
         f"p99 {pct(f.concurrent_ack, 99):8.1f} ms   ratio to one round trip {pct(f.concurrent_ack, 50) / rt:6.2f} "
         f"(p99 {pct(f.concurrent_ack, 99) / rt:.2f}; target <= 1.5)",

@@ -30,7 +30,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
@@ -201,31 +200,34 @@ class Executor:
 
     async def _run_order(self, run: _Run, link: AccountLink, order: SignalOrder) -> AccountResult:
         acc = link.account_id
-        base = AccountResult(acc, order.order_type.value, REJECTED, symbol=order.symbol,
-                             side=order.side.value if order.side else "")
+        kind = order.order_type.value
+        symbol = order.symbol
+        side = order.side.value if order.side else ""
+        request: OrderRequest | None = None  # the fields of the result come from it once it exists
         try:
-            symbol = self.resolve_symbol(order.symbol, acc)
-            if symbol is None:
+            resolved = self.resolve_symbol(order.symbol, acc)
+            if resolved is None:
                 raise UnknownSymbol(order.symbol)
-            base = replace(base, symbol=symbol)
+            symbol = resolved
             if order.order_type is SignalOrderType.CANCEL_ALL_ORDER:
                 cancelled = await self.om.cancel_all(acc, symbol, order.side)
-                return replace(base, status=CANCELLED, cancelled=len(cancelled))
+                return AccountResult(acc, kind, CANCELLED, symbol=symbol, side=side, cancelled=len(cancelled))
             request = self._request(run, link, order, symbol)
-            base = replace(base, side=request.side.value, quantity=request.quantity, price=request.price,
-                           client_order_id=request.client_order_id)
             placed = await self.om.submit(request)
         except (TraderError, ValueError) as exc:
-            return replace(base, status=REJECTED, client_order_id="", error=str(exc))
+            return AccountResult(acc, kind, REJECTED, error=str(exc), **_request_fields(request, symbol, side))
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # noqa: BLE001 - one account's failure never stops the others
             log.exception("signal %s on account %s failed", run.signal.signal_id, acc)
-            return replace(base, status=ERROR, error=f"{type(exc).__name__}: {exc}")
+            return AccountResult(acc, kind, ERROR, error=f"{type(exc).__name__}: {exc}",
+                                 client_order_id=request.client_order_id if request is not None else "",
+                                 **_request_fields(request, symbol, side))
         if run.group is not None:
             self._group_symbols.get(run.group.group_name, {}).setdefault(acc, set()).add(symbol)
-        return replace(base, status=placed.status.value, venue_order_id=placed.venue_order_id,
-                       quantity=placed.quantity, price=placed.price, error=placed.reject_reason)
+        return AccountResult(acc, kind, placed.status.value, client_order_id=request.client_order_id,
+                             venue_order_id=placed.venue_order_id, error=placed.reject_reason, symbol=symbol,
+                             side=request.side.value, quantity=placed.quantity, price=placed.price)
 
     def _request(self, run: _Run, link: AccountLink, order: SignalOrder, symbol: str) -> OrderRequest:
         acc = link.account_id
@@ -327,6 +329,13 @@ class Executor:
     def _keep(self, task: asyncio.Future[Any]) -> None:
         self._background.add(task)
         task.add_done_callback(self._background.discard)
+
+
+def _request_fields(request: OrderRequest | None, symbol: str, side: str) -> dict[str, Any]:
+    """The result fields of a refused order: its side, quantity and price once the request was built."""
+    if request is None:
+        return {"symbol": symbol, "side": side}
+    return {"symbol": symbol, "side": request.side.value, "quantity": request.quantity, "price": request.price}
 
 
 def _as_json(results: list[AccountResult]) -> tuple[dict[str, Any], ...]:

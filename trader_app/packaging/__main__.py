@@ -4,8 +4,8 @@
     python -m trader_app.packaging --startup-bench     # ... then time frozen vs venv start-up (median of 5)
     python -m trader_app.packaging --skip-build --startup-bench   # reuse dist/TraderApp
 
-Exit codes: 0 all passed; 1 the frozen smoke test failed; 2 the build failed; 3 the archive is larger than
-``--max-archive-mb``; 4 the start-up bench could not run. Figures are printed as ``name: value`` lines.
+Exit codes: 0 all passed; 1 the frozen smoke test or the frozen ``bench fanout`` failed; 2 the build failed;
+3 the archive is larger than ``--max-archive-mb``; 4 the start-up bench could not run. Figures are printed as ``name: value`` lines.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from .build import (
     archive_name,
     bundle_problems,
     executable_path,
+    frozen_fanout_check,
     make_archive,
     median,
     platform_tag,
@@ -106,6 +107,14 @@ def main(argv: list[str] | None = None) -> int:
         else:
             print(f"frozen smoke test: FAILED ({'; '.join(result.problems)})", file=sys.stderr)
             code = 1
+        seconds, output, problems = frozen_fanout_check(exe)
+        for line in output.splitlines():
+            print(f"  | {line}")
+        if problems:
+            print(f"frozen bench fanout: FAILED ({'; '.join(problems)})", file=sys.stderr)
+            code = 1
+        else:
+            print(f"frozen bench fanout (3 accounts, WebSocket order entry): passed in {seconds:.1f} s")
 
     if args.startup_bench:
         try:

@@ -292,6 +292,34 @@ def smoke_test(exe: Path | str, screenshot: Path | str, *, require_health: bool,
     return result
 
 
+FANOUT_ARGS = ("bench", "fanout", "--accounts", "3", "--signals", "2", "--sequential-signals", "1",
+               "--latency-ms", "1")
+_FANOUT_OK = re.compile(r"^orders acknowledged FILLED: (\d+)/(\d+)$", re.M)
+
+
+def frozen_fanout_check(exe: Path | str, *, timeout_s: float = 180.0) -> tuple[float, str, list[str]]:
+    """Run a tiny ``trader-app bench fanout`` with the frozen ``exe``: the fake venue in a spawned process,
+    its WebSocket order entry (picows, aiofastnet: compiled modules the analysis cannot follow), the executor
+    and the journal, all from the bundle. Returns ``(seconds, output, problems)``; passes (no problems) when
+    it exits 0 with every order acknowledged FILLED. Never raises for a failing app."""
+    with tempfile.TemporaryDirectory(prefix="trader-app-frozen-") as home:
+        t0 = time.perf_counter()
+        try:
+            done = subprocess.run([str(exe), *FANOUT_ARGS], env=_offscreen_env(Path(home)), stdout=subprocess.PIPE,
+                                  stderr=subprocess.STDOUT, text=True, errors="replace", timeout=timeout_s)
+            code, output = done.returncode, done.stdout
+        except subprocess.TimeoutExpired:
+            code, output = -1, "timed out"
+        except OSError as exc:
+            code, output = -1, f"cannot start {exe}: {exc}"
+        seconds = time.perf_counter() - t0
+    problems = [] if code == 0 else [f"exit code {code}"]
+    m = _FANOUT_OK.search(output)
+    if m is None or m.group(1) != m.group(2) or m.group(1) == "0":
+        problems.append("not every order was acknowledged FILLED")
+    return seconds, output, problems
+
+
 def parse_shown_time(line: str) -> datetime | None:
     """The local wall-clock time of Qt's "main window shown" debug line (see ``SHOWN_PATTERN``), else None."""
     m = _SHOWN_RE.match(line.rstrip("\r\n"))

@@ -45,6 +45,7 @@ def run(args: argparse.Namespace) -> int:
 async def serve(args: argparse.Namespace) -> int:
     from ..app import build_services
     from ..config import Settings, resolve_data_dir
+    from ..heap import settle_heap
 
     data_dir = resolve_data_dir(getattr(args, "data_dir", None))
     settings = Settings.load(data_dir)
@@ -66,6 +67,7 @@ async def serve(args: argparse.Namespace) -> int:
     code = 0
     try:
         await services.start()
+        settle_heap()
         if services.webhook is None:
             print(f"trader-app serve: listener not started: {services.listener_error or 'disabled'}", file=sys.stderr)
             code = 1

@@ -54,8 +54,8 @@ class FakeVenueBroker:
     Errors: a refused order (400) -> ``InvalidOrder``; 404 on an order -> ``OrderNotFound``; 429 ->
     ``RateLimited``; 5xx, timeouts, connection errors and a WebSocket lost before the answer ->
     ``VenueUnavailable``. ``place_order`` is sent once and never retried. Updates (order, fills, balance,
-    position) come from the order answers. ``ack_times`` records ``loop.time()`` of every order
-    acknowledgement (the bench reads it).
+    position) come from the order answers. ``send_times`` and ``ack_times`` record ``loop.time()`` (seconds)
+    as each order goes out and as its acknowledgement is back (the bench reads them).
     """
 
     venue = VENUE
@@ -83,6 +83,7 @@ class FakeVenueBroker:
         self._queue: asyncio.Queue[BrokerUpdate | None] = asyncio.Queue()
         self._instruments: dict[str, Instrument] = {}
         self.ack_times: list[float] = []
+        self.send_times: list[float] = []
 
     async def connect(self) -> None:
         if self._client is None:
@@ -162,6 +163,7 @@ class FakeVenueBroker:
                 "type": request.order_type.value, "quantity": fmt(request.quantity),
                 "price": fmt(request.price) if request.price is not None else None,
                 "stop_price": fmt(request.stop_price) if request.stop_price is not None else None}
+        self.send_times.append(asyncio.get_running_loop().time())
         status, data = await self._order_call("order.place", body, "POST", f"/accounts/{self.account_id}/orders",
                                               json=body)
         self.ack_times.append(asyncio.get_running_loop().time())
