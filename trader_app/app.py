@@ -99,6 +99,7 @@ class AppServices:
     executor: Any = None
     groups: Any = None
     webhook: Any = None
+    notices: Any = None  # NoticeService (Telegram), when the notify package is present
     strategies: Any = None
     demo: bool = True
     headless: bool = False
@@ -138,6 +139,8 @@ class AppServices:
             await _maybe_await(self.strategies.start())
         if self.start_webhook and self.webhook is None:
             await self._start_webhook()
+        if self.notices is not None:
+            await self.notices.start()
 
     async def _start_webhook(self) -> None:
         server_cls = _optional("trader_app.webhook.server", "WebhookServer")
@@ -154,7 +157,11 @@ class AppServices:
         self.webhook = server
 
     async def stop(self) -> None:
-        """Stop the listener, strategies and market, detach brokers, drain the bus and close the store."""
+        """Stop the listener, notices, strategies and market, detach brokers, drain the bus and close the
+        store."""
+        if self.notices is not None:
+            with contextlib.suppress(Exception):
+                await self.notices.stop()
         if self.webhook is not None:
             with contextlib.suppress(Exception):
                 await self.webhook.stop()
@@ -297,6 +304,9 @@ def _add_optional_services(services: AppServices) -> None:
         # the cached group service: a signal never waits behind queued store writes to read its links
         services.executor = executor_cls(services.store, services.bus, services.order_manager, services.portfolio,
                                          services.market, groups=services.groups)
+    notices_cls = _optional("trader_app.notify.service", "NoticeService")
+    if notices_cls is not None:
+        services.notices = notices_cls(services.bus, services.settings, services.data_dir)
     runner_cls = _optional("trader_app.strategies.runner", "StrategyRunner")
     if runner_cls is not None and services.executor is not None:
         try:

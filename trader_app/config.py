@@ -60,12 +60,20 @@ class WebhookSettings(BaseModel):
     enabled: bool = True
 
 
+class NoticeSettings(BaseModel):
+    """Telegram notices (the bot token is a secret: OS keyring only, ``notify:telegram_bot_token``)."""
+
+    telegram_enabled: bool = False
+    telegram_chat_id: str = ""
+
+
 class Settings(BaseModel):
     """Non-secret settings, saved as JSON in ``settings.json`` in the data directory."""
 
     paper: PaperSettings = Field(default_factory=PaperSettings)
     demo: DemoSettings = Field(default_factory=DemoSettings)
     webhook: WebhookSettings = Field(default_factory=WebhookSettings)
+    notices: NoticeSettings = Field(default_factory=NoticeSettings)
 
     @classmethod
     def load(cls, data_dir: Path) -> "Settings":

@@ -91,7 +91,7 @@ async def flushed(bridge, predicate):
 async def test_live_strategy_life_cycle_through_the_tab(ui):
     panel, services, runner = ui.panel, ui.services, ui.services.strategies
     tabs = ui.outer.findChild(pg.QtWidgets.QTabWidget)
-    assert [tabs.tabText(i) for i in range(tabs.count())] == ["Groups", "Live strategies", "Risk", "Local API"]
+    assert [tabs.tabText(i) for i in range(tabs.count())] == ["Groups", "Live strategies", "Risk", "Local API", "Notices"]
     assert panel.model.rowCount() == 0
     assert not panel.buttons["startInstance"].isEnabled() and panel.buttons["newInstance"].isEnabled()
 

@@ -9,6 +9,7 @@ and webhook tokens; per-account risk limits and the kill switch; the local API's
 - Risk: limits per account (money per quote currency, ``USDT=50000, KRW=50000000``), the kill-switch state,
   and *Reset kill switch* (the only way new orders flow again after the daily loss limit tripped it).
 - Local API: listener and REST addresses; the admin bearer token (masked; show/copy).
+- Notices: Telegram notices of executed signals and kill-switch changes (``notices.py``).
 
 Every action runs as a task on the loop (``spawn``); outcomes and refusals appear in the status line and the Log.
 """
@@ -27,6 +28,7 @@ from ...core.money import fmt
 from .. import theme
 from ..models.base import LEFT, Column, KeyedTableModel
 from .common import TableView, spawn, track_account_names
+from .notices import NoticesTab
 from .strategy_instances import StrategyInstancesPanel
 from .strategy_forms import (
     MASK, GroupRow, LinkRow, RiskRow, ask_limits, ask_link, ask_new_group, buttons_row, limits_text,
@@ -71,6 +73,9 @@ class StrategiesPanel(QWidget):
         tabs.addTab(self.instances, "Live strategies")
         tabs.addTab(self._risk_tab(), "Risk")
         tabs.addTab(self._api_tab(), "Local API")
+        self.notices = NoticesTab(services, tabs)
+        self._notices_loaded = False
+        tabs.addTab(self.notices, "Notices")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(tabs)
@@ -174,6 +179,9 @@ class StrategiesPanel(QWidget):
         await self._load_group(self.selected_group())
         self._load_risk()
         self._load_api()
+        if not self._notices_loaded:  # once: a later refresh must not wipe what the trader is typing there
+            self._notices_loaded = True
+            self.notices.load()
 
     def _schedule_refresh(self) -> None:
         if not self._refresh_pending:
