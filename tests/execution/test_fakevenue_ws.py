@@ -167,3 +167,14 @@ async def test_stopping_the_venue_fails_the_requests_in_flight_and_later_ones_fi
     finally:
         await session.close()
         await server.stop()
+
+
+async def test_a_message_past_the_size_limit_closes_the_connection_with_1009(venue_server):
+    venue, server = venue_server
+    async with websockets.connect(server.ws_url + "/accounts/a1/ws-api", compression=None, max_size=None) as ws:
+        chunk = "x" * (512 * 1024)
+        await ws.send(iter([chunk, chunk, chunk]))  # 1.5 MiB in three frames: over the venue's 1 MiB
+        with pytest.raises(websockets.exceptions.ConnectionClosed) as closed:
+            await ws.recv()
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == 1009
+    assert venue.orders_received == 0

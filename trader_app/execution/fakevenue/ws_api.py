@@ -25,7 +25,6 @@ from typing import TYPE_CHECKING, Any
 
 from picows import (
     WSCloseCode,
-    WSFrame,
     WSListener,
     WSMsgType,
     WSTransport,
@@ -34,6 +33,8 @@ from picows import (
     WSUpgradeResponseWithListener,
     ws_create_server,
 )
+
+from .ws_messages import MessageListener
 
 if TYPE_CHECKING:
     from .venue import FakeVenue
@@ -45,15 +46,16 @@ _MAX_MESSAGE = 1 << 20
 _BAD_REQUEST = {"code": "invalid", "msg": "a request is a JSON object with a string id and method and an object params"}
 
 
-class _AccountSession(WSListener):
-    """One account's connection: assembles a message from its frames, answers it after the latency."""
+class _AccountSession(MessageListener):
+    """One account's connection: answers each message after the latency."""
+
+    max_message = _MAX_MESSAGE
 
     def __init__(self, venue: FakeVenue, account: str, open_sessions: set[WSTransport]) -> None:
         super().__init__()
         self.venue = venue
         self.account = account
         self._open = open_sessions
-        self._parts: list[bytes] = []
         self._loop = asyncio.get_running_loop()
 
     def on_ws_connected(self, transport: WSTransport) -> None:
@@ -63,29 +65,7 @@ class _AccountSession(WSListener):
     def on_ws_disconnected(self, transport: WSTransport) -> None:
         self._open.discard(transport)
 
-    def on_ws_frame(self, transport: WSTransport, frame: WSFrame) -> None:
-        kind = frame.msg_type
-        if kind is WSMsgType.CLOSE:
-            transport.send_close(frame.get_close_code(), frame.get_close_message())
-            transport.disconnect()
-            return
-        if kind not in (WSMsgType.TEXT, WSMsgType.BINARY, WSMsgType.CONTINUATION):
-            return  # PING is answered by picows; PONG needs nothing
-        if kind is not WSMsgType.CONTINUATION:
-            self._parts.clear()
-        self._parts.append(frame.get_payload_as_bytes())
-        if sum(map(len, self._parts)) > _MAX_MESSAGE:
-            self._parts.clear()
-            transport.send_close(WSCloseCode.MESSAGE_TOO_BIG, b"message too big")
-            transport.disconnect()
-            return
-        if not frame.fin:
-            return
-        data = b"".join(self._parts) if len(self._parts) > 1 else self._parts[0]
-        self._parts.clear()
-        self._received(transport, data)
-
-    def _received(self, transport: WSTransport, data: bytes) -> None:
+    def on_message(self, transport: WSTransport, data: bytes) -> None:
         try:
             msg = json.loads(data)
         except ValueError:

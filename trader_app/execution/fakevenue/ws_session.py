@@ -21,36 +21,22 @@ import json
 import logging
 from typing import Any
 
-from picows import WSError, WSFrame, WSListener, WSMsgType, WSTransport, ws_connect
+from picows import WSError, WSMsgType, WSTransport, ws_connect
 
 from ...core.errors import VenueUnavailable
+from .ws_messages import MessageListener
 
 log = logging.getLogger(__name__)
 
 
-class _Answers(WSListener):
+class _Answers(MessageListener):
     """The connection's listener: hands every answer to the future waiting for its ``id``."""
 
     def __init__(self, session: WsApiSession) -> None:
         super().__init__()
         self.session = session
-        self._parts: list[bytes] = []
 
-    def on_ws_frame(self, transport: WSTransport, frame: WSFrame) -> None:
-        kind = frame.msg_type
-        if kind is WSMsgType.CLOSE:
-            transport.send_close(frame.get_close_code(), frame.get_close_message())
-            transport.disconnect()
-            return
-        if kind not in (WSMsgType.TEXT, WSMsgType.BINARY, WSMsgType.CONTINUATION):
-            return  # PING is answered by picows; PONG needs nothing
-        if kind is not WSMsgType.CONTINUATION:
-            self._parts.clear()
-        self._parts.append(frame.get_payload_as_bytes())
-        if not frame.fin:
-            return
-        data = b"".join(self._parts) if len(self._parts) > 1 else self._parts[0]
-        self._parts.clear()
+    def on_message(self, transport: WSTransport, data: bytes) -> None:
         self.session._answered(data)  # noqa: SLF001 - the session's own listener
 
     def on_ws_disconnected(self, transport: WSTransport) -> None:

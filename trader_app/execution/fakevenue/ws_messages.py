@@ -1,0 +1,58 @@
+"""``MessageListener``: a picows listener that hands on whole messages, for both ends of the WebSocket order
+entry (the venue's ``ws_api.py`` and the adapter's ``ws_session.py``).
+
+picows delivers frames, not messages (https://picows.readthedocs.io/en/stable/guides.html): this joins a
+fragmented message (a TEXT/BINARY frame without FIN, then CONTINUATION frames up to the one with FIN,
+RFC 6455 section 5.4), answers the peer's CLOSE with a CLOSE and disconnects (section 5.5.1), and drops a
+connection whose message grows past ``max_message`` bytes with close code 1009. PING is answered by picows.
+"""
+
+from __future__ import annotations
+
+from picows import WSCloseCode, WSFrame, WSListener, WSMsgType, WSTransport
+
+_DATA = (WSMsgType.TEXT, WSMsgType.BINARY, WSMsgType.CONTINUATION)
+
+
+class MessageListener(WSListener):
+    """Subclasses implement ``on_message(transport, data)``; ``max_message``: the largest message accepted,
+    in bytes."""
+
+    max_message = 1 << 22
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._parts: list[bytes] = []
+        self._size = 0
+
+    def on_message(self, transport: WSTransport, data: bytes) -> None:
+        raise NotImplementedError
+
+    def on_ws_frame(self, transport: WSTransport, frame: WSFrame) -> None:
+        kind = frame.msg_type
+        if kind is WSMsgType.CLOSE:
+            transport.send_close(frame.get_close_code(), frame.get_close_message())
+            transport.disconnect()
+            return
+        if kind not in _DATA:
+            return  # PING is answered by picows; PONG needs nothing
+        if kind is not WSMsgType.CONTINUATION:
+            self._parts.clear()
+            self._size = 0
+        payload = frame.get_payload_as_bytes()
+        self._size += len(payload)
+        if self._size > self.max_message:
+            self._parts.clear()
+            self._size = 0
+            transport.send_close(WSCloseCode.MESSAGE_TOO_BIG, b"message too big")
+            transport.disconnect()
+            return
+        if frame.fin and not self._parts:
+            self.on_message(transport, payload)  # the usual case: one frame, one message
+            return
+        self._parts.append(payload)
+        if frame.fin:
+            data = b"".join(self._parts)
+            self._parts.clear()
+            self._size = 0
+            self.on_message(transport, data)
