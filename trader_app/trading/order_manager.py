@@ -199,12 +199,8 @@ class OrderManager(OrderUpdates):
         request.validate()
         account_id = request.account_id
         broker = self.broker(account_id)
-        ready = self._ready[account_id]
-        if not ready.is_set():
-            await ready.wait()
-        inst = self._instruments.get(account_id, {}).get(request.symbol)
-        if inst is None:
-            inst = await self._instrument_for(account_id, request.symbol)
+        await self._ready[account_id].wait()
+        inst = await self._instrument_for(account_id, request.symbol)
         request = round_request(request, inst)
         ref = reference_price(request, self._quotes.get(request.symbol))
         check_min_notional(request, inst, ref)

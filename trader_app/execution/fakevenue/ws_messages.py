@@ -26,7 +26,10 @@ class MessageListener(WSListener):
         self._size = 0
 
     def on_message(self, transport: WSTransport, data: bytes) -> None:
-        raise NotImplementedError
+        """One whole message (``data``: its payload bytes). The hook each end defines: the venue's
+        ``_AccountSession`` answers the request, the adapter's ``_Answers`` resolves the waiting future.
+        The base class has no use for a message, so reaching this is a programming error."""
+        raise NotImplementedError(f"{type(self).__name__} must define on_message")
 
     def on_ws_frame(self, transport: WSTransport, frame: WSFrame) -> None:
         kind = frame.msg_type
