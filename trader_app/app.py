@@ -125,6 +125,12 @@ class AppServices:
             await self.risk_book.load()
         await self.market.restore_imported_instruments()  # before the accounts: their positions may need them
         accounts = await self.accounts.load()
+        if self.executor is not None:
+            repaired = await self.executor.repair_signals()
+            if repaired:
+                log.warning("%d signal record(s) interrupted by the last stop repaired from the orders journal",
+                            repaired)
+            await self.executor.load_idempotency()
         if not accounts:
             cash = dict(self.settings.paper.initial_cash) or DEFAULT_CASH
             await self.accounts.create_paper_account(DEFAULT_ACCOUNT_NAME, cash)
@@ -208,6 +214,27 @@ class AppServices:
             await self.market.add_to_watchlist(result.symbol)
         return result
 
+    # ---- readiness -----------------------------------------------------------------------------------
+    async def not_ready(self) -> list[str]:
+        """What the app still waits for before a signal can execute everywhere ([] = ready): start-up itself,
+        each enabled account's connection (with its state), and a price for every symbol the accounts trade
+        (held or with an open order) or watch. ``GET /health`` answers 503 with this list until it is empty."""
+        if not self.started:
+            return ["start-up"]
+        waiting = []
+        for account in self.accounts.list():
+            state = self.accounts.session_state(account.account_id)
+            if account.enabled and state.value != "CONNECTED":
+                error = self.accounts.session_error(account.account_id)
+                waiting.append(f"account {account.name}: {state.value.lower()}" + (f" ({error})" if error else ""))
+        symbols = set(await self.market.watchlist())
+        for account_id in self.order_manager.account_ids():
+            symbols.update(p.symbol for p in self.order_manager.positions(account_id))
+            symbols.update(o.symbol for o in self.order_manager.open_orders(account_id))
+        known = {i.symbol for i in self.market.instruments()}
+        waiting += [f"a price for {s}" for s in sorted(symbols & known) if self.market.last_quote(s) is None]
+        return waiting
+
     # ---- status text ---------------------------------------------------------------------------------
     def listener_text(self) -> str:
         """``http://127.0.0.1:8780`` when listening, else why not."""
@@ -247,7 +274,8 @@ def build_services(
     benches; ``webhook_port``: override the settings' port (0 = any free port); ``start_webhook=False`` keeps
     the listener off. Raises ``ConfigError``/store errors when the data dir or database is unusable.
     """
-    from .brokers.paper import PaperExchange
+    from .brokers.base import BrokerRegistry
+    from .brokers.paper import PaperExchange, paper_venue
     from .market.catalog import demo_instruments
     from .market.service import MarketService
     from .store import Store
@@ -265,7 +293,9 @@ def build_services(
     risk_book, risk = _risk(store, bus, portfolio)
     order_manager = OrderManager(store, bus, risk=risk)
     market = MarketService(bus, store, instruments, on_new_instrument=exchange.add_instrument)
-    accounts = AccountService(store, bus, exchange, order_manager, portfolio)
+    registry = BrokerRegistry()
+    registry.register(paper_venue(exchange))
+    accounts = AccountService(store, bus, order_manager, portfolio, registry)
     services = AppServices(
         data_dir=data_dir, settings=settings, bus=bus, store=store, exchange=exchange, order_manager=order_manager,
         portfolio=portfolio, accounts=accounts, market=market, risk_book=risk_book, demo=demo, webhook_port=webhook_port,

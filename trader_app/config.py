@@ -55,9 +55,14 @@ class DemoSettings(BaseModel):
 
 
 class WebhookSettings(BaseModel):
+    """The listener. ``idempotency_window_s``: an alert identical to one received this many seconds ago (same
+    group, orders and accounts) is a resend, answered with the first one's outcome and not executed again,
+    across restarts too; an alert carrying its own ``signal_id``/``id`` is matched on it for a day."""
+
     host: str = "127.0.0.1"
     port: int = Field(default=8780, ge=0, le=65535)
     enabled: bool = True
+    idempotency_window_s: float = Field(default=30.0, ge=0, le=86_400)
 
 
 class NoticeSettings(BaseModel):

@@ -53,3 +53,28 @@ def _explain(exc: KeyringError, name: str) -> str:
         "Install and unlock a keyring (GNOME Keyring/KWallet on Linux, Keychain on macOS, "
         "Credential Manager on Windows); Trader App does not keep secrets in plain text."
     )
+
+
+# ---- account credentials -----------------------------------------------------------------------------------
+_UNSAFE_MODULES = ("keyring.backends.fail", "keyring.backends.null", "keyrings.alt")
+
+
+def unsafe_backend_problem() -> str | None:
+    """Why the installed keyring backend must not hold live credentials, or None when it is a real OS
+    keyring. Refused: no backend (``fail``), the ``null`` backend (forgets everything) and keyrings.alt's
+    files (plain text, or an encrypted file that prompts on stdin). The message names the fix per OS."""
+    backend = keyring.get_keyring()
+    backends = list(getattr(backend, "backends", ()) or [backend])  # a ChainerBackend: its first one writes
+    first = backends[0] if backends else backend
+    module = type(first).__module__
+    if not module.startswith(_UNSAFE_MODULES):
+        return None
+    return (f"the keyring backend {type(first).__name__} ({module}) does not keep secrets safely, so Trader App "
+            "will not store API keys in it. Linux: run a Secret Service (GNOME Keyring or KWallet, unlocked in "
+            "your desktop session); macOS: the login Keychain; Windows: Credential Manager. Remove keyrings.alt "
+            "or set PYTHON_KEYRING_BACKEND to the OS keyring. Paper accounts need no secret.")
+
+
+def account_secret_name(account_id: str, field: str) -> str:
+    """The keyring user name of an account's secret field: ``account:<id>:<field>``."""
+    return f"account:{account_id}:{field}"

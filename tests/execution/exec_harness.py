@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from decimal import Decimal as D
 from pathlib import Path
 
-from trader_app.brokers.paper import PaperExchange
+from trader_app.brokers.base import BrokerRegistry
+from trader_app.brokers.paper import PaperExchange, paper_venue
 from trader_app.core.bus import EventBus
 from trader_app.core.enums import MarketType
 from trader_app.core.events import QuoteEvent
@@ -56,6 +57,7 @@ class Rig:
     async def settle(self) -> None:
         """Let every broker update be persisted and published."""
         await self.executor.drain()
+        await self.om.settled()
         await self.om.flush()
         await self.bus.drain()
         await self.risk_book.drain()
@@ -83,8 +85,12 @@ async def make_rig(db: Path, market_type: str = "SPOT", group: str = "trend", we
     exchange = PaperExchange(INSTRUMENTS, clock=clock)
     portfolio = PortfolioService(bus, clock=clock)
     book = RiskBook(store, bus, clock=clock)
-    om = OrderManager(store, bus, risk=RiskPipeline(rules_for_account=book.rules_for), clock=clock)
-    accounts = AccountService(store, bus, exchange, om, portfolio)
+    om = OrderManager(store, bus, risk=RiskPipeline(rules_for_account=book.rules_for), clock=clock,
+                      not_found_grace_s=0.05, read_backoff_s=0.001, reconcile_interval_s=None)
+    exchange.connect_bus(bus)
+    registry = BrokerRegistry()
+    registry.register(paper_venue(exchange))
+    accounts = AccountService(store, bus, om, portfolio, registry)
     groups = GroupService(store, bus, clock=clock)
     executor = Executor(store, bus, om, portfolio, None, clock=clock)
     await book.load()

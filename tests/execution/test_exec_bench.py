@@ -6,7 +6,7 @@ import pytest
 
 from trader_app.brokers.base import BalanceUpdate, Broker, FillUpdate, OrderUpdate, PositionUpdate
 from trader_app.core.enums import MarketType, OrderStatus, OrderType, Side
-from trader_app.core.errors import InvalidOrder, OrderNotFound, VenueUnavailable
+from trader_app.core.errors import DuplicateClientOrderId, InvalidOrder, OrderNotFound, VenueUnavailable
 from trader_app.core.instrument import Instrument
 from trader_app.core.orders import OrderRequest
 from trader_app.execution.bench import pct, report, run_fanout
@@ -56,7 +56,7 @@ async def test_fake_venue_broker_contract(order_entry):
         assert (await broker.cancel_order("c2")).status is OrderStatus.CANCELLED
         with pytest.raises(OrderNotFound):
             await broker.cancel_order("nope")
-        with pytest.raises(InvalidOrder, match="duplicate client order id c1"):
+        with pytest.raises(DuplicateClientOrderId, match="duplicate client order id c1"):
             await broker.place_order(buy)
         with pytest.raises(InvalidOrder, match="unknown symbol"):
             await broker.place_order(OrderRequest("a1", "ETH/USDT", Side.BUY, OrderType.MARKET, D("1"), "c3"))

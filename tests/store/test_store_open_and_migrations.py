@@ -21,8 +21,8 @@ def test_migrated_schema_matches_the_orm_metadata(store):
 def test_migration_creates_every_table_and_is_at_head(store):
     tables = set(inspect(store.engine).get_table_names())
     assert tables == set(Base.metadata.tables) | {"alembic_version"}
-    assert head_revision() == "0001"
-    assert current_revision(store.engine) == "0001"
+    assert head_revision() == "0002"
+    assert current_revision(store.engine) == "0002"
 
 
 def test_sqlite_pragmas_are_set_on_every_connection(store):
@@ -36,7 +36,7 @@ def test_open_creates_the_parent_folder_and_reopen_is_idempotent(tmp_path):
     Store.open(path).close()
     assert path.is_file()
     with Store.open(path) as again:
-        assert current_revision(again.engine) == "0001"
+        assert current_revision(again.engine) == "0002"
 
 
 def test_in_memory_url_is_migrated_and_shared_across_threads():

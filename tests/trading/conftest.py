@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from trader_app.brokers.base import BrokerUpdate
-from trader_app.brokers.paper import PaperBroker, PaperExchange
+from trader_app.brokers.base import BrokerRegistry
+from trader_app.brokers.paper import PaperBroker, PaperExchange, paper_venue
 from trader_app.core import (
     EventBus,
     Instrument,
@@ -66,9 +67,13 @@ class Env:
         self.store = Store.open(db)
         self.bus = EventBus()
         self.exchange = PaperExchange(INSTRUMENTS, clock=self.clock)
-        self.om = OrderManager(self.store, self.bus, risk, clock=self.clock, submit_timeout_s=0.2, read_backoff_s=0.001)
+        self.om = OrderManager(self.store, self.bus, risk, clock=self.clock, submit_timeout_s=0.2, read_backoff_s=0.001,
+                               not_found_grace_s=0.05, reconcile_interval_s=None)
         self.portfolio = PortfolioService(self.bus, clock=self.clock)
-        self.accounts = AccountService(self.store, self.bus, self.exchange, self.om, self.portfolio)
+        self.exchange.connect_bus(self.bus)
+        registry = BrokerRegistry()
+        registry.register(paper_venue(self.exchange))
+        self.accounts = AccountService(self.store, self.bus, self.om, self.portfolio, registry)
         self._n = 0
 
     def quote(self, bid: str, ask: str, symbol: str = "BTC/USDT", last: str | None = None) -> None:
@@ -111,7 +116,8 @@ class ScriptedBroker(PaperBroker):
 
     ``lose_ack``: the venue takes the order but the acknowledgement is lost (VenueUnavailable after placing);
     ``unreachable``: VenueUnavailable before the venue saw anything; ``hang``: place_order never answers;
-    ``query_failures``: the first N query_order calls raise VenueUnavailable.
+    ``query_failures``: the first N query_order calls raise VenueUnavailable; ``not_found_for``: the next N
+    query_order calls answer "not found" even for an order the venue has.
     ``on_place(request)`` runs first inside place_order (spies look at the store there).
     """
 
@@ -121,6 +127,7 @@ class ScriptedBroker(PaperBroker):
         self.unreachable = False
         self.hang = False
         self.query_failures = 0
+        self.not_found_for = 0
         self.place_calls = 0
         self.query_calls = 0
         self.on_place = None
@@ -138,12 +145,15 @@ class ScriptedBroker(PaperBroker):
             raise VenueUnavailable("read timed out")
         return order
 
-    async def query_order(self, client_order_id):
+    async def query_order(self, client_order_id, *, venue_order_id=""):
         self.query_calls += 1
         if self.query_failures > 0:
             self.query_failures -= 1
             raise VenueUnavailable("502 bad gateway")
-        return await super().query_order(client_order_id)
+        if self.not_found_for > 0:  # the venue's "does not exist" lag right after accepting an order
+            self.not_found_for -= 1
+            return None
+        return await super().query_order(client_order_id, venue_order_id=venue_order_id)
 
     def inject(self, *updates: BrokerUpdate) -> None:
         """Push updates on the stream as if the venue reported them (e.g. a repeated fill)."""

@@ -214,34 +214,33 @@ async def test_placement_is_never_retried_and_a_lost_ack_is_reconciled(env, scri
     broker.query_failures = 2  # the first two reads fail: reads ARE retried
     env.quote("50000.00", "50010.00")
     order = await env.om.submit(env.request("a1", B, LMT, "0.1", "49000.00", coid="lost"))
-    assert order.status is OrderStatus.PENDING_SUBMIT
+    assert order.status is OrderStatus.UNKNOWN  # sent, answer lost: unknown, not a verdict
     assert broker.place_calls == 1
-    # reconcile() first waits for the background reconcile submit started (3 reads: 2 failed, retried), then
-    # queries the still-open order once more
-    assert await env.om.reconcile() == 1
+    await env.om.settled()  # the background resolution asked the venue (2 failed reads, retried, then found)
     assert env.om.order("a1", "lost").status is OrderStatus.NEW
-    assert broker.query_calls == 4 and broker.place_calls == 1
+    assert broker.query_calls == 3 and broker.place_calls == 1
     assert env.store.orders.get("a1", "lost").status is OrderStatus.NEW
 
 
-async def test_an_order_the_venue_never_received_is_rejected_on_reconcile(env, scripted):
+async def test_an_order_the_venue_never_received_is_rejected_only_after_the_grace_window(env, scripted):
     broker = await env.attach(scripted(env.exchange, "a1"))
     broker.unreachable = True
     env.quote("50000.00", "50010.00")
     order = await env.om.submit(env.request("a1", B, MKT, "0.1", coid="never"))
-    assert order.status is OrderStatus.PENDING_SUBMIT
-    assert await env.om.reconcile() == 0  # the background reconcile submit started already settled it
+    assert order.status is OrderStatus.UNKNOWN
+    await env.om.settled()
     saved = env.store.orders.get("a1", "never")
-    assert (saved.status, saved.reject_reason) == (OrderStatus.REJECTED, "not received by the venue (reconciled)")
-    assert broker.place_calls == 1
+    assert saved.status is OrderStatus.REJECTED
+    assert saved.reject_reason.startswith("not found at the venue after ")
+    assert broker.place_calls == 1 and broker.query_calls >= 3
 
 
-async def test_a_place_order_timeout_leaves_pending_submit(env, scripted):
+async def test_a_place_order_timeout_leaves_the_order_unknown(env, scripted):
     broker = await env.attach(scripted(env.exchange, "a1"))
     broker.hang = True
     order = await env.om.submit(env.request("a1", B, LMT, "0.1", "49000.00", coid="slow"))
-    assert order.status is OrderStatus.PENDING_SUBMIT
-    assert env.store.orders.get("a1", "slow").status is OrderStatus.PENDING_SUBMIT
+    assert order.status is OrderStatus.UNKNOWN
+    assert env.store.orders.get("a1", "slow").status is OrderStatus.UNKNOWN
     assert broker.place_calls == 1
 
 
@@ -252,7 +251,8 @@ async def test_reconcile_of_a_journalled_pending_submit_order_the_venue_has(env,
     req = env.request("a1", B, LMT, "0.1", "49000.00", coid="crashed")
     await broker.place_order(req)  # reached the venue ...
     env.store.orders.save(Order.from_request(req, 1))  # ... but our journal still says PENDING_SUBMIT
-    assert await env.om.reconcile() == 1
+    report = await env.om.reconcile()
+    assert (report.swept, report.queried, report.lost) == (1, 0, 0)  # found in the venue's open orders
     saved = env.store.orders.get("a1", "crashed")
     assert saved.status is OrderStatus.NEW and saved.venue_order_id.startswith("po-")
     assert [o.client_order_id for o in env.om.open_orders("a1")] == ["crashed"]

@@ -10,12 +10,13 @@ import httpx
 import pytest
 import pytest_asyncio
 
+from trader_app.config import Settings
 from trader_app.webhook.app import create_app
 
 
 @pytest_asyncio.fixture
 async def hook(rig):
-    services = SimpleNamespace(store=rig.store, bus=rig.bus, executor=rig.executor, groups=rig.groups,
+    services = SimpleNamespace(settings=Settings(), store=rig.store, bus=rig.bus, executor=rig.executor, groups=rig.groups,
                                accounts=rig.accounts, order_manager=rig.om, portfolio=rig.portfolio, market=None,
                                risk_book=rig.risk_book)
     app = create_app(services)
@@ -204,21 +205,49 @@ async def test_tradingview_ticker_without_slash_is_resolved(hook):
     assert {(x["symbol"], x["status"]) for x in r.json()["results"]} == {("BTC/USDT", "FILLED")}
 
 
-async def test_identical_signal_within_two_seconds_is_a_duplicate(hook):
+async def test_an_identical_alert_within_the_window_is_answered_with_the_first_outcome(hook):
     rig = hook.rig
     first = await market_buy(hook)
     r = await post(hook, single(rig, order_type="MARKET", side="buy", qty_per=10))
     assert r.status_code == 200
-    assert r.json() == {"signal_id": r.json()["signal_id"], "results": [], "duplicate": True,
+    assert r.json() == {"signal_id": r.json()["signal_id"], "results": first["results"], "duplicate": True,
                         "duplicate_of": first["signal_id"]}
     assert len(rig.store.orders.list()) == 3
     assert [pos(rig, i) for i in range(3)] == [D("0.3333"), D("0.1666"), D("0.0666")]
     records = rig.store.signals.list()
     assert [(x.signal_id, x.duplicate) for x in records][::-1] == [(first["signal_id"], False),
                                                                    (r.json()["signal_id"], True)]
-    rig.clock.now += 2001  # after the window the same alert executes again
+    rig.clock.now += 30_001  # after the window (webhook.idempotency_window_s, 30 s) the same alert executes again
     r = await post(hook, single(rig, order_type="MARKET", side="buy", qty_per=10))
     assert "duplicate" not in r.json() and len(rig.store.orders.list()) == 6
+
+
+async def test_an_alert_with_its_own_id_executes_once_per_id(hook):
+    rig = hook.rig
+    rig.quote("BTC/USDT", "29990", "30000")
+    first = await post(hook, single(rig, order_type="MARKET", side="buy", qty_per=10, signal_id="tv-42"))
+    rig.clock.now += 3_600_000  # an hour later, the same id: still the same alert
+    again = await post(hook, single(rig, order_type="MARKET", side="buy", qty_per=10, signal_id="tv-42"))
+    assert again.json()["duplicate"] is True and again.json()["duplicate_of"] == first.json()["signal_id"]
+    other = await post(hook, single(rig, order_type="MARKET", side="buy", qty_per=10, id=43))
+    assert "duplicate" not in other.json()
+    assert len(rig.store.orders.list()) == 6
+    bad = await post(hook, single(rig, order_type="MARKET", side="buy", qty_per=10, signal_id="has space"))
+    assert bad.status_code == 422 and "signal_id" in bad.text
+
+
+async def test_json_nested_900_levels_deep_is_a_4xx_and_changes_nothing(hook):
+    rig = hook.rig
+    rig.quote("BTC/USDT", "29990", "30000")
+    deep = '{"a":' * 900 + "1" + "}" * 900
+    body = ('{"group_name": "trend", "token": "%s", "symbol": "BTC/USDT", "order_type": "MARKET", "side": "buy", '
+            '"qty_per": 10, "extra": %s}' % (rig.token, deep)).encode()
+    r = await post(hook, body)
+    assert r.status_code == 422
+    assert "nested deeper than 32 levels" in r.text
+    deeper = ("[" * 5000 + "]" * 5000).encode()  # past Python's own recursion limit
+    assert (await post(hook, deeper)).status_code == 422
+    assert rig.store.orders.list() == [] and rig.store.signals.list() == []
 
 
 def tok(rig):

@@ -8,6 +8,7 @@ import pytest_asyncio
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
+from trader_app.config import Settings
 from trader_app.webhook.app import create_app
 
 scalars = st.none() | st.booleans() | st.integers(-10**30, 10**30) | st.floats(allow_nan=True) | st.text(max_size=20)
@@ -26,7 +27,7 @@ order = st.fixed_dictionaries({}, optional={
 
 @pytest_asyncio.fixture
 async def client(rig):
-    services = SimpleNamespace(store=rig.store, bus=rig.bus, executor=rig.executor, groups=rig.groups,
+    services = SimpleNamespace(settings=Settings(), store=rig.store, bus=rig.bus, executor=rig.executor, groups=rig.groups,
                                accounts=rig.accounts, order_manager=rig.om, portfolio=rig.portfolio, market=None,
                                risk_book=rig.risk_book)
     rig.quote("BTC/USDT", "29990", "30000")

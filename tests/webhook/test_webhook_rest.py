@@ -7,6 +7,7 @@ import httpx
 import pytest
 import pytest_asyncio
 
+from trader_app.config import Settings
 from trader_app.webhook.app import create_app
 
 ADMIN = "admin-test-token"
@@ -14,7 +15,7 @@ H = {"Authorization": f"Bearer {ADMIN}"}
 
 
 def services_of(rig):
-    return SimpleNamespace(store=rig.store, bus=rig.bus, executor=rig.executor, groups=rig.groups,
+    return SimpleNamespace(settings=Settings(), store=rig.store, bus=rig.bus, executor=rig.executor, groups=rig.groups,
                            accounts=rig.accounts, order_manager=rig.om, portfolio=rig.portfolio, market=None,
                            risk_book=rig.risk_book)
 
@@ -63,13 +64,15 @@ async def test_accounts_crud_and_login_all(api, memory_keyring):
     listed = (await c.get("/accounts", headers=H)).json()
     assert [a["name"] for a in listed] == ["P1", "P2", "P3"]
     assert listed[0]["equity"] == {"USD": "100000", "USDT": "100000"}
-    r = await c.post("/accounts", headers=H, json={"name": "Swing", "broker": "paper", "initial_cash": {"USDT": "10000"},
-                                                    "credentials": {"api_key": "k-123", "api_secret": "s-456"}})
+    r = await c.post("/accounts", headers=H, json={"name": "Swing", "broker": "paper", "initial_cash": {"USDT": "10000"}})
     assert r.status_code == 201
     acc = r.json()
     assert acc["balances"] == [{"currency": "USDT", "total": "10000", "locked": "0", "free": "10000"}]
-    assert "s-456" not in r.text and "k-123" not in r.text
-    assert memory_keyring.store[("TraderApp", f"account:{acc['account_id']}:api_secret")] == "s-456"
+    # paper takes no credentials: refused, nothing stored anywhere
+    r = await c.post("/accounts", headers=H, json={"name": "Keyed paper", "broker": "paper",
+                                                    "credentials": {"api_key": "k-123", "api_secret": "s-456"}})
+    assert r.status_code == 400 and "s-456" not in r.text and "k-123" not in r.text
+    assert not [k for k in memory_keyring.store if k[1].startswith("account:")]
     r = await c.post("/accounts", headers=H, json={"name": "Live", "broker": "binance", "credentials": {"k": "v"}})
     assert r.status_code == 400 and "v" not in r.json()["detail"].split()
     r = await c.post("/accounts", headers=H, json={"name": "Bad", "initial_cash": {"USDT": "-5"}})
@@ -175,3 +178,45 @@ async def test_dashboard_and_risk(api):
     assert (await c.get(f"/accounts/{rig.ids[0]}/risk", headers=H)).json()["kill_switch"]["tripped"] is True
     r = await c.post(f"/accounts/{rig.ids[0]}/risk/reset", headers=H)
     assert r.json()["kill_switch"] == {"tripped": False}
+
+
+async def test_a_keyed_venue_account_keeps_its_secrets_in_the_keyring_only(api, memory_keyring):
+    """Any registered venue goes through the same path: settings checked against its schema, secrets to the
+    keyring with the account (and out of it with the account), handed to the venue's factory."""
+    from trader_app.brokers.base import SettingField, VenueSpec
+    from trader_app.brokers.paper import PaperBroker
+    from trader_app.core.enums import AccountMode
+
+    c, rig = api.c, api.rig
+    handed = []
+
+    def factory(account, credentials):
+        handed.append(dict(credentials))
+        return PaperBroker(rig.exchange, account.account_id)
+
+    fields = (SettingField("api_key", "API key", "secret", required=True),
+              SettingField("api_secret", "API secret", "secret", required=True),
+              SettingField("rest_url", "REST base URL", "url", advanced=True))
+    rig.accounts.registry.register(VenueSpec("keyed", "Keyed venue", (AccountMode.TESTNET, AccountMode.LIVE),
+                                             fields, factory))
+    venues = {v["name"]: v for v in (await c.get("/venues", headers=H)).json()}
+    assert [f["name"] for f in venues["keyed"]["fields"] if f["secret"]] == ["api_key", "api_secret"]
+    r = await c.post("/accounts", headers=H, json={"name": "Keyed", "broker": "keyed", "mode": "paper",
+                                                    "credentials": {"api_key": "k-1", "api_secret": "s-1"}})
+    assert r.status_code == 400 and "offers testnet, live accounts, not paper" in r.text
+    r = await c.post("/accounts", headers=H, json={"name": "Keyed", "broker": "keyed", "mode": "testnet",
+                                                    "credentials": {"api_key": "k-1"}})
+    assert r.status_code == 400 and "API secret is required" in r.text
+    assert not [k for k in memory_keyring.store if k[1].startswith("account:")]  # nothing written on a refusal
+    r = await c.post("/accounts", headers=H, json={"name": "Keyed", "broker": "keyed", "mode": "testnet",
+                                                    "settings": {"rest_url": "http://127.0.0.1:1"},
+                                                    "credentials": {"api_key": "k-1", "api_secret": "s-1"}})
+    assert r.status_code == 201 and "s-1" not in r.text and "k-1" not in r.text
+    aid = r.json()["account_id"]
+    assert handed == [{"api_key": "k-1", "api_secret": "s-1"}]
+    assert memory_keyring.store[("TraderApp", f"account:{aid}:api_secret")] == "s-1"
+    saved = rig.store.accounts.get(aid)
+    assert saved.mode is AccountMode.TESTNET and saved.settings == {"rest_url": "http://127.0.0.1:1"}
+    assert "s-1" not in repr(saved) and "k-1" not in repr(saved)
+    assert (await c.delete(f"/accounts/{aid}", headers=H)).status_code == 200
+    assert not [k for k in memory_keyring.store if k[1].startswith(f"account:{aid}")]

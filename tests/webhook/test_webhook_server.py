@@ -10,12 +10,13 @@ from types import SimpleNamespace
 import httpx
 import pytest
 
+from trader_app.config import Settings
 from trader_app.core.errors import ConfigError
 from trader_app.webhook.server import WebhookServer
 
 
 def services_of(rig):
-    return SimpleNamespace(store=rig.store, bus=rig.bus, executor=rig.executor, groups=rig.groups,
+    return SimpleNamespace(settings=Settings(), store=rig.store, bus=rig.bus, executor=rig.executor, groups=rig.groups,
                            accounts=rig.accounts, order_manager=rig.om, portfolio=rig.portfolio, market=None,
                            risk_book=rig.risk_book)
 
@@ -59,7 +60,8 @@ def test_serve_prints_the_url_answers_and_stops_on_sigterm(tmp_path):
         assert line.startswith("listening on http://127.0.0.1:"), (line, proc.stderr.read() if proc.poll() else "")
         url = line.split()[-1]
         with httpx.Client(base_url=url, timeout=10) as client:
-            assert client.get("/api/v1/health").json()["status"] == "ok"
+            health = client.get("/api/v1/health")  # no market data (--no-demo): nothing can be priced yet
+            assert health.status_code == 503 and "a price for BTC/USDT" in health.json()["waiting_for"]
             assert client.get("/api/v1/accounts").status_code == 401
             accounts = client.get("/api/v1/accounts", headers={"Authorization": "Bearer test-admin-token"}).json()
             assert [a["name"] for a in accounts] == ["Paper 1"]

@@ -1,28 +1,56 @@
-"""The broker contract. Every venue adapter (paper, binance, bybit, upbit, kis, matchtrader) implements it.
+"""The broker contract, v2. Every venue adapter (paper, binance, bybit, upbit, kis, matchtrader) implements it,
+and this docstring is its specification (as vn.py's ``gateway.py`` is).
 
 One ``Broker`` instance serves one account (``account_id``); venues with many accounts get one instance
-each. All methods are coroutines run on the app's single asyncio loop:
+each, built by the venue's factory registered in the ``BrokerRegistry`` by the composition root (``app.py``)
+from a ``VenueSpec``: the venue's name, the account modes it offers (paper / testnet / live), its settings
+schema (``SettingField`` s, which of them are secret) from which the account dialog and ``POST
+/api/v1/accounts`` are built, and the factory ``(account, credentials) -> Broker``. Secrets are read from the
+OS keyring by the account service and handed to the factory; an adapter never reads or writes the keyring,
+the store or files, and never puts a secret in a log line or an exception text.
 
-- **Never block the loop.** Network I/O is async (httpx/websockets); anything CPU- or disk-heavy goes
+All methods are coroutines run on the app's single asyncio loop:
+
+- **Never block the loop.** Network I/O is async (httpx/websockets/picows); anything CPU- or disk-heavy goes
   through ``asyncio.to_thread``. Methods are not thread-safe and must only be called on the loop thread.
 - **connect()/close()** are idempotent. ``connect`` authenticates and loads instruments; it raises
   ``AuthError`` for bad credentials and ``VenueUnavailable`` when the venue cannot be reached.
+- **Connection state** is reported on ``updates()`` as ``ConnectionUpdate`` (CONNECTED, RECONNECTING,
+  DOWN with a reason, BANNED with ``until_ms``): after every RECONNECTING -> CONNECTED the order manager
+  reconciles the account (open orders swept, non-final orders queried, fills since the drop applied).
 - **place_order(request)** sends exactly once with the caller's ``request.client_order_id`` (already
   journalled by the trading layer). It returns the venue's acknowledgement as an ``Order`` (status NEW, or
   FILLED/PARTIALLY_FILLED when the venue fills at once; fills also arrive on ``updates()``). It raises
-  ``InvalidOrder``/``InsufficientFunds`` (subclasses of ``OrderRejected``) when the venue refuses,
-  ``RateLimited(retry_after)``, ``AuthError`` or ``VenueUnavailable``. It is **never retried** by the adapter:
-  after a timeout the caller reconciles with ``query_order(client_order_id)``.
-- **cancel_order / cancel_all** return the orders as they are after cancelling; cancelling a final order
-  raises ``OrderNotFound`` for an unknown id and returns the order unchanged if it is already final.
-- **Reads** (instruments, balances, positions, open_orders, query_order, bar_history) may be retried by
-  the caller (tenacity) on ``VenueUnavailable``/``RateLimited``.
+  ``InvalidOrder``/``InsufficientFunds`` (subclasses of ``OrderRejected``) only when the venue *refused* the
+  order (nothing is working there); ``DuplicateClientOrderId`` when the venue already holds that id (the
+  order may be ours: the caller asks the venue, it never marks it REJECTED); ``OrderStateUnknown`` when the
+  venue itself says the outcome is unknown; ``RateLimited(retry_after)``, ``AuthError``/``SessionExpired``
+  when nothing was placed; ``VenueUnavailable`` (or a timeout) when the outcome is unknown. It is **never
+  retried** by the adapter: an unknown outcome leaves the order UNKNOWN and the caller reconciles.
+- **query_order(client_order_id, venue_order_id=...)** returns the order as the venue knows it, or None for
+  "the venue does not know this order" *right now*. None is not final: venues answer "does not exist" for
+  a while after accepting an order, so the caller declares an order lost only after several None answers
+  over a grace window (``trading/reconcile.py``). Venues without client order ids look the order up by the
+  ``venue_order_id`` recorded at the acknowledgement (``capabilities.client_order_ids`` False). Raises
+  ``VenueUnavailable``/``RateLimited`` when it cannot ask.
+- **fills_since(since_ms)** returns the account's fills with ``ts_ms >= since_ms`` (epoch ms UTC), oldest
+  first, as far back as the venue keeps them; the caller drops repeats by ``trade_id``.
+- **cancel_order / cancel_all** return the orders as they are after cancelling; cancelling an unknown id
+  raises ``OrderNotFound``; a final order comes back unchanged.
+- **Reads** (instruments, balances, positions, open_orders, query_order, fills_since, bar_history) may be
+  retried by the caller (tenacity) on ``VenueUnavailable``/``RateLimited``.
 - **updates()** is an async iterator of ``BrokerUpdate`` (order status changes, fills, balance, position and
-  ledger changes) for this account; it survives reconnects (the adapter resubscribes and reconciles) and
-  ends only after ``close()``. A fill is reported with a ``trade_id`` unique for the account, so consumers
-  can drop repeats.
+  ledger changes, connection state) for this account; it survives reconnects and ends only after
+  ``close()``. A fill is reported with a ``trade_id`` unique for the account, so repeats are harmless.
+  ``drain_updates()`` waits until the consumer has taken every update emitted so far (the order manager
+  uses it to record a venue's own fills before the acknowledgement); adapters whose updates arrive from a
+  remote stream return at once.
 - **quotes(symbols)** is an async iterator of ``Quote`` for the symbols; it also survives reconnects.
-- **capabilities** declares what the venue supports instead of failing at run time.
+  ``subscribe(symbols)`` / ``unsubscribe(symbols)`` change the market-data subscription of the running
+  connection (no reconnect); quotes of subscribed symbols are published by the market service.
+- **capabilities** declares what the venue supports; the order manager refuses, before the journal and per
+  account, what an adapter declares it cannot do (``check_capabilities``): order type, time in force,
+  reduce-only, short selling.
 """
 
 from __future__ import annotations
@@ -30,9 +58,12 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from typing import Protocol, Union, runtime_checkable
+from decimal import Decimal
+from collections.abc import Callable, Mapping
+from typing import Any, Protocol, Union, runtime_checkable
 
-from ..core.enums import Interval, OrderType, Side, TimeInForce
+from ..core.enums import AccountMode, Interval, OrderType, SessionState, Side, TimeInForce
+from ..core.errors import UnsupportedOrder
 from ..core.instrument import Instrument
 from ..core.market_data import Bar, Quote
 from ..core.orders import Fill, Order, OrderRequest
@@ -41,7 +72,12 @@ from ..core.portfolio import Balance, LedgerEntry, Position
 
 @dataclass(frozen=True, slots=True)
 class BrokerCapabilities:
-    """What an adapter supports. The executor checks these before building orders."""
+    """What an adapter supports. ``check_capabilities`` refuses an order that asks for anything else,
+    before the journal. ``short_selling``: a SELL may exceed the position held (futures, margin);
+    ``client_order_ids``: the venue stores our client order id (else orders are matched by venue order id);
+    ``local_state``: the venue keeps nothing of its own (paper): the account service hands it the balances,
+    positions and open orders saved in our store with ``restore(balances, positions, open_orders)`` before
+    ``connect``; ``virtual_cash``: cash can be added and taken out (``deposit``/``withdraw``, paper)."""
 
     order_types: frozenset[OrderType] = frozenset(OrderType)
     time_in_force: frozenset[TimeInForce] = frozenset(TimeInForce)
@@ -51,6 +87,30 @@ class BrokerCapabilities:
     order_stream: bool = True
     bar_history: bool = True
     intervals: tuple[Interval, ...] = tuple(Interval)
+    client_order_ids: bool = True
+    local_state: bool = False
+    virtual_cash: bool = False
+
+
+def check_capabilities(venue: str, caps: BrokerCapabilities, request: "OrderRequest",
+                       held: Decimal | None = None) -> None:
+    """Refuse ``request`` with ``UnsupportedOrder`` (an ``InvalidOrder``: nothing is journalled) when the
+    account's venue declares it cannot do it. ``held``: the account's position in the symbol (base units,
+    signed; None = unknown, the short-selling check is then left to the venue). The message names the venue
+    and what it supports, so each account's refusal is clear in a fan-out."""
+    if request.order_type not in caps.order_types:
+        supported = ", ".join(sorted(t.value for t in caps.order_types))
+        raise UnsupportedOrder(f"{venue} does not take {request.order_type.value} orders (supports {supported})")
+    if request.time_in_force not in caps.time_in_force:
+        supported = ", ".join(sorted(t.value for t in caps.time_in_force))
+        raise UnsupportedOrder(f"{venue} does not take time in force {request.time_in_force.value} "
+                               f"(supports {supported})")
+    if request.reduce_only and not caps.reduce_only:
+        raise UnsupportedOrder(f"{venue} has no reduce-only orders")
+    if (not caps.short_selling and not request.reduce_only and request.side is Side.SELL and held is not None
+            and request.quantity > max(held, Decimal(0))):
+        raise UnsupportedOrder(f"{venue} does not allow short selling: sell {request.quantity} > held "
+                               f"{max(held, Decimal(0))} {request.symbol}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,7 +138,17 @@ class LedgerUpdate:
     entry: LedgerEntry
 
 
-BrokerUpdate = Union[OrderUpdate, FillUpdate, BalanceUpdate, PositionUpdate, LedgerUpdate]
+@dataclass(frozen=True, slots=True)
+class ConnectionUpdate:
+    """The adapter's connection changed: ``state`` CONNECTED, RECONNECTING, DOWN (``reason`` says why) or
+    BANNED (until ``until_ms``, epoch ms UTC). ``reason`` never contains a secret."""
+
+    state: SessionState
+    reason: str = ""
+    until_ms: int | None = None
+
+
+BrokerUpdate = Union[OrderUpdate, FillUpdate, BalanceUpdate, PositionUpdate, LedgerUpdate, ConnectionUpdate]
 
 
 @runtime_checkable
@@ -107,13 +177,21 @@ class Broker(Protocol):
 
     async def cancel_all(self, symbol: str | None = None, side: Side | None = None) -> list[Order]: ...
 
-    async def query_order(self, client_order_id: str) -> Order | None: ...
+    async def query_order(self, client_order_id: str, *, venue_order_id: str = "") -> Order | None: ...
+
+    async def fills_since(self, since_ms: int) -> list[Fill]: ...
 
     async def bar_history(self, symbol: str, interval: Interval, start_ms: int, end_ms: int) -> list[Bar]: ...
 
     def quotes(self, symbols: list[str]) -> AsyncIterator[Quote]: ...
 
+    async def subscribe(self, symbols: list[str]) -> None: ...
+
+    async def unsubscribe(self, symbols: list[str]) -> None: ...
+
     def updates(self) -> AsyncIterator[BrokerUpdate]: ...
+
+    async def drain_updates(self) -> None: ...
 
 
 async def queued_updates(queue: asyncio.Queue, end: object) -> AsyncIterator[BrokerUpdate]:
@@ -131,14 +209,107 @@ async def queued_updates(queue: asyncio.Queue, end: object) -> AsyncIterator[Bro
             queue.task_done()
 
 
+SETTING_KINDS = ("text", "secret", "decimal", "bool", "choice", "url")
+
+
+@dataclass(frozen=True, slots=True)
+class SettingField:
+    """One field of a venue's account settings. ``kind``: one of ``SETTING_KINDS``; a ``secret`` field
+    (API key secret, password) is kept only in the OS keyring and never shown again; ``choices`` for
+    ``choice``; ``default`` as text ("" = none); ``advanced``: shown under Advanced in the dialog."""
+
+    name: str
+    label: str
+    kind: str = "text"
+    required: bool = False
+    default: str = ""
+    choices: tuple[str, ...] = ()
+    help: str = ""
+    advanced: bool = False
+
+    @property
+    def secret(self) -> bool:
+        return self.kind == "secret"
+
+
+BrokerFactory = Callable[[Any, Mapping[str, str]], "Broker"]
+"""``(account, credentials) -> Broker``: ``account`` is the ``core.portfolio.Account`` (its ``settings`` hold
+the non-secret fields), ``credentials`` the secret fields read from the keyring (empty for paper)."""
+
+
+@dataclass(frozen=True, slots=True)
+class VenueSpec:
+    """A venue the app can open accounts on: ``name`` (the account's ``broker``), a ``label`` for people,
+    the ``modes`` it offers, its settings ``fields`` and the ``factory`` that builds one account's adapter."""
+
+    name: str
+    label: str
+    modes: tuple[AccountMode, ...]
+    fields: tuple[SettingField, ...]
+    factory: BrokerFactory
+
+    @property
+    def secret_fields(self) -> tuple[str, ...]:
+        return tuple(f.name for f in self.fields if f.secret)
+
+    def check_settings(self, settings: Mapping[str, Any], credentials: Mapping[str, str]) -> dict[str, str]:
+        """The non-secret settings cleaned (strings, defaults filled). Raises ``ConfigError`` naming the
+        field: a required field missing, a secret given in ``settings`` (secrets go in ``credentials``), a
+        field the venue does not declare, a choice not offered, a malformed decimal or bool."""
+        from ..core.errors import ConfigError
+
+        known = {f.name: f for f in self.fields}
+        for name in list(settings) + list(credentials):
+            if name not in known:
+                raise ConfigError(f"{self.label} has no setting {name!r}")
+        out: dict[str, str] = {}
+        for f in self.fields:
+            if f.secret:
+                if f.name in settings:
+                    raise ConfigError(f"{f.label} is a secret: pass it as a credential, not a setting")
+                if f.required and not str(credentials.get(f.name, "")).strip():
+                    raise ConfigError(f"{f.label} is required")
+                continue
+            value = str(settings.get(f.name, f.default) if settings.get(f.name) is not None else f.default).strip()
+            if f.required and not value:
+                raise ConfigError(f"{f.label} is required")
+            if value and f.kind == "choice" and value not in f.choices:
+                raise ConfigError(f"{f.label} must be one of {', '.join(f.choices)}, got {value!r}")
+            if value and f.kind == "decimal":
+                try:
+                    Decimal(value)
+                except ArithmeticError:
+                    raise ConfigError(f"{f.label} must be a number, got {value!r}") from None
+            if value and f.kind == "bool" and value.lower() not in ("true", "false", "1", "0", "yes", "no"):
+                raise ConfigError(f"{f.label} must be true or false, got {value!r}")
+            if value and f.kind == "url" and not value.startswith(("http://", "https://", "ws://", "wss://")):
+                raise ConfigError(f"{f.label} must be an http(s):// or ws(s):// URL, got {value!r}")
+            if value:
+                out[f.name] = value
+        return out
+
+
 @dataclass
 class BrokerRegistry:
-    """Maps a broker name ("paper", ...) to a factory ``(account, **deps) -> Broker``."""
+    """The venues the app can open accounts on: ``name -> VenueSpec``, filled by the composition root.
+    ``spec(name)`` raises ``ConfigError`` for a venue that is not registered."""
 
-    factories: dict[str, object] = field(default_factory=dict)
+    specs: dict[str, VenueSpec] = field(default_factory=dict)
 
-    def register(self, name: str, factory: object) -> None:
-        self.factories[name] = factory
+    def register(self, spec: VenueSpec) -> None:
+        """Add a venue. Raises ``ValueError`` if the name is taken."""
+        if spec.name in self.specs:
+            raise ValueError(f"venue {spec.name!r} is registered already")
+        self.specs[spec.name] = spec
+
+    def spec(self, name: str) -> VenueSpec:
+        from ..core.errors import ConfigError
+
+        try:
+            return self.specs[name]
+        except KeyError:
+            known = ", ".join(sorted(self.specs)) or "none"
+            raise ConfigError(f"unknown venue {name!r} (available: {known})") from None
 
     def names(self) -> list[str]:
-        return sorted(self.factories)
+        return sorted(self.specs)

@@ -21,16 +21,20 @@ from .errors import (
     BrokerError,
     ConfigError,
     DataImportError,
+    DuplicateClientOrderId,
     DuplicateLink,
     InsufficientFunds,
     InvalidOrder,
     OrderNotFound,
     OrderRejected,
+    OrderStateUnknown,
     RateLimited,
     RiskRejected,
     SecretStoreError,
+    SessionExpired,
     TraderError,
     UnknownSymbol,
+    UnsupportedOrder,
     VenueUnavailable,
 )
 from .events import (
@@ -51,7 +55,7 @@ from .events import (
 from .groups import AccountLink, SignalRecord, StrategyGroup, StrategyInstanceRecord
 from .instrument import Instrument
 from .market_data import Bar, Quote
-from .orders import Fill, Order, OrderRequest, can_transition
+from .orders import NOT_FOUND_REASON, Fill, Order, OrderRequest, can_transition, is_lost, revivable
 from .portfolio import Account, AccountSummary, Balance, LedgerEntry, Position
 
 __all__ = [name for name in dir() if not name.startswith("_")]

@@ -58,10 +58,14 @@ class OrderStatus(str, Enum):
     """Normalised order status.
 
     ``PENDING_SUBMIT`` is ours: the order is journalled but the venue has not acknowledged it.
+    ``UNKNOWN`` is ours too: the order was sent but the answer was lost (timeout, dropped connection, the
+    venue's own "status unknown"); it is not final, it can still fill, and reconciliation asks the venue
+    until it knows (DESIGN.md "Unknown is a state, not a verdict").
     Final states: FILLED, CANCELLED, REJECTED, EXPIRED.
     """
 
     PENDING_SUBMIT = "PENDING_SUBMIT"
+    UNKNOWN = "UNKNOWN"
     NEW = "NEW"
     PARTIALLY_FILLED = "PARTIALLY_FILLED"
     FILLED = "FILLED"
@@ -97,11 +101,22 @@ class AccountMode(str, Enum):
 
 
 class SessionState(str, Enum):
-    """Connection state of an account's broker adapter."""
+    """Connection state of an account's broker adapter (reported by the adapter on ``updates()`` as a
+    ``ConnectionUpdate``, and by the account service while it connects).
+
+    DISCONNECTED: not connected on purpose (disabled or closed); CONNECTING: first connect under way;
+    CONNECTED: streams up, orders accepted; RECONNECTING: the connection dropped and the adapter is
+    re-establishing it (orders are refused meanwhile, reconciliation follows); DOWN: gave up or failed,
+    with a reason; BANNED: the venue banned us until a time (HTTP 418 and the like); ERROR: the connect
+    itself failed (bad credentials, unreachable venue).
+    """
 
     DISCONNECTED = "DISCONNECTED"
     CONNECTING = "CONNECTING"
     CONNECTED = "CONNECTED"
+    RECONNECTING = "RECONNECTING"
+    DOWN = "DOWN"
+    BANNED = "BANNED"
     ERROR = "ERROR"
 
 

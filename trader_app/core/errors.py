@@ -77,6 +77,26 @@ class InsufficientFunds(OrderRejected):
     """Not enough free cash for a buy, or not enough free holdings for a sell."""
 
 
+class DuplicateClientOrderId(BrokerError):
+    """The venue already holds an order with this client order id. Not a rejection: the order we journalled
+    may be exactly that one (an earlier send whose answer was lost), so the caller reconciles by asking the
+    venue instead of marking it REJECTED."""
+
+
+class OrderStateUnknown(BrokerError):
+    """The venue could not say whether it took the order (Binance -1006/-1007 "execution status unknown",
+    a gateway timeout after the request was written). The order is left UNKNOWN and reconciled."""
+
+
+class SessionExpired(AuthError):
+    """The venue session (token, listen key, login) expired; the adapter logs in again. Nothing was placed."""
+
+
+class UnsupportedOrder(InvalidOrder):
+    """The account's venue does not support what the order asks (order type, time in force, reduce-only,
+    short selling); raised before the journal, from the adapter's declared ``capabilities``."""
+
+
 class OrderNotFound(BrokerError):
     """No order with that client order id exists at the venue."""
 

@@ -47,6 +47,8 @@ class SignalRecord:
     ``payload``: the signal as received (JSON-able dict, token removed by the caller). ``ts_ms`` epoch ms UTC.
     ``duplicate``: a repeat of an identical signal inside the dedup window (not executed twice).
     ``results``: one JSON-able dict per account (account_id, order_type, status, client_order_id, error, ...).
+    ``idempotency_key``: what makes a resend of this signal the same signal (the sender's id, else the payload
+    hash); it holds until ``idempotency_expires_ms`` (epoch ms UTC). None for a duplicate's own record.
     """
 
     signal_id: str
@@ -56,6 +58,8 @@ class SignalRecord:
     ts_ms: int
     duplicate: bool = False
     results: tuple[dict[str, Any], ...] = ()
+    idempotency_key: str | None = None
+    idempotency_expires_ms: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

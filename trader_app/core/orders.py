@@ -51,6 +51,18 @@ class OrderRequest:
 _TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
     OrderStatus.PENDING_SUBMIT: frozenset(
         {
+            OrderStatus.UNKNOWN,
+            OrderStatus.NEW,
+            OrderStatus.PARTIALLY_FILLED,
+            OrderStatus.FILLED,
+            OrderStatus.CANCELLED,
+            OrderStatus.REJECTED,
+            OrderStatus.EXPIRED,
+        }
+    ),
+    # sent, answer lost: whatever the venue says next is the truth
+    OrderStatus.UNKNOWN: frozenset(
+        {
             OrderStatus.NEW,
             OrderStatus.PARTIALLY_FILLED,
             OrderStatus.FILLED,
@@ -73,6 +85,29 @@ _TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
 def can_transition(old: OrderStatus, new: OrderStatus) -> bool:
     """True if an order may go from ``old`` to ``new`` (or ``old == new``)."""
     return old == new or new in _TRANSITIONS[old]
+
+
+NOT_FOUND_REASON = "not found at the venue"
+"""Start of the ``reject_reason`` of an order that reconciliation declared REJECTED because the venue kept
+answering "not found" over the whole grace window (``trading/reconcile.py``). Such an order was never
+refused by the venue, so it is *lost*, not rejected: a later report of it from the venue (NEW, a fill) is
+still applied (``is_lost``, ``revivable``), as hummingbot keeps lost orders able to fill."""
+
+_REVIVE = frozenset({OrderStatus.NEW, OrderStatus.PARTIALLY_FILLED, OrderStatus.FILLED, OrderStatus.CANCELLED,
+                     OrderStatus.EXPIRED})
+
+
+def is_lost(order: "Order") -> bool:
+    """True for an order reconciliation declared REJECTED (never acknowledged) or EXPIRED (acknowledged once)
+    after repeated "not found" answers from the venue."""
+    return (order.status in (OrderStatus.REJECTED, OrderStatus.EXPIRED)
+            and order.reject_reason.startswith(NOT_FOUND_REASON))
+
+
+def revivable(order: "Order", new: OrderStatus) -> bool:
+    """True if a venue report of status ``new`` may still move ``order``: the state machine allows it, or
+    the order is lost (``is_lost``) and the venue now reports it working or done."""
+    return can_transition(order.status, new) or (is_lost(order) and new in _REVIVE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,6 +212,8 @@ class Order:
         """
         if fill.trade_id in self.fill_ids:
             return self
+        if is_lost(self):  # the venue had it after all: a fill revives it
+            self = replace(self, status=OrderStatus.NEW, reject_reason="")
         if self.status.is_final:
             raise ValueError(f"order {self.client_order_id} is {self.status.value}; cannot fill")
         filled = self.filled_qty + fill.quantity

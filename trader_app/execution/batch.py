@@ -3,9 +3,13 @@
 - ``sort_batch``: the order a batch runs in on each account: MARKET, CANCEL_ALL_ORDER, LIMIT, then
   STOP_MARKET/STOP_LIMIT (``SignalOrderType.priority``), keeping the given order within a class
   (Python's ``sorted`` is stable).
-- ``DuplicateFilter``: TradingView retries an alert it believes failed; an identical signal (same group,
-  orders and target accounts; the token and any unknown fields ignored) seen again within the window
-  (2,000 ms by default) is flagged as a duplicate of the first and not executed twice.
+- ``DuplicateFilter``: the executor's idempotency filter. Every signal has a key: the sender's own id
+  (a webhook's ``signal_id``/``id``), else the hash of what makes two signals the same (same group, orders
+  and target accounts; the token and any unknown fields ignored, ``signal_fingerprint``). A signal whose key
+  is still held by an earlier one is answered with the earlier one's outcome and not executed again. Each key
+  holds until its own expiry (2,000 ms for a click or a strategy; the webhook's window, 30 s by default, for
+  alerts; a day for a sender's id). The executor persists the keys with the signal records and loads the
+  live ones at start-up, so a resend across a restart is caught too.
 """
 
 from __future__ import annotations
@@ -43,35 +47,43 @@ def signal_fingerprint(signal: Signal) -> str:
 
 
 class DuplicateFilter:
-    """Remembers recent signal fingerprints for ``window_ms`` milliseconds.
+    """Holds idempotency keys until their expiry (epoch ms).
 
-    ``check(signal, now_ms)`` returns the signal id of an identical signal seen within the window (the
-    signal is a duplicate) or None (the signal is recorded as the first of its kind). Synchronous, so a
-    check-and-record on the event loop cannot interleave with another one. Memory is bounded by pruning
-    entries older than the window on every call and by ``max_entries``.
+    ``claim(key, signal_id, now_ms, expires_ms)`` returns the signal id that holds ``key`` (the signal is a
+    duplicate of it) or None (``signal_id`` now holds the key until ``expires_ms``). ``check(signal, now_ms)``
+    is ``claim`` with the fingerprint key and ``window_ms``. Synchronous, so a check-and-claim on the event
+    loop cannot interleave with another one. Memory is bounded by ``max_entries`` (the oldest claims go
+    first) and expired keys are dropped as the oldest entries are met.
     """
 
     def __init__(self, window_ms: int = 2000, max_entries: int = 10_000) -> None:
         self.window_ms = window_ms
         self.max_entries = max_entries
-        self._seen: OrderedDict[str, tuple[int, str]] = OrderedDict()
+        self._seen: OrderedDict[str, tuple[int, str]] = OrderedDict()  # key -> (expires_ms, signal_id)
 
     def check(self, signal: Signal, now_ms: int) -> str | None:
         """The id of the original if ``signal`` duplicates one seen in the last ``window_ms``; else None."""
+        return self.claim("h:" + signal_fingerprint(signal), signal.signal_id, now_ms, now_ms + self.window_ms)
+
+    def claim(self, key: str, signal_id: str, now_ms: int, expires_ms: int) -> str | None:
+        """The signal id holding ``key`` at ``now_ms``, else None after ``signal_id`` claimed it."""
         self._prune(now_ms)
-        key = signal_fingerprint(signal)
         hit = self._seen.get(key)
-        if hit is not None and now_ms - hit[0] <= self.window_ms:
+        if hit is not None and now_ms <= hit[0]:
             return hit[1]
-        self._seen[key] = (now_ms, signal.signal_id)
+        self.remember(key, signal_id, expires_ms)
+        return None
+
+    def remember(self, key: str, signal_id: str, expires_ms: int) -> None:
+        """Hold ``key`` for ``signal_id`` until ``expires_ms`` (loading the keys recorded before a restart)."""
+        self._seen[key] = (expires_ms, signal_id)
         self._seen.move_to_end(key)
         while len(self._seen) > self.max_entries:
             self._seen.popitem(last=False)
-        return None
 
     def _prune(self, now_ms: int) -> None:
         while self._seen:
-            key, (ts, _) = next(iter(self._seen.items()))
-            if now_ms - ts <= self.window_ms:
+            key, (expires, _) = next(iter(self._seen.items()))
+            if now_ms <= expires:
                 break
             self._seen.popitem(last=False)

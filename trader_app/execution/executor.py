@@ -2,8 +2,10 @@
 
 ``execute(signal)``:
 
-1. Duplicate check (synchronous, so concurrent retries cannot both pass): an identical signal within 2 s is
-   recorded with ``duplicate=True`` and not executed.
+1. Idempotency (synchronous, so concurrent retries cannot both pass): a signal whose idempotency key is held
+   by an earlier signal (``batch.DuplicateFilter``: the sender's id, else the payload's fingerprint, within
+   its window; the keys survive a restart, ``load_idempotency``) is recorded with ``duplicate=True``, not
+   executed, and answered with the earlier signal's outcome as it stands.
 2. Resolve the accounts: the group's links (or ``signal.account_ids``; an account given explicitly but not
    linked is sized with weight 1, leverage 1 and no position cap).
 3. Record the signal (``store.signals``, every result PENDING) and publish a ``SignalEvent``.
@@ -41,9 +43,21 @@ from ..core.groups import AccountLink, SignalRecord, StrategyGroup
 from ..core.ids import new_client_order_id, new_id, now_ms
 from ..core.money import ONE, ZERO
 from ..core.orders import OrderRequest
-from .batch import DuplicateFilter, sort_batch
+from .batch import DuplicateFilter, signal_fingerprint, sort_batch
 from .groups import UnknownGroup
-from .outcome import CANCELLED, ERROR, PENDING, REJECTED, SKIPPED, TIMEOUT, AccountResult, SignalOutcome, _Run
+from .outcome import (
+    CANCELLED,
+    ERROR,
+    PENDING,
+    REJECTED,
+    SKIPPED,
+    TIMEOUT,
+    AccountResult,
+    SignalOutcome,
+    _Run,
+    result_from_json,
+)
+from .repair import repair_signal_records
 
 __all__ = ["AccountResult", "Executor", "SignalOutcome", "UnknownGroup", "new_signal", "PENDING", "TIMEOUT", "SKIPPED",
            "REJECTED", "CANCELLED", "ERROR"]
@@ -79,12 +93,15 @@ class Executor:
         self._limit = asyncio.Semaphore(max_concurrency) if max_concurrency else None
         self._background: set[asyncio.Future[Any]] = set()
         self._group_symbols: dict[str, dict[str, set[str]]] = {}
+        self._runs: dict[str, _Run] = {}  # signals still fanning out, by id (a duplicate reads their results)
 
     # ---- public ------------------------------------------------------------------------------------
     async def execute(self, signal: Signal, *, wait_s: float | None = None) -> SignalOutcome:
         """Execute ``signal`` on its accounts; see the module docstring. Raises ``UnknownGroup`` for an
         unknown group (nothing recorded). With ``wait_s``, returns by then (unfinished accounts PENDING)."""
-        original = self.dedupe.check(signal, self.clock())
+        now = self.clock()
+        key, expires = self._idempotency(signal, now)
+        original = self.dedupe.claim(key, signal.signal_id, now, expires) if key else None
         if original is not None:
             return await self._record_duplicate(signal, original)
         group, links = await self._group(signal.group_name)
@@ -116,10 +133,37 @@ class Executor:
         links = [AccountLink(signal.group_name, a, ONE, ONE, 0) for a in targets]
         return await self._start(_Run(signal, group, links, list(orders), plans=plans), wait_s)
 
+    def _idempotency(self, signal: Signal, now: int) -> tuple[str | None, int]:
+        """The signal's idempotency key and until when it holds (epoch ms); (None, 0) when duplicates are
+        off (``dedupe_window_ms`` < 0 and no key of the sender's)."""
+        if signal.idempotency_key:
+            window = signal.idempotency_window_ms
+            return signal.idempotency_key, now + (self.dedupe.window_ms if window is None else window)
+        if self.dedupe.window_ms < 0:
+            return None, 0
+        return "h:" + signal_fingerprint(signal), now + self.dedupe.window_ms
+
+    async def load_idempotency(self) -> int:
+        """Load the idempotency keys of recorded signals that still hold (a resend after a restart is then a
+        duplicate). Returns how many were loaded. Call once at start-up, before signals arrive."""
+        now = self.clock()
+        keys = await self.store.run(self.store.signals.live_keys, now)
+        for key, expires, signal_id in keys:
+            self.dedupe.remember(key, signal_id, expires)
+        return len(keys)
+
+    async def repair_signals(self, since_ms: int | None = None) -> int:
+        """Repair the records of signals interrupted by a stop (PENDING/TIMEOUT results, orders not final in
+        the record) from the orders journal (``repair.py``). ``since_ms``: only signals received from then on
+        (default: the last 7 days). Returns how many records changed."""
+        since = self.clock() - 7 * 86_400_000 if since_ms is None else since_ms
+        return await self.store.run(repair_signal_records, self.store, since)
+
     async def _start(self, run: _Run, wait_s: float | None) -> SignalOutcome:
         signal = run.signal
         pending = run.snapshot()
         pending_json = _as_json(pending)
+        self._runs[signal.signal_id] = run
         run.record_task = asyncio.ensure_future(self.store.run(self.store.signals.save,
                                                                self._record(signal, pending_json)))
         self._publish(signal, pending_json)
@@ -169,6 +213,8 @@ class Executor:
                 run.abandoned.add(account_id)
         results = run.snapshot(TIMEOUT)
         await self._save(run, results)
+        if not late:
+            self._runs.pop(run.signal.signal_id, None)
         if late:
             self._keep(asyncio.ensure_future(self._finish_late(run, late)))
         return SignalOutcome(run.signal.signal_id, results)
@@ -176,6 +222,7 @@ class Executor:
     async def _finish_late(self, run: _Run, late: set[asyncio.Future[Any]]) -> None:
         await asyncio.wait(late)
         await self._save(run, run.snapshot(TIMEOUT))
+        self._runs.pop(run.signal.signal_id, None)
 
     async def _run_account(self, run: _Run, link: AccountLink) -> None:
         done = run.results.setdefault(link.account_id, [])
@@ -302,9 +349,10 @@ class Executor:
 
     # ---- records -----------------------------------------------------------------------------------
     def _record(self, signal: Signal, results: tuple[dict[str, Any], ...], duplicate: bool = False) -> SignalRecord:
+        key, expires = (None, None) if duplicate else self._idempotency(signal, signal.ts_ms)
         return SignalRecord(signal_id=signal.signal_id, source=signal.source, group_name=signal.group_name,
                             payload=dict(signal.payload), ts_ms=signal.ts_ms, duplicate=duplicate,
-                            results=results)
+                            results=results, idempotency_key=key, idempotency_expires_ms=expires if key else None)
 
     async def _save(self, run: _Run, results: list[AccountResult]) -> None:
         as_json = _as_json(results)
@@ -317,10 +365,20 @@ class Executor:
         self._publish(run.signal, as_json)
 
     async def _record_duplicate(self, signal: Signal, original: str) -> SignalOutcome:
+        """Record ``signal`` as a duplicate of ``original`` (nothing executed) and answer with the original's
+        results as they stand (live while it still fans out, else as recorded)."""
+        run = self._runs.get(original)
+        if run is not None:
+            results = run.snapshot()
+        else:
+            record = await self.store.run(self.store.signals.get, original)
+            results = [result_from_json(r) for r in (record.results if record is not None else ())]
+        log.info("signal %s is a resend of %s: answered with its outcome, nothing executed", signal.signal_id,
+                 original)
         await self.store.run(self.store.signals.save, self._record(signal, (), duplicate=True))
         self.bus.publish(SignalEvent(signal.signal_id, signal.source, signal.group_name, dict(signal.payload),
                                      signal.ts_ms, (), duplicate=True))
-        return SignalOutcome(signal.signal_id, [], duplicate=True, duplicate_of=original)
+        return SignalOutcome(signal.signal_id, results, duplicate=True, duplicate_of=original)
 
     def _publish(self, signal: Signal, results: tuple[dict[str, Any], ...]) -> None:
         self.bus.publish(SignalEvent(signal.signal_id, signal.source, signal.group_name, dict(signal.payload),

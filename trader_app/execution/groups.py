@@ -27,7 +27,7 @@ from ..core.errors import TraderError
 from ..core.groups import AccountLink, StrategyGroup
 from ..core.ids import now_ms
 from ..core.money import ONE, fmt, to_decimal
-from .offloop import run_blocking
+from ..core.offloop import run_blocking
 
 GROUP_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$")
 TOKEN_BYTES = 32  # 256 bits >= the 128 the contract asks for

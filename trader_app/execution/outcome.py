@@ -62,10 +62,23 @@ class AccountResult:
         return out
 
 
+def result_from_json(d: dict[str, Any]) -> AccountResult:
+    """The ``AccountResult`` of a recorded result (``AccountResult.to_json``'s shape)."""
+    return AccountResult(
+        account_id=str(d.get("account_id", "")), order_type=str(d.get("order_type", "")),
+        status=str(d.get("status", "")), client_order_id=str(d.get("client_order_id", "")),
+        venue_order_id=str(d.get("venue_order_id", "")), error=str(d.get("error", "")),
+        symbol=str(d.get("symbol", "")), side=str(d.get("side", "")),
+        quantity=Decimal(d["quantity"]) if d.get("quantity") is not None else None,
+        price=Decimal(d["price"]) if d.get("price") is not None else None,
+        cancelled=int(d["cancelled"]) if d.get("cancelled") is not None else None)
+
+
 @dataclass(frozen=True, slots=True)
 class SignalOutcome:
     """What ``execute`` returns. ``done`` is False when returned at the deadline with PENDING results;
-    ``duplicate_of`` is the signal id of the original when ``duplicate``."""
+    ``duplicate_of`` is the signal id of the original when ``duplicate`` (``results`` are then the
+    original's, as they stand: a resend is answered with the first outcome and executes nothing)."""
 
     signal_id: str
     results: list[AccountResult]

@@ -60,7 +60,11 @@ class SignalOrder:
 @dataclass(frozen=True, slots=True)
 class Signal:
     """A signal for one strategy group: one or more orders (a batch), applied to every linked account
-    (or only ``account_ids`` when given, e.g. a manual order for one account)."""
+    (or only ``account_ids`` when given, e.g. a manual order for one account).
+
+    ``idempotency_key``: what makes a resend the same signal (a webhook sets it from the sender's
+    ``signal_id``/``id``, else the payload hash); None = the executor's fingerprint of group, accounts and
+    orders. ``idempotency_window_ms``: how long the key holds (None = the executor's default, 2 s)."""
 
     signal_id: str
     group_name: str
@@ -69,3 +73,5 @@ class Signal:
     ts_ms: int
     payload: dict[str, Any] = field(default_factory=dict)
     account_ids: tuple[str, ...] | None = None
+    idempotency_key: str | None = None
+    idempotency_window_ms: int | None = None

@@ -14,7 +14,7 @@ from pathlib import Path
 from ..config import Settings
 from ..core.bus import EventBus
 from ..core.errors import ConfigError
-from ..execution.offloop import run_blocking
+from ..core.offloop import run_blocking
 from .telegram import TOKEN_SECRET, TelegramNotifier
 
 log = logging.getLogger(__name__)

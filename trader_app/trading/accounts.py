@@ -1,30 +1,35 @@
-"""``AccountService``: the account lifecycle (create, delete, deposit, withdraw, connect) and start-up restore.
+"""``AccountService``: the account lifecycle (create, update, delete, deposit, withdraw, connect) and start-up
+restore, for every venue alike (``brokers/base.py``: ``VenueSpec`` s in a ``BrokerRegistry``).
 
-Paper accounts keep their whole state in our store, so at start-up each one is rebuilt from it (balances,
-positions including flat ones with their realized PnL, and the orders open at the venue), connected to the
-shared ``PaperExchange``, attached to the ``OrderManager`` and reconciled. Other brokers are built by
-``broker_factories[account.broker](account)`` and hold their own state at the venue.
+``create_account(venue, mode, name, settings, credentials)`` checks the settings against the venue's declared
+schema, writes the secret fields to the OS keyring (``account:<id>:<field>``) and the account to the store,
+atomically (a failure of either leaves neither), then builds the adapter with the venue's factory and
+connects it. Live and testnet credentials are refused on a keyring that is not a real OS keyring
+(``secrets.unsafe_backend_problem``). Deleting an account deletes its secrets too.
 
-Wiring done here: the exchange takes the bus's quotes (``exchange.connect_bus``); the portfolio learns quote
-currencies from ``om.instrument``; the order manager's risk context takes equity from the portfolio.
+Venues whose state lives in our store (``capabilities.local_state``, paper) are handed the saved balances,
+positions and open orders before ``connect``; the others hold their own state at the venue. Every connected
+adapter is attached to the ``OrderManager`` and reconciled; its connection changes (``ConnectionUpdate``)
+become the account's session state.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
-from ..brokers.base import Broker
-from ..brokers.paper import PaperBroker, PaperExchange
+from .. import secrets as keyring_secrets
+from ..brokers.base import Broker, BrokerRegistry, ConnectionUpdate
 from ..core.bus import EventBus
 from ..core.enums import AccountMode, SessionState
-from ..core.errors import TraderError
+from ..core.errors import AuthError, ConfigError, SecretStoreError, TraderError
 from ..core.events import AccountEvent
 from ..core.ids import new_id
 from ..core.money import fmt, to_decimal
+from ..core.offloop import run_blocking
 from ..core.portfolio import Account, LedgerEntry
 from .order_manager import OrderManager
 from .portfolio import PortfolioService
@@ -33,8 +38,6 @@ log = logging.getLogger(__name__)
 
 PAPER = "paper"
 BASELINES_KEY = "portfolio.day_baselines"
-DEFAULT_COMMISSION = Decimal("0.001")
-DEFAULT_SLIPPAGE = Decimal("0")
 
 
 class UnknownAccount(TraderError, KeyError):
@@ -48,45 +51,25 @@ class UnknownAccount(TraderError, KeyError):
         return str(self.args[0])
 
 
-def _rate(value: Any, name: str) -> Decimal:
-    try:
-        rate = to_decimal(value, name)
-    except ValueError as exc:
-        raise TraderError(str(exc)) from None
-    if not (Decimal(0) <= rate < Decimal(1)):
-        raise TraderError(f"{name} must be a fraction in [0, 1), got {fmt(rate)}")
-    return rate
-
-
 class AccountService:
-    """Accounts of the app. ``store``/``bus``: shared services; ``exchange``: the paper venue; ``om``: the
-    order manager; ``portfolio``: the portfolio service; ``broker_factories``: ``name -> (Account) -> Broker``
-    for brokers other than paper."""
+    """Accounts of the app. ``store``/``bus``: shared services; ``om``: the order manager; ``portfolio``: the
+    portfolio service; ``registry``: the venues accounts can be opened on (filled by the composition root)."""
 
-    def __init__(
-        self,
-        store: Any,
-        bus: EventBus,
-        exchange: PaperExchange,
-        om: OrderManager,
-        portfolio: PortfolioService,
-        *,
-        broker_factories: Mapping[str, Callable[[Account], Broker]] | None = None,
-    ) -> None:
+    def __init__(self, store: Any, bus: EventBus, om: OrderManager, portfolio: PortfolioService,
+                 registry: BrokerRegistry) -> None:
         self._store = store
         self._bus = bus
-        self.exchange = exchange
         self._om = om
         self._portfolio = portfolio
-        self._factories = dict(broker_factories or {})
+        self.registry = registry
         self._accounts: dict[str, Account] = {}
         self._sessions: dict[str, SessionState] = {}
         self._errors: dict[str, str] = {}
         self._brokers: dict[str, Broker] = {}
-        exchange.connect_bus(bus)
         if portfolio.instrument_of is None:
             portfolio.instrument_of = om.instrument
         om.set_equity_source(portfolio.equity)
+        om.on_connection = self._on_connection
 
     # ---- queries -----------------------------------------------------------------------------------
     def list(self) -> list[Account]:
@@ -105,8 +88,16 @@ class AccountService:
         return self._sessions.get(account_id, SessionState.DISCONNECTED)
 
     def session_error(self, account_id: str) -> str:
-        """The last connection error of the account ("" if none)."""
-        return self._errors.get(account_id, "")
+        """Why the account is not trading ("" if it is): the last connection error, or the positions that
+        stopped it at start-up until the trader accepts the venue's figures."""
+        return self._errors.get(account_id, "") or self._om.blocked(account_id)
+
+    async def accept_venue_positions(self, account_id: str) -> None:
+        """The trader accepts the venue's positions of an account stopped at start-up: trading resumes."""
+        account = self.get(account_id)
+        self._om.accept_venue_positions(account_id)
+        self._set_session(account, self._sessions.get(account_id, SessionState.DISCONNECTED),
+                          self._errors.get(account_id, ""))
 
     # ---- start-up ----------------------------------------------------------------------------------
     async def load(self) -> list[Account]:
@@ -123,7 +114,7 @@ class AccountService:
                 await self._connect(account, restore=True)
             else:
                 self._set_session(account, SessionState.DISCONNECTED)
-        await self._om.reconcile()
+        await self._om.reconcile(startup=True, wait=False)
         return self.list()
 
     async def login_all(self) -> dict[str, SessionState]:
@@ -131,25 +122,37 @@ class AccountService:
         for account in self.list():
             if account.enabled and self._sessions.get(account.account_id) is not SessionState.CONNECTED:
                 await self._connect(account, restore=True)
-        await self._om.reconcile()
+        await self._om.reconcile(wait=False)
         return {a.account_id: self._sessions.get(a.account_id, SessionState.DISCONNECTED) for a in self.list()}
 
     async def _connect(self, account: Account, *, restore: bool) -> None:
         self._set_session(account, SessionState.CONNECTING)
         try:
-            broker = self._make_broker(account)
-            if restore and isinstance(broker, PaperBroker):
+            broker = await self._make_broker(account)
+            if restore and broker.capabilities.local_state:
                 balances, positions, open_orders = await self._store.run(self._saved_state, account.account_id)
-                broker.restore(balances, positions, open_orders)
+                broker.restore(balances, positions, open_orders)  # type: ignore[attr-defined]
             await broker.connect()
             self._om.attach(account.account_id, broker)
             self._brokers[account.account_id] = broker
             await self._om.ready(account.account_id)
         except Exception as exc:  # noqa: BLE001 - one account's failure never stops the others
-            log.exception("account %s failed to connect", account.account_id)
+            log.error("account %s failed to connect: %s", account.account_id, exc,
+                      exc_info=not isinstance(exc, TraderError))
             self._set_session(account, SessionState.ERROR, str(exc))
             return
         self._set_session(account, SessionState.CONNECTED)
+
+    def _on_connection(self, account_id: str, update: ConnectionUpdate) -> None:
+        """An adapter reported a connection change: it becomes the account's session state (with the reason,
+        and the end of a ban)."""
+        account = self._accounts.get(account_id)
+        if account is None:
+            return
+        reason = update.reason
+        if update.state is SessionState.BANNED and update.until_ms:
+            reason = f"{reason} (until epoch ms {update.until_ms})".strip()
+        self._set_session(account, update.state, reason)
 
     def _saved_state(self, account_id: str) -> tuple[list, list, list]:
         s = self._store
@@ -159,25 +162,65 @@ class AccountService:
             s.orders.list(account_id=account_id, open_only=True),
         )
 
-    def _make_broker(self, account: Account) -> Broker:
-        if account.broker == PAPER:
-            return PaperBroker(
-                self.exchange,
-                account.account_id,
-                commission_rate=_rate(account.settings.get("commission_rate", DEFAULT_COMMISSION), "commission_rate"),
-                slippage_rate=_rate(account.settings.get("slippage_rate", DEFAULT_SLIPPAGE), "slippage_rate"),
-            )
-        factory = self._factories.get(account.broker)
-        if factory is None:
-            raise TraderError(f"broker {account.broker!r} is not available")
-        return factory(account)
+    async def _make_broker(self, account: Account) -> Broker:
+        """The account's adapter from its venue's factory, with its secrets read from the keyring (off the
+        loop). Raises ``ConfigError`` (venue not available) or ``AuthError`` (a required secret is missing)."""
+        spec = self.registry.spec(account.broker)
+        credentials: dict[str, str] = {}
+        for f in spec.fields:
+            if not f.secret:
+                continue
+            value = await run_blocking(keyring_secrets.get_secret,
+                                       keyring_secrets.account_secret_name(account.account_id, f.name))
+            if value:
+                credentials[f.name] = value
+            elif f.required:
+                raise AuthError(f"{f.label} of account {account.name!r} is not in the OS keyring: enter it again")
+        return spec.factory(account, credentials)
 
     def _set_session(self, account: Account, state: SessionState, error: str = "") -> None:
         self._sessions[account.account_id] = state
         self._errors[account.account_id] = error
-        self._bus.publish(AccountEvent(account, session=state, error=error))
+        self._bus.publish(AccountEvent(account, session=state, error=error or self._om.blocked(account.account_id)))
 
     # ---- lifecycle ---------------------------------------------------------------------------------
+    async def create_account(self, venue: str, mode: AccountMode | str, name: str,
+                             settings: Mapping[str, Any] | None = None,
+                             credentials: Mapping[str, str] | None = None, *, base_currency: str = "USDT") -> Account:
+        """Create an account on ``venue`` (a registered ``VenueSpec`` name) in ``mode`` (paper / testnet /
+        live): checked, secrets to the OS keyring and the account to the store together, then connected.
+
+        ``settings``: the venue's non-secret fields (strings); ``credentials``: its secret fields, kept only in
+        the keyring. Raises, changing nothing: ``ConfigError`` (unknown venue, a mode it does not offer, a
+        bad or missing field, a secret passed as a setting), ``TraderError`` (empty or duplicate name),
+        ``SecretStoreError`` (no keyring, or one that is not safe for live credentials). A venue that refuses
+        the connection leaves the account saved in state ERROR with the reason (fix it and reconnect)."""
+        spec = self.registry.spec(venue)
+        try:
+            mode = AccountMode(mode)
+        except ValueError:
+            raise ConfigError(f"mode must be one of {', '.join(m.value for m in AccountMode)}, got {mode!r}") from None
+        if mode not in spec.modes:
+            raise ConfigError(f"{spec.label} offers {', '.join(m.value for m in spec.modes)} accounts, not {mode.value}")
+        name = self._check_name(name)
+        credentials = {k: str(v) for k, v in (credentials or {}).items() if v is not None and str(v) != ""}
+        clean = spec.check_settings(settings or {}, credentials)
+        if credentials:
+            problem = await run_blocking(keyring_secrets.unsafe_backend_problem)
+            if problem:
+                raise SecretStoreError(problem)
+        account = Account(account_id=new_id("acc"), name=name, broker=spec.name, mode=mode,
+                          base_currency=base_currency, settings=clean)
+        await self._write_secrets(account.account_id, credentials)
+        try:
+            await self._store.run(self._store.accounts.save, account)
+        except BaseException:
+            await self._delete_secrets(account.account_id, tuple(credentials))
+            raise
+        self._accounts[account.account_id] = account
+        await self._connect(account, restore=False)
+        return account
+
     async def create_paper_account(
         self,
         name: str,
@@ -185,15 +228,12 @@ class AccountService:
         commission_rate: Any = None,
         slippage_rate: Any = None,
     ) -> Account:
-        """Create, save, connect and fund a paper account. ``initial_cash``: currency -> amount >= 0 (Decimal,
-        str or int; 0 amounts are skipped); rates are fractions in [0, 1) (defaults 0.001 and 0).
-        Every input is checked first: ``TraderError`` (duplicate or empty name, bad amount/rate) changes nothing.
-        The DEPOSIT ledger rows and balances are persisted when this returns."""
-        name = (name or "").strip()
-        if not name:
-            raise TraderError("account name must not be empty")
-        if any(a.name == name for a in self._accounts.values()):
-            raise TraderError(f"an account named {name!r} already exists")
+        """Create, save, connect and fund a paper account (``create_account`` on the paper venue, then one
+        DEPOSIT per currency). ``initial_cash``: currency -> amount >= 0 (Decimal, str or int; 0 amounts are
+        skipped); rates are fractions in [0, 1) (defaults 0.001 and 0). Every input is checked first:
+        ``TraderError`` (duplicate or empty name, bad amount/rate) changes nothing. The DEPOSIT ledger rows and
+        balances are persisted when this returns."""
+        name = self._check_name(name)
         cash: dict[str, Decimal] = {}
         for ccy, amount in initial_cash.items():
             if not isinstance(ccy, str) or not ccy.strip() or ccy != ccy.strip():
@@ -205,19 +245,10 @@ class AccountService:
             if value < 0:
                 raise TraderError(f"initial cash {ccy} must be >= 0, got {fmt(value)}")
             cash[ccy] = value
-        commission = _rate(DEFAULT_COMMISSION if commission_rate is None else commission_rate, "commission_rate")
-        slippage = _rate(DEFAULT_SLIPPAGE if slippage_rate is None else slippage_rate, "slippage_rate")
-        account = Account(
-            account_id=new_id("acc"),
-            name=name,
-            broker=PAPER,
-            mode=AccountMode.PAPER,
-            base_currency=next(iter(cash), "USDT"),
-            settings={"commission_rate": fmt(commission), "slippage_rate": fmt(slippage)},
-        )
-        await self._store.run(self._store.accounts.save, account)
-        self._accounts[account.account_id] = account
-        await self._connect(account, restore=False)
+        settings = {"commission_rate": _rate(commission_rate, "0.001", "commission_rate"),
+                    "slippage_rate": _rate(slippage_rate, "0", "slippage_rate")}
+        account = await self.create_account(PAPER, AccountMode.PAPER, name, settings,
+                                            base_currency=next(iter(cash), "USDT"))
         broker = self._brokers.get(account.account_id)
         if broker is not None:
             for ccy, value in cash.items():
@@ -225,6 +256,32 @@ class AccountService:
                     await broker.deposit(ccy, value, "initial deposit")  # type: ignore[attr-defined]
             await self._om.flush(account.account_id)
         return account
+
+    def _check_name(self, name: str, account_id: str | None = None) -> str:
+        name = (name or "").strip()
+        if not name:
+            raise TraderError("account name must not be empty")
+        if any(a.name == name and a.account_id != account_id for a in self._accounts.values()):
+            raise TraderError(f"an account named {name!r} already exists")
+        return name
+
+    async def _write_secrets(self, account_id: str, credentials: Mapping[str, str]) -> None:
+        written: list[str] = []
+        try:
+            for field, value in credentials.items():
+                await run_blocking(keyring_secrets.set_secret, keyring_secrets.account_secret_name(account_id, field),
+                                   value)
+                written.append(field)
+        except BaseException:
+            await self._delete_secrets(account_id, tuple(written))
+            raise
+
+    async def _delete_secrets(self, account_id: str, fields: tuple[str, ...]) -> None:
+        for field in fields:
+            try:
+                await run_blocking(keyring_secrets.delete_secret, keyring_secrets.account_secret_name(account_id, field))
+            except SecretStoreError as exc:
+                log.error("could not delete a secret of account %s from the keyring: %s", account_id, exc)
 
     async def update_account(
         self,
@@ -234,33 +291,38 @@ class AccountService:
         enabled: bool | None = None,
         commission_rate: Any = None,
         slippage_rate: Any = None,
+        settings: Mapping[str, Any] | None = None,
+        credentials: Mapping[str, str] | None = None,
     ) -> Account:
-        """Rename, enable/disable (connects/disconnects) or change paper rates; saved. ``TraderError`` for bad input."""
+        """Rename, enable/disable (connects/disconnects), change settings (checked against the venue's schema;
+        ``commission_rate``/``slippage_rate`` are the paper venue's) or replace secrets (keyring). A connected
+        account whose settings or secrets changed is reconnected with them. ``TraderError``/``ConfigError`` for
+        bad input, nothing changed."""
         account = self.get(account_id)
-        settings = dict(account.settings)
-        if name is not None:
-            name = name.strip()
-            if not name:
-                raise TraderError("account name must not be empty")
-            if any(a.name == name and a.account_id != account_id for a in self._accounts.values()):
-                raise TraderError(f"an account named {name!r} already exists")
-        rates = {}
+        spec = self.registry.spec(account.broker)
+        name = self._check_name(name, account_id) if name is not None else account.name
+        merged = dict(account.settings)
+        merged.update({k: str(v) for k, v in (settings or {}).items()})
         if commission_rate is not None:
-            rates["commission_rate"] = _rate(commission_rate, "commission_rate")
+            merged["commission_rate"] = _rate(commission_rate, "0.001", "commission_rate")
         if slippage_rate is not None:
-            rates["slippage_rate"] = _rate(slippage_rate, "slippage_rate")
-        settings.update({k: fmt(v) for k, v in rates.items()})
-        updated = replace(account, name=name or account.name, settings=settings,
-                          enabled=account.enabled if enabled is None else bool(enabled))
+            merged["slippage_rate"] = _rate(slippage_rate, "0", "slippage_rate")
+        credentials = {k: str(v) for k, v in (credentials or {}).items() if v}
+        present = {f.name: "set" for f in spec.fields if f.secret}  # stored secrets count as given
+        clean = spec.check_settings(merged, {**present, **credentials})
+        if credentials:
+            problem = await run_blocking(keyring_secrets.unsafe_backend_problem)
+            if problem and account.mode is not AccountMode.PAPER:
+                raise SecretStoreError(problem)
+        updated = replace(account, name=name, settings=clean, enabled=account.enabled if enabled is None else bool(enabled))
+        await self._write_secrets(account_id, credentials)
         await self._store.run(self._store.accounts.save, updated)
         self._accounts[account_id] = updated
-        broker = self._brokers.get(account_id)
-        if isinstance(broker, PaperBroker):
-            for key, value in rates.items():
-                setattr(broker, key, value)
-        if updated.enabled and not account.enabled:
+        reconnect = (clean != account.settings or bool(credentials)) and account_id in self._brokers
+        if updated.enabled and (not account.enabled or reconnect):
+            await self._disconnect(account_id)
             await self._connect(updated, restore=True)
-            await self._om.reconcile()
+            await self._om.reconcile([account_id], wait=False)
         elif not updated.enabled and account.enabled:
             await self._disconnect(account_id)
             self._set_session(updated, SessionState.DISCONNECTED)
@@ -287,6 +349,9 @@ class AccountService:
                 log.exception("cancelling the orders of %s before deletion failed", account_id)
             await self._disconnect(account_id)
         await self._store.run(self._store.accounts.delete, account_id)
+        secret_fields = tuple(f.name for f in self.registry.specs[account.broker].fields if f.secret) \
+            if account.broker in self.registry.specs else ()
+        await self._delete_secrets(account_id, secret_fields)
         del self._accounts[account_id]
         self._sessions.pop(account_id, None)
         self._errors.pop(account_id, None)
@@ -319,7 +384,7 @@ class AccountService:
         broker = self._brokers.get(account_id)
         if broker is None:
             raise TraderError(f"account {account_id} is not connected")
-        if not hasattr(broker, "deposit"):
+        if not broker.capabilities.virtual_cash:
             raise TraderError("deposits and withdrawals are only possible on paper accounts")
         return broker
 
@@ -329,6 +394,17 @@ class AccountService:
             return to_decimal(amount, "amount")
         except ValueError as exc:
             raise TraderError(str(exc)) from None
+
+
+def _rate(value: Any, default: str, name: str) -> str:
+    """A paper rate as the settings keep it: a fraction in [0, 1) as text. Raises ``TraderError``."""
+    try:
+        rate = to_decimal(default if value is None else value, name)
+    except ValueError as exc:
+        raise TraderError(str(exc)) from None
+    if not (Decimal(0) <= rate < Decimal(1)):
+        raise TraderError(f"{name} must be a fraction in [0, 1), got {fmt(rate)}")
+    return fmt(rate)
 
 
 __all__ = ["AccountService", "UnknownAccount"]

@@ -2,7 +2,9 @@
 
 validate -> instrument -> round to tick/lot -> minimums -> risk -> JOURNAL (PENDING_SUBMIT, saved, OrderEvent)
 -> ``broker.place_order`` (never retried) -> track the venue's reports (order state machine, fills by trade
-id) -> persist (store worker thread) -> publish on the bus.
+id) -> persist (store worker thread) -> publish on the bus. A send whose outcome is unknown (timeout, lost
+connection, the venue's own "status unknown", a duplicate client order id) leaves the order UNKNOWN and
+resolves it by asking the venue (``reconcile.py``), never by sending again.
 
 The journal writes of one turn of the event loop (a fan-out's orders start together) go to the store as one
 job and one commit; each order is sent only after that commit. One consumer task per attached account reads
@@ -21,10 +23,20 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
-from ..brokers.base import Broker
+from ..brokers.base import Broker, ConnectionUpdate, check_capabilities
 from ..core.bus import EventBus
-from ..core.enums import OrderStatus, Side
-from ..core.errors import AuthError, InvalidOrder, OrderRejected, RateLimited, TraderError, UnknownSymbol, VenueUnavailable
+from ..core.enums import OrderStatus, SessionState, Side
+from ..core.errors import (
+    AuthError,
+    DuplicateClientOrderId,
+    InvalidOrder,
+    OrderRejected,
+    OrderStateUnknown,
+    RateLimited,
+    TraderError,
+    UnknownSymbol,
+    VenueUnavailable,
+)
 from ..core.events import OrderEvent, QuoteEvent
 from ..core.ids import now_ms
 from ..core.instrument import Instrument
@@ -33,7 +45,7 @@ from ..core.money import ZERO
 from ..core.orders import Order, OrderRequest
 from ..core.portfolio import Balance, Position
 from .order_updates import OrderUpdates
-from .retry import RETRYABLE, retry_read
+from .reconcile import PositionMismatch, Reconciliation, ReconcileReport
 from .risk.pipeline import RiskContext, RiskPipeline
 from .tracking import ByAccount, check_min_notional, reference_price, round_request
 
@@ -42,8 +54,10 @@ log = logging.getLogger(__name__)
 Key = tuple[str, str]
 _RECENT_FINAL = 5000
 
+__all__ = ["OrderManager", "PositionMismatch", "ReconcileReport"]
 
-class OrderManager(OrderUpdates):
+
+class OrderManager(OrderUpdates, Reconciliation):
     """Submits, tracks and reconciles orders of every attached account.
 
     ``store``: the ``Store`` (repositories called through ``store.run``); ``bus``: the ``EventBus``;
@@ -51,7 +65,13 @@ class OrderManager(OrderUpdates):
     ``place_order`` may take before the order is left PENDING_SUBMIT and reconciled; ``read_attempts`` /
     ``read_backoff_s``: retry policy of venue reads; ``equity``: ``(account_id, currency) -> Decimal`` for
     the risk context (default: the cash total of that currency); ``settle_timeout_s``: how long ``submit``,
-    ``cancel`` and ``flush`` wait for the broker's own updates to be recorded (brokers with ``drain_updates``).
+    ``cancel`` and ``flush`` wait for the broker's own updates to be recorded (``drain_updates``).
+    Reconciliation (``reconcile.py``): ``not_found_answers`` "not found" answers over at least
+    ``not_found_grace_s`` seconds declare an order lost; ``resolve_max_s``: how long one order is asked about
+    before it is left for the next reconcile; ``reconcile_interval_s``: the periodic poll of open orders and
+    positions while running (None = off); ``client_order_prefix``: the prefix of our client order ids (orders
+    at the venue carrying it are ours). ``on_connection(account_id, ConnectionUpdate)``: called with every
+    connection change an adapter reports.
 
     ``submit``/``cancel``/``cancel_all`` return once the venue's immediate consequences (fills, ledger rows,
     balances, positions) are persisted and published, so callers see a consistent book.
@@ -69,6 +89,12 @@ class OrderManager(OrderUpdates):
         read_backoff_s: float = 0.1,
         equity: Callable[[str, str], Decimal] | None = None,
         settle_timeout_s: float = 5.0,
+        not_found_answers: int = 3,
+        not_found_grace_s: float = 10.0,
+        resolve_max_s: float = 3600.0,
+        reconcile_interval_s: float | None = 30.0,
+        client_order_prefix: str = "ta-",
+        on_connection: Callable[[str, ConnectionUpdate], None] | None = None,
     ) -> None:
         self._store = store
         self._bus = bus
@@ -94,6 +120,18 @@ class OrderManager(OrderUpdates):
         self._pending_keys: dict[Key, int] = {}
         self._inbox_wake: asyncio.Event | None = None
         self._processor: asyncio.Task[None] | None = None
+        self.not_found_answers = not_found_answers
+        self.not_found_grace_s = not_found_grace_s
+        self.resolve_max_s = resolve_max_s
+        self.reconcile_interval_s = reconcile_interval_s
+        self.client_order_prefix = client_order_prefix
+        self.on_connection = on_connection
+        self._resolving: dict[Key, asyncio.Task[Order | None]] = {}
+        self._in_flight: set[Key] = set()
+        self._saved_positions: dict[str, list[Position]] = {}
+        self._mismatch: dict[str, list[PositionMismatch]] = {}
+        self._watcher: asyncio.Task[None] | None = None
+        self._connection: dict[str, SessionState] = {}
         self._unsub = bus.subscribe(QuoteEvent, self._on_quote)
 
     # ---- accounts ----------------------------------------------------------------------------------
@@ -105,8 +143,10 @@ class OrderManager(OrderUpdates):
         if broker.account_id != account_id:
             raise TraderError(f"broker of account {broker.account_id} attached as {account_id}")
         self._brokers[account_id] = broker
+        self._connection[account_id] = SessionState.CONNECTED
         ready = self._ready[account_id] = asyncio.Event()
         self._tasks[account_id] = asyncio.ensure_future(self._run(account_id, broker, ready))
+        self._start_watch()
 
     async def detach(self, account_id: str) -> None:
         """Stop consuming the account's updates and forget its in-memory state (the store keeps it)."""
@@ -114,6 +154,10 @@ class OrderManager(OrderUpdates):
         self._brokers.pop(account_id, None)
         self._ready.pop(account_id, None)
         self._instruments.pop(account_id, None)
+        self._connection.pop(account_id, None)
+        self._saved_positions.pop(account_id, None)
+        for key in [k for k in self._resolving if k[0] == account_id]:
+            self._resolving.pop(key).cancel()
         if task is not None:
             task.cancel()
             await asyncio.gather(task, return_exceptions=True)
@@ -125,9 +169,12 @@ class OrderManager(OrderUpdates):
         """Detach every account and stop background reconciles."""
         for account_id in list(self._brokers):
             await self.detach(account_id)
-        for task in list(self._background):
+        stopping = list(self._background) + list(self._resolving.values())
+        if self._watcher is not None:
+            stopping.append(self._watcher)
+        for task in stopping:
             task.cancel()
-        await asyncio.gather(*self._background, return_exceptions=True)
+        await asyncio.gather(*stopping, return_exceptions=True)
         if self._processor is not None:
             self._processor.cancel()
             await asyncio.gather(self._processor, return_exceptions=True)
@@ -192,15 +239,20 @@ class OrderManager(OrderUpdates):
         """Send one order through the whole path and return it as tracked.
 
         Raises before the journal (nothing changes): ``InvalidOrder`` (bad request, rounds to 0, below
-        minimums, duplicate client order id), ``UnknownSymbol``, ``TraderError`` (account not connected),
-        ``RiskRejected``. After the journal: a venue refusal returns the order REJECTED with ``reject_reason``;
-        a timeout or ``VenueUnavailable`` returns it PENDING_SUBMIT and reconciles it in the background.
+        minimums, duplicate client order id; ``UnsupportedOrder`` for what the venue's capabilities exclude),
+        ``UnknownSymbol``, ``TraderError`` (account not connected, reconnecting, or stopped on a position
+        mismatch), ``RiskRejected``. After the journal: a venue refusal returns the order REJECTED with
+        ``reject_reason``; an unknown outcome (timeout, ``VenueUnavailable``, ``OrderStateUnknown``,
+        ``DuplicateClientOrderId``) returns it UNKNOWN and resolves it in the background by asking the venue.
         """
         request.validate()
         account_id = request.account_id
         broker = self.broker(account_id)
         await self._ready[account_id].wait()
+        self._check_tradable(account_id)
         inst = await self._instrument_for(account_id, request.symbol)
+        held = self._positions.get((account_id, request.symbol))
+        check_capabilities(broker.venue, broker.capabilities, request, held.quantity if held else Decimal(0))
         request = round_request(request, inst)
         ref = reference_price(request, self._quotes.get(request.symbol))
         check_min_notional(request, inst, ref)
@@ -220,6 +272,7 @@ class OrderManager(OrderUpdates):
             self._orders.pop(key, None)
             raise InvalidOrder(f"duplicate client order id {request.client_order_id}")
         self._bus.publish(OrderEvent(order))
+        self._in_flight.add(key)
         try:
             async with asyncio.timeout(self._submit_timeout):  # no extra task per order (unlike wait_for)
                 ack = await broker.place_order(request)
@@ -227,16 +280,38 @@ class OrderManager(OrderUpdates):
             return await self._refuse(key, exc.reason)
         except (RateLimited, AuthError) as exc:  # the venue refused to take it: nothing was placed
             return await self._refuse(key, str(exc))
-        except (asyncio.TimeoutError, VenueUnavailable) as exc:
-            log.warning("order %s not acknowledged (%s); reconciling by client order id", request.client_order_id, exc)
-            self._spawn(self._reconcile_one(account_id, request.client_order_id))
-            return self._tracked(key) or order
-        except Exception:  # noqa: BLE001 - unknown outcome: never resend, reconcile instead
-            log.exception("place_order of %s failed; reconciling by client order id", request.client_order_id)
-            self._spawn(self._reconcile_one(account_id, request.client_order_id))
-            return self._tracked(key) or order
+        except (asyncio.TimeoutError, VenueUnavailable, OrderStateUnknown, DuplicateClientOrderId) as exc:
+            why = str(exc) or type(exc).__name__
+            log.warning("order %s: outcome unknown (%s); asking the venue", request.client_order_id, why)
+            return await self._unknown(key, why)
+        except Exception as exc:  # noqa: BLE001 - unknown outcome: never resend, ask the venue instead
+            log.exception("place_order of %s failed; asking the venue", request.client_order_id)
+            return await self._unknown(key, f"{type(exc).__name__}: {exc}")
+        finally:
+            self._in_flight.discard(key)
         await self._settle(account_id)  # the venue's own reports (fills, balances, positions) go first
         return await self._apply_order(ack)
+
+    async def _unknown(self, key: Key, why: str) -> Order:
+        """The send of ``key`` has an unknown outcome: record UNKNOWN (unless the venue's own report already
+        moved it on) and resolve it in the background. Returns the order as tracked."""
+        current = self._tracked(key)
+        assert current is not None
+        if current.status is OrderStatus.PENDING_SUBMIT:
+            current = await self._apply_order(current.with_status(OrderStatus.UNKNOWN, self._clock(),
+                                                                  reason=f"outcome unknown: {why}"))
+        self._spawn(self._resolve(key[0], key[1]))
+        return current
+
+    def _check_tradable(self, account_id: str) -> None:
+        """Refuse (``TraderError``, before the journal) while the account's connection is not up or its
+        positions await the trader's acceptance."""
+        state = self._connection.get(account_id, SessionState.CONNECTED)
+        if state is not SessionState.CONNECTED:
+            raise TraderError(f"account {account_id} is {state.value.lower()}: orders wait until it is connected")
+        blocked = self.blocked(account_id)
+        if blocked:
+            raise TraderError(f"trading stopped on account {account_id}: {blocked}")
 
     def _journal(self, order: Order) -> asyncio.Future[bool]:
         """Journal ``order`` with every other order journalled during this turn of the loop (a fan-out's
@@ -313,49 +388,6 @@ class OrderManager(OrderUpdates):
         cancelled = await self.broker(account_id).cancel_all(symbol, side)
         await self._settle(account_id)
         return [await self._apply_order(o) for o in cancelled]
-
-    # ---- reconcile ---------------------------------------------------------------------------------
-    async def reconcile(self) -> int:
-        """Query every journalled non-final order of every attached account by its client order id and apply
-        the venue's answer (an order the venue never received becomes REJECTED; an open one it no longer
-        knows, EXPIRED). Returns the number of orders queried. Reads are retried; an account whose venue
-        stays unavailable keeps its orders as they are."""
-        await asyncio.gather(*self._background, return_exceptions=True)  # reconciles already under way
-        count = 0
-        for account_id in list(self._brokers):
-            await self.ready(account_id)
-            journal = await self._store.run(self._store.orders.list, account_id=account_id, open_only=True)
-            for order in journal:
-                if order.status.is_final:
-                    continue
-                key = (account_id, order.client_order_id)
-                if self._tracked(key) is None:
-                    self._orders[key] = order
-                if await self._reconcile_one(account_id, order.client_order_id):
-                    count += 1
-        return count
-
-    async def _reconcile_one(self, account_id: str, client_order_id: str) -> bool:
-        broker = self._brokers.get(account_id)
-        if broker is None:
-            return False
-        try:
-            venue = await retry_read(broker.query_order, client_order_id, attempts=self._read_attempts,
-                                     multiplier=self._read_backoff)
-        except RETRYABLE as exc:
-            log.warning("reconcile of %s deferred: %s", client_order_id, exc)
-            return False
-        key = (account_id, client_order_id)
-        current = await self._lookup(key)
-        if venue is not None:
-            await self._apply_order(venue)
-        elif current is not None and not current.status.is_final:
-            if current.status is OrderStatus.PENDING_SUBMIT:
-                new = current.with_status(OrderStatus.REJECTED, self._clock(), reason="not received by the venue (reconciled)")
-            else:
-                new = current.with_status(OrderStatus.EXPIRED, self._clock(), reason="no longer known to the venue (reconciled)")
-            await self._apply_order(new)
-        return True
 
     # ---- in-memory tracking ------------------------------------------------------------------------
     def _tracked(self, key: Key) -> Order | None:

@@ -21,7 +21,17 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from ..brokers.base import BalanceUpdate, Broker, BrokerUpdate, FillUpdate, LedgerUpdate, OrderUpdate, PositionUpdate
+from ..brokers.base import (
+    BalanceUpdate,
+    Broker,
+    BrokerUpdate,
+    ConnectionUpdate,
+    FillUpdate,
+    LedgerUpdate,
+    OrderUpdate,
+    PositionUpdate,
+)
+from ..core.enums import SessionState
 from ..core.events import BalanceEvent, FillEvent, LedgerEvent, OrderEvent, PositionEvent
 from ..core.orders import Order
 from .retry import retry_read
@@ -79,31 +89,32 @@ class OrderUpdates:
     _pending_keys: dict[tuple[str, str], int]
     _inbox_wake: asyncio.Event | None
     _processor: asyncio.Task[None] | None
+    _connection: dict
+    _saved_positions: dict
+    on_connection: Any
+    _spawn: Callable[..., None]
+    reconcile: Callable[..., Any]
 
     _tracked: Callable[[Key], Order | None]
     _track: Callable[[Order], None]
 
     async def flush(self, account_id: str | None = None) -> None:
-        """Wait until the updates the account's broker has emitted so far are persisted and published (when
-        the broker offers ``drain_updates()``, as the paper broker does; otherwise returns at once).
-        Gives up after ``settle_timeout_s`` (logged)."""
+        """Wait until the updates the account's broker has emitted so far are persisted and published
+        (``Broker.drain_updates``). Gives up after ``settle_timeout_s`` (logged)."""
         for aid in [account_id] if account_id else list(self._brokers):
             await self._settle(aid)
 
     async def _settle(self, account_id: str) -> None:
         broker = self._brokers.get(account_id)
-        drain = getattr(broker, "drain_updates", None)
-        if drain is None or account_id not in self._tasks:
+        if broker is None or account_id not in self._tasks:
             return
         try:
-            await asyncio.wait_for(self._drain(account_id, drain), self._settle_timeout)
-        except asyncio.TimeoutError:
+            async with asyncio.timeout(self._settle_timeout):
+                await self._ready[account_id].wait()
+                await broker.drain_updates()  # the account's task has taken every update emitted so far ...
+                await self._submit(account_id, None)  # ... and the processor has persisted and published them
+        except TimeoutError:
             log.warning("updates of account %s not settled within %.1f s", account_id, self._settle_timeout)
-
-    async def _drain(self, account_id: str, drain: Callable[[], Any]) -> None:
-        await self._ready[account_id].wait()
-        await drain()  # the account's task has taken every update emitted so far ...
-        await self._submit(account_id, None)  # ... and the processor has persisted and published them
 
     # ---- the processor -------------------------------------------------------------------------------
     def _submit(self, account_id: str, op: Op | None, from_broker: bool = False) -> asyncio.Future[Any]:
@@ -236,6 +247,9 @@ class OrderUpdates:
             ready.set()
         try:
             async for update in broker.updates():
+                if isinstance(update, ConnectionUpdate):
+                    self._on_connection_update(account_id, update)
+                    continue
                 op = _op_of(update)
                 if op is None:
                     log.warning("unknown broker update %r", update)
@@ -246,11 +260,33 @@ class OrderUpdates:
         except Exception:  # noqa: BLE001
             log.exception("update stream of account %s ended with an error", account_id)
 
+    def _on_connection_update(self, account_id: str, update: ConnectionUpdate) -> None:
+        """Record the adapter's connection state (orders are refused unless CONNECTED), tell the account
+        service, and reconcile the account when it is back after a drop."""
+        before = self._connection.get(account_id, SessionState.CONNECTED)
+        self._connection[account_id] = update.state
+        if update.state is not SessionState.CONNECTED:
+            log.warning("account %s: %s%s", account_id, update.state.value.lower(),
+                        f" ({update.reason})" if update.reason else "")
+        if self.on_connection is not None:
+            try:
+                self.on_connection(account_id, update)
+            except Exception:  # noqa: BLE001 - a listener never stops the stream
+                log.exception("connection listener of account %s failed", account_id)
+        if update.state is SessionState.CONNECTED and before is not SessionState.CONNECTED:
+            log.info("account %s reconnected: reconciling", account_id)
+            self._spawn(self.reconcile([account_id], wait=False))
+
     async def _load_instruments(self, account_id: str, broker: Broker) -> None:
         insts = await retry_read(broker.instruments, attempts=self._read_attempts, multiplier=self._read_backoff)
         self._instruments[account_id] = {i.symbol: i for i in insts}
 
     async def _load_state(self, account_id: str, broker: Broker) -> None:
+        """Load the venue's balances and positions into the book (saved, published). The positions saved
+        before are kept aside for the start-up position check (``reconcile.py``) when the account has any."""
+        saved = await self._store.run(self._store.positions.list, account_id, include_flat=True)
+        if saved:
+            self._saved_positions[account_id] = saved
         opts = dict(attempts=self._read_attempts, multiplier=self._read_backoff)
         balances = await retry_read(broker.balances, **opts)
         positions = await retry_read(broker.positions, **opts)

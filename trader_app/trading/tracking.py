@@ -12,7 +12,7 @@ from ..core.errors import InvalidOrder
 from ..core.instrument import Instrument
 from ..core.market_data import Quote
 from ..core.money import ZERO, fmt
-from ..core.orders import Order, OrderRequest, can_transition
+from ..core.orders import Order, OrderRequest, is_lost, revivable
 
 
 V = TypeVar("V")
@@ -68,6 +68,7 @@ def merge_order(current: Order | None, reported: Order) -> tuple[Order, bool]:
     reject reason; the journal keeps what only we know (signal id, group name, created time, request fields).
     A stale report (a status the state machine cannot reach from the current one, or less filled than
     already known) is ignored: ``(current, False)``. An identical report is ``(current, False)`` too.
+    An order reconciliation declared lost (``is_lost``) takes the venue's report after all (``revivable``).
     """
     if current is None:
         return reported, True
@@ -80,7 +81,7 @@ def merge_order(current: Order | None, reported: Order) -> tuple[Order, bool]:
     )
     if same:
         return current, False
-    if not can_transition(current.status, reported.status) or reported.filled_qty < current.filled_qty:
+    if not revivable(current, reported.status) or reported.filled_qty < current.filled_qty:
         return current, False
     fill_ids = current.fill_ids + tuple(t for t in reported.fill_ids if t not in current.fill_ids)
     merged = replace(
@@ -89,7 +90,7 @@ def merge_order(current: Order | None, reported: Order) -> tuple[Order, bool]:
         filled_qty=reported.filled_qty,
         avg_fill_price=reported.avg_fill_price if reported.filled_qty else current.avg_fill_price,
         venue_order_id=reported.venue_order_id or current.venue_order_id,
-        reject_reason=reported.reject_reason or current.reject_reason,
+        reject_reason=reported.reject_reason or ("" if is_lost(current) else current.reject_reason),
         updated_ms=max(current.updated_ms, reported.updated_ms),
         triggered=current.triggered or reported.triggered,
         fill_ids=fill_ids,

@@ -22,7 +22,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from ..core.orders import Fill, Order
+from ..core.orders import Fill, Order, is_lost
 from ..core.portfolio import Balance, LedgerEntry, Position
 from .tracking import merge_order
 
@@ -117,7 +117,7 @@ def persist_batch(store: Any, ops: list[Op], current: dict[Key, Order | None]) -
 def _advance(order: Order | None, fill: Fill) -> Order | None:
     """The order with ``fill`` applied, or None when the fill does not move it (unknown or final order, fill
     already counted, or it would overfill: the venue's own order report decides then)."""
-    if order is None or fill.trade_id in order.fill_ids or order.status.is_final:
+    if order is None or fill.trade_id in order.fill_ids or (order.status.is_final and not is_lost(order)):
         return None
     if order.filled_qty + fill.quantity > order.quantity:
         log.warning("fill %s exceeds order %s; order left to the venue's report", fill.trade_id, fill.client_order_id)

@@ -12,15 +12,14 @@ from decimal import Decimal
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from .. import __version__ as APP_VERSION
-from .. import secrets as keyring_secrets
 from ..core.enums import MarketType
 from ..core.errors import TraderError
 from ..core.groups import StrategyGroup
 from ..execution.groups import make_link
-from ..execution.offloop import run_blocking
 from .auth import AdminAuth
 from .views import account_view, group_view
 
@@ -28,24 +27,31 @@ Num = Decimal | str | int | float
 
 
 class AccountCreate(BaseModel):
-    """``POST /accounts``. Paper: ``initial_cash`` per currency. Credentials of a live venue go to the keyring
-    (``account:<id>:<key>``) and are never echoed."""
+    """``POST /accounts``: an account on any registered venue (``GET /venues`` lists them with their
+    settings schema). ``broker`` is the venue's name; ``mode`` paper / testnet / live; ``settings`` its
+    non-secret fields; ``credentials`` its secret fields, which go to the OS keyring only (never stored
+    elsewhere, never echoed). Paper: ``initial_cash`` per currency and the two rates."""
 
     name: str
     broker: str = "paper"
+    mode: str | None = None
+    settings: dict[str, str] = Field(default_factory=dict)
+    credentials: dict[str, str] | None = None
+    base_currency: str = "USDT"
     initial_cash: dict[str, Num] = Field(default_factory=dict)
     commission_rate: Num | None = None
     slippage_rate: Num | None = None
-    credentials: dict[str, str] | None = None
 
 
 class AccountUpdate(BaseModel):
-    """``PUT /accounts/{id}``: only the fields given change."""
+    """``PUT /accounts/{id}``: only the fields given change; new ``credentials`` replace the keyring's."""
 
     name: str | None = None
     enabled: bool | None = None
     commission_rate: Num | None = None
     slippage_rate: Num | None = None
+    settings: dict[str, str] | None = None
+    credentials: dict[str, str] | None = None
 
 
 class LinkIn(BaseModel):
@@ -79,14 +85,22 @@ class StrategyUpdate(BaseModel):
 
 
 def health_router(services: Any) -> APIRouter:
-    """``GET /health`` (no token): ``{"status": "ok", "version", "accounts_connected"}``. Mounted under
-    ``/api/v1`` and at the root, so installers and monitors can probe ``/health`` directly."""
+    """``GET /health`` (no token): 200 ``{"status": "ok", "ready": true, "version", "accounts_connected"}``
+    once the app can execute a signal everywhere; until then 503 ``{"status": "starting", "ready": false,
+    "waiting_for": [...], ...}`` (accounts not connected, symbols without a price: ``AppServices.not_ready``).
+    Mounted under ``/api/v1`` and at the root, so installers and monitors can probe ``/health`` directly."""
     public = APIRouter()
 
-    @public.get("/health", summary="Liveness (no token needed)")
-    async def health() -> dict[str, Any]:
+    @public.get("/health", summary="Readiness (no token needed): 503 until accounts are connected and priced")
+    async def health() -> JSONResponse:
         om = services.order_manager
-        return {"status": "ok", "version": APP_VERSION, "accounts_connected": len(om.account_ids())}
+        not_ready = getattr(services, "not_ready", None)
+        waiting = await not_ready() if not_ready is not None else []
+        body: dict[str, Any] = {"status": "starting" if waiting else "ok", "ready": not waiting,
+                                "version": APP_VERSION, "accounts_connected": len(om.account_ids())}
+        if waiting:
+            body["waiting_for"] = waiting
+        return JSONResponse(body, status_code=503 if waiting else 200)
 
     return public
 
@@ -123,16 +137,23 @@ def build_router(services: Any) -> APIRouter:
     async def list_accounts() -> list[dict[str, Any]]:
         return [await view(a.account_id) for a in services.accounts.list()]
 
-    @router.post("/accounts", status_code=201, summary="Create an account (paper: initial cash)")
+    @router.get("/venues", summary="The venues accounts can be opened on, with their settings schema")
+    async def venues() -> list[dict[str, Any]]:
+        registry = services.accounts.registry
+        return [{"name": spec.name, "label": spec.label, "modes": [m.value for m in spec.modes],
+                 "fields": [{"name": f.name, "label": f.label, "kind": f.kind, "secret": f.secret,
+                             "required": f.required, "default": f.default, "choices": list(f.choices),
+                             "help": f.help, "advanced": f.advanced} for f in spec.fields]}
+                for spec in (registry.spec(n) for n in registry.names())]
+
+    @router.post("/accounts", status_code=201, summary="Create an account on a venue (secrets to the OS keyring)")
     async def create_account(body: AccountCreate) -> dict[str, Any]:
-        if body.broker != "paper":
-            # Live adapters are not part of this build; nothing is stored, and credentials are never echoed.
-            raise ApiError(400, f"broker {body.broker!r} is not available (this build trades paper accounts)")
-        acc = await services.accounts.create_paper_account(body.name, body.initial_cash, body.commission_rate,
-                                                           body.slippage_rate)
-        if body.credentials:
-            for key, value in body.credentials.items():
-                await run_blocking(keyring_secrets.set_secret, f"account:{acc.account_id}:{key}", value)
+        if body.broker == "paper" and body.mode in (None, "paper") and not body.settings and not body.credentials:
+            acc = await services.accounts.create_paper_account(body.name, body.initial_cash, body.commission_rate,
+                                                               body.slippage_rate)
+        else:
+            acc = await services.accounts.create_account(body.broker, body.mode or "live", body.name, body.settings,
+                                                         body.credentials, base_currency=body.base_currency)
         return await view(acc.account_id)
 
     @router.post("/accounts/login-all", summary="(Re)connect every enabled account")
@@ -148,7 +169,14 @@ def build_router(services: Any) -> APIRouter:
     async def update_account(account_id: str, body: AccountUpdate) -> dict[str, Any]:
         await services.accounts.update_account(account_id, name=body.name, enabled=body.enabled,
                                                commission_rate=body.commission_rate,
-                                               slippage_rate=body.slippage_rate)
+                                               slippage_rate=body.slippage_rate, settings=body.settings,
+                                               credentials=body.credentials)
+        return await view(account_id)
+
+    @router.post("/accounts/{account_id}/accept-positions",
+                 summary="Accept the venue's positions of an account stopped on a mismatch at start-up")
+    async def accept_positions(account_id: str) -> dict[str, Any]:
+        await services.accounts.accept_venue_positions(account_id)
         return await view(account_id)
 
     @router.delete("/accounts/{account_id}", summary="Delete an account and everything recorded for it")

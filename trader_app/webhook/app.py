@@ -18,13 +18,16 @@ each answering with ``{"detail": ...}`` and changing nothing:
 Then the signal runs (``Executor.execute(signal, wait_s=2.0)``) and the answer is
 ``{"signal_id", "results": [{"account_id", "order_type", "status", "client_order_id", "venue_order_id"?,
 "error"?, ...}]}`` within 2.5 s; accounts still working are ``PENDING`` and finish in the background.
-A duplicate (identical signal within 2 s) answers 200 with ``"duplicate": true`` and no results.
+A resend (the same ``signal_id``/``id`` within a day, or an identical alert within
+``webhook.idempotency_window_s``, across restarts too) answers 200 with ``"duplicate": true``,
+``duplicate_of`` and the first signal's results as they stand; nothing is executed again.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import replace
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -34,7 +37,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ..core.enums import SignalSource
 from ..core.errors import DuplicateLink, SecretStoreError, TraderError
+from ..execution.batch import signal_fingerprint
 from ..execution.executor import UnknownGroup, new_signal
+from ..execution.signal import Signal
 from .schemas import (
     MAX_BODY_BYTES,
     BatchPayload,
@@ -115,6 +120,7 @@ def create_app(services: Any) -> FastAPI:
         if not group.enabled:
             raise ApiError(409, f"strategy group {name!r} is disabled")
         signal = new_signal(name, validated.orders, SignalSource.WEBHOOK, validated.public_payload)
+        signal = idempotent(signal, validated.sender_id, services.settings.webhook.idempotency_window_s)
         log.info("webhook signal %s for group %s: %d order(s)", signal.signal_id, name, len(signal.orders))
         remaining = RESPONSE_DEADLINE_S - (loop.time() - started)  # the deadline counts from the request
         outcome = await services.executor.execute(signal, wait_s=max(0.05, remaining))
@@ -130,6 +136,19 @@ def create_app(services: Any) -> FastAPI:
     app.include_router(build_router(services), prefix="/api/v1")
     app.include_router(health_router(services))
     return app
+
+
+SENDER_ID_WINDOW_MS = 86_400_000
+
+
+def idempotent(signal: Signal, sender_id: str | None, window_s: float) -> Signal:
+    """``signal`` with its idempotency key: ``id:<group>:<sender id>`` held for a day when the alert carries
+    its own id, else ``h:<fingerprint>`` held ``window_s`` seconds (TradingView alerts carry no id)."""
+    if sender_id is not None:
+        key, window = f"id:{signal.group_name}:{sender_id}", SENDER_ID_WINDOW_MS
+    else:
+        key, window = "h:" + signal_fingerprint(signal), int(window_s * 1000)
+    return replace(signal, idempotency_key=key, idempotency_window_ms=window)
 
 
 def check_symbols(executor: Any, validated: ValidatedPayload) -> None:

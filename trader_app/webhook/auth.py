@@ -16,7 +16,7 @@ import os
 import secrets as _random
 
 from .. import secrets as keyring_secrets
-from ..execution.offloop import run_blocking
+from ..core.offloop import run_blocking
 
 ENV_API_TOKEN = "TRADER_APP_API_TOKEN"
 ADMIN_SECRET = "api:admin_token"

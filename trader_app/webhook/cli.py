@@ -76,7 +76,7 @@ async def serve(args: argparse.Namespace) -> int:
             print(f"webhook: POST {services.webhook.url}/api/webhook   REST API: {services.webhook.url}/api/v1 "
                   f"(docs: {services.webhook.url}/docs)", flush=True)
             if args.print_admin_token:
-                from ..execution.offloop import run_blocking
+                from ..core.offloop import run_blocking
                 from .auth import load_admin_token
 
                 print(f"admin token: {await run_blocking(load_admin_token)}", flush=True)

@@ -21,7 +21,11 @@ Rules (each broken rule is reported as ``(field, reason)``; the endpoint answers
 - ``symbol``: crypto ``BASE/QUOTE`` ("BTC/USDT"), stocks the code ("005930", "AAPL"); upper-cased; a
   TradingView exchange prefix ("BINANCE:BTCUSDT") is dropped. In a batch an order without ``symbol``
   takes the top-level one.
-- Unknown extra fields are ignored (alert templates often carry comments). ``token`` is never stored.
+- ``signal_id`` (or ``id``), optional: the sender's own id of the alert, 1-64 printable ASCII characters; a
+  resend with the same id is answered with the first outcome and executes nothing (for a day). Without it
+  the payload's hash is the key, within ``webhook.idempotency_window_s``.
+- Unknown extra fields are ignored (alert templates often carry comments), but the document may not nest
+  deeper than ``MAX_DEPTH`` levels. ``token`` is never stored.
 - The body is parsed as JSON whatever its Content-Type (TradingView sends ``text/plain`` when its own check
   finds the alert text not strictly JSON); it must be a JSON object.
 """
@@ -44,6 +48,8 @@ from ..execution.signal import SignalOrder, SignalOrderType
 
 MAX_BODY_BYTES = 64 * 1024
 MAX_BATCH_ORDERS = 100
+MAX_DEPTH = 32
+SENDER_ID_RE = re.compile(r"^[\x21-\x7e]{1,64}$")
 SYMBOL_RE = re.compile(r"^[A-Z0-9][A-Z0-9._\-]{0,31}(/[A-Z0-9][A-Z0-9._\-]{0,15})?$")
 _MAX_ABS = Decimal("1e15")
 _MIN_ABS = Decimal("1e-18")
@@ -153,6 +159,7 @@ class ValidatedPayload:
     group_name: str
     orders: tuple[SignalOrder, ...]
     public_payload: dict[str, Any]
+    sender_id: str | None = None
 
 
 def parse_json_body(body: bytes) -> dict[str, Any]:
@@ -177,7 +184,43 @@ def parse_json_body(body: bytes) -> dict[str, Any]:
         raise PayloadError([("body", f"not valid JSON ({_first_line(exc)})")]) from None
     if not isinstance(data, dict):
         raise PayloadError([("body", f"expected a JSON object, got {_json_type(data)}")])
+    if _depth_exceeds(data, MAX_DEPTH):
+        raise PayloadError([("body", f"nested deeper than {MAX_DEPTH} levels")])
     return data
+
+
+def _depth_exceeds(value: Any, limit: int) -> bool:
+    """True if ``value`` (parsed JSON) nests objects/arrays deeper than ``limit`` levels. Iterative, so a
+    hostile document cannot exhaust the stack here or later (storing it, echoing it in an error)."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            children = item.values()
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
+    return False
+
+
+def sender_id_of(data: dict[str, Any]) -> str | None:
+    """The sender's own id of the alert (``signal_id``, else ``id``): a string or integer of 1-64 printable
+    ASCII characters; None when absent. Raises ``PayloadError`` for a malformed one."""
+    for name in ("signal_id", "id"):
+        if name not in data or data[name] is None:
+            continue
+        value = data[name]
+        if isinstance(value, bool) or not isinstance(value, (str, int)):
+            raise PayloadError([(name, "must be a string or an integer")])
+        text = str(value)
+        if not SENDER_ID_RE.match(text):
+            raise PayloadError([(name, "must be 1-64 printable ASCII characters without spaces")])
+        return text
+    return None
 
 
 def group_name_of(data: dict[str, Any]) -> str:
@@ -218,7 +261,8 @@ def validate_payload(data: dict[str, Any]) -> ValidatedPayload:
     if errors:
         raise PayloadError(errors)
     public = {k: _jsonable(v) for k, v in data.items() if k != "token"}
-    return ValidatedPayload(group_name=model.group_name, orders=tuple(orders), public_payload=public)
+    return ValidatedPayload(group_name=model.group_name, orders=tuple(orders), public_payload=public,
+                            sender_id=sender_id_of(data))
 
 
 def _check_order(o: OrderIn, fallback_symbol: str | None, prefix: str,

@@ -22,6 +22,7 @@ from decimal import Decimal
 
 from ...core.enums import Interval, OrderStatus, OrderType, Side, TimeInForce
 from ...core.errors import (
+    DuplicateClientOrderId,
     InsufficientFunds,
     InvalidOrder,
     OrderNotFound,
@@ -39,6 +40,7 @@ from ...core.portfolio import Balance, LedgerEntry, Position
 from ..base import (
     BalanceUpdate,
     BrokerCapabilities,
+    SettingField,
     BrokerUpdate,
     FillUpdate,
     LedgerUpdate,
@@ -54,7 +56,18 @@ log = logging.getLogger(__name__)
 
 _CLOSE = object()
 
-PAPER_CAPABILITIES = BrokerCapabilities(reduce_only=False, short_selling=False, bar_history=False, intervals=())
+PAPER_CAPABILITIES = BrokerCapabilities(reduce_only=False, short_selling=False, bar_history=False, intervals=(),
+                                        local_state=True, virtual_cash=True)
+
+PAPER_SETTINGS = (
+    SettingField("commission_rate", "Commission (fraction of notional)", "decimal", default="0.001",
+                 help="0.001 = 0.1 % of each fill's notional, charged in the quote currency"),
+    SettingField("slippage_rate", "Market-order slippage (fraction of price)", "decimal", default="0",
+                 help="how far MARKET fills move against you: 0.0005 = 0.05 %"),
+)
+"""The paper venue's account settings (``VenueSpec.fields``); paper accounts have no secret."""
+
+_FILLS_KEPT = 10_000
 
 
 class PaperBroker:
@@ -92,6 +105,7 @@ class PaperBroker:
         self._queue: asyncio.Queue[object] = asyncio.Queue()
         self._queue_closed = False
         self._connected = False
+        self._fills: list[Fill] = []  # the newest ``_FILLS_KEPT`` fills, for ``fills_since``
 
     # ---- lifecycle ---------------------------------------------------------------------------------
     async def connect(self) -> None:
@@ -163,9 +177,24 @@ class PaperBroker:
             key=lambda o: (o.created_ms, o.client_order_id),
         )
 
-    async def query_order(self, client_order_id: str) -> Order | None:
-        """The order as the venue knows it, None if it never reached the venue."""
-        return self._orders.get(client_order_id)
+    async def query_order(self, client_order_id: str, *, venue_order_id: str = "") -> Order | None:
+        """The order as the venue knows it (by client order id, else by ``venue_order_id``), None if it never
+        reached the venue. The paper venue answers at once, so None here is final in practice."""
+        order = self._orders.get(client_order_id)
+        if order is None and venue_order_id:
+            order = next((o for o in self._orders.values() if o.venue_order_id == venue_order_id), None)
+        return order
+
+    async def fills_since(self, since_ms: int) -> list[Fill]:
+        """This session's fills with ``ts_ms >= since_ms``, oldest first (the newest 10,000 are kept; the
+        paper venue's older fills are in our own store already)."""
+        return [f for f in self._fills if f.ts_ms >= since_ms]
+
+    async def subscribe(self, symbols: list[str]) -> None:
+        """Nothing to do: the paper venue matches on every quote the market service publishes."""
+
+    async def unsubscribe(self, symbols: list[str]) -> None:
+        """Nothing to do (see ``subscribe``)."""
 
     async def bar_history(self, symbol: str, interval: Interval, start_ms: int, end_ms: int) -> list[Bar]:
         """The paper venue keeps no history (capabilities.bar_history is False): always empty."""
@@ -196,7 +225,7 @@ class PaperBroker:
         if not self._connected:
             raise VenueUnavailable(f"paper account {self.account_id} is not connected")
         if request.client_order_id in self._orders:
-            raise InvalidOrder(f"duplicate client order id {request.client_order_id}")
+            raise DuplicateClientOrderId(f"paper account {self.account_id} already has order {request.client_order_id}")
         ts = self.exchange.clock()
         order = Order.from_request(request, ts)
         try:
@@ -299,6 +328,9 @@ class PaperBroker:
         self._book.release(order.client_order_id)
         self.exchange.remove_resting(order.symbol, self.account_id, order.client_order_id)
         rows, position = self._book.settle_fill(fill, inst.quote)
+        self._fills.append(fill)
+        if len(self._fills) > _FILLS_KEPT:
+            del self._fills[: len(self._fills) - _FILLS_KEPT]
         order = order.with_fill(fill)
         self._orders[order.client_order_id] = order
         self._emit(

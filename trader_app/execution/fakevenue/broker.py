@@ -22,7 +22,7 @@ from ...brokers.base import (
     queued_updates,
 )
 from ...core.enums import Interval, MarketType, OrderStatus, OrderType, Side, TimeInForce
-from ...core.errors import InvalidOrder, OrderNotFound, RateLimited, VenueUnavailable
+from ...core.errors import DuplicateClientOrderId, InvalidOrder, OrderNotFound, RateLimited, VenueUnavailable
 from ...core.ids import now_ms
 from ...core.instrument import Instrument
 from ...core.market_data import Bar, Quote
@@ -168,6 +168,8 @@ class FakeVenueBroker:
                                               json=body)
         self.ack_times.append(asyncio.get_running_loop().time())
         if status != 200:
+            if isinstance(data, dict) and data.get("code") == "duplicate":
+                raise DuplicateClientOrderId(str(data.get("message", "duplicate client order id")))
             raise InvalidOrder(str(data.get("message", "refused by the venue")))
         order = self._order(data["order"], request)
         inst = self._instruments.get(request.symbol)
@@ -200,9 +202,26 @@ class FakeVenueBroker:
                                          f"/accounts/{self.account_id}/orders", params=params)
         return [self._order(d) for d in data]
 
-    async def query_order(self, client_order_id: str) -> Order | None:
+    async def query_order(self, client_order_id: str, *, venue_order_id: str = "") -> Order | None:
+        """``GET /accounts/{a}/orders/{cid}``; None on 404 (the venue keeps client order ids, so
+        ``venue_order_id`` is not needed)."""
         r = await self._call("GET", f"/accounts/{self.account_id}/orders/{client_order_id}")
         return None if r.status_code == 404 else self._order(r.json())
+
+    async def fills_since(self, since_ms: int) -> list[Fill]:
+        """``GET /accounts/{a}/fills?since_ms=``: the account's fills from ``since_ms`` on, oldest first."""
+        r = await self._call("GET", f"/accounts/{self.account_id}/fills", params={"since_ms": since_ms})
+        if r.status_code != 200:
+            return []
+        return [Fill(f["trade_id"], self.account_id, f["client_order_id"], f["symbol"], Side(f["side"]),
+                     Decimal(f["price"]), Decimal(f["quantity"]), ZERO, f.get("commission_asset", ""),
+                     int(f["ts_ms"]), f.get("venue_order_id", "")) for f in r.json()]
+
+    async def subscribe(self, symbols: list[str]) -> None:
+        """Nothing to do: ``quotes`` polls each symbol it is given."""
+
+    async def unsubscribe(self, symbols: list[str]) -> None:
+        """Nothing to do (see ``subscribe``)."""
 
     async def bar_history(self, symbol: str, interval: Interval, start_ms: int, end_ms: int) -> list[Bar]:
         return []  # capabilities.bar_history is False

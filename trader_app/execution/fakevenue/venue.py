@@ -16,6 +16,8 @@ REST:
 - ``POST /accounts/{a}/orders`` ``{"client_order_id", "symbol", "side", "type", "quantity", "price"?,
   "stop_price"?}`` -> ``{"order": {...}, "fills": [...], "balance": {...}, "position": {...}}``;
   400 ``{"code": "invalid"|"duplicate", "message"}``
+- ``GET /accounts/{a}/fills?since_ms=`` -> ``[{"trade_id", "client_order_id", "venue_order_id", "symbol",
+  "side", "price", "quantity", "ts_ms"}]`` oldest first
 - ``GET /accounts/{a}/orders/{cid}`` (404 if unknown), ``DELETE /accounts/{a}/orders/{cid}``,
   ``DELETE /accounts/{a}/orders?symbol=&side=``
 
@@ -60,6 +62,7 @@ class _Book:
     positions: dict[str, Decimal] = field(default_factory=dict)
     avg: dict[str, Decimal] = field(default_factory=dict)
     orders: dict[str, dict[str, Any]] = field(default_factory=dict)
+    fills: list[dict[str, Any]] = field(default_factory=list)
 
 
 def _error(status: int, code: str, message: str) -> Answer:
@@ -87,6 +90,7 @@ class FakeVenue:
             Route("/accounts/{account}/balances", self._balances),
             Route("/accounts/{account}/positions", self._positions),
             Route("/accounts/{account}/orders", self._orders, methods=["GET", "POST", "DELETE"]),
+            Route("/accounts/{account}/fills", self._fills),
             Route("/accounts/{account}/orders/{cid}", self._order, methods=["GET", "DELETE"]),
         ])
 
@@ -126,6 +130,14 @@ class FakeVenue:
         b = self.book(request.path_params["account"])
         return JSONResponse([{"symbol": s, "quantity": fmt(q), "avg_price": fmt(b.avg.get(s, ZERO))}
                              for s, q in b.positions.items()])
+
+    async def _fills(self, request: Request) -> JSONResponse:
+        await self._wait()
+        try:
+            since = int(request.query_params.get("since_ms", "0"))
+        except ValueError:
+            return JSONResponse({"code": "invalid", "message": "since_ms must be epoch ms"}, status_code=400)
+        return JSONResponse([f for f in self.book(request.path_params["account"]).fills if f["ts_ms"] >= since])
 
     async def _orders(self, request: Request) -> JSONResponse:
         account = request.path_params["account"]
@@ -224,7 +236,10 @@ class FakeVenue:
             b.positions[symbol] = new
             b.cash -= price * qty * side.sign
             order.update(status="FILLED", filled_qty=fmt(qty), avg_fill_price=fmt(price))
-            out["fills"] = [{"trade_id": new_id("ft"), "price": fmt(price), "quantity": fmt(qty), "ts_ms": now_ms()}]
+            fill = {"trade_id": new_id("ft"), "price": fmt(price), "quantity": fmt(qty), "ts_ms": now_ms()}
+            out["fills"] = [fill]
+            b.fills.append({**fill, "client_order_id": cid, "venue_order_id": order["venue_order_id"],
+                            "symbol": symbol, "side": side.value, "commission_asset": self.instruments[symbol].quote})
         out["balance"] = {"currency": self.instruments[symbol].quote, "total": fmt(b.cash)}
         out["position"] = {"symbol": symbol, "quantity": fmt(b.positions.get(symbol, ZERO)),
                            "avg_price": fmt(b.avg.get(symbol, ZERO))}

@@ -42,7 +42,7 @@ class SignalRow(Base):
     """A received signal with each account's outcome (JSON). ``id`` keeps arrival order."""
 
     __tablename__ = "signals"
-    __table_args__ = (Index("ix_signals_ts", "ts_ms"),)
+    __table_args__ = (Index("ix_signals_ts", "ts_ms"), Index("ix_signals_idem_key", "idem_key"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     signal_id: Mapped[str] = mapped_column(String(64), unique=True)
@@ -52,6 +52,8 @@ class SignalRow(Base):
     ts_ms: Mapped[int] = mapped_column(BigInteger)
     duplicate: Mapped[bool] = mapped_column(Boolean)
     results: Mapped[Any] = mapped_column(JSONText)
+    idem_key: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    idem_expires_ms: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
 
 
 class StrategyInstanceRow(Base):

@@ -21,6 +21,8 @@ def signal_from_row(r: SignalRow) -> SignalRecord:
         ts_ms=r.ts_ms,
         duplicate=r.duplicate,
         results=tuple(r.results or ()),
+        idempotency_key=r.idem_key,
+        idempotency_expires_ms=r.idem_expires_ms,
     )
 
 
@@ -30,7 +32,8 @@ class SignalRepository(Repository):
     def __init__(self, sessions: Any) -> None:
         super().__init__(sessions)
         self._upsert = Upsert(sessions, SignalRow, ("signal_id",),
-                              ("signal_id", "source", "group_name", "payload", "ts_ms", "duplicate", "results"))
+                              ("signal_id", "source", "group_name", "payload", "ts_ms", "duplicate", "results", "idem_key",
+                               "idem_expires_ms"))
 
     def save(self, record: SignalRecord) -> None:
         """Insert the signal or replace the stored one with the same ``signal_id`` (e.g. with results).
@@ -43,6 +46,8 @@ class SignalRepository(Repository):
             "ts_ms": record.ts_ms,
             "duplicate": record.duplicate,
             "results": list(record.results),
+            "idem_key": record.idempotency_key,
+            "idem_expires_ms": record.idempotency_expires_ms,
         }
         self._upsert(values)
 
@@ -59,5 +64,20 @@ class SignalRepository(Repository):
         stmt = stmt.order_by(SignalRow.ts_ms.desc(), SignalRow.id.desc())
         if limit is not None:
             stmt = stmt.limit(limit)
+        with self._sessions() as s:
+            return [signal_from_row(r) for r in s.execute(stmt).scalars()]
+
+    def live_keys(self, now_ms: int) -> list[tuple[str, int, str]]:
+        """``(idempotency_key, expires_ms, signal_id)`` of every recorded signal whose key still holds at
+        ``now_ms``, oldest first (the executor's idempotency filter is loaded from it at start-up)."""
+        stmt = (select(SignalRow.idem_key, SignalRow.idem_expires_ms, SignalRow.signal_id)
+                .where(SignalRow.idem_key.is_not(None), SignalRow.idem_expires_ms >= now_ms)
+                .order_by(SignalRow.ts_ms, SignalRow.id))
+        with self._sessions() as s:
+            return [(k, int(e), sid) for k, e, sid in s.execute(stmt)]
+
+    def since(self, ts_ms: int) -> list[SignalRecord]:
+        """Every signal received at or after ``ts_ms`` (epoch ms UTC), oldest first."""
+        stmt = select(SignalRow).where(SignalRow.ts_ms >= ts_ms).order_by(SignalRow.ts_ms, SignalRow.id)
         with self._sessions() as s:
             return [signal_from_row(r) for r in s.execute(stmt).scalars()]

@@ -31,12 +31,20 @@ class AccountRow:
     realized_pnl: Decimal | None = None
     day_pnl: Decimal | None = None
     locked: Decimal | None = None
+    error: str = ""  # why it is not trading: the connection error, or positions awaiting acceptance
+
+
+def _session_text(row: AccountRow) -> str:
+    """The session state; STOPPED for a connected account that may not trade (see the tooltip)."""
+    if row.session is SessionState.CONNECTED and row.error:
+        return "STOPPED"
+    return row.session.value
 
 
 def _session_colour(row: AccountRow):
-    if row.session is SessionState.CONNECTED:
+    if row.session is SessionState.CONNECTED and not row.error:
         return theme.UP_COLOR
-    if row.session is SessionState.ERROR:
+    if row.session in (SessionState.ERROR, SessionState.DOWN, SessionState.BANNED) or row.error:
         return theme.DOWN_COLOR
     return theme.WARN_COLOR
 
@@ -49,7 +57,8 @@ class AccountsModel(KeyedTableModel):
             Column("Account", lambda r: r.name, align=LEFT, width=80),
             Column("Broker", lambda r: r.broker, align=LEFT, width=50),
             Column("Mode", lambda r: r.mode, align=LEFT, width=48),
-            Column("Session", lambda r: r.session.value, align=LEFT, colour=_session_colour, width=90),
+            Column("Session", lambda r: r.session.value, _session_text, align=LEFT, colour=_session_colour, width=90,
+                   tooltip=lambda r: r.error),
             Column("Ccy", lambda r: r.currency, align=LEFT, width=40),
             Column("Equity", lambda r: r.equity, lambda r: money(r.equity), width=110),
             Column("Cash", lambda r: r.cash, lambda r: money(r.cash), width=110),
@@ -60,6 +69,7 @@ class AccountsModel(KeyedTableModel):
         super().__init__(columns, key=lambda r: (r.account_id, r.currency), parent=parent)
         self._accounts: dict[str, Account] = {}
         self._sessions: dict[str, SessionState] = {}
+        self._errors: dict[str, str] = {}
         self.names: dict[str, str] = {}   # account_id -> name, shared with the other models
 
     def _row(self, account_id: str, currency: str) -> AccountRow:
@@ -72,6 +82,7 @@ class AccountsModel(KeyedTableModel):
             mode=account.mode.value if account else "",
             session=self._sessions.get(account_id, SessionState.DISCONNECTED),
             currency=currency,
+            error=self._errors.get(account_id, ""),
         )
         if existing is None:
             return AccountRow(**base)
@@ -91,6 +102,7 @@ class AccountsModel(KeyedTableModel):
             self._accounts[aid] = ev.account
             self.names[aid] = ev.account.name
             self._sessions[aid] = ev.session
+            self._errors[aid] = ev.error
             touched.append(aid)
         if removed:
             self.remove(removed)

@@ -28,12 +28,14 @@ RECORD_ROLE = Qt.ItemDataRole.UserRole + 1   # the whole row record
 _DISPLAY = Qt.ItemDataRole.DisplayRole
 _ALIGN = Qt.ItemDataRole.TextAlignmentRole
 _FOREGROUND = Qt.ItemDataRole.ForegroundRole
-_ROLES = frozenset({_DISPLAY, _ALIGN, _FOREGROUND, RAW_ROLE, RECORD_ROLE})
+_TOOLTIP = Qt.ItemDataRole.ToolTipRole
+_ROLES = frozenset({_DISPLAY, _ALIGN, _FOREGROUND, _TOOLTIP, RAW_ROLE, RECORD_ROLE})
 
 
 @dataclass(frozen=True)
 class Column:
-    """One column: ``title``, raw ``value(record)``, display ``text(record)``, alignment, optional colour."""
+    """One column: ``title``, raw ``value(record)``, display ``text(record)``, alignment, optional colour and
+    ``tooltip(record)`` (text shown on hover, "" or None for none)."""
 
     title: str
     value: Callable[[Any], Any]
@@ -41,6 +43,7 @@ class Column:
     align: Qt.AlignmentFlag = RIGHT
     colour: Callable[[Any], QColor | None] | None = None
     width: int = 0  # default width in px (0: let the view decide)
+    tooltip: Callable[[Any], str | None] | None = None
 
     def display(self, record: Any) -> str:
         if self.text is not None:
@@ -107,6 +110,8 @@ class KeyedTableModel(QAbstractTableModel):
             return self._align[col]
         if role == _FOREGROUND:
             return column.colour(record) if column.colour is not None else None
+        if role == _TOOLTIP:
+            return (column.tooltip(record) or None) if column.tooltip is not None else None
         if role == RAW_ROLE:
             value = column.value(record)
             return float(value) if isinstance(value, Decimal) else value

@@ -1,5 +1,7 @@
-"""Accounts panel: each account per currency with broker, mode, session state, equity, cash and day PnL;
-buttons to add a paper account and to deposit or withdraw virtual cash."""
+"""Accounts panel: each account per currency with broker, mode, session state (hover for why it is not
+trading), equity, cash and day PnL; buttons to add a paper account, to connect an account on any registered
+venue (a form built from the venue's settings schema), to deposit or withdraw virtual cash, and to accept the
+venue's positions of an account stopped on a mismatch at start-up."""
 
 from __future__ import annotations
 
@@ -22,6 +24,7 @@ from PySide6.QtWidgets import (
 from ...core.events import LogEvent
 from ...core.ids import now_ms
 from ..models.accounts import AccountsModel
+from .account_dialog import AccountDialog, create_from_dialog
 from .common import TablePanel, spawn
 
 CURRENCIES = ("USDT", "USD", "KRW")
@@ -89,13 +92,19 @@ class AccountsPanel(TablePanel):
         bridge.summaries.connect(self.model.on_summaries)
         new_button = QPushButton("New paper account...", self)
         new_button.clicked.connect(self.new_account_dialog)
+        connect = QPushButton("Connect...", self)
+        connect.setToolTip("Connect an account on any venue (API keys go to the OS keyring)")
+        connect.clicked.connect(self.connect_account_dialog)
         deposit = QPushButton("Deposit...", self)
         deposit.clicked.connect(lambda: self.cash_dialog(withdraw=False))
         withdraw = QPushButton("Withdraw...", self)
         withdraw.clicked.connect(lambda: self.cash_dialog(withdraw=True))
+        accept = QPushButton("Accept positions", self)
+        accept.setToolTip("Take the venue's positions of an account stopped at start-up and trade again")
+        accept.clicked.connect(self.accept_positions)
         row = QHBoxLayout()
         row.setContentsMargins(2, 2, 2, 0)
-        for b in (new_button, deposit, withdraw):
+        for b in (new_button, connect, deposit, withdraw, accept):
             row.addWidget(b)
         row.addStretch(1)
         self.vbox.addLayout(row)
@@ -106,7 +115,8 @@ class AccountsPanel(TablePanel):
 
         accounts = self.services.accounts
         self.model.on_accounts(
-            [AccountEvent(a, session=accounts.session_state(a.account_id)) for a in accounts.list()]
+            [AccountEvent(a, session=accounts.session_state(a.account_id), error=accounts.session_error(a.account_id))
+             for a in accounts.list()]
         )
         self.model.on_balances(self.services.portfolio.balances())
         self.model.on_summaries(self.services.portfolio.summaries())
@@ -117,6 +127,24 @@ class AccountsPanel(TablePanel):
             return
         name, currency, amount = dialog.values()
         self.last_task = spawn(self.services.accounts.create_paper_account(name, {currency: amount}), self._failed)
+
+    def connect_account_dialog(self) -> AccountDialog | None:
+        """The venue form; on OK the account is created (secrets to the keyring) and connected."""
+        dialog = AccountDialog(self.services.accounts.registry, self)
+        if dialog.exec() != QDialog.DialogCode.Accepted:
+            return None
+        self.last_task = spawn(create_from_dialog(self.services.accounts, dialog), self._failed)
+        return dialog
+
+    def accept_positions(self) -> None:
+        row = self.table.selected_record()
+        if row is None:
+            self._log("WARNING", "select an account row first")
+            return
+        if not row.error:
+            self._log("WARNING", f"account {row.name} is not stopped: nothing to accept")
+            return
+        self.last_task = spawn(self.services.accounts.accept_venue_positions(row.account_id), self._failed)
 
     def cash_dialog(self, withdraw: bool) -> None:
         row = self.table.selected_record()

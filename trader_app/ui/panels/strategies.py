@@ -348,7 +348,7 @@ class StrategiesPanel(QWidget):
         auth = getattr(self.services, "admin_auth", None)
         if auth is not None:
             return await auth.token()
-        from ...execution.offloop import run_blocking
+        from ...core.offloop import run_blocking
         from ...webhook.auth import load_admin_token
 
         return await run_blocking(load_admin_token)
