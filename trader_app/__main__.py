@@ -7,19 +7,17 @@
 Common options: ``--data-dir DIR`` (else ``TRADER_APP_HOME``, else the platform's user data dir),
 ``--webhook-port N`` (the listener's port; 0 = any free port).
 
-Sub-commands come from the packages that provide them (API.md "CLI registration"): a module with
-``register(subparsers)`` (``trader_app.webhook.cli`` -> ``serve``, ``trader_app.backtest.cli`` -> ``backtest``)
-and, under ``trader-app bench <name>``, modules with ``register_bench(bench_subparsers)``
-(``trader_app.ui.bench`` -> ``ui``, ``trader_app.execution.bench`` -> ``fanout``,
-``trader_app.backtest.bench`` -> ``backtest``). A module that does not exist is skipped; one that fails to
-import is reported on stderr and skipped, so the window always starts. Each sub-parser sets
-``func=run`` where ``run(args) -> int`` is the exit code.
+Sub-commands come from the packages that provide them: ``register(subparsers)`` of ``webhook/cli.py``
+(``serve``) and ``backtest/cli.py`` (``backtest``), and under ``trader-app bench <name>``
+``register_bench(bench_subparsers)`` of ``devtools/bench_ui.py`` (``ui``), ``devtools/bench_fanout.py``
+(``fanout``), ``devtools/bench_backtest.py`` (``backtest``) and ``devtools/bench_crash.py`` (``crash``). They are imported only when a sub-command or
+help is asked for (they pull in pandas, the backtester, the fake venue), so the window and ``--version``
+start faster. Each sub-parser sets ``func=run`` where ``run(args) -> int`` is the exit code.
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib
 import logging
 import sys
 from collections.abc import Sequence
@@ -27,8 +25,6 @@ from pathlib import Path
 
 from . import __version__
 
-COMMAND_MODULES = ("trader_app.webhook.cli", "trader_app.backtest.cli")
-BENCH_MODULES = ("trader_app.ui.bench", "trader_app.execution.bench", "trader_app.backtest.bench")
 
 
 def _positive_float(text: str) -> float:
@@ -61,22 +57,8 @@ def _port(text: str) -> int:
     return value
 
 
-def _import_optional(name: str, warnings: list[str]):
-    """The module, or None when it does not exist (or fails to import: the reason goes to ``warnings``)."""
-    try:
-        return importlib.import_module(name)
-    except ModuleNotFoundError as exc:
-        if exc.name is not None and name.startswith(exc.name):
-            return None
-        warnings.append(f"{name}: {exc}")
-    except Exception as exc:  # noqa: BLE001 - a broken optional module must not take the CLI down
-        warnings.append(f"{name}: {type(exc).__name__}: {exc}")
-    return None
-
-
-def build_parser(warnings: list[str] | None = None, with_commands: bool = True) -> argparse.ArgumentParser:
-    """The argument parser with every available sub-command registered (none with ``with_commands=False``)."""
-    warnings = warnings if warnings is not None else []
+def build_parser(with_commands: bool = True) -> argparse.ArgumentParser:
+    """The argument parser with every sub-command registered (none with ``with_commands=False``)."""
     parser = argparse.ArgumentParser(
         prog="trader-app",
         description="Trader App: a desktop trading terminal for many accounts (paper trading built in).",
@@ -96,17 +78,17 @@ def build_parser(warnings: list[str] | None = None, with_commands: bool = True) 
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output on stderr (-vv: debug)")
     if not with_commands:
         return parser
+    from .backtest import cli as backtest_cli
+    from .devtools import bench_backtest, bench_crash, bench_fanout, bench_ui
+    from .webhook import cli as serve_cli
+
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in COMMAND_MODULES:
-        module = _import_optional(name, warnings)
-        if module is not None and hasattr(module, "register"):
-            module.register(subparsers)
+    for module in (serve_cli, backtest_cli):
+        module.register(subparsers)
     bench = subparsers.add_parser("bench", help="benchmarks (print figures)")
     bench_sub = bench.add_subparsers(dest="bench", metavar="NAME", required=True)
-    for name in BENCH_MODULES:
-        module = _import_optional(name, warnings)
-        if module is not None and hasattr(module, "register_bench"):
-            module.register_bench(bench_sub)
+    for module in (bench_ui, bench_fanout, bench_backtest, bench_crash):
+        module.register_bench(bench_sub)
     return parser
 
 
@@ -138,12 +120,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     # freeze_support() turns such a start into the worker it should be (no-op outside a bundle).
     multiprocessing.freeze_support()
     argv = list(sys.argv[1:] if argv is None else argv)
-    warnings: list[str] = []
-    parser = build_parser(warnings, with_commands=_wants_commands(argv))
+    parser = build_parser(with_commands=_wants_commands(argv))
     args = parser.parse_args(argv)
     _configure_logging(args.verbose)
-    for warning in warnings:
-        print(f"trader-app: warning: skipped {warning}", file=sys.stderr)
     if getattr(args, "func", None) is not None:
         return int(args.func(args) or 0)
     if args.screenshot is not None and not args.smoke_test:
@@ -151,7 +130,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.speed is not None and not args.replay:
         parser.error("--speed goes with --replay")
 
-    from .app import run_smoke_test, run_window
+    from .app.window import run_smoke_test, run_window
     from .config import Settings, resolve_data_dir
     from .core.errors import TraderError
 

@@ -39,13 +39,13 @@ def test_bad_arguments_are_refused(capsys):
 def test_bench_ui_is_registered():
     args = build_parser().parse_args(["bench", "ui", "--symbols", "50", "--rate", "1000", "--seconds", "2"])
     assert (args.symbols, args.rate, args.seconds) == (50, 1000.0, 2.0)
-    from trader_app.ui import bench
+    from trader_app.devtools import bench_ui as bench
 
     assert args.func is bench.run
 
 
 def test_percentile_nearest_rank():
-    from trader_app.ui.bench import percentile
+    from trader_app.devtools.bench_ui import percentile
 
     values = [float(v) for v in range(1, 101)]
     assert percentile(values, 50) == 50.0

@@ -1,7 +1,7 @@
 """``trader-app backtest`` and ``trader-app bench backtest``: JSON keys, files, errors, optimisation."""
 
 import argparse
-import base64
+import xml.etree.ElementTree as ET
 import csv
 import io
 import json
@@ -11,7 +11,7 @@ from decimal import Decimal
 import pytest
 
 from trader_app.analytics import METRIC_KEYS
-from trader_app.backtest import bench as bench_mod
+from trader_app.devtools import bench_backtest as bench_mod
 from trader_app.backtest import cli
 from trader_app.backtest.data import instrument_rules, load_csv
 from trader_app.backtest.engine import BacktestConfig, run_backtest
@@ -74,8 +74,9 @@ def test_output_files_and_report(tmp_path):
     assert trades and trades[0]["side"] == "LONG" and trades[0]["entry_time"] == "2024-01-05T00:00:00Z"
     html = rep.read_text()
     assert "<h2>Metrics</h2>" in html and "sharpe" in html and html.count("<tr>") >= len(METRIC_KEYS) + len(trades)
-    b64 = html.split("data:image/png;base64,")[1].split('"')[0]
-    assert base64.b64decode(b64)[:8] == b"\x89PNG\r\n\x1a\n"
+    svg = html.split("<svg ")[1].split("</svg>")[0]
+    ET.fromstring("<svg " + svg + "</svg>")  # well-formed SVG
+    assert "<polyline points=" in svg and "Drawdown %" in svg
 
 
 def test_bad_input_exits_2_and_names_the_problem(tmp_path, capsys):

@@ -16,7 +16,7 @@ from trader_app.core.events import QuoteEvent
 from trader_app.core.instrument import Instrument
 from trader_app.core.market_data import Quote
 from trader_app.execution.executor import Executor
-from trader_app.execution.groups import GroupService
+from trader_app.trading.groups import GroupService
 from trader_app.store import Store
 from trader_app.trading import AccountService, OrderManager, PortfolioService, RiskPipeline
 from trader_app.trading.risk.rules import RiskBook

@@ -1,17 +1,14 @@
-"""The HTML report of a backtest: equity curve and drawdown (PNG, embedded as base64), the metrics table
-and the trades.
+"""The HTML report of a backtest: equity curve and drawdown (an inline SVG), the metrics table and the trades.
 
-The PNG is painted with ``QPainter`` into a ``QImage`` (no window, no matplotlib). Qt is imported only
-here and only when a report is made; without a running ``QApplication`` one is created on the
-``offscreen`` platform unless ``QT_QPA_PLATFORM`` says otherwise.
+The chart is SVG text written here (W3C SVG 1.1 ``path``/``text`` elements): no Qt, no matplotlib, so the
+backtester runs in any process (the optimiser's workers, ``trader-app backtest`` on a server) and the page
+stays one self-contained file that every browser draws sharp at any size.
 """
 
 from __future__ import annotations
 
-import base64
 import html
 import math
-import os
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -22,18 +19,6 @@ from ..analytics import METRIC_KEYS, metrics_to_json
 from .result import TRADE_ROW_KEYS, BacktestResult
 
 MAX_TRADE_ROWS = 5_000  # more trades: the first and last half of this many are listed
-
-
-def _app() -> Any:
-    # A QApplication (not just QGuiApplication): if this process later shows widgets (the app, tests), the
-    # one application instance it can have must be a widgets one.
-    from PySide6.QtWidgets import QApplication
-
-    app = QApplication.instance()
-    if app is None:
-        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-        app = QApplication([])
-    return app
 
 
 def _envelope(y: np.ndarray, columns: int) -> tuple[np.ndarray, np.ndarray]:
@@ -61,37 +46,25 @@ def _fmt_axis(v: float) -> str:
     return f"{v:.2f}"
 
 
-def render_equity_png(times_ms: np.ndarray, equity: np.ndarray, drawdown: np.ndarray,
-                      width: int = 1000, height: int = 520, title: str = "") -> bytes:
-    """PNG bytes: equity (top, 70 %) and drawdown in percent (bottom, filled) against time.
+def render_equity_svg(times_ms: np.ndarray, equity: np.ndarray, drawdown: np.ndarray,
+                      width: int = 1000, height: int = 520, title: str = "") -> str:
+    """An ``<svg>`` element: equity (top, 70 %) and drawdown in percent (bottom, filled; ``drawdown`` is a
+    fraction <= 0) against time (epoch ms UTC, labelled at the start, middle and end).
 
     Long curves are reduced to a min/max envelope per pixel column. Raises ``ValueError`` for arrays of
     different lengths.
     """
     if not (len(times_ms) == len(equity) == len(drawdown)):
         raise ValueError("times, equity and drawdown differ in length")
-    _app()
-    from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QPointF, QRectF, Qt
-    from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPainterPath, QPen
-
-    img = QImage(width, height, QImage.Format.Format_ARGB32)
-    img.fill(QColor("#1e1f24"))
-    p = QPainter(img)
-    p.setRenderHint(QPainter.RenderHint.Antialiasing)
-    font = QFont()
-    font.setPixelSize(12)
-    p.setFont(font)
     left, right, top, gap, bottom = 70, 16, 28, 18, 28
     plot_w = width - left - right
     eq_h = int((height - top - gap - bottom) * 0.7)
     dd_h = height - top - gap - bottom - eq_h
-    eq_rect = QRectF(left, top, plot_w, eq_h)
-    dd_rect = QRectF(left, top + eq_h + gap, plot_w, dd_h)
-    text = QColor("#c8c8c8")
-    grid = QPen(QColor("#3a3c44"))
-    p.setPen(text)
-    p.drawText(QRectF(left, 4, plot_w, 20), Qt.AlignmentFlag.AlignLeft, title or "Equity")
-    p.drawText(QRectF(left, top + eq_h + 2, plot_w, 16), Qt.AlignmentFlag.AlignLeft, "Drawdown %")
+    dd_top = top + eq_h + gap
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+           f'viewBox="0 0 {width} {height}" font-family="system-ui, sans-serif" font-size="12">',
+           f'<rect width="{width}" height="{height}" fill="#1e1f24"/>',
+           _text(left, 18, title or "Equity"), _text(left, top + eq_h + 14, "Drawdown %")]
     n = len(equity)
     eq = np.asarray(equity, dtype=np.float64)
     dd = np.asarray(drawdown, dtype=np.float64) * 100.0
@@ -111,51 +84,33 @@ def render_equity_png(times_ms: np.ndarray, equity: np.ndarray, drawdown: np.nda
         for k in range(5):
             v = lo + (hi - lo) * k / 4
             y = py(v)
-            p.setPen(grid)
-            p.drawLine(QPointF(left, y), QPointF(left + plot_w, y))
-            p.setPen(text)
-            p.drawText(QRectF(0, y - 8, left - 6, 16), Qt.AlignmentFlag.AlignRight, _fmt_axis(v))
-        path = QPainterPath(QPointF(px(xs[0]), py(ys[0])))
-        for x, v in zip(xs[1:].tolist(), ys[1:].tolist()):
-            path.lineTo(px(x), py(v))
-        p.setPen(QPen(QColor("#4fc3f7"), 1.5))
-        p.drawPath(path)
-        # drawdown pane
+            out.append(f'<line x1="{left}" y1="{y:.1f}" x2="{left + plot_w}" y2="{y:.1f}" stroke="#3a3c44"/>')
+            out.append(_text(left - 6, y + 4, _fmt_axis(v), "end"))
+        line = " ".join(f"{px(x):.1f},{py(v):.1f}" for x, v in zip(xs.tolist(), ys.tolist()) if math.isfinite(v))
+        out.append(f'<polyline points="{line}" fill="none" stroke="#4fc3f7" stroke-width="1.5"/>')
         dxs, dys = _envelope(dd, plot_w)
         dlo = min(float(np.nanmin(dys)), -1e-9)
 
         def qy(v: float) -> float:
-            return dd_rect.top() + (v / dlo) * dd_h
+            return dd_top + (v / dlo) * dd_h
 
-        p.setPen(grid)
-        p.drawLine(QPointF(left, dd_rect.top()), QPointF(left + plot_w, dd_rect.top()))
-        p.setPen(text)
-        p.drawText(QRectF(0, dd_rect.top() - 8, left - 6, 16), Qt.AlignmentFlag.AlignRight, "0")
-        p.drawText(QRectF(0, dd_rect.bottom() - 8, left - 6, 16), Qt.AlignmentFlag.AlignRight, f"{dlo:.1f}")
-        area = QPainterPath(QPointF(px(dxs[0]), dd_rect.top()))
-        for x, v in zip(dxs.tolist(), dys.tolist()):
-            area.lineTo(px(x), qy(v))
-        area.lineTo(px(dxs[-1]), dd_rect.top())
-        area.closeSubpath()
-        p.fillPath(area, QColor(239, 83, 80, 140))
-        # time axis
-        for frac in (0.0, 0.5, 1.0):
+        area = " ".join(f"{px(x):.1f},{qy(v):.1f}" for x, v in zip(dxs.tolist(), dys.tolist()) if math.isfinite(v))
+        out.append(f'<polygon points="{px(dxs[0]):.1f},{dd_top} {area} {px(dxs[-1]):.1f},{dd_top}" '
+                   f'fill="rgb(239,83,80)" fill-opacity="0.55"/>')
+        out.append(_text(left - 6, dd_top + 4, "0", "end"))
+        out.append(_text(left - 6, dd_top + dd_h + 4, f"{dlo:.1f}", "end"))
+        for frac, anchor in ((0.0, "start"), (0.5, "middle"), (1.0, "end")):
             k = int(round(frac * (n - 1)))
             label = datetime.fromtimestamp(int(times_ms[k]) / 1000, tz=timezone.utc).strftime("%Y-%m-%d %H:%M")
-            x = px(k)
-            align = Qt.AlignmentFlag.AlignLeft if frac == 0 else (Qt.AlignmentFlag.AlignRight if frac == 1 else Qt.AlignmentFlag.AlignHCenter)
-            box = QRectF(x - (0 if frac == 0 else (150 if frac == 1 else 75)), height - bottom + 6, 150, 16)
-            p.drawText(box, align, label)
-    p.setPen(QPen(QColor("#5a5d66")))
-    p.drawRect(eq_rect)
-    p.drawRect(dd_rect)
-    p.end()
-    data = QByteArray()
-    buf = QBuffer(data)
-    buf.open(QIODevice.OpenModeFlag.WriteOnly)
-    img.save(buf, "PNG")
-    buf.close()
-    return bytes(data.data())
+            out.append(_text(px(k), height - bottom + 18, label, anchor))
+    for y, h in ((top, eq_h), (dd_top, dd_h)):
+        out.append(f'<rect x="{left}" y="{y}" width="{plot_w}" height="{h}" fill="none" stroke="#5a5d66"/>')
+    out.append("</svg>")
+    return "\n".join(out)
+
+
+def _text(x: float, y: float, text: str, anchor: str = "start") -> str:
+    return f'<text x="{x:.1f}" y="{y:.1f}" fill="#c8c8c8" text-anchor="{anchor}">{html.escape(text)}</text>'
 
 
 def _cell(v: Any) -> str:
@@ -166,11 +121,10 @@ def _cell(v: Any) -> str:
     return html.escape(str(v))
 
 
-def render_html(result: BacktestResult, png: bytes | None = None) -> str:
-    """The whole report as one self-contained HTML page (UTF-8)."""
-    if png is None:
-        png = render_equity_png(result.times_ms, result.equity, result.drawdown,
-                                title=f"{result.strategy} on {result.symbol}")
+def render_html(result: BacktestResult) -> str:
+    """The whole report as one self-contained HTML page (UTF-8), the chart inline as SVG."""
+    svg = render_equity_svg(result.times_ms, result.equity, result.drawdown,
+                            title=f"{result.strategy} on {result.symbol}")
     metrics = metrics_to_json(result.metrics)
     params = ", ".join(f"{k}={v}" for k, v in result.params.items())
     rows = "\n".join(f"<tr><th>{html.escape(k)}</th><td>{_cell(metrics[k])}</td></tr>" for k in METRIC_KEYS)
@@ -185,7 +139,6 @@ def render_html(result: BacktestResult, png: bytes | None = None) -> str:
         "<tr>" + "".join(f"<td>{_cell(row[k])}</td>" for k in TRADE_ROW_KEYS) + "</tr>"
         for row in (t.as_row() for t in trades)
     )
-    b64 = base64.b64encode(png).decode("ascii")
     title = html.escape(f"Backtest: {result.strategy} on {result.symbol}")
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>{title}</title>
@@ -198,7 +151,7 @@ h1 {{ font-size: 20px; }} h2 {{ font-size: 16px; margin-top: 28px; }}
 </style></head><body>
 <h1>{title}</h1>
 <p>Parameters: {html.escape(params) or "defaults"} &middot; initial cash {html.escape(str(result.initial_cash))}</p>
-<img alt="equity curve and drawdown" src="data:image/png;base64,{b64}">
+<figure role="img" aria-label="equity curve and drawdown">{svg}</figure>
 <h2>Metrics</h2>
 <table>{rows}</table>
 <h2>Trades ({len(result.trades):,})</h2>

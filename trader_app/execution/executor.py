@@ -32,6 +32,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
@@ -41,10 +42,10 @@ from ..core.errors import TraderError, UnknownSymbol
 from ..core.events import SignalEvent
 from ..core.groups import AccountLink, SignalRecord, StrategyGroup
 from ..core.ids import new_client_order_id, new_id, now_ms
-from ..core.money import ONE, ZERO
+from ..core.money import ONE, ZERO, fmt
 from ..core.orders import OrderRequest
 from .batch import DuplicateFilter, signal_fingerprint, sort_batch
-from .groups import UnknownGroup
+from ..trading.groups import UnknownGroup
 from .outcome import (
     CANCELLED,
     ERROR,
@@ -159,6 +160,31 @@ class Executor:
         since = self.clock() - 7 * 86_400_000 if since_ms is None else since_ms
         return await self.store.run(repair_signal_records, self.store, since)
 
+    async def submit_order(self, request: OrderRequest, source: SignalSource = SignalSource.MANUAL) -> SignalOutcome:
+        """One order with an explicit quantity for one account (the order ticket), through the same path as
+        every signal: recorded as a signal of ``source`` (the order in its payload), the order's
+        ``signal_id`` set, risk-checked, journalled, sent, each outcome recorded and published. The idempotency
+        key is the order's client order id, so two clicks are two orders. Returns the outcome: one result with
+        the order's status, or REJECTED with the reason when it was refused before the journal."""
+        kind = SignalOrderType(request.order_type.value)
+        order = SignalOrder(request.symbol, kind, request.side, None, request.price, request.stop_price)
+        payload = {"account_id": request.account_id, "symbol": request.symbol, "side": request.side.value,
+                   "order_type": kind.value, "quantity": fmt(request.quantity),
+                   "time_in_force": request.time_in_force.value}
+        for name, value in (("price", request.price), ("stop_price", request.stop_price)):
+            if value is not None:
+                payload[name] = fmt(value)
+        signal = new_signal(request.group_name or "", (order,), source, payload, account_ids=(request.account_id,))
+        signal = replace(signal, idempotency_key=f"order:{request.account_id}:{request.client_order_id}")
+        link = AccountLink(signal.group_name, request.account_id, ONE, ONE, 0)
+        run = _Run(signal, None, [link], [order], fixed=replace(request, signal_id=signal.signal_id))
+        now = self.clock()
+        key, expires = self._idempotency(signal, now)
+        original = self.dedupe.claim(key, signal.signal_id, now, expires) if key else None
+        if original is not None:
+            return await self._record_duplicate(signal, original)
+        return await self._start(run, None)
+
     async def _start(self, run: _Run, wait_s: float | None) -> SignalOutcome:
         signal = run.signal
         pending = run.snapshot()
@@ -259,7 +285,7 @@ class Executor:
             if order.order_type is SignalOrderType.CANCEL_ALL_ORDER:
                 cancelled = await self.om.cancel_all(acc, symbol, order.side)
                 return AccountResult(acc, kind, CANCELLED, symbol=symbol, side=side, cancelled=len(cancelled))
-            request = self._request(run, link, order, symbol)
+            request = run.fixed if run.fixed is not None else self._request(run, link, order, symbol)
             placed = await self.om.submit(request)
         except (TraderError, ValueError) as exc:
             return AccountResult(acc, kind, REJECTED, error=str(exc), **_request_fields(request, symbol, side))

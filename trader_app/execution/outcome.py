@@ -15,6 +15,7 @@ from typing import Any
 
 from ..core.groups import AccountLink, StrategyGroup
 from ..core.money import fmt
+from ..core.orders import OrderRequest
 from .signal import Signal, SignalOrder
 
 PENDING = "PENDING"
@@ -103,6 +104,7 @@ class _Run:
     links: list[AccountLink]
     plan: list[SignalOrder]
     plans: dict[str, list[SignalOrder]] | None = None  # per-account plans (close-all), else ``plan`` for all
+    fixed: "OrderRequest | None" = None  # an order with an explicit quantity (the ticket): sent as it is
     results: dict[str, list[AccountResult]] = field(default_factory=dict)
     abandoned: set[str] = field(default_factory=set)
     record_task: asyncio.Future[Any] | None = None

@@ -185,7 +185,7 @@ FORBIDDEN_MODULES = ("tkinter", "matplotlib", "IPython", "polars", "pyqtgraph.op
                      "trader_app.packaging")
 # Files read at run time, relative to the bundle's contents directory.
 REQUIRED_FILES = ("trader_app/resources/__init__.py", "trader_app/resources/theme.qss",
-                  "trader_app/resources/icons/trader-app.png", "trader_app/resources/migrations/env.py")
+                  "trader_app/resources/icons/trader-app.png", "trader_app/store/migrations/env.py")
 
 
 def app_modules(root: Path | str) -> list[str]:

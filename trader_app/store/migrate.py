@@ -1,7 +1,7 @@
 """Schema migrations: ``alembic upgrade head`` run programmatically when the store opens.
 
-The scripts live in ``trader_app/resources/migrations`` (package data: in the wheel and, as data files, in
-the PyInstaller bundle). Alembic needs a real directory, so a resource inside a zip is extracted first.
+The scripts live beside this module in ``trader_app/store/migrations`` (package data: in the wheel and, as
+data files, in the PyInstaller bundle). Alembic needs a real directory, so a resource inside a zip is extracted first.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from sqlalchemy import Engine
 @contextmanager
 def migrations_dir() -> Iterator[Path]:
     """The migrations folder as a real filesystem path (for the duration of the ``with``)."""
-    resource = files("trader_app.resources") / "migrations"
+    resource = files("trader_app.store") / "migrations"
     if isinstance(resource, Path):  # wheel install, source tree, PyInstaller one-folder bundle
         yield resource
         return

@@ -15,6 +15,7 @@ become the account's session state.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Mapping
 from dataclasses import replace
@@ -102,26 +103,28 @@ class AccountService:
     # ---- start-up ----------------------------------------------------------------------------------
     async def load(self) -> list[Account]:
         """Load every account from the store, restore paper ones from their saved state, connect and attach
-        the enabled ones, then reconcile every journalled non-final order. An account that fails to connect
+        the enabled ones (all at once: 100 accounts cost about one venue round trip, not 100), then reconcile
+        every account (``OrderManager.reconcile``, start-up checks included). An account that fails to connect
         is marked ERROR (the others still load). The portfolio's day-PnL baselines of today come back from
-        ``store.kv``. Returns the accounts."""
+        ``store.kv``. Returns the accounts in creation order."""
         self._portfolio.restore_day_baselines(await self._store.run(self._store.kv.get, BASELINES_KEY, None))
+        connecting = []
         for account in await self._store.run(self._store.accounts.list):
             self._accounts[account.account_id] = account
             if account.account_id in self._brokers:
                 continue  # already connected
             if account.enabled:
-                await self._connect(account, restore=True)
+                connecting.append(self._connect(account, restore=True))
             else:
                 self._set_session(account, SessionState.DISCONNECTED)
+        await asyncio.gather(*connecting)
         await self._om.reconcile(startup=True, wait=False)
         return self.list()
 
     async def login_all(self) -> dict[str, SessionState]:
         """(Re)connect every enabled account that is not connected; returns each account's session state."""
-        for account in self.list():
-            if account.enabled and self._sessions.get(account.account_id) is not SessionState.CONNECTED:
-                await self._connect(account, restore=True)
+        await asyncio.gather(*(self._connect(account, restore=True) for account in self.list()
+                               if account.enabled and self._sessions.get(account.account_id) is not SessionState.CONNECTED))
         await self._om.reconcile(wait=False)
         return {a.account_id: self._sessions.get(a.account_id, SessionState.DISCONNECTED) for a in self.list()}
 

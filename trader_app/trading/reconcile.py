@@ -47,7 +47,7 @@ from ..core.money import ZERO, fmt
 from ..core.orders import NOT_FOUND_REASON, Fill, Order
 from ..core.portfolio import Position
 from .retry import RETRYABLE, retry_read
-from .update_batch import FILL, POSITION, Op
+from .update_batch import BALANCE, FILL, POSITION, Op
 
 log = logging.getLogger(__name__)
 
@@ -314,6 +314,8 @@ class Reconciliation:
         if venue is not None:
             if venue.client_order_id != key[1]:
                 venue = replace(venue, client_order_id=key[1])
+            if venue.filled_qty > current.filled_qty:  # it traded while we did not know: its fills and the
+                await self._catch_up(key[0], broker, current)  # book they moved come from the venue
             return await self._apply_order(venue)
         misses.append(now)
         if len(misses) < self.not_found_answers or now - misses[0] < self.not_found_grace_s:
@@ -323,6 +325,20 @@ class Reconciliation:
                   f"(declared lost by reconciliation; a later report from the venue still applies)")
         log.warning("order %s of account %s: %s", key[1], key[0], reason)
         return await self._apply_order(current.with_status(status, self._clock(), reason=reason))
+
+    async def _catch_up(self, account_id: str, broker: Any, order: Order) -> None:
+        """Apply the fills of ``order`` the venue has and we lack, then the venue's balances and positions
+        (an order whose answer was lost moved the book without telling us). Reads are retried."""
+        read = dict(attempts=self._read_attempts, multiplier=self._read_backoff)
+        fills = await retry_read(broker.fills_since, order.created_ms, **read)
+        new = [replace(f, client_order_id=order.client_order_id) for f in fills
+               if (f.client_order_id == order.client_order_id
+                   or (order.venue_order_id and f.venue_order_id == order.venue_order_id))
+               and f.trade_id not in order.fill_ids]
+        balances = await retry_read(broker.balances, **read)
+        positions = await retry_read(broker.positions, **read)
+        ops = [Op(FILL, f) for f in new] + [Op(BALANCE, b) for b in balances] + [Op(POSITION, p) for p in positions]
+        await asyncio.gather(*(self._submit(account_id, op) for op in ops))
 
     # ---- while running -----------------------------------------------------------------------------
     def _start_watch(self) -> None:

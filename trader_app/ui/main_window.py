@@ -13,7 +13,6 @@ in-memory state once a second.
 from __future__ import annotations
 
 import asyncio
-import importlib
 import inspect
 import logging
 from pathlib import Path
@@ -28,6 +27,9 @@ from ..core.enums import SessionState, Side
 from .bridge import EventBridge
 from .models.format import Formats
 from .panels.accounts import AccountsPanel
+from .panels.performance import PerformancePanel
+from .panels.signals import SignalsPanel
+from .panels.strategies import StrategiesPanel
 from .panels.chart import ChartPanel
 from .panels.common import TableView
 from .panels.fills import FillsPanel
@@ -45,23 +47,7 @@ log = logging.getLogger(__name__)
 LAYOUT_VERSION = 1
 DEFAULT_SIZE = (1600, 1000)
 
-# Panels other helpers own, wired in when their module exists: (module, dock name, title, area)
-OPTIONAL_PANELS = (
-    ("trader_app.ui.panels.signals", "signals", "Signals", "bottom"),
-    ("trader_app.ui.panels.strategies", "strategies", "Strategies", "bottom"),
-    ("trader_app.ui.panels.performance", "performance", "Performance", "bottom"),
-)
-
 SHORTCUTS = {"buy": "Ctrl+B", "sell": "Ctrl+Shift+S", "cancel_all": "Ctrl+Shift+X"}
-
-
-def _find_panel_class(module: Any) -> type | None:
-    """The QWidget subclass named ``*Panel`` defined in ``module`` (None if there is none)."""
-    for name, obj in vars(module).items():
-        if (inspect.isclass(obj) and name.endswith("Panel") and issubclass(obj, QWidget)
-                and obj.__module__ == module.__name__):
-            return obj
-    return None
 
 
 class MainWindow(WindowActions, QMainWindow):
@@ -89,7 +75,6 @@ class MainWindow(WindowActions, QMainWindow):
         self.formats = Formats(services.market.instruments())
         self.panels: dict[str, QWidget] = {}
         self.docks: dict[str, QDockWidget] = {}
-        self.optional_errors: dict[str, str] = {}
         self.backtest_window: QWidget | None = None
         self.last_message_box: QMessageBox | None = None
 
@@ -149,23 +134,11 @@ class MainWindow(WindowActions, QMainWindow):
             ("fills", "Fills", self.fills),
             ("ledger", "Ledger", self.ledger),
             ("log", "Log", self.log_panel),
+            ("signals", "Signals", SignalsPanel(s, b)),
+            ("strategies", "Strategies", StrategiesPanel(s, b)),
+            ("performance", "Performance", PerformancePanel(s, b)),
         ):
             self._add_dock(name, title, widget)
-        for module_name, name, title, _area in OPTIONAL_PANELS:
-            try:
-                module = importlib.import_module(module_name)
-            except ModuleNotFoundError as exc:
-                if exc.name != module_name:
-                    self.optional_errors[name] = str(exc)
-                continue
-            cls = _find_panel_class(module)
-            if cls is None:
-                continue
-            try:
-                self._add_dock(name, title, cls(s, b))
-            except Exception as exc:  # another helper's panel must never stop the window
-                self.optional_errors[name] = f"{type(exc).__name__}: {exc}"
-                log.exception("optional panel %s failed", name)
         self.watchlist.symbolActivated.connect(self.activate_symbol)
 
     def _add_dock(self, name: str, title: str, widget: QWidget) -> QDockWidget:
@@ -192,7 +165,7 @@ class MainWindow(WindowActions, QMainWindow):
         self.splitDockWidget(d["watchlist"], d["accounts"], Qt.Orientation.Vertical)
         self.addDockWidget(area.TopDockWidgetArea, d["chart"])
         self.addDockWidget(area.RightDockWidgetArea, d["ticket"])
-        bottom = ["positions", "orders", "fills", "ledger", "log"] + [n for _, n, _, _ in OPTIONAL_PANELS if n in d]
+        bottom = ["positions", "orders", "fills", "ledger", "log", "signals", "strategies", "performance"]
         self.addDockWidget(area.BottomDockWidgetArea, d[bottom[0]])
         for name in bottom[1:]:
             self.tabifyDockWidget(d[bottom[0]], d[name])
@@ -237,12 +210,7 @@ class MainWindow(WindowActions, QMainWindow):
         self._action(view, "Reset &layout", self.default_layout)
 
         tools = bar.addMenu("T&ools")
-        try:
-            importlib.import_module("trader_app.ui.backtest_window")
-        except ModuleNotFoundError:
-            pass
-        else:
-            self._action(tools, "&Backtest...", self.open_backtest_window)
+        self._action(tools, "&Backtest...", self.open_backtest_window)
         self._action(tools, "Open &data folder location", self._show_data_dir)
 
         help_menu = bar.addMenu("&Help")

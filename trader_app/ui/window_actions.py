@@ -9,7 +9,6 @@ loop would run asyncio tasks re-entrantly.
 from __future__ import annotations
 
 import asyncio
-import importlib
 import inspect
 from typing import Any
 
@@ -61,13 +60,10 @@ class WindowActions:
         return result
 
     def open_backtest_window(self) -> None:
-        module = importlib.import_module("trader_app.ui.backtest_window")
-        cls = next((obj for name, obj in vars(module).items() if inspect.isclass(obj) and issubclass(obj, QWidget)
-                    and obj.__module__ == module.__name__ and name.endswith("Window")), None)
-        if cls is None:
-            return
+        from .backtest_window import BacktestWindow  # on first use: the backtest window's imports are heavy
+
         if self.backtest_window is None:
-            self.backtest_window = cls(self.services)
+            self.backtest_window = BacktestWindow(self.services)
         self.backtest_window.show()
         self.backtest_window.raise_()
 

@@ -19,7 +19,7 @@ from .. import __version__ as APP_VERSION
 from ..core.enums import MarketType
 from ..core.errors import TraderError
 from ..core.groups import StrategyGroup
-from ..execution.groups import make_link
+from ..trading.groups import make_link
 from .auth import AdminAuth
 from .views import account_view, group_view
 

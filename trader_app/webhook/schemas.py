@@ -43,7 +43,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationEr
 from ..core.enums import Side
 from ..core.errors import TraderError
 from ..core.money import to_decimal
-from ..execution.groups import GROUP_NAME_RE
+from ..trading.groups import GROUP_NAME_RE
 from ..execution.signal import SignalOrder, SignalOrderType
 
 MAX_BODY_BYTES = 64 * 1024

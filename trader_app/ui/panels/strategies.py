@@ -80,7 +80,7 @@ class StrategiesPanel(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(tabs)
         layout.addWidget(self.status)
-        from ...execution.groups import GroupEvent
+        from ...trading.groups import GroupEvent
 
         self._unsub = [services.bus.subscribe(GroupEvent, lambda _e: self._schedule_refresh())]
         bridge.kill_switches.connect(lambda _events: self._schedule_refresh())

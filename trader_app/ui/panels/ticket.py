@@ -3,9 +3,10 @@
 
 The ticket validates before sending (``ticket_rules``: quantity > 0; a price for LIMIT/STOP_LIMIT; a stop price
 for STOP_MARKET/STOP_LIMIT) and shows the message next to the buttons. For one account a valid ticket becomes
-an ``OrderRequest`` with a fresh client order id and goes through ``OrderManager.submit`` — the one path every
-order takes (DESIGN.md); for a group it becomes a manual signal for ``Executor.execute``, which fans out to
-each linked account through that same path. The outcome (status, average fill price, or the rejection reason;
+an ``OrderRequest`` with a fresh client order id, sent as a one-account manual signal
+(``Executor.submit_order``: recorded in Signals like every signal, then ``OrderManager.submit``: risk, journal,
+venue); for a group it becomes a manual signal for ``Executor.execute``, which fans out to each linked account
+through that same path. The outcome (status, average fill price, or the rejection reason;
 per account for a group) is shown below.
 """
 
@@ -321,7 +322,12 @@ class OrderTicket(QWidget):
         return outcome
 
     async def _send(self, request: OrderRequest) -> Order:
-        order = await self.services.order_manager.submit(request)
+        outcome = await self.services.executor.submit_order(request)  # the signal path: recorded like any signal
+        self.last_outcome = outcome
+        order = self.services.order_manager.order(request.account_id, request.client_order_id)
+        if order is None:  # refused before the journal (risk, minimums, capabilities, not connected)
+            reason = outcome.results[0].error if outcome.results else "refused"
+            raise TraderError(reason)
         self.last_order = order
         text = describe(order, self.formats)
         self._show(text, "error" if order.status is OrderStatus.REJECTED else "ok")

@@ -107,7 +107,8 @@ class LagProbe:
 async def bench_ui(data_dir: Path, symbols: int, rate: float, seconds: float, probe_ms: float = 10.0,
                    warmup_s: float = 1.0) -> UiBenchResult:
     """Run the bench on ``data_dir`` (must be empty or a bench dir). Returns the figures."""
-    from ..app import build_services, open_window
+    from ..app import build_services
+    from ..app.window import open_window
     from ..config import Settings
 
     settings = Settings()
@@ -161,7 +162,7 @@ async def bench_ui(data_dir: Path, symbols: int, rate: float, seconds: float, pr
 
 def run(args: argparse.Namespace) -> int:
     """Entry point of ``trader-app bench ui``; exit code 0 when the target is met, 1 otherwise."""
-    from ..app import run_on_qasync
+    from ..app.window import run_on_qasync
 
     if args.symbols < 1 or args.rate <= 0 or args.seconds <= 0 or args.probe_ms <= 0:
         print("trader-app bench ui: --symbols >= 1, --rate, --seconds and --probe-ms > 0", flush=True)

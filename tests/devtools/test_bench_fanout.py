@@ -9,8 +9,8 @@ from trader_app.core.enums import MarketType, OrderStatus, OrderType, Side
 from trader_app.core.errors import DuplicateClientOrderId, InvalidOrder, OrderNotFound, VenueUnavailable
 from trader_app.core.instrument import Instrument
 from trader_app.core.orders import OrderRequest
-from trader_app.execution.bench import pct, report, run_fanout
-from trader_app.execution.fakevenue import FakeVenue, FakeVenueBroker, FakeVenueServer
+from trader_app.devtools.bench_fanout import pct, report, run_fanout
+from trader_app.devtools.fakevenue import FakeVenue, FakeVenueBroker, FakeVenueServer
 
 
 async def test_bench_fanout_small_run_fills_every_order():

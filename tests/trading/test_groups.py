@@ -8,7 +8,7 @@ from trader_app.core.enums import MarketType
 from trader_app.core.errors import DuplicateLink, TraderError
 from trader_app.core.groups import AccountLink
 from trader_app.core.portfolio import Account
-from trader_app.execution.groups import GroupEvent, GroupService
+from trader_app.trading.groups import GroupEvent, GroupService
 from trader_app.core.bus import EventBus
 from trader_app.store import Store
 

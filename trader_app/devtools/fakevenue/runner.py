@@ -17,8 +17,9 @@ import threading
 from decimal import Decimal
 from typing import Any
 
-from ..core.instrument import Instrument
-from .fakevenue import FakeVenue, FakeVenueServer
+from ...core.instrument import Instrument
+from .server import FakeVenueServer
+from .venue import FakeVenue
 
 MODES = ("process", "thread", "loop")
 

@@ -12,7 +12,7 @@ from trader_app.core.enums import MarketType, OrderStatus, OrderType, Side
 from trader_app.core.errors import VenueUnavailable
 from trader_app.core.instrument import Instrument
 from trader_app.core.orders import OrderRequest
-from trader_app.execution.fakevenue import FakeVenue, FakeVenueBroker, FakeVenueServer, WsApiSession
+from trader_app.devtools.fakevenue import FakeVenue, FakeVenueBroker, FakeVenueServer, WsApiSession
 
 INST = Instrument("BTC/USDT", "fakevenue", MarketType.FUTURES, "BTC", "USDT", D("0.1"), D("0.001"))
 

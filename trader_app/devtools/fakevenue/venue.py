@@ -21,6 +21,16 @@ REST:
 - ``GET /accounts/{a}/orders/{cid}`` (404 if unknown), ``DELETE /accounts/{a}/orders/{cid}``,
   ``DELETE /accounts/{a}/orders?symbol=&side=``
 
+Faults, as a real venue produces them (``PUT /faults`` with any of the keys; ``GET /faults``):
+
+- ``not_found_s``: for this many seconds after accepting an order the venue answers "not found" for it (404 on
+  ``GET .../orders/{cid}``, absent from the open orders), as venues do while their books catch up;
+- ``drop_answers``: the next N order placements are carried out but answered with 504 "status unknown"
+  (over REST and WebSocket alike): the order lives at the venue, the client does not know it.
+
+``GET /books``: every account's cash, positions and orders (all of them, any status): what the crash
+harness compares our journal and book with.
+
 WebSocket order entry, ``ws://host:ws_port/accounts/{a}/ws-api``, shaped like Binance's WebSocket API
 (https://developers.binance.com/docs/binance-spot-api-docs/websocket-api/request-format): one connection per
 account, many requests in flight on it, each answered after the latency, in whatever order they finish.
@@ -36,6 +46,7 @@ account, many requests in flight on it, each answered after the latency, in what
 from __future__ import annotations
 
 import asyncio
+import time
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -83,6 +94,9 @@ class FakeVenue:
         self.books: dict[str, _Book] = {}
         self.orders_received = 0
         self.ws_connections = 0
+        self.not_found_s = 0.0
+        self.drop_answers = 0
+        self._accepted_at: dict[tuple[str, str], float] = {}
         self.app = Starlette(routes=[
             Route("/ping", self._ping),
             Route("/instruments", self._instruments),
@@ -91,6 +105,8 @@ class FakeVenue:
             Route("/accounts/{account}/positions", self._positions),
             Route("/accounts/{account}/orders", self._orders, methods=["GET", "POST", "DELETE"]),
             Route("/accounts/{account}/fills", self._fills),
+            Route("/faults", self._faults, methods=["GET", "PUT"]),
+            Route("/books", self._books),
             Route("/accounts/{account}/orders/{cid}", self._order, methods=["GET", "DELETE"]),
         ])
 
@@ -130,6 +146,29 @@ class FakeVenue:
         b = self.book(request.path_params["account"])
         return JSONResponse([{"symbol": s, "quantity": fmt(q), "avg_price": fmt(b.avg.get(s, ZERO))}
                              for s, q in b.positions.items()])
+
+    async def _faults(self, request: Request) -> JSONResponse:
+        if request.method == "PUT":
+            data = await request.json()
+            if not isinstance(data, dict):
+                return JSONResponse({"code": "invalid", "message": "a JSON object"}, status_code=400)
+            try:
+                if "not_found_s" in data:
+                    self.not_found_s = max(0.0, float(data["not_found_s"]))
+                if "drop_answers" in data:
+                    self.drop_answers = max(0, int(data["drop_answers"]))
+            except (TypeError, ValueError):
+                return JSONResponse({"code": "invalid", "message": "numbers expected"}, status_code=400)
+        return JSONResponse({"not_found_s": self.not_found_s, "drop_answers": self.drop_answers})
+
+    async def _books(self, request: Request) -> JSONResponse:
+        return JSONResponse({a: {"cash": fmt(b.cash), "positions": {s: fmt(q) for s, q in b.positions.items()},
+                                 "orders": list(b.orders.values())} for a, b in self.books.items()})
+
+    def _hidden(self, account: str, cid: str) -> bool:
+        """True while the venue still answers "not found" for an order it accepted (``not_found_s``)."""
+        accepted = self._accepted_at.get((account, cid))
+        return accepted is not None and time.monotonic() - accepted < self.not_found_s
 
     async def _fills(self, request: Request) -> JSONResponse:
         await self._wait()
@@ -175,7 +214,8 @@ class FakeVenue:
     # ---- the operations (both transports) ----------------------------------------------------------------
     def open_orders(self, account: str, symbol: str | None) -> Answer:
         return 200, [o for o in self.book(account).orders.values()
-                     if o["status"] == "NEW" and (not symbol or o["symbol"] == symbol)]
+                     if o["status"] == "NEW" and (not symbol or o["symbol"] == symbol)
+                     and not self._hidden(account, o["client_order_id"])]
 
     def cancel_all(self, account: str, symbol: str | None, side: str | None) -> Answer:
         chosen = [o for o in self.book(account).orders.values() if o["status"] == "NEW"
@@ -186,7 +226,9 @@ class FakeVenue:
 
     def status(self, account: str, cid: str) -> Answer:
         order = self.book(account).orders.get(cid)
-        return _error(404, "not_found", "unknown order") if order is None else (200, order)
+        if order is None or self._hidden(account, cid):
+            return _error(404, "not_found", "unknown order")
+        return 200, order
 
     def cancel(self, account: str, cid: str) -> Answer:
         order = self.book(account).orders.get(cid)
@@ -220,6 +262,7 @@ class FakeVenue:
                  "stop_price": data.get("stop_price"), "status": "NEW", "filled_qty": "0", "avg_fill_price": None,
                  "ts_ms": now_ms()}
         b.orders[cid] = order
+        self._accepted_at[(account, cid)] = time.monotonic()
         price = self.prices[symbol]
         marketable = otype is OrderType.MARKET or (
             otype is OrderType.LIMIT and limit is not None and (price <= limit if side is Side.BUY else price >= limit))
@@ -243,6 +286,9 @@ class FakeVenue:
         out["balance"] = {"currency": self.instruments[symbol].quote, "total": fmt(b.cash)}
         out["position"] = {"symbol": symbol, "quantity": fmt(b.positions.get(symbol, ZERO)),
                            "avg_price": fmt(b.avg.get(symbol, ZERO))}
+        if self.drop_answers > 0:  # carried out, but the answer is lost on the way
+            self.drop_answers -= 1
+            return _error(504, "timeout", "the venue timed out; the order status is unknown")
         return 200, out
 
 

@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from ..app import AppServices, build_services, install_log_forwarding
+from .services import AppServices, build_services, install_log_forwarding
 from ..config import Settings
 from ..heap import settle_heap
 
@@ -26,7 +26,7 @@ def make_qapp(argv: list[str] | None = None) -> Any:
 
     from PySide6.QtWidgets import QApplication
 
-    from .theme import apply_theme
+    from ..ui.theme import apply_theme
 
     app = QApplication.instance()
     if app is None:
@@ -101,7 +101,7 @@ async def open_window(services: AppServices) -> Any:
     """Start the services, show the main window and fill its panels. Returns the window."""
     from PySide6.QtWidgets import QApplication
 
-    from .main_window import MainWindow
+    from ..ui.main_window import MainWindow
 
     app = QApplication.instance()
     if app is not None:
@@ -165,12 +165,12 @@ def run_smoke_test(
     webhook_port: int | None = None,
     settings: Settings | None = None,
 ) -> int:
-    """``trader-app --smoke-test``: see ``trader_app.ui.smoke``. ``data_dir`` None -> a temporary directory
+    """``trader-app --smoke-test``: see ``trader_app.devtools.smoke``. ``data_dir`` None -> a temporary directory
     (deleted afterwards), so the smoke test never touches the trader's data. The listener binds a free port
     unless ``webhook_port`` is given. Prints one line per check; exit code 0 only if all passed."""
     import tempfile
 
-    from .smoke import install_memory_keyring, run_smoke
+    from ..devtools.smoke import install_memory_keyring, run_smoke
 
     install_memory_keyring()  # the smoke test's tokens never reach the trader's keyring
     async def main(directory: Path) -> int:

@@ -1,6 +1,6 @@
 """The ui bench on a small load: every published quote reaches the window's bridge (no timing asserted)."""
 
-from trader_app.ui.bench import UiBenchResult, bench_ui
+from trader_app.devtools.bench_ui import UiBenchResult, bench_ui
 
 
 async def test_bench_ui_small_run_handles_every_quote(tmp_path):

@@ -23,7 +23,7 @@ from ..core.errors import TraderError
 from ..strategies.base import BarData
 from ..strategies.params import parse_param_args
 from ..strategies.registry import available, create
-from .engine import BacktestConfig, run_backtest
+from ..backtest.engine import BacktestConfig, run_backtest
 
 MINUTE_MS = 60_000
 

@@ -50,11 +50,11 @@ from ..core.market_data import Quote
 from ..core.orders import OrderRequest
 from ..core.portfolio import Account
 from ..heap import settle_heap
-from .executor import Executor, new_signal
-from .groups import GroupService
+from ..execution.executor import Executor, new_signal
+from ..trading.groups import GroupService
 from .fakevenue import ORDER_ENTRY, VENUE, FakeVenueBroker
-from .venue_runner import MODES, VenueRunner
-from .signal import SignalOrder, SignalOrderType
+from .fakevenue.runner import MODES, VenueRunner
+from ..execution.signal import SignalOrder, SignalOrderType
 
 BENCH_SYMBOL = "BTC/USDT"
 BENCH_PRICE = Decimal("30000")

@@ -3,7 +3,7 @@
 Two ways in:
 - the app (``trader_app.store.migrate.upgrade``) passes an open connection in ``config.attributes["connection"]``;
 - a developer runs the alembic CLI, e.g.
-  ``alembic -c resources/migrations/alembic.ini revision --autogenerate -m "add x"``; the database is
+  ``alembic -c trader_app/store/migrations/alembic.ini revision --autogenerate -m "add x"``; the database is
   ``TRADER_APP_DB_URL`` if set, else ``<data dir>/trader.db`` (``TRADER_APP_HOME`` or the platform default).
 
 ``target_metadata`` is the ORM metadata, so autogenerate compares the models with the database.

@@ -1,9 +1,7 @@
-"""Composition root: builds the services; starts the window (through ``trader_app.ui.launch``).
-
-``build_services(data_dir, settings, demo=True)`` wires the store, the bus, the paper exchange, the order
-manager, portfolio, account service and market service (plus the executor, groups, webhook server and
-strategy runner when those packages exist) into one ``AppServices``. The window, ``serve``, the smoke test
-and the benches all start from it. Nothing else imports ``ui``.
+"""Composition root, the services: ``build_services(data_dir, settings, demo=True)`` wires the store, the bus,
+the paper exchange, the venues (``BrokerRegistry``), the order manager, portfolio, account service, market
+service, risk book, groups, executor, notices and strategy runner into one ``AppServices``. The window
+(``app/window.py``), ``serve``, the smoke test and the benches all start from it.
 
 The loop (shared/STACK.md traps 1, 5, 8): one asyncio loop, qasync's ``QEventLoop`` over the Qt event loop;
 nothing blocks it (SQLite through the store's worker thread, servers as tasks on the same loop).
@@ -13,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import importlib
 import logging
 import threading
 from collections import deque
@@ -23,25 +20,26 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from .config import Settings
-from .core.bus import EventBus
-from .core.events import LogEvent
+from ..brokers.base import BrokerRegistry
+from ..brokers.paper import PaperExchange, paper_venue
+from ..config import Settings
+from ..core.bus import EventBus
+from ..core.events import LogEvent
+from ..execution.executor import Executor
+from ..trading.groups import GroupService
+from ..market.catalog import demo_instruments
+from ..market.service import MarketService
+from ..notify.service import NoticeService
+from ..store import Store
+from ..strategies.runner import StrategyRunner
+from ..trading import AccountService, OrderManager, PortfolioService, RiskPipeline
+from ..trading.risk.rules import RiskBook
+from ..webhook.server import WebhookServer
 
 log = logging.getLogger(__name__)
 
 DEFAULT_ACCOUNT_NAME = "Paper 1"
 DEFAULT_CASH = {"USDT": Decimal("100000"), "USD": Decimal("100000"), "KRW": Decimal("100000000")}
-
-
-def _optional(module: str, name: str) -> Any | None:
-    """``module.name`` if the module exists (another helper's package that may not have landed yet)."""
-    try:
-        mod = importlib.import_module(module)
-    except ModuleNotFoundError as exc:
-        if exc.name is not None and module.startswith(exc.name):
-            return None
-        raise
-    return getattr(mod, name, None)
 
 
 class BusLogHandler(logging.Handler):
@@ -79,28 +77,27 @@ class BusLogHandler(logging.Handler):
 class AppServices:
     """Everything the app runs, built by ``build_services``. ``start()``/``stop()`` bring it up and down.
 
-    Optional members are None when their package is absent: ``executor``, ``groups``, ``webhook`` (the
-    listener, ``WebhookServer``), ``strategies`` (the live strategy runner).
-    ``webhook_port``: None = settings; 0 = any free port (smoke tests).
+    ``webhook`` is the running listener (None until started, or when it could not start: ``listener_error``);
+    ``strategies`` the live strategy runner; ``webhook_port``: None = settings; 0 = any free port (smoke tests).
     """
 
     data_dir: Path
     settings: Settings
     bus: EventBus
-    store: Any
-    exchange: Any
-    order_manager: Any
-    portfolio: Any
-    accounts: Any
-    market: Any
-    risk_book: Any = None
+    store: Store
+    exchange: PaperExchange
+    order_manager: OrderManager
+    portfolio: PortfolioService
+    accounts: AccountService
+    market: MarketService
+    risk_book: RiskBook
+    groups: GroupService
+    executor: Executor
+    notices: NoticeService
+    strategies: StrategyRunner | None = None
     admin_auth: Any = None  # the REST API's admin-token check (set by the webhook package)
-    log_handler: Any = None  # the BusLogHandler forwarding log records to the Log panel (when installed)
-    executor: Any = None
-    groups: Any = None
-    webhook: Any = None
-    notices: Any = None  # NoticeService (Telegram), when the notify package is present
-    strategies: Any = None
+    log_handler: "BusLogHandler | None" = None  # forwarding log records to the Log panel (when installed)
+    webhook: WebhookServer | None = None
     demo: bool = True
     headless: bool = False
     webhook_port: int | None = None
@@ -149,12 +146,11 @@ class AppServices:
             await self.notices.start()
 
     async def _start_webhook(self) -> None:
-        server_cls = _optional("trader_app.webhook.server", "WebhookServer")
-        if server_cls is None or not self.settings.webhook.enabled:
+        if not self.settings.webhook.enabled:
             return
         port = self.settings.webhook.port if self.webhook_port is None else self.webhook_port
         try:
-            server = server_cls(self, self.settings.webhook.host, port)
+            server = WebhookServer(self, self.settings.webhook.host, port)
             await server.start()
         except Exception as exc:  # a port in use must not stop the terminal; the status bar says why
             self.listener_error = f"{type(exc).__name__}: {exc}"
@@ -274,13 +270,6 @@ def build_services(
     benches; ``webhook_port``: override the settings' port (0 = any free port); ``start_webhook=False`` keeps
     the listener off. Raises ``ConfigError``/store errors when the data dir or database is unusable.
     """
-    from .brokers.base import BrokerRegistry
-    from .brokers.paper import PaperExchange, paper_venue
-    from .market.catalog import demo_instruments
-    from .market.service import MarketService
-    from .store import Store
-    from .trading import AccountService, OrderManager, PortfolioService
-
     data_dir = Path(data_dir)
     data_dir.mkdir(parents=True, exist_ok=True)
     settings = settings or Settings.load(data_dir)
@@ -290,29 +279,27 @@ def build_services(
     exchange = PaperExchange(instruments)
     exchange.connect_bus(bus)
     portfolio = PortfolioService(bus)
-    risk_book, risk = _risk(store, bus, portfolio)
-    order_manager = OrderManager(store, bus, risk=risk)
+    risk_book = RiskBook(store, bus, day_pnl=_day_pnl(portfolio))
+    order_manager = OrderManager(store, bus, risk=RiskPipeline(rules_for_account=risk_book.rules_for))
     market = MarketService(bus, store, instruments, on_new_instrument=exchange.add_instrument)
     registry = BrokerRegistry()
-    registry.register(paper_venue(exchange))
+    registry.register(paper_venue(exchange))  # live venues register here as their adapters land
     accounts = AccountService(store, bus, order_manager, portfolio, registry)
+    groups = GroupService(store, bus)
+    # the cached group service: a signal never waits behind queued store writes to read its links
+    executor = Executor(store, bus, order_manager, portfolio, market, groups=groups)
     services = AppServices(
         data_dir=data_dir, settings=settings, bus=bus, store=store, exchange=exchange, order_manager=order_manager,
-        portfolio=portfolio, accounts=accounts, market=market, risk_book=risk_book, demo=demo, webhook_port=webhook_port,
+        portfolio=portfolio, accounts=accounts, market=market, risk_book=risk_book, groups=groups,
+        executor=executor, notices=NoticeService(bus, settings, data_dir), demo=demo, webhook_port=webhook_port,
         start_webhook=start_webhook,
     )
-    _add_optional_services(services)
+    services.strategies = StrategyRunner(services)
     return services
 
 
-def _risk(store: Any, bus: EventBus, portfolio: Any) -> tuple[Any, Any]:
-    """The per-account risk book (limits and kill switch in ``store.kv``) and the pipeline built on it;
-    (None, None) when the risk rules package is absent. Day PnL for the daily loss limit comes from the
-    portfolio's account summaries."""
-    book_cls = _optional("trader_app.trading.risk.rules", "RiskBook")
-    if book_cls is None:
-        return None, None
-    from .trading import RiskPipeline
+def _day_pnl(portfolio: PortfolioService) -> Callable[[str, str], Decimal | None]:
+    """Day PnL of an account in a currency for the daily loss limit, from the portfolio's summaries."""
 
     def day_pnl(account_id: str, currency: str) -> Decimal | None:
         for summary in portfolio.summaries(account_id):
@@ -320,29 +307,7 @@ def _risk(store: Any, bus: EventBus, portfolio: Any) -> tuple[Any, Any]:
                 return summary.day_pnl
         return None
 
-    book = book_cls(store, bus, day_pnl=day_pnl)
-    return book, RiskPipeline(rules_for_account=book.rules_for)
-
-
-def _add_optional_services(services: AppServices) -> None:
-    """The executor, group service and strategy runner, when their packages exist."""
-    groups_cls = _optional("trader_app.execution.groups", "GroupService")
-    if groups_cls is not None:
-        services.groups = groups_cls(services.store, services.bus)
-    executor_cls = _optional("trader_app.execution.executor", "Executor")
-    if executor_cls is not None:
-        # the cached group service: a signal never waits behind queued store writes to read its links
-        services.executor = executor_cls(services.store, services.bus, services.order_manager, services.portfolio,
-                                         services.market, groups=services.groups)
-    notices_cls = _optional("trader_app.notify.service", "NoticeService")
-    if notices_cls is not None:
-        services.notices = notices_cls(services.bus, services.settings, services.data_dir)
-    runner_cls = _optional("trader_app.strategies.runner", "StrategyRunner")
-    if runner_cls is not None and services.executor is not None:
-        try:
-            services.strategies = runner_cls(services)
-        except TypeError:
-            services.strategies = None
+    return day_pnl
 
 
 def install_log_forwarding(bus: EventBus, services: AppServices | None = None) -> BusLogHandler:
@@ -356,34 +321,3 @@ def install_log_forwarding(bus: EventBus, services: AppServices | None = None) -
     if logger.level == logging.NOTSET or logger.level > logging.INFO:
         logger.setLevel(logging.INFO)
     return handler
-
-
-# ---- the window (Qt lives in trader_app.ui.launch; this module is the only non-ui module that imports ui) --
-def run_on_qasync(main: Callable[[], Awaitable[int]]) -> int:
-    """Run ``main()`` on a qasync loop over the QApplication; see ``trader_app.ui.launch.run_on_qasync``."""
-    from .ui.launch import run_on_qasync as run
-
-    return run(main)
-
-
-async def open_window(services: AppServices) -> Any:
-    """Start ``services`` and show the filled main window; see ``trader_app.ui.launch.open_window``."""
-    from .ui.launch import open_window as open_
-
-    return await open_(services)
-
-
-def run_window(data_dir: Path, settings: Settings, *, replay: str | None = None, speed: float | None = None,
-               webhook_port: int | None = None) -> int:
-    """``trader-app``: the terminal window until it is closed (``trader_app.ui.launch.run_window``)."""
-    from .ui.launch import run_window as run
-
-    return run(data_dir, settings, replay=replay, speed=speed, webhook_port=webhook_port)
-
-
-def run_smoke_test(data_dir: Path | None, *, seconds: float = 5.0, screenshot: Path | None = None,
-                   webhook_port: int | None = None, settings: Settings | None = None) -> int:
-    """``trader-app --smoke-test`` (``trader_app.ui.launch.run_smoke_test``); exit code 0 only if all passed."""
-    from .ui.launch import run_smoke_test as run
-
-    return run(data_dir, seconds=seconds, screenshot=screenshot, webhook_port=webhook_port, settings=settings)
