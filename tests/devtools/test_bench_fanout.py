@@ -36,7 +36,8 @@ async def test_fake_venue_broker_contract(order_entry):
     venue = FakeVenue([inst], {"BTC/USDT": D("100")}, latency_s=0, cash=D("1000"))
     server = FakeVenueServer(venue)
     await server.start()
-    broker = FakeVenueBroker(server.url, "a1", ws_url=server.ws_url, order_entry=order_entry)
+    # the updates derived from the order answers alone (the private stream is tested in test_fakevenue_stream)
+    broker = FakeVenueBroker(server.url, "a1", ws_url=server.ws_url, order_entry=order_entry, private_stream=False)
     try:
         assert isinstance(broker, Broker)
         with pytest.raises(VenueUnavailable):

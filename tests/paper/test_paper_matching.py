@@ -77,3 +77,26 @@ def test_buy_reservation_is_qty_times_limit_or_stop_times_one_plus_commission(or
 
 def test_commission_is_rate_times_notional():
     assert commission(D("25005.000"), D("0.001")) == D("25.005")
+
+
+def test_bar_rules_match_the_quote_rules_seen_through_open_high_low():
+    """The backtester's bar fills come from the same module as the paper venue's quote fills."""
+    from trader_app.brokers.paper.matching import match_bar
+    from trader_app.core.enums import OrderType, Side
+
+    B_, S_ = Side.BUY, Side.SELL
+    LIM, STP, SL = OrderType.LIMIT, OrderType.STOP_MARKET, OrderType.STOP_LIMIT
+    m = match_bar(OrderType.MARKET, B_, None, None, False, 100, 110, 90)
+    assert (m.fill_price, m.market) == (100, True)
+    assert match_bar(LIM, B_, 101, None, False, 100, 110, 90).fill_price == 100  # open marketable: the open
+    assert match_bar(LIM, B_, 95, None, False, 100, 110, 90).fill_price == 95  # touched inside the bar: the limit
+    assert match_bar(LIM, B_, 85, None, False, 100, 110, 90).fill_price is None
+    assert match_bar(LIM, S_, 105, None, False, 100, 110, 90).fill_price == 105
+    gap = match_bar(STP, B_, None, 95, False, 100, 110, 90)
+    assert (gap.fill_price, gap.market, gap.triggered) == (100, True, True)  # gapped through: the open
+    touch = match_bar(STP, B_, None, 105, False, 100, 110, 90)
+    assert (touch.fill_price, touch.market) == (105, True)  # touched: the stop
+    rest = match_bar(SL, B_, 104, 105, False, 100, 110, 90)
+    assert (rest.triggered, rest.fill_price) == (True, None)  # triggered at 105, limit 104 not marketable
+    assert match_bar(SL, B_, 104, 105, True, 103, 110, 90).fill_price == 103  # then a limit
+    assert match_bar(SL, B_, 106, 105, False, 100, 110, 90).fill_price == 105

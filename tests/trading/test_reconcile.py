@@ -205,3 +205,49 @@ async def test_the_periodic_poll_catches_a_stream_that_delivers_nothing(env, scr
             break
     assert env.store.orders.get("a1", "quiet").status is OrderStatus.FILLED
     assert env.store.positions.get("a1", "BTC/USDT").quantity == D("0.1")  # the polled position
+
+
+async def test_positions_of_a_venue_that_reports_only_fills_are_derived_from_them(env, scripted):
+    from trader_app.brokers.base import FillUpdate
+    from trader_app.brokers.paper import PAPER_CAPABILITIES
+    from trader_app.core import Fill
+
+    broker = scripted(env.exchange, "a1", publish_updates=False)
+    broker.capabilities = replace(PAPER_CAPABILITIES, position_updates=False)
+    await env.attach(broker)
+    broker._publish = True
+
+    def fill(trade_id, side, qty, price):
+        return FillUpdate(Fill(trade_id, "a1", "by-hand", "BTC/USDT", side, D(price), D(qty), D("0"), "USDT", 1))
+
+    broker.inject(fill("T1", B, "0.3", "100"), fill("T2", S, "0.1", "110"), fill("T2", S, "0.1", "110"))
+    await env.om.flush("a1")
+    held = env.store.positions.get("a1", "BTC/USDT")
+    assert (held.quantity, held.avg_price, held.realized_pnl) == (D("0.2"), D("100"), D("1.0"))
+    assert env.om.position("a1", "BTC/USDT").quantity == D("0.2")  # the repeated T2 changed nothing
+
+
+async def test_an_account_whose_venue_is_down_at_start_is_connected_again_patiently(env, scripted):
+    from trader_app.brokers.base import VenueSpec
+    from trader_app.core import AccountMode, VenueUnavailable
+
+    attempts = []
+
+    class Flaky(scripted):
+        async def connect(self):
+            attempts.append(1)
+            if len(attempts) < 3:
+                raise VenueUnavailable("connection refused")
+            await super().connect()
+
+    env.accounts.registry.register(VenueSpec("flaky", "Flaky", (AccountMode.TESTNET,), (),
+                                             lambda account, credentials: Flaky(env.exchange, account.account_id)))
+    env.accounts.reconnect_base_s = 0.01
+    account = await env.accounts.create_account("flaky", "testnet", "Flaky 1")
+    assert env.accounts.session_state(account.account_id) is SessionState.ERROR
+    for _ in range(300):
+        await asyncio.sleep(0.01)
+        if env.accounts.session_state(account.account_id) is SessionState.CONNECTED:
+            break
+    assert env.accounts.session_state(account.account_id) is SessionState.CONNECTED
+    assert len(attempts) == 3

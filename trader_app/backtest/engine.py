@@ -31,6 +31,7 @@ from decimal import Decimal
 import numpy as np
 
 from ..analytics import performance_metrics, periods_per_year
+from ..brokers.paper.matching import match_bar
 from ..core.enums import OrderType, Side
 from ..core.errors import ConfigError
 from ..core.money import ZERO, round_qty_down, to_decimal
@@ -211,47 +212,12 @@ class BacktestEngine:
             if order not in self._pending:
                 continue  # cancelled by an on_fill callback
             it = order.intent
-            kind = it.order_type
-            if kind is OrderType.MARKET:
-                self._execute(it, i, o, market=True)
-                continue
-            buy = it.side is Side.BUY
-            if kind is OrderType.LIMIT or (kind is OrderType.STOP_LIMIT and order.triggered):
-                lim = it.limit
-                if buy and o <= lim or not buy and o >= lim:
-                    self._execute(it, i, o, market=False)
-                elif buy and l_ <= lim or not buy and h >= lim:
-                    self._execute(it, i, lim, market=False)
-                else:
-                    keep.append(order)
-                continue
-            stp = it.stop
-            gap = o >= stp if buy else o <= stp
-            touched = h >= stp if buy else l_ <= stp
-            if kind is OrderType.STOP_MARKET:
-                if gap:
-                    self._execute(it, i, o, market=True)
-                elif touched:
-                    self._execute(it, i, stp, market=True)
-                else:
-                    keep.append(order)
-                continue
-            # STOP_LIMIT, not yet triggered
-            lim = it.limit
-            if gap:
-                order.triggered = True
-                if buy and o <= lim or not buy and o >= lim:
-                    self._execute(it, i, o, market=False)
-                else:
-                    keep.append(order)
-            elif touched:
-                order.triggered = True
-                if buy and stp <= lim or not buy and stp >= lim:
-                    self._execute(it, i, stp, market=False)
-                else:
-                    keep.append(order)
-            else:
+            m = match_bar(it.order_type, it.side, it.limit, it.stop, order.triggered, o, h, l_)
+            order.triggered = order.triggered or m.triggered
+            if m.fill_price is None:
                 keep.append(order)
+            else:
+                self._execute(it, i, m.fill_price, market=m.market)
         # orders submitted by on_fill callbacks during processing were appended to self._pending;
         # a cancel_all() from such a callback drops the orders still resting
         added = [x for x in self._pending if x.bar == i and x not in keep]

@@ -77,7 +77,10 @@ class BrokerCapabilities:
     ``client_order_ids``: the venue stores our client order id (else orders are matched by venue order id);
     ``local_state``: the venue keeps nothing of its own (paper): the account service hands it the balances,
     positions and open orders saved in our store with ``restore(balances, positions, open_orders)`` before
-    ``connect``; ``virtual_cash``: cash can be added and taken out (``deposit``/``withdraw``, paper)."""
+    ``connect``; ``virtual_cash``: cash can be added and taken out (``deposit``/``withdraw``, paper);
+    ``position_updates``: the venue reports positions (``PositionUpdate``); False for venues that report only
+    fills (spot exchanges, KRX brokers): the order manager derives positions from the fills
+    (``core/position_math.py``) as it records them."""
 
     order_types: frozenset[OrderType] = frozenset(OrderType)
     time_in_force: frozenset[TimeInForce] = frozenset(TimeInForce)
@@ -90,6 +93,7 @@ class BrokerCapabilities:
     client_order_ids: bool = True
     local_state: bool = False
     virtual_cash: bool = False
+    position_updates: bool = True
 
 
 def check_capabilities(venue: str, caps: BrokerCapabilities, request: "OrderRequest",

@@ -6,16 +6,23 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from .enums import MarketType
-from .money import ZERO, round_price, round_qty_down
+from .money import ONE, ZERO, round_price, round_qty_down
 
 
 @dataclass(frozen=True, slots=True)
 class Instrument:
-    """A tradable instrument on one venue.
+    """A tradable instrument on one venue, identified by ``key`` = (venue, symbol): the same ``BTC/USDT`` on
+    two venues is two instruments.
 
-    symbol: ``BASE/QUOTE`` for crypto ("BTC/USDT"), the code for stocks ("005930", "AAPL").
-    tick_size: price increment (quote currency); lot_size: quantity increment (base units or shares);
-    min_qty: smallest quantity; min_notional: smallest price x quantity (quote currency).
+    symbol: ``BASE/QUOTE`` for crypto ("BTC/USDT"), the code for stocks ("005930", "AAPL"); ``venue_symbol``:
+    the venue's own name for it ("BTCUSDT", "KRW-BTC"; "" = the symbol).
+    tick_size: price increment (quote currency); ``tick_bands``: a tick ladder by price band, ascending
+    ``(price from, tick)`` pairs (KRW crypto markets, KRX stocks: e.g. Upbit's KRW market, 1 KRW below 5,000,
+    5 up to 10,000, ..., 1,000 from 1,000,000; https://docs.upbit.com/kr/docs/krw-market-info); a price below
+    the first band uses ``tick_size``. lot_size: quantity increment (base units, shares or contracts);
+    min_qty / max_qty: smallest / largest quantity of one order (max 0 = none); min_notional: smallest
+    price x quantity x multiplier (quote currency); ``multiplier``: quote currency per price point and
+    contract (1 for spot and stocks).
     """
 
     symbol: str
@@ -28,14 +35,44 @@ class Instrument:
     min_qty: Decimal = ZERO
     min_notional: Decimal = ZERO
     name: str = ""
+    venue_symbol: str = ""
+    max_qty: Decimal = ZERO
+    multiplier: Decimal = ONE
+    tick_bands: tuple[tuple[Decimal, Decimal], ...] = ()
+
+    @property
+    def key(self) -> tuple[str, str]:
+        """``(venue, symbol)``: what quotes, bars and positions of this instrument are keyed by."""
+        return (self.venue, self.symbol)
 
     @property
     def vt_symbol(self) -> str:
         """Globally unique id ``symbol.venue``."""
         return f"{self.symbol}.{self.venue}"
 
+    @property
+    def wire_symbol(self) -> str:
+        """The symbol as the venue spells it on the wire."""
+        return self.venue_symbol or self.symbol
+
+    def tick_at(self, price: Decimal) -> Decimal:
+        """The tick size that applies at ``price``: the tick of the highest band starting at or below it."""
+        tick = self.tick_size
+        for start, band_tick in self.tick_bands:
+            if price < start:
+                break
+            tick = band_tick
+        return tick
+
     def round_price(self, price: Decimal) -> Decimal:
-        return round_price(price, self.tick_size)
+        """``price`` rounded half up to the tick that applies at it (``tick_at``)."""
+        rounded = round_price(price, self.tick_at(price))
+        return round_price(rounded, self.tick_at(rounded))  # rounding up may cross into a coarser band
+
+    def on_tick(self, price: Decimal) -> bool:
+        """True if ``price`` is a multiple of the tick that applies at it."""
+        tick = self.tick_at(price)
+        return tick <= 0 or price % tick == 0
 
     def round_qty(self, qty: Decimal) -> Decimal:
         """Round a quantity down to the lot size."""

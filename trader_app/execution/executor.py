@@ -320,7 +320,7 @@ class Executor:
             price = ZERO  # STOCK: qty_per is a number of shares, no price needed
             if market_type is not MarketType.STOCK:
                 price = sizing_price(OrderType(order.order_type.value), side, order.price, order.stop_price,
-                                     self._quote(symbol))
+                                     self._quote(symbol, acc))
             qty = open_quantity(qty_per, market_type, inst, equity=self.portfolio.equity(acc, inst.quote),
                                 weight=link.weight, leverage=link.leverage, price=price)
         return OrderRequest(account_id=acc, symbol=symbol, side=side, order_type=OrderType(order.order_type.value),
@@ -346,9 +346,13 @@ class Executor:
             names = ", ".join(sorted(held & ours))
             raise SizingError(f"max_positions {cap} reached for group {run.group.group_name!r} ({names})")
 
-    def _quote(self, symbol: str):
-        quote = self.market.last_quote(symbol) if self.market is not None else None
-        return quote if quote is not None else self.om.last_quote(symbol)
+    def _quote(self, symbol: str, account_id: str):
+        """The quote the account's order is sized with: its venue's own (``OrderManager.quote_for``), else the
+        market service's newest."""
+        quote = self.om.quote_for(account_id, symbol)
+        if quote is None and self.market is not None:
+            quote = self.market.last_quote(symbol)
+        return quote
 
     async def _group(self, name: str) -> tuple[StrategyGroup | None, list[AccountLink]]:
         """The group and its links (None, [] for no group). Raises ``UnknownGroup``."""

@@ -76,7 +76,8 @@ def open_quantity(qty_per: Decimal, market_type: MarketType, instrument: Instrum
                   weight: Decimal, leverage: Decimal, price: Decimal) -> Decimal:
     """Quantity (base units or shares) for an opening order with ``qty_per > 0``.
 
-    STOCK: ``qty_per`` shares. SPOT/FUTURES: ``equity x weight x leverage x qty_per / 100 / price``.
+    STOCK: ``qty_per`` shares. SPOT/FUTURES: ``equity x weight x leverage x qty_per / 100 / (price x
+    multiplier)`` (the contract multiplier is 1 for spot).
     Both rounded DOWN to ``instrument.lot_size``. Raises ``SizingError`` when ``qty_per <= 0`` or the result
     is below one lot (or below the instrument's minimum quantity).
     """
@@ -90,7 +91,7 @@ def open_quantity(qty_per: Decimal, market_type: MarketType, instrument: Instrum
             raise SizingError(f"price must be > 0, got {fmt(price)}")
         capital = allocated_capital(equity, weight, leverage)
         notional = capital * qty_per / HUNDRED
-        raw = notional / price
+        raw = notional / (price * instrument.multiplier)
         basis = (f"{fmt(qty_per)}% of {fmt(capital, 2)} {instrument.quote} allocated "
                  f"= {fmt(notional, 2)} at {fmt(price)}")
     qty = round_qty_down(raw, instrument.lot_size)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -96,6 +96,8 @@ class MarketService:
         self.replay: ReplayMarket | None = None
         self._startup: asyncio.Task | None = None
         self._last: dict[str, Quote] = {}
+        self._last_by_venue: dict[tuple[str, str], Quote] = {}
+        self._feeds: set[asyncio.Task[None]] = set()
         self._closes: dict[str, deque[tuple[int, float]]] = {}
         self._snapshots: dict[str, IndicatorSnapshot] = {}
         self._ind_interval: dict[str, Interval] = {}
@@ -165,12 +167,37 @@ class MarketService:
         return Instrument(symbol, PAPER_VENUE, MarketType.STOCK, symbol, quote, tick, Decimal(1), Decimal(1),
                           name=f"{symbol} (imported)")
 
-    def last_quote(self, symbol: str) -> Quote | None:
-        """The latest quote seen on the bus for ``symbol`` (None before the first)."""
-        return self._last.get(symbol)
+    def last_quote(self, symbol: str, venue: str | None = None) -> Quote | None:
+        """The latest quote seen on the bus for ``symbol`` on ``venue`` (None: on any venue; None before the
+        first)."""
+        if venue is None:
+            return self._last.get(symbol)
+        return self._last_by_venue.get((venue, symbol))
 
     def _on_quote(self, event: QuoteEvent) -> None:
-        self._last[event.quote.symbol] = event.quote
+        quote = event.quote
+        self._last[quote.symbol] = quote
+        self._last_by_venue[(quote.venue, quote.symbol)] = quote
+
+    def add_feed(self, name: str, quotes: AsyncIterator[Quote]) -> "asyncio.Task[None]":
+        """Publish every quote of ``quotes`` (a broker's ``quotes(symbols)`` stream, which survives reconnects)
+        on the bus as a ``QuoteEvent``: the watchlist, chart, paper venue and order manager then see that
+        venue's prices, keyed by (venue, symbol). The feed runs until the stream ends or ``close()``; a stream
+        that fails is logged and ends. Returns its task."""
+
+        async def pump() -> None:
+            try:
+                async for quote in quotes:
+                    self.bus.publish(QuoteEvent(quote))
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # noqa: BLE001 - one feed failing never stops the market
+                log.exception("quote feed %s ended with an error", name)
+
+        task = asyncio.ensure_future(pump())
+        self._feeds.add(task)
+        task.add_done_callback(self._feeds.discard)
+        return task
 
     # ------------------------------------------------------------------ bars
     async def history(self, symbol: str, interval: Interval, limit: int = 500) -> list[Bar]:
@@ -306,6 +333,10 @@ class MarketService:
         """:meth:`stop`, then stop listening to the bus (app shutdown)."""
         await self.stop()
         await self.aggregator.stop()
+        feeds = list(self._feeds)
+        for task in feeds:
+            task.cancel()
+        await asyncio.gather(*feeds, return_exceptions=True)
         for unsubscribe in self._unsubscribe:
             unsubscribe()
 

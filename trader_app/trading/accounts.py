@@ -16,11 +16,14 @@ become the account's session state.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Mapping
 from dataclasses import replace
 from decimal import Decimal
 from typing import Any
+
+from tenacity import AsyncRetrying, retry_if_exception_type, wait_random_exponential
 
 from .. import secrets as keyring_secrets
 from ..brokers.base import Broker, BrokerRegistry, ConnectionUpdate
@@ -34,11 +37,16 @@ from ..core.offloop import run_blocking
 from ..core.portfolio import Account, LedgerEntry
 from .order_manager import OrderManager
 from .portfolio import PortfolioService
+from .retry import RETRYABLE
 
 log = logging.getLogger(__name__)
 
 PAPER = "paper"
 BASELINES_KEY = "portfolio.day_baselines"
+
+
+class _StillUnreachable(Exception):
+    """An account's venue is still unreachable: try again later (inside ``_retry_connect``)."""
 
 
 class UnknownAccount(TraderError, KeyError):
@@ -67,6 +75,8 @@ class AccountService:
         self._sessions: dict[str, SessionState] = {}
         self._errors: dict[str, str] = {}
         self._brokers: dict[str, Broker] = {}
+        self._retries: dict[str, asyncio.Task[None]] = {}
+        self.reconnect_base_s = 1.0
         if portfolio.instrument_of is None:
             portfolio.instrument_of = om.instrument
         om.set_equity_source(portfolio.equity)
@@ -128,8 +138,13 @@ class AccountService:
         await self._om.reconcile(wait=False)
         return {a.account_id: self._sessions.get(a.account_id, SessionState.DISCONNECTED) for a in self.list()}
 
-    async def _connect(self, account: Account, *, restore: bool) -> None:
+    async def _connect(self, account: Account, *, restore: bool) -> BaseException | None:
+        """Build, restore (local-state venues), connect and attach the account's adapter. Returns None when
+        connected, else the error (the account is then ERROR with the reason). A venue that could not be
+        reached (``VenueUnavailable``, ``RateLimited``) is tried again in the background, patiently
+        (``_retry_connect``); wrong credentials or settings are not."""
         self._set_session(account, SessionState.CONNECTING)
+        broker: Broker | None = None
         try:
             broker = await self._make_broker(account)
             if restore and broker.capabilities.local_state:
@@ -142,9 +157,43 @@ class AccountService:
         except Exception as exc:  # noqa: BLE001 - one account's failure never stops the others
             log.error("account %s failed to connect: %s", account.account_id, exc,
                       exc_info=not isinstance(exc, TraderError))
+            if broker is not None and account.account_id not in self._brokers:
+                with contextlib.suppress(Exception):
+                    await broker.close()  # half-open connections of the failed attempt
             self._set_session(account, SessionState.ERROR, str(exc))
-            return
+            if isinstance(exc, RETRYABLE):
+                self._schedule_reconnect(account.account_id)
+            return exc
         self._set_session(account, SessionState.CONNECTED)
+        return None
+
+    def _schedule_reconnect(self, account_id: str) -> None:
+        task = self._retries.get(account_id)
+        if task is None or task.done():
+            self._retries[account_id] = asyncio.ensure_future(self._retry_connect(account_id))
+
+    async def _retry_connect(self, account_id: str) -> None:
+        """Connect an account whose venue was unreachable again and again (jittered exponential backoff from
+        ``reconnect_base_s`` up to 60 s, tenacity) until it connects, is disabled, deleted, or fails for a
+        reason waiting cannot fix; then reconcile it (its orders may have moved while it was away)."""
+        retrying = AsyncRetrying(wait=wait_random_exponential(multiplier=self.reconnect_base_s, max=60.0),
+                                 retry=retry_if_exception_type(_StillUnreachable), reraise=True)
+        try:
+            async for attempt in retrying:
+                with attempt:
+                    account = self._accounts.get(account_id)
+                    if account is None or not account.enabled or account_id in self._brokers:
+                        return
+                    error = await self._connect(account, restore=True)
+                    if isinstance(error, RETRYABLE):
+                        raise _StillUnreachable(str(error))
+        except _StillUnreachable:
+            return
+        finally:
+            self._retries.pop(account_id, None)
+        if account_id in self._brokers:
+            log.info("account %s connected after retrying; reconciling", account_id)
+            await self._om.reconcile([account_id], wait=False)
 
     def _on_connection(self, account_id: str, update: ConnectionUpdate) -> None:
         """An adapter reported a connection change: it becomes the account's session state (with the reason,
@@ -167,8 +216,14 @@ class AccountService:
 
     async def _make_broker(self, account: Account) -> Broker:
         """The account's adapter from its venue's factory, with its secrets read from the keyring (off the
-        loop). Raises ``ConfigError`` (venue not available) or ``AuthError`` (a required secret is missing)."""
+        loop). Raises ``ConfigError`` (venue not available), ``SecretStoreError`` (a live or testnet account on a
+        keyring that is not a real OS keyring: checked at every connect, so at start too) or ``AuthError`` (a
+        required secret is missing)."""
         spec = self.registry.spec(account.broker)
+        if spec.secret_fields and account.mode is not AccountMode.PAPER:
+            problem = await run_blocking(keyring_secrets.unsafe_backend_problem)
+            if problem:
+                raise SecretStoreError(problem)
         credentials: dict[str, str] = {}
         for f in spec.fields:
             if not f.secret:
@@ -362,6 +417,10 @@ class AccountService:
 
     async def close(self) -> None:
         """Disconnect every account (their state stays in the store) and save the day-PnL baselines."""
+        retries = list(self._retries.values())
+        for task in retries:
+            task.cancel()
+        await asyncio.gather(*retries, return_exceptions=True)
         for account_id in list(self._brokers):
             await self._disconnect(account_id)
         await self._store.run(self._store.kv.set, BASELINES_KEY, self._portfolio.day_baselines())

@@ -113,7 +113,8 @@ class OrderManager(OrderUpdates, Reconciliation):
         self._final: OrderedDict[Key, Order] = OrderedDict()
         self._positions: ByAccount[Position] = ByAccount()
         self._balances: dict[Key, Balance] = {}
-        self._quotes: dict[str, Quote] = {}
+        self._quotes: dict[str, Quote] = {}  # the newest quote of a symbol from any venue
+        self._venue_quotes: dict[tuple[str, str], Quote] = {}  # by (venue, symbol)
         self._background: set[asyncio.Task[Any]] = set()
         self._journal_batch: list[tuple[Order, asyncio.Future[bool]]] | None = None
         self._inbox: list[Any] = []  # the update processor's (order_updates.py)
@@ -231,8 +232,16 @@ class OrderManager(OrderUpdates, Reconciliation):
     def balance(self, account_id: str, currency: str) -> Balance | None:
         return self._balances.get((account_id, currency))
 
-    def last_quote(self, symbol: str) -> Quote | None:
-        return self._quotes.get(symbol)
+    def last_quote(self, symbol: str, venue: str | None = None) -> Quote | None:
+        """The newest quote of ``symbol`` on ``venue`` (None: from any venue)."""
+        return self._quotes.get(symbol) if venue is None else self._venue_quotes.get((venue, symbol))
+
+    def quote_for(self, account_id: str, symbol: str) -> Quote | None:
+        """The quote an order of ``account_id`` is priced with: its own venue's when that venue streams
+        quotes, else the newest of any venue (the paper venue trades on the market it is fed)."""
+        broker = self._brokers.get(account_id)
+        own = self._venue_quotes.get((broker.venue, symbol)) if broker is not None else None
+        return own if own is not None else self._quotes.get(symbol)
 
     # ---- submit ------------------------------------------------------------------------------------
     async def submit(self, request: OrderRequest) -> Order:
@@ -254,7 +263,7 @@ class OrderManager(OrderUpdates, Reconciliation):
         held = self._positions.get((account_id, request.symbol))
         check_capabilities(broker.venue, broker.capabilities, request, held.quantity if held else Decimal(0))
         request = round_request(request, inst)
-        ref = reference_price(request, self._quotes.get(request.symbol))
+        ref = reference_price(request, self.quote_for(account_id, request.symbol))
         check_min_notional(request, inst, ref)
         if self.risk is not None:
             self.risk.check(request, self._risk_context(request, inst, ref))
@@ -411,7 +420,9 @@ class OrderManager(OrderUpdates, Reconciliation):
             self._final.popitem(last=False)
 
     def _on_quote(self, event: QuoteEvent) -> None:
-        self._quotes[event.quote.symbol] = event.quote
+        quote = event.quote
+        self._quotes[quote.symbol] = quote
+        self._venue_quotes[(quote.venue, quote.symbol)] = quote
 
     def _spawn(self, coro: Any) -> None:
         task = asyncio.ensure_future(coro)

@@ -211,7 +211,8 @@ class OrderUpdates:
                 key = (op.item.account_id, op.item.client_order_id)
                 if key not in current:
                     current[key] = self._tracked(key)
-        return await self._store.run(persist_batch, self._store, ops, current)
+        derive = frozenset(a for a, b in self._brokers.items() if not b.capabilities.position_updates)
+        return await self._store.run(persist_batch, self._store, ops, current, derive)
 
     def _publish(self, outcome: Outcome) -> None:
         kind, value = outcome.op.kind, outcome.op.item
@@ -222,6 +223,9 @@ class OrderUpdates:
         elif kind == FILL:
             if outcome.stored:
                 self._bus.publish(FillEvent(value))
+            if outcome.position is not None:
+                self._positions[(outcome.position.account_id, outcome.position.symbol)] = outcome.position
+                self._bus.publish(PositionEvent(outcome.position))
             if outcome.changed:
                 self._track(outcome.order)
                 self._bus.publish(OrderEvent(outcome.order))

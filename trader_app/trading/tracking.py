@@ -99,9 +99,11 @@ def merge_order(current: Order | None, reported: Order) -> tuple[Order, bool]:
 
 
 def round_request(request: OrderRequest, instrument: Instrument) -> OrderRequest:
-    """Round prices to the tick (half up) and the quantity DOWN to the lot; check the instrument minimums.
+    """Round prices to the tick that applies at them (half up; tick ladders by price band) and the quantity DOWN
+    to the lot; check the instrument's minimum and maximum quantity.
 
-    Raises ``InvalidOrder`` when the quantity rounds to 0, is below ``min_qty``, or a price rounds to 0.
+    Raises ``InvalidOrder`` when the quantity rounds to 0, is below ``min_qty`` or above ``max_qty``, or a
+    price rounds to 0.
     The minimum notional is checked by ``check_min_notional`` (it needs a reference price).
     """
     qty = instrument.round_qty(request.quantity)
@@ -111,6 +113,9 @@ def round_request(request: OrderRequest, instrument: Instrument) -> OrderRequest
         )
     if qty < instrument.min_qty:
         raise InvalidOrder(f"quantity {fmt(qty)} is below the minimum {fmt(instrument.min_qty)} of {instrument.symbol}")
+    if instrument.max_qty > 0 and qty > instrument.max_qty:
+        raise InvalidOrder(f"quantity {fmt(qty)} is above the maximum {fmt(instrument.max_qty)} of one "
+                           f"{instrument.symbol} order on {instrument.venue}")
     price = instrument.round_price(request.price) if request.price is not None else None
     stop = instrument.round_price(request.stop_price) if request.stop_price is not None else None
     for label, value in (("price", price), ("stop price", stop)):
@@ -133,10 +138,10 @@ def reference_price(request: OrderRequest, quote: Quote | None) -> Decimal:
 
 
 def check_min_notional(request: OrderRequest, instrument: Instrument, ref_price: Decimal) -> None:
-    """Raise ``InvalidOrder`` if quantity x reference price is below the instrument's minimum notional
-    (skipped when the reference price is unknown, i.e. 0)."""
+    """Raise ``InvalidOrder`` if quantity x reference price x contract multiplier is below the instrument's
+    minimum notional (skipped when the reference price is unknown, i.e. 0)."""
     if instrument.min_notional > 0 and ref_price > 0:
-        notional = request.quantity * ref_price
+        notional = request.quantity * ref_price * instrument.multiplier
         if notional < instrument.min_notional:
             raise InvalidOrder(
                 f"notional {fmt(notional)} is below the minimum {fmt(instrument.min_notional)} {instrument.quote} of {instrument.symbol}"

@@ -10,6 +10,8 @@ one update at a time (DESIGN.md "The one path of an order"):
 - an order report is merged into the tracked order (``merge_order``: stale or identical reports change
   nothing); an order not given in ``current`` is read from the journal;
 - balances and positions are saved as reported; a ledger entry is stored once per entry id;
+- for accounts in ``derive`` (venues that report only fills), each new fill also moves the account's position
+  (``core/position_math.apply_fill`` on the saved one), saved with the batch;
 
 then writes every changed order, balance and position (one executemany each) and returns one ``Outcome``
 per op, in order, for the manager to track and publish. Pure apart from the store calls: it reads and
@@ -23,6 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..core.orders import Fill, Order, is_lost
+from ..core.position_math import apply_fill, flat
 from ..core.portfolio import Balance, LedgerEntry, Position
 from .tracking import merge_order
 
@@ -47,17 +50,20 @@ class Outcome:
     """What one op did. ``order``: the order as tracked afterwards (ORDER: the merged order, also when
     unchanged; FILL: the advanced order, or None if the fill did not change an order); ``changed``: the order
     was saved (publish an ``OrderEvent``); ``stored``: FILL/LEDGER: new (publish it), False for a repeat;
-    BALANCE/POSITION: always True."""
+    BALANCE/POSITION: always True; ``position``: the derived position a new fill moved (publish it)."""
 
     op: Op
     order: Order | None = None
     changed: bool = False
     stored: bool = True
+    position: Position | None = None  # FILL of an account in ``derive``: the position it moved to
 
 
-def persist_batch(store: Any, ops: list[Op], current: dict[Key, Order | None]) -> list[Outcome]:
+def persist_batch(store: Any, ops: list[Op], current: dict[Key, Order | None],
+                  derive: frozenset[str] = frozenset()) -> list[Outcome]:
     """Apply ``ops`` in order (see the module docstring) and write the results. ``current``: the tracked
-    order of each key the ops name, as the manager knows it (None = not tracked: read from the journal).
+    order of each key the ops name, as the manager knows it (None = not tracked: read from the journal);
+    ``derive``: accounts whose positions are derived from their fills.
     Runs inside one store job, so everything is committed together or not at all. Database errors
     propagate (nothing of the batch is stored)."""
     fills = [op.item for op in ops if op.kind == FILL]
@@ -74,6 +80,7 @@ def persist_batch(store: Any, ops: list[Op], current: dict[Key, Order | None]) -
     saved: list[Order] = []
     balances: list[Balance] = []
     positions: list[Position] = []
+    derived: dict[Key, Position] = {}
     out: list[Outcome] = []
     for op in ops:
         if op.kind == ORDER:
@@ -93,7 +100,13 @@ def persist_batch(store: Any, ops: list[Op], current: dict[Key, Order | None]) -
             if advanced is not None:
                 orders[(fill.account_id, fill.client_order_id)] = advanced
                 saved.append(advanced)
-            out.append(Outcome(op, advanced, advanced is not None))
+            moved = None
+            if fill.account_id in derive:
+                key = (fill.account_id, fill.symbol)
+                held = derived.get(key) or store.positions.get(*key) or flat(*key)
+                moved, _ = apply_fill(held, fill.side, fill.quantity, fill.price, fill.ts_ms)
+                derived[key] = moved
+            out.append(Outcome(op, advanced, advanced is not None, position=moved))
         elif op.kind == BALANCE:
             balances.append(op.item)
             out.append(Outcome(op))
@@ -109,6 +122,7 @@ def persist_batch(store: Any, ops: list[Op], current: dict[Key, Order | None]) -
         store.orders.save_many(saved)
     if balances:
         store.balances.save_many(balances)
+    positions += derived.values()
     if positions:
         store.positions.save_many(positions)
     return out

@@ -249,8 +249,8 @@ class PaperBroker:
         if request.quantity < inst.min_qty:
             raise InvalidOrder(f"quantity {fmt(request.quantity)} is below the minimum {fmt(inst.min_qty)}")
         for label, value in (("price", request.price), ("stop price", request.stop_price)):
-            if value is not None and inst.tick_size > 0 and value % inst.tick_size:
-                raise InvalidOrder(f"{label} {fmt(value)} is not a multiple of the tick size {fmt(inst.tick_size)}")
+            if value is not None and not inst.on_tick(value):
+                raise InvalidOrder(f"{label} {fmt(value)} is not a multiple of the tick size {fmt(inst.tick_at(value))}")
         return inst
 
     def _accept(self, order: Order, inst: Instrument, ts: int) -> Order:

@@ -11,6 +11,10 @@ The rules (issue 2 item 6, API.md "Paper rules"):
 - STOP_LIMIT becomes a LIMIT at ``price`` on trigger; at the triggering quote it is treated as arriving
   (fills at the ask/bid if marketable), afterwards as resting (fills at its limit).
 - Quotes with a non-positive bid or ask carry no usable price and never fill anything.
+
+The backtester fills on bars with the same rules, seen through a bar's open, high and low (``match_bar``): a
+price that gaps through the level at the open fills at the open (the first quote of the bar), one that only
+touches it inside the bar fills at the level itself (a resting order at its limit or stop).
 """
 
 from __future__ import annotations
@@ -109,6 +113,47 @@ def _limit_fill(side: Side, limit: Decimal | None, quote: Quote, arriving: bool)
     if limit is None or not limit_marketable(side, limit, quote):
         return None
     return arrival_limit_price(side, quote) if arriving else limit
+
+
+@dataclass(frozen=True, slots=True)
+class BarMatch:
+    """Outcome of checking one resting order against one bar: ``fill_price`` (None: keep resting),
+    ``market`` (the fill is a market fill: slippage applies), ``triggered`` (a stop was reached)."""
+
+    triggered: bool
+    fill_price: float | None
+    market: bool = False
+
+
+def match_bar(order_type: OrderType, side: Side, limit: float | None, stop: float | None, triggered: bool,
+              bar_open: float, bar_high: float, bar_low: float) -> BarMatch:
+    """The quote rules above applied to a bar (floats, the backtester's arrays). MARKET fills at the open; a
+    LIMIT (or triggered STOP_LIMIT) fills at the open when the open is marketable, else at its limit when the
+    bar reaches it; a STOP_MARKET fills at the open when the open is through the stop, else at the stop when
+    the bar touches it; a STOP_LIMIT triggers the same way and then fills as a limit arriving at the trigger
+    price (the open, or the stop)."""
+    buy = side is Side.BUY
+    if order_type is OrderType.MARKET:
+        return BarMatch(False, bar_open, True)
+    if order_type is OrderType.LIMIT or (order_type is OrderType.STOP_LIMIT and triggered):
+        assert limit is not None
+        if buy and bar_open <= limit or not buy and bar_open >= limit:
+            return BarMatch(triggered, bar_open)
+        if buy and bar_low <= limit or not buy and bar_high >= limit:
+            return BarMatch(triggered, limit)
+        return BarMatch(triggered, None)
+    assert stop is not None
+    gap = bar_open >= stop if buy else bar_open <= stop
+    touched = bar_high >= stop if buy else bar_low <= stop
+    if order_type is OrderType.STOP_MARKET:
+        if gap:
+            return BarMatch(True, bar_open, True)
+        return BarMatch(touched, stop if touched else None, touched)
+    assert limit is not None  # STOP_LIMIT, not yet triggered
+    if not (gap or touched):
+        return BarMatch(False, None)
+    at = bar_open if gap else stop
+    return BarMatch(True, at if (buy and at <= limit or not buy and at >= limit) else None)
 
 
 def commission(notional: Decimal, rate: Decimal) -> Decimal:

@@ -1,10 +1,12 @@
 """``FakeVenueBroker``: the ``Broker`` adapter for one account on a ``FakeVenue`` (wire format in ``venue.py``).
 Queries go over REST (httpx); orders over REST too, or over the venue's WebSocket order-entry API with
-``order_entry="ws"`` (``WsApiSession``)."""
+``order_entry="ws"`` (``WsApiSession``). With a WebSocket base it also follows the account's private update
+stream (``PrivateStream``): order, fill, balance and position events, and the connection's state."""
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import ssl
 from collections.abc import AsyncIterator
 from decimal import Decimal
@@ -16,12 +18,13 @@ from ...brokers.base import (
     BalanceUpdate,
     BrokerCapabilities,
     BrokerUpdate,
+    ConnectionUpdate,
     FillUpdate,
     OrderUpdate,
     PositionUpdate,
     queued_updates,
 )
-from ...core.enums import Interval, MarketType, OrderStatus, OrderType, Side, TimeInForce
+from ...core.enums import Interval, MarketType, OrderStatus, OrderType, SessionState, Side, TimeInForce
 from ...core.errors import DuplicateClientOrderId, InvalidOrder, OrderNotFound, RateLimited, VenueUnavailable
 from ...core.ids import now_ms
 from ...core.instrument import Instrument
@@ -29,8 +32,11 @@ from ...core.market_data import Bar, Quote
 from ...core.money import ZERO, fmt
 from ...core.orders import Fill, Order, OrderRequest
 from ...core.portfolio import Balance, Position
+from .stream import PrivateStream
 from .venue import VENUE
 from .ws_session import WsApiSession
+
+log = logging.getLogger(__name__)
 
 ORDER_ENTRY = ("rest", "ws")
 
@@ -48,6 +54,7 @@ def _ssl_context() -> ssl.SSLContext:
 class FakeVenueBroker:
     """``Broker`` for one account on a ``FakeVenue`` at ``base_url`` (``http://host:port``), over its own
     ``httpx.AsyncClient``; with ``order_entry="ws"`` orders and cancels go over one WebSocket per account
+    (``private_stream``: also follow the account's private update stream when ``ws_url`` is given)
     (``{ws_url}/accounts/{account}/ws-api``, opened by ``connect()``; ``ws_url`` is the venue's WebSocket API
     base, ``ws://host:port``).
 
@@ -65,7 +72,7 @@ class FakeVenueBroker:
                                       intervals=())
 
     def __init__(self, base_url: str, account_id: str, *, ws_url: str | None = None, timeout_s: float = 10.0,
-                 quote_poll_s: float = 1.0, order_entry: str = "rest") -> None:
+                 quote_poll_s: float = 1.0, order_entry: str = "rest", private_stream: bool = True) -> None:
         if order_entry not in ORDER_ENTRY:
             raise ValueError(f"order_entry must be one of {', '.join(ORDER_ENTRY)}, not {order_entry!r}")
         if order_entry == "ws" and not ws_url:
@@ -81,6 +88,10 @@ class FakeVenueBroker:
             self._ws = WsApiSession(f"{ws_url.rstrip('/')}/accounts/{account_id}/ws-api", timeout_s=timeout_s,
                                     name=f"{VENUE} account {account_id}")
         self._queue: asyncio.Queue[BrokerUpdate | None] = asyncio.Queue()
+        self._stream: PrivateStream | None = None
+        if ws_url and private_stream:
+            self._stream = PrivateStream(f"{ws_url.rstrip('/')}/accounts/{account_id}/stream", self._on_event,
+                                         self._on_state, name=f"{VENUE} account {account_id}", timeout_s=timeout_s)
         self._instruments: dict[str, Instrument] = {}
         self.ack_times: list[float] = []
         self.send_times: list[float] = []
@@ -92,8 +103,12 @@ class FakeVenueBroker:
         await self.instruments()
         if self._ws is not None:
             await self._ws.connect()
+        if self._stream is not None:
+            await self._stream.open()
 
     async def close(self) -> None:
+        if self._stream is not None:
+            await self._stream.close()
         if self._ws is not None:
             await self._ws.close()
         if self._client is not None:
@@ -239,6 +254,37 @@ class FakeVenueBroker:
         """Fill, balance, position and order updates from the order answers, in order. One consumer at a
         time; ends after ``close()``."""
         return queued_updates(self._queue, None)
+
+    def _on_event(self, event: dict[str, Any]) -> None:
+        """One private-stream event as a ``BrokerUpdate`` (an unknown or malformed event is logged and dropped)."""
+        try:
+            kind = event.get("e")
+            if kind == "order":
+                self._queue.put_nowait(OrderUpdate(self._order(event["o"])))
+            elif kind == "fill":
+                f = event["f"]
+                inst = self._instruments.get(f["symbol"])
+                self._queue.put_nowait(FillUpdate(Fill(
+                    f["trade_id"], self.account_id, f["client_order_id"], f["symbol"], Side(f["side"]),
+                    Decimal(f["price"]), Decimal(f["quantity"]), ZERO, inst.quote if inst else "", int(f["ts_ms"]),
+                    f.get("venue_order_id", ""))))
+            elif kind == "balance":
+                b = event["b"]
+                self._queue.put_nowait(BalanceUpdate(Balance(self.account_id, b["currency"], Decimal(b["total"]))))
+            elif kind == "position":
+                p = event["p"]
+                self._queue.put_nowait(PositionUpdate(Position(self.account_id, p["symbol"], Decimal(p["quantity"]),
+                                                               Decimal(p["avg_price"]))))
+        except (KeyError, TypeError, ValueError, ArithmeticError) as exc:
+            log.warning("%s account %s: stream event dropped (%s)", VENUE, self.account_id, type(exc).__name__)
+
+    def _on_state(self, state: SessionState, reason: str) -> None:
+        self._queue.put_nowait(ConnectionUpdate(state, reason))
+
+    @property
+    def stream_reconnects(self) -> int:
+        """How many times the private stream came back after a drop."""
+        return self._stream.reconnects if self._stream is not None else 0
 
     async def drain_updates(self) -> None:
         """Wait until the consumer of ``updates()`` has taken and finished every update emitted so far (it

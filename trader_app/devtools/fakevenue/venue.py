@@ -26,7 +26,10 @@ Faults, as a real venue produces them (``PUT /faults`` with any of the keys; ``G
 - ``not_found_s``: for this many seconds after accepting an order the venue answers "not found" for it (404 on
   ``GET .../orders/{cid}``, absent from the open orders), as venues do while their books catch up;
 - ``drop_answers``: the next N order placements are carried out but answered with 504 "status unknown"
-  (over REST and WebSocket alike): the order lives at the venue, the client does not know it.
+  (over REST and WebSocket alike): the order lives at the venue, the client does not know it;
+- ``drop_streams``: true closes every private update stream at once (the clients must reconnect);
+- ``mute_streams``: true keeps the streams connected (they answer pings) but delivers nothing, as a stale
+  user-data stream does.
 
 ``GET /books``: every account's cash, positions and orders (all of them, any status): what the crash
 harness compares our journal and book with.
@@ -46,11 +49,13 @@ account, many requests in flight on it, each answered after the latency, in what
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from picows import WSMsgType
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -96,6 +101,8 @@ class FakeVenue:
         self.ws_connections = 0
         self.not_found_s = 0.0
         self.drop_answers = 0
+        self.mute_streams = False
+        self.streams: dict[str, set[Any]] = {}  # account -> open private stream transports (ws_api.py)
         self._accepted_at: dict[tuple[str, str], float] = {}
         self.app = Starlette(routes=[
             Route("/ping", self._ping),
@@ -157,9 +164,32 @@ class FakeVenue:
                     self.not_found_s = max(0.0, float(data["not_found_s"]))
                 if "drop_answers" in data:
                     self.drop_answers = max(0, int(data["drop_answers"]))
+                if "mute_streams" in data:
+                    self.mute_streams = bool(data["mute_streams"])
+                if data.get("drop_streams"):
+                    self.drop_streams()
             except (TypeError, ValueError):
                 return JSONResponse({"code": "invalid", "message": "numbers expected"}, status_code=400)
-        return JSONResponse({"not_found_s": self.not_found_s, "drop_answers": self.drop_answers})
+        return JSONResponse({"not_found_s": self.not_found_s, "drop_answers": self.drop_answers,
+                             "mute_streams": self.mute_streams,
+                             "streams": sum(len(t) for t in self.streams.values())})
+
+    def drop_streams(self) -> int:
+        """Cut every private stream connection without a close handshake; returns how many were open."""
+        dropped = [t for transports in self.streams.values() for t in transports]
+        for transport in dropped:
+            transport.disconnect()
+        return len(dropped)
+
+    def _push(self, account: str, *events: dict[str, Any]) -> None:
+        """Send ``events`` on the account's private streams (unless muted)."""
+        transports = self.streams.get(account)
+        if not transports or self.mute_streams:
+            return
+        frames = [json.dumps(e, separators=(",", ":")).encode() for e in events]
+        for transport in list(transports):
+            for frame in frames:
+                transport.send(WSMsgType.TEXT, frame)
 
     async def _books(self, request: Request) -> JSONResponse:
         return JSONResponse({a: {"cash": fmt(b.cash), "positions": {s: fmt(q) for s, q in b.positions.items()},
@@ -222,6 +252,7 @@ class FakeVenue:
                   and (not symbol or o["symbol"] == symbol) and (not side or o["side"] == side)]
         for o in chosen:
             o["status"] = "CANCELLED"
+        self._push(account, *({"e": "order", "o": o} for o in chosen))
         return 200, chosen
 
     def status(self, account: str, cid: str) -> Answer:
@@ -236,6 +267,7 @@ class FakeVenue:
             return _error(404, "not_found", "unknown order")
         if order["status"] == "NEW":
             order["status"] = "CANCELLED"
+            self._push(account, {"e": "order", "o": order})
         return 200, order
 
     def place(self, account: str, data: dict[str, Any]) -> Answer:
@@ -286,6 +318,9 @@ class FakeVenue:
         out["balance"] = {"currency": self.instruments[symbol].quote, "total": fmt(b.cash)}
         out["position"] = {"symbol": symbol, "quantity": fmt(b.positions.get(symbol, ZERO)),
                            "avg_price": fmt(b.avg.get(symbol, ZERO))}
+        self._push(account, *([{"e": "fill", "f": b.fills[-1]}] if out["fills"] else []),
+                   {"e": "balance", "b": out["balance"]}, {"e": "position", "p": out["position"]},
+                   {"e": "order", "o": order})
         if self.drop_answers > 0:  # carried out, but the answer is lost on the way
             self.drop_answers -= 1
             return _error(504, "timeout", "the venue timed out; the order status is unknown")

@@ -2,6 +2,11 @@
 Cython: https://picows.readthedocs.io) at ``ws://127.0.0.1:{port}/accounts/{a}/ws-api``, on its own port
 beside the REST server, as Binance serves its WebSocket API on a host of its own (ws-api.binance.com).
 
+Beside it, ``ws://127.0.0.1:{port}/accounts/{a}/stream`` is the account's private update stream (as a
+venue's user-data stream): the venue pushes ``{"e": "order", "o": {...}}``, ``{"e": "fill", "f": {...}}``,
+``{"e": "balance", "b": {...}}`` and ``{"e": "position", "p": {...}}`` as the account's orders change, also
+for an order whose answer it dropped; a client never sends anything on it.
+
 Wire format: Binance's WebSocket API request/response shape
 (https://developers.binance.com/docs/binance-spot-api-docs/websocket-api/request-format), described in
 ``venue.py``. One connection per account; many requests in flight on it; each answered ``latency_s`` after
@@ -42,6 +47,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 _PATH = re.compile(r"^/accounts/([^/?#]+)/ws-api/?(?:\?.*)?$")
+_STREAM = re.compile(r"^/accounts/([^/?#]+)/stream/?(?:\?.*)?$")
 _MAX_MESSAGE = 1 << 20
 _BAD_REQUEST = {"code": "invalid", "msg": "a request is a JSON object with a string id and method and an object params"}
 
@@ -92,6 +98,27 @@ class _AccountSession(MessageListener):
         transport.send(WSMsgType.TEXT, json.dumps(reply, separators=(",", ":")).encode())
 
 
+class _StreamSession(MessageListener):
+    """One subscriber of an account's private stream: the venue writes to it (``FakeVenue.streams``)."""
+
+    def __init__(self, venue: FakeVenue, account: str, open_sessions: set[WSTransport]) -> None:
+        super().__init__()
+        self.venue = venue
+        self.account = account
+        self._open = open_sessions
+
+    def on_ws_connected(self, transport: WSTransport) -> None:
+        self._open.add(transport)
+        self.venue.streams.setdefault(self.account, set()).add(transport)
+
+    def on_ws_disconnected(self, transport: WSTransport) -> None:
+        self._open.discard(transport)
+        self.venue.streams.get(self.account, set()).discard(transport)
+
+    def on_message(self, transport: WSTransport, data: bytes) -> None:
+        """Clients do not speak on the stream; whatever they send is ignored."""
+
+
 class WsApiServer:
     """The WebSocket order entry of ``venue`` on ``host``:``port`` (0: a port the OS picks).
 
@@ -110,11 +137,15 @@ class WsApiServer:
 
     async def start(self) -> str:
         def listener(request: WSUpgradeRequest) -> WSListener | WSUpgradeResponseWithListener:
-            m = _PATH.match(request.path.decode("latin-1"))
-            if m is None:
-                return WSUpgradeResponseWithListener(
-                    WSUpgradeResponse.create_error_response(404, b"no such WebSocket API"), None)
-            return _AccountSession(self.venue, m.group(1), self._sessions)
+            path = request.path.decode("latin-1")
+            m = _PATH.match(path)
+            if m is not None:
+                return _AccountSession(self.venue, m.group(1), self._sessions)
+            m = _STREAM.match(path)
+            if m is not None:
+                return _StreamSession(self.venue, m.group(1), self._sessions)
+            return WSUpgradeResponseWithListener(
+                WSUpgradeResponse.create_error_response(404, b"no such WebSocket API"), None)
 
         self._server = await ws_create_server(listener, self.host, self.port, max_frame_size=_MAX_MESSAGE,
                                               logger_name="fakevenue.ws")
