@@ -54,9 +54,9 @@ def _ssl_context() -> ssl.SSLContext:
 class FakeVenueBroker:
     """``Broker`` for one account on a ``FakeVenue`` at ``base_url`` (``http://host:port``), over its own
     ``httpx.AsyncClient``; with ``order_entry="ws"`` orders and cancels go over one WebSocket per account
-    (``private_stream``: also follow the account's private update stream when ``ws_url`` is given)
     (``{ws_url}/accounts/{account}/ws-api``, opened by ``connect()``; ``ws_url`` is the venue's WebSocket API
-    base, ``ws://host:port``).
+    base, ``ws://host:port``). With ``ws_url`` and ``private_stream`` (the default) it also follows the
+    account's private update stream (``{ws_url}/accounts/{account}/stream``).
 
     Errors: a refused order (400) -> ``InvalidOrder``; 404 on an order -> ``OrderNotFound``; 429 ->
     ``RateLimited``; 5xx, timeouts, connection errors and a WebSocket lost before the answer ->
