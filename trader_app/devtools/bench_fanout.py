@@ -93,8 +93,9 @@ def pct(values: list[float], q: float) -> float:
 
 async def run_fanout(accounts: int = 100, latency_ms: float = 20.0, signals: int = 30, sequential_signals: int = 3,
                      round_trips: int = 30, venue_mode: str = "process", warmup: int = 2,
-                     order_entry: str = "ws") -> FanoutFigures:
-    """Run the bench (see the module docstring) and return the figures."""
+                     order_entry: str = "ws", private_stream: bool = False) -> FanoutFigures:
+    """Run the bench (see the module docstring) and return the figures. ``private_stream``: the accounts also
+    follow the venue's private update stream (every change arrives twice: in the answer and on the stream)."""
     from ..store import Store
     from ..trading import OrderManager, PortfolioService, RiskPipeline
     from ..trading.risk.rules import RiskBook
@@ -119,7 +120,7 @@ async def run_fanout(accounts: int = 100, latency_ms: float = 20.0, signals: int
         for acc in ids:
             store.accounts.save(Account(acc, acc, VENUE))
             store.links.add(AccountLink(BENCH_GROUP, acc, Decimal("0.01")))
-        brokers = [FakeVenueBroker(url, acc, ws_url=ws_url, order_entry=order_entry) for acc in ids]
+        brokers = [FakeVenueBroker(url, acc, ws_url=ws_url, order_entry=order_entry, private_stream=private_stream) for acc in ids]
         await asyncio.gather(*(b.connect() for b in brokers))
         for b in brokers:
             om.attach(b.account_id, b)
@@ -242,6 +243,9 @@ def register_bench(bench_subparsers: Any) -> None:
     p.add_argument("--venue", choices=MODES, default="process",
                    help="where the fake venue runs: a separate process (default), a thread of the bench's process "
                         "(shares the GIL), or the bench's event loop")
+    p.add_argument("--private-stream", action="store_true",
+                   help="each account also follows its private update stream (the venue pushes every order, fill, "
+                        "balance and position change a second time, as a live venue's user-data stream does)")
     p.add_argument("--order-entry", choices=ORDER_ENTRY, default="ws",
                    help="how each account's adapter sends orders: over its WebSocket order-entry session (default, "
                         "as Binance's and Bybit's WebSocket trade APIs) or as REST requests through httpx")
@@ -253,6 +257,7 @@ def run(args: argparse.Namespace) -> int:
         print("trader-app bench fanout: --accounts and --signals must be >= 1, --latency-ms >= 0")
         return 2
     figures = asyncio.run(run_fanout(args.accounts, args.latency_ms, args.signals, args.sequential_signals,
-                                     venue_mode=args.venue, order_entry=args.order_entry))
+                                     venue_mode=args.venue, order_entry=args.order_entry,
+                                     private_stream=args.private_stream))
     print(report(figures), flush=True)
     return 0 if figures.orders_ok == figures.orders_total else 1

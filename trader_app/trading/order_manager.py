@@ -133,6 +133,7 @@ class OrderManager(OrderUpdates, Reconciliation):
         self._mismatch: dict[str, list[PositionMismatch]] = {}
         self._watcher: asyncio.Task[None] | None = None
         self._connection: dict[str, SessionState] = {}
+        self._derive_positions: frozenset[str] = frozenset()
         self._unsub = bus.subscribe(QuoteEvent, self._on_quote)
 
     # ---- accounts ----------------------------------------------------------------------------------
@@ -144,6 +145,8 @@ class OrderManager(OrderUpdates, Reconciliation):
         if broker.account_id != account_id:
             raise TraderError(f"broker of account {broker.account_id} attached as {account_id}")
         self._brokers[account_id] = broker
+        if not broker.capabilities.position_updates:  # positions derived from fills (update_batch.py)
+            self._derive_positions = self._derive_positions | {account_id}
         self._connection[account_id] = SessionState.CONNECTED
         ready = self._ready[account_id] = asyncio.Event()
         self._tasks[account_id] = asyncio.ensure_future(self._run(account_id, broker, ready))
@@ -157,6 +160,7 @@ class OrderManager(OrderUpdates, Reconciliation):
         self._instruments.pop(account_id, None)
         self._connection.pop(account_id, None)
         self._saved_positions.pop(account_id, None)
+        self._derive_positions = self._derive_positions - {account_id}
         for key in [k for k in self._resolving if k[0] == account_id]:
             self._resolving.pop(key).cancel()
         if task is not None:

@@ -91,6 +91,7 @@ class OrderUpdates:
     _processor: asyncio.Task[None] | None
     _connection: dict
     _saved_positions: dict
+    _derive_positions: frozenset[str]
     on_connection: Any
     _spawn: Callable[..., None]
     reconcile: Callable[..., Any]
@@ -211,8 +212,7 @@ class OrderUpdates:
                 key = (op.item.account_id, op.item.client_order_id)
                 if key not in current:
                     current[key] = self._tracked(key)
-        derive = frozenset(a for a, b in self._brokers.items() if not b.capabilities.position_updates)
-        return await self._store.run(persist_batch, self._store, ops, current, derive)
+        return await self._store.run(persist_batch, self._store, ops, current, self._derive_positions)
 
     def _publish(self, outcome: Outcome) -> None:
         kind, value = outcome.op.kind, outcome.op.item
