@@ -19,3 +19,44 @@ def test_resources_are_importable_as_package_data():
     from importlib.resources import files
 
     assert (files("trader_app.resources") / "theme.qss").is_file()
+
+
+def _imports(path: Path) -> set[str]:
+    """The modules a source file imports (absolute names; relative ones resolved against its package)."""
+    import ast
+
+    package = ".".join(path.relative_to(ROOT).with_suffix("").parts[:-1])
+    out = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            out.update(a.name for a in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")[: len(package.split(".")) - node.level + 1]
+                out.add(".".join(base + ([node.module] if node.module else [])))
+            else:
+                out.add(node.module or "")
+    return out
+
+
+def test_the_layers_import_only_downwards_and_nothing_loads_modules_by_name():
+    """Issue 10 "an honest structure": the trading packages never import the window, the composition root or
+    the dev tools; the backtester has no Qt; nothing imports modules by name at run time."""
+    lower = ("core", "store", "brokers", "market", "trading", "execution", "webhook", "strategies", "backtest",
+             "analytics", "notify")
+    for name in lower:
+        for path in (ROOT / "trader_app" / name).rglob("*.py"):
+            imported = _imports(path)
+            bad = {m for m in imported if m.startswith(("trader_app.ui", "trader_app.app", "trader_app.devtools"))}
+            if name != "webhook":  # the listener's CLI builds the services (serve): it may import app
+                assert not bad, f"{path.relative_to(ROOT)} imports {sorted(bad)}"
+            else:
+                assert not {m for m in bad if not m.startswith("trader_app.app")}, path
+            if name in ("backtest", "core", "trading", "execution", "brokers", "store"):
+                assert not {m for m in imported if m.startswith(("PySide6", "pyqtgraph"))}, path
+    for path in (ROOT / "trader_app").rglob("*.py"):
+        if "packaging" in path.parts:
+            continue
+        assert "import_module(" not in path.read_text(), f"{path.relative_to(ROOT)} loads a module by name"
+    ui_imports = set().union(*(_imports(p) for p in (ROOT / "trader_app" / "ui").rglob("*.py")))
+    assert not {m for m in ui_imports if m.startswith(("trader_app.app", "trader_app.devtools"))}

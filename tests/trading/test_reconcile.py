@@ -251,3 +251,12 @@ async def test_an_account_whose_venue_is_down_at_start_is_connected_again_patien
             break
     assert env.accounts.session_state(account.account_id) is SessionState.CONNECTED
     assert len(attempts) == 3
+
+
+async def test_an_order_is_found_by_its_venue_order_id_when_the_venue_has_no_client_ids(env, scripted):
+    broker = await env.attach(scripted(env.exchange, "a1", publish_updates=False))
+    env.quote("50000.00", "50010.00")
+    placed = await broker.place_order(env.request("a1", B, LMT, "0.1", "49000.00", coid="ours"))
+    found = await broker.query_order("not-our-id", venue_order_id=placed.venue_order_id)
+    assert found.client_order_id == "ours" and found.venue_order_id == placed.venue_order_id
+    assert await broker.query_order("not-our-id", venue_order_id="po-unknown") is None

@@ -17,12 +17,12 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from picows import WSError, WSTransport, ws_connect
+from picows import WSTransport
 from tenacity import AsyncRetrying, retry_if_exception_type, wait_random_exponential
 
 from ...core.enums import SessionState
 from ...core.errors import VenueUnavailable
-from .ws_messages import MessageListener
+from .ws_messages import MessageListener, open_websocket
 
 log = logging.getLogger(__name__)
 
@@ -68,16 +68,8 @@ class PrivateStream:
         await self._connect()
 
     async def _connect(self) -> None:
-        try:
-            async with asyncio.timeout(self.timeout_s):
-                transport, _ = await ws_connect(lambda: _Events(self), self.url, websocket_handshake_timeout=self.timeout_s,
-                                                enable_auto_ping=True, auto_ping_idle_timeout=20,
-                                                auto_ping_reply_timeout=20, logger_name="fakevenue.stream")
-        except (OSError, TimeoutError, WSError) as exc:
-            raise VenueUnavailable(f"{self.name} stream unreachable: {type(exc).__name__}") from None
-        if transport.is_disconnected:
-            raise VenueUnavailable(f"{self.name} stream closed as it opened")
-        self._ws = transport
+        self._ws = await open_websocket(lambda: _Events(self), self.url, timeout_s=self.timeout_s,
+                                        name=f"{self.name} stream", logger_name="fakevenue.stream")
 
     def _dropped(self, transport: WSTransport) -> None:
         if self._ws is not transport:

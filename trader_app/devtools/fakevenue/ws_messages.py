@@ -1,5 +1,6 @@
 """``MessageListener``: a picows listener that hands on whole messages, for both ends of the WebSocket order
-entry (the venue's ``ws_api.py`` and the adapter's ``ws_session.py``).
+entry and the private stream (the venue's ``ws_api.py``, the adapter's ``ws_session.py`` and ``stream.py``);
+``open_websocket``: the adapter side's connect, shared by the order-entry session and the private stream.
 
 picows delivers frames, not messages (https://picows.readthedocs.io/en/stable/guides.html): this joins a
 fragmented message (a TEXT/BINARY frame without FIN, then CONTINUATION frames up to the one with FIN,
@@ -9,7 +10,12 @@ connection whose message grows past ``max_message`` bytes with close code 1009. 
 
 from __future__ import annotations
 
-from picows import WSCloseCode, WSFrame, WSListener, WSMsgType, WSTransport
+import asyncio
+from collections.abc import Callable
+
+from picows import WSCloseCode, WSError, WSFrame, WSListener, WSMsgType, WSTransport, ws_connect
+
+from ...core.errors import VenueUnavailable
 
 _DATA = (WSMsgType.TEXT, WSMsgType.BINARY, WSMsgType.CONTINUATION)
 
@@ -59,3 +65,21 @@ class MessageListener(WSListener):
             self._parts.clear()
             self._size = 0
             self.on_message(transport, data)
+
+
+async def open_websocket(factory: Callable[[], WSListener], url: str, *, timeout_s: float, name: str,
+                         logger_name: str, max_frame_size: int = 2 ** 22) -> WSTransport:
+    """Open a client WebSocket to ``url`` with ``factory``'s listener (picows ``ws_connect``), pinging after
+    20 s without traffic and dropping the connection when no pong comes within 20 s. Raises
+    ``VenueUnavailable`` naming ``name`` when it cannot be opened within ``timeout_s`` or closes at once."""
+    try:
+        async with asyncio.timeout(timeout_s):
+            transport, _ = await ws_connect(factory, url, max_frame_size=max_frame_size,
+                                            websocket_handshake_timeout=timeout_s, enable_auto_ping=True,
+                                            auto_ping_idle_timeout=20, auto_ping_reply_timeout=20,
+                                            logger_name=logger_name)
+    except (OSError, TimeoutError, WSError) as exc:
+        raise VenueUnavailable(f"{name} unreachable: {type(exc).__name__}") from None
+    if transport.is_disconnected:
+        raise VenueUnavailable(f"{name} closed as it opened")
+    return transport

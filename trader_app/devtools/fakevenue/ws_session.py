@@ -21,10 +21,10 @@ import json
 import logging
 from typing import Any
 
-from picows import WSError, WSMsgType, WSTransport, ws_connect
+from picows import WSMsgType, WSTransport
 
 from ...core.errors import VenueUnavailable
-from .ws_messages import MessageListener
+from .ws_messages import MessageListener, open_websocket
 
 log = logging.getLogger(__name__)
 
@@ -73,16 +73,8 @@ class WsApiSession:
         async with self._connecting:
             if self._ws is not None:
                 return
-            try:
-                async with asyncio.timeout(self.timeout_s):
-                    transport, _ = await ws_connect(lambda: _Answers(self), self.url, max_frame_size=2 ** 22,
-                                                    websocket_handshake_timeout=self.timeout_s,
-                                                    enable_auto_ping=True, auto_ping_idle_timeout=20,
-                                                    auto_ping_reply_timeout=20, logger_name="fakevenue.session")
-            except (OSError, TimeoutError, WSError) as exc:
-                raise VenueUnavailable(f"{self.name} WebSocket unreachable: {type(exc).__name__}") from None
-            if transport.is_disconnected:
-                raise VenueUnavailable(f"{self.name} WebSocket closed as it opened")
+            transport = await open_websocket(lambda: _Answers(self), self.url, timeout_s=self.timeout_s,
+                                             name=f"{self.name} WebSocket", logger_name="fakevenue.session")
             self._ws = transport
 
     async def close(self) -> None:
