@@ -190,7 +190,8 @@ REQUIRED_FILES = ("trader_app/resources/__init__.py", "trader_app/resources/them
 
 def app_modules(root: Path | str) -> list[str]:
     """Every module of the ``trader_app`` package in the source tree ``root`` (dotted names, sorted),
-    except the build tooling ``trader_app.packaging``: all of them must be in the bundle."""
+    except the build tooling ``trader_app.packaging`` and the store's alembic scripts (``store/migrations``:
+    data files alembic loads from disk, checked by ``REQUIRED_FILES``): all of them must be in the bundle."""
     pkg = Path(root) / "trader_app"
     out = []
     for path in pkg.rglob("*.py"):
@@ -201,7 +202,7 @@ def app_modules(root: Path | str) -> list[str]:
         if parts[-1] == "__init__":
             parts.pop()
         name = ".".join(parts)
-        if name == "trader_app.packaging" or name.startswith("trader_app.packaging."):
+        if name == "trader_app.packaging" or name.startswith(("trader_app.packaging.", "trader_app.store.migrations.")):
             continue
         out.append(name)
     return sorted(out)
