@@ -87,6 +87,8 @@ async def test_configured_notices_reach_the_chat_keep_the_token_in_the_keyring_a
             {"chat_id": "-1001234567890", "text": "Signal sig-1 (webhook, group trend): 1 FILLED, 1 REJECTED\n- too big"},
             {"chat_id": "-1001234567890",
              "text": "Kill switch TRIPPED on account acc-1: daily loss reached. New orders are blocked until reset."}]
+        # the bot API stores a message before our sender has read its answer: wait for the count too
+        await _until(lambda: notices.status.endswith("3 sent, 0 failed"))
         assert notices.status == "Telegram notices on (chat -1001234567890): 3 sent, 0 failed"
     finally:
         await services.stop()

@@ -28,6 +28,7 @@ from ..core.events import LogEvent
 from ..execution.executor import Executor
 from ..trading.groups import GroupService
 from ..market.catalog import demo_instruments
+from ..market.feeds import VenueFeeds
 from ..market.service import MarketService
 from ..notify.service import NoticeService
 from ..store import Store
@@ -94,6 +95,7 @@ class AppServices:
     groups: GroupService
     executor: Executor
     notices: NoticeService
+    feeds: VenueFeeds | None = None  # one quote feed per venue from its connected accounts' adapters
     strategies: StrategyRunner | None = None
     admin_auth: Any = None  # the REST API's admin-token check (set by the webhook package)
     log_handler: "BusLogHandler | None" = None  # forwarding log records to the Log panel (when installed)
@@ -171,6 +173,9 @@ class AppServices:
         if self.strategies is not None and hasattr(self.strategies, "stop"):
             with contextlib.suppress(Exception):
                 await _maybe_await(self.strategies.stop())
+        if self.feeds is not None:
+            with contextlib.suppress(Exception):
+                await self.feeds.close()
         with contextlib.suppress(Exception):
             await self.market.close()
         if hasattr(self.accounts, "close"):
@@ -291,8 +296,8 @@ def build_services(
     services = AppServices(
         data_dir=data_dir, settings=settings, bus=bus, store=store, exchange=exchange, order_manager=order_manager,
         portfolio=portfolio, accounts=accounts, market=market, risk_book=risk_book, groups=groups,
-        executor=executor, notices=NoticeService(bus, settings, data_dir), demo=demo, webhook_port=webhook_port,
-        start_webhook=start_webhook,
+        executor=executor, notices=NoticeService(bus, settings, data_dir), feeds=VenueFeeds(bus, market, order_manager),
+        demo=demo, webhook_port=webhook_port, start_webhook=start_webhook,
     )
     services.strategies = StrategyRunner(services)
     return services

@@ -51,6 +51,7 @@ from .events import (
     QuoteEvent,
     SignalEvent,
     StrategyStateEvent,
+    WatchlistEvent,
 )
 from .groups import AccountLink, SignalRecord, StrategyGroup, StrategyInstanceRecord
 from .instrument import Instrument

@@ -18,6 +18,13 @@ class QuoteEvent:
 
 
 @dataclass(frozen=True, slots=True)
+class WatchlistEvent:
+    """The watchlist changed; ``symbols`` is the new list, in the trader's order."""
+
+    symbols: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class BarEvent:
     """A bar update: ``bar.closed`` False while the bar forms (live last bar), True once when it closes."""
 

@@ -22,7 +22,7 @@ import numpy as np
 from trader_app.core.bus import EventBus
 from trader_app.core.enums import Interval, MarketType
 from trader_app.core.errors import UnknownSymbol
-from trader_app.core.events import BarEvent, QuoteEvent
+from trader_app.core.events import BarEvent, QuoteEvent, WatchlistEvent
 from trader_app.core.ids import now_ms
 from trader_app.core.instrument import Instrument
 from trader_app.core.market_data import Bar, Quote
@@ -352,6 +352,7 @@ class MarketService:
         if symbol not in symbols:
             symbols.append(symbol)
             await self.store.run(self.store.watchlist.set, symbols)
+            self.bus.publish(WatchlistEvent(tuple(symbols)))
         return symbols
 
     async def remove_from_watchlist(self, symbol: str) -> list[str]:
@@ -360,6 +361,7 @@ class MarketService:
         if symbol in symbols:
             symbols.remove(symbol)
             await self.store.run(self.store.watchlist.set, symbols)
+            self.bus.publish(WatchlistEvent(tuple(symbols)))
         return symbols
 
     # ------------------------------------------------------------------ indicators

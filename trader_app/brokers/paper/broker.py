@@ -56,8 +56,9 @@ log = logging.getLogger(__name__)
 
 _CLOSE = object()
 
+# quote_stream False: the paper venue has no market of its own, it trades on the quotes the market publishes
 PAPER_CAPABILITIES = BrokerCapabilities(reduce_only=False, short_selling=False, bar_history=False, intervals=(),
-                                        local_state=True, virtual_cash=True)
+                                        local_state=True, virtual_cash=True, quote_stream=False)
 
 PAPER_SETTINGS = (
     SettingField("commission_rate", "Commission (fraction of notional)", "decimal", default="0.001",

@@ -93,6 +93,7 @@ class FakeVenueBroker:
             self._stream = PrivateStream(f"{ws_url.rstrip('/')}/accounts/{account_id}/stream", self._on_event,
                                          self._on_state, name=f"{VENUE} account {account_id}", timeout_s=timeout_s)
         self._instruments: dict[str, Instrument] = {}
+        self._quote_symbols: set[str] = set()
         self.ack_times: list[float] = []
         self.send_times: list[float] = []
 
@@ -233,19 +234,30 @@ class FakeVenueBroker:
                      int(f["ts_ms"]), f.get("venue_order_id", "")) for f in r.json()]
 
     async def subscribe(self, symbols: list[str]) -> None:
-        """Nothing to do: ``quotes`` polls each symbol it is given."""
+        """Add ``symbols`` to what the running ``quotes`` stream polls."""
+        self._quote_symbols.update(symbols)
 
     async def unsubscribe(self, symbols: list[str]) -> None:
-        """Nothing to do (see ``subscribe``)."""
+        """Stop polling ``symbols`` on the running ``quotes`` stream."""
+        self._quote_symbols.difference_update(symbols)
 
     async def bar_history(self, symbol: str, interval: Interval, start_ms: int, end_ms: int) -> list[Bar]:
         return []  # capabilities.bar_history is False
 
     async def quotes(self, symbols: list[str]) -> AsyncIterator[Quote]:
-        """Polls ``GET /quotes/{symbol}`` every ``quote_poll_s`` seconds (the venue has no stream)."""
+        """Polls ``GET /quotes/{symbol}`` every ``quote_poll_s`` seconds for ``symbols`` and whatever
+        ``subscribe`` adds (the venue has no market-data stream). A poll that fails is skipped (the stream
+        survives an unreachable venue); it ends after ``close()``."""
+        self._quote_symbols.update(symbols)
         while self._client is not None:
-            for s in symbols:
-                d = (await self._call("GET", f"/quotes/{s}")).json()
+            for s in sorted(self._quote_symbols):
+                try:
+                    r = await self._call("GET", f"/quotes/{s}")
+                except (VenueUnavailable, RateLimited):
+                    break
+                if r.status_code != 200:
+                    continue
+                d = r.json()
                 yield Quote(s, int(d["ts_ms"]), Decimal(d["bid"]), Decimal(d["ask"]), Decimal(d["last"]),
                             venue=VENUE)
             await asyncio.sleep(self.quote_poll_s)
