@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from ...brokers.base import BrokerRegistry, SettingField, VenueSpec
+from .common import accept_if_valid
 
 
 class AccountDialog(QDialog):
@@ -120,12 +121,7 @@ class AccountDialog(QDialog):
         return spec.name, self.mode.currentData(), name, settings, credentials
 
     def _accept(self) -> None:
-        try:
-            self.values()
-        except ValueError as exc:
-            self.error.setText(str(exc))
-            return
-        self.accept()
+        accept_if_valid(self)
 
 
 def create_from_dialog(accounts: Any, dialog: AccountDialog) -> Any:

@@ -25,7 +25,7 @@ from ...core.events import LogEvent
 from ...core.ids import now_ms
 from ..models.accounts import AccountsModel
 from .account_dialog import AccountDialog, create_from_dialog
-from .common import TablePanel, spawn
+from .common import TablePanel, accept_if_valid, spawn
 
 CURRENCIES = ("USDT", "USD", "KRW")
 
@@ -72,12 +72,7 @@ class CashDialog(QDialog):
         return name, currency, amount
 
     def _accept(self) -> None:
-        try:
-            self.values()
-        except ValueError as exc:
-            self.error.setText(str(exc))
-            return
-        self.accept()
+        accept_if_valid(self)
 
 
 class AccountsPanel(TablePanel):

@@ -133,3 +133,14 @@ def track_account_names(services: Any, bridge: Any, names: dict[str, str]) -> No
                 names[ev.account.account_id] = ev.account.name
 
     bridge.accounts.connect(on_accounts)
+
+
+def accept_if_valid(dialog: Any) -> None:
+    """OK of a form dialog with ``values()`` (raising ``ValueError`` with the problem) and an ``error`` label:
+    closes it accepted when the values parse, else shows the problem and keeps it open."""
+    try:
+        dialog.values()
+    except ValueError as exc:
+        dialog.error.setText(str(exc))
+        return
+    dialog.accept()
