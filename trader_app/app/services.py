@@ -115,21 +115,19 @@ class AppServices:
     # ---- life cycle ----------------------------------------------------------------------------------
     async def start(self) -> None:
         """List the instruments of earlier imports, restore accounts (creating "Paper 1" on a fresh data
-        dir), seed the watchlist, start the demo market (``demo=True``), the strategy runner and the webhook
-        listener when present. Idempotent."""
+        dir) and reconcile them, repair signal records and load the idempotency keys, seed the watchlist,
+        start the demo market (``demo=True``), the strategy runner, the webhook listener and the notices.
+        Idempotent."""
         if self.started:
             return
         self.started = True
-        if self.risk_book is not None:
-            await self.risk_book.load()
+        await self.risk_book.load()
         await self.market.restore_imported_instruments()  # before the accounts: their positions may need them
         accounts = await self.accounts.load()
-        if self.executor is not None:
-            repaired = await self.executor.repair_signals()
-            if repaired:
-                log.warning("%d signal record(s) interrupted by the last stop repaired from the orders journal",
-                            repaired)
-            await self.executor.load_idempotency()
+        repaired = await self.executor.repair_signals()
+        if repaired:
+            log.warning("%d signal record(s) interrupted by the last stop repaired from the orders journal", repaired)
+        await self.executor.load_idempotency()
         if not accounts:
             cash = dict(self.settings.paper.initial_cash) or DEFAULT_CASH
             await self.accounts.create_paper_account(DEFAULT_ACCOUNT_NAME, cash)
@@ -140,12 +138,11 @@ class AppServices:
                     await self.market.add_to_watchlist(symbol)
         if self.demo:
             self.demo_task = self.market.start_demo(self.settings.demo.tick_rate)
-        if self.strategies is not None and hasattr(self.strategies, "start"):
-            await _maybe_await(self.strategies.start())
+        if self.strategies is not None:
+            await self.strategies.start()
         if self.start_webhook and self.webhook is None:
             await self._start_webhook()
-        if self.notices is not None:
-            await self.notices.start()
+        await self.notices.start()
 
     async def _start_webhook(self) -> None:
         if not self.settings.webhook.enabled:
@@ -161,41 +158,29 @@ class AppServices:
         self.webhook = server
 
     async def stop(self) -> None:
-        """Stop the listener, notices, strategies and market, detach brokers, drain the bus and close the
-        store."""
-        if self.notices is not None:
-            with contextlib.suppress(Exception):
-                await self.notices.stop()
+        """Stop the notices, listener, strategies, quote feeds and market, disconnect the accounts (their
+        state stays in the store), stop the order manager and portfolio, drain the bus and close the store.
+        A part that fails to stop is logged and the others still stop."""
+        steps: list[tuple[str, Callable[[], Any]]] = [("notices", self.notices.stop)]
         if self.webhook is not None:
-            with contextlib.suppress(Exception):
-                await self.webhook.stop()
-            self.webhook = None
-        if self.strategies is not None and hasattr(self.strategies, "stop"):
-            with contextlib.suppress(Exception):
-                await _maybe_await(self.strategies.stop())
+            steps.append(("webhook listener", self.webhook.stop))
+        if self.strategies is not None:
+            steps.append(("strategies", self.strategies.stop))
         if self.feeds is not None:
-            with contextlib.suppress(Exception):
-                await self.feeds.close()
-        with contextlib.suppress(Exception):
-            await self.market.close()
-        if hasattr(self.accounts, "close"):
-            with contextlib.suppress(Exception):
-                await _maybe_await(self.accounts.close())
-        if hasattr(self.order_manager, "close"):
-            with contextlib.suppress(Exception):
-                await _maybe_await(self.order_manager.close())
-        else:
-            for account_id in list(self.order_manager.account_ids()):
-                with contextlib.suppress(Exception):
-                    await self.order_manager.detach(account_id)
-        if hasattr(self.portfolio, "close"):
-            with contextlib.suppress(Exception):
-                await _maybe_await(self.portfolio.close())
-        for stopper in reversed(self._stoppers):
-            with contextlib.suppress(Exception):
-                await _maybe_await(stopper())
-        with contextlib.suppress(Exception):
+            steps.append(("quote feeds", self.feeds.close))
+        steps += [("market", self.market.close), ("accounts", self.accounts.close),
+                  ("order manager", self.order_manager.close), ("portfolio", self.portfolio.close)]
+        steps += [(f"stopper {i}", stopper) for i, stopper in enumerate(reversed(self._stoppers))]
+        for name, step in steps:
+            try:
+                await _maybe_await(step())
+            except Exception:  # noqa: BLE001 - shutting down: the other parts must still stop
+                log.exception("stopping the %s failed", name)
+        self.webhook = None
+        try:
             await asyncio.wait_for(self.bus.drain(), timeout=5)
+        except Exception:  # noqa: BLE001
+            log.exception("draining the event bus at stop failed")
         self.store.close()
         self.started = False
 
