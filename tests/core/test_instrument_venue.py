@@ -73,3 +73,39 @@ async def test_quotes_are_kept_per_venue_and_an_account_prices_with_its_own(tmp_
         await om.close()
         await market.close()
         store.close()
+
+
+async def test_a_venue_feed_with_its_own_klines_is_charted_as_the_venue_sends_them(tmp_path):
+    """A source that streams bars (a venue's klines) publishes and stores them as they are, per venue; the
+    aggregator then leaves that source's quotes alone instead of building a second set of bars from them."""
+    from trader_app.core.enums import Interval
+    from trader_app.core.events import BarEvent
+    from trader_app.core.market_data import Bar
+    from trader_app.market.service import MarketService
+    from trader_app.store import Store
+
+    bus, store = EventBus(), Store.open(tmp_path / "t.db")
+    market = MarketService(bus, store, [KRW_BTC])
+    seen: list[Bar] = []
+    bus.subscribe(BarEvent, lambda ev: seen.append(ev.bar))
+    m = Interval.M1.ms
+    t0 = 1_700_000_040_000 - 1_700_000_040_000 % m
+    kline = Bar("BTC/KRW", Interval.M1, t0, D("100"), D("130"), D("90"), D("120"), D("4"), True, "upbit")
+    try:
+        async def feed():
+            yield Bar("BTC/KRW", Interval.M1, t0, D("100"), D("110"), D("100"), D("105"), D("1"), False, "upbit")
+            yield Quote("BTC/KRW", t0 + 61_000, D("120"), D("121"), D("120"), D("1"), venue="upbit")
+            yield kline
+            yield Quote("BTC/KRW", t0 + 122_000, D("125"), D("126"), D("125"), D("1"), venue="upbit")
+
+        await market.add_feed("upbit", feed())
+        await bus.drain()
+        await market.aggregator.flush()
+        assert [b for b in seen if b.venue == "upbit" and b.closed] == [kline]  # none rebuilt from quotes
+        assert market.aggregator.live_bar("BTC/KRW", Interval.M1, "upbit") is None
+        stored = await store.run(lambda: store.bars.load("BTC/KRW", Interval.M1, venue="upbit"))
+        assert stored == [kline]
+        assert market.quote_of("upbit:BTC/KRW").last == D("125")
+    finally:
+        await market.close()
+        store.close()

@@ -18,9 +18,9 @@ T0 = 1_700_000_100_000  # a 5-minute (and 1-minute) boundary: 2023-11-14T22:15:0
 assert T0 % 300_000 == 0
 
 
-def q(sec: float, last: str, vol: str, symbol: str = "BTC/USDT", venue: str = "demo") -> QuoteEvent:
+def q(sec: float, last: str, vol: str, symbol: str = "BTC/USDT", venue: str = "paper", source: str = "demo") -> QuoteEvent:
     p = D(last)
-    return QuoteEvent(Quote(symbol, T0 + int(sec * 1000), p - D("0.5"), p + D("0.5"), p, D(vol), venue=venue))
+    return QuoteEvent(Quote(symbol, T0 + int(sec * 1000), p - D("0.5"), p + D("0.5"), p, D(vol), venue=venue), source)
 
 
 SCRIPT = [
@@ -95,7 +95,7 @@ async def test_late_quotes_and_replay_quotes_are_ignored():
     bus.publish(q(0, "100", "1"))
     bus.publish(q(65, "101", "1"))
     bus.publish(q(30, "500", "9"))  # late: minute 0 is closed
-    bus.publish(q(66, "1", "1", venue="replay"))
+    bus.publish(q(66, "1", "1", source="replay"))
     assert agg.late == 1
     assert closed == [bar(Interval.M1, 0, "100", "100", "100", "100", "1")]
     assert agg.live_bar("BTC/USDT", Interval.M1) == bar(Interval.M1, 60, "101", "101", "101", "101", "1", closed=False)

@@ -49,7 +49,7 @@ def _check_quote(q, inst):
     assert (q.ask - q.bid) / inst.tick_size in (1, 2, 3)
     assert q.last in (q.bid, q.ask)
     assert q.volume > 0 and q.volume % inst.lot_size == 0
-    assert q.day_open > 0 and q.venue == "demo"
+    assert q.day_open > 0 and q.venue == "paper"
 
 
 def test_quotes_on_tick_grid_with_bid_below_ask():

@@ -57,7 +57,7 @@ def test_each_bar_becomes_four_quotes_then_the_bar_itself():
         (90_000, D("8.00"), D("7.99"), D("8.01"), D("2.5")),
         (119_999, D("8.50"), D("8.49"), D("8.51"), D("2.5")),
     ]
-    assert all(q.venue == "replay" and q.symbol == "X" and q.day_open == D("10.00") for q in quotes)
+    assert all(q.venue == "paper" and q.symbol == "X" and q.day_open == D("10.00") for q in quotes)
     assert [b for b in bars if b.closed] == [UP, DOWN]
     forming = [b for b in bars if not b.closed]
     assert [(b.open, b.high, b.low, b.close, b.volume) for b in forming[:3]] == [

@@ -83,5 +83,5 @@ def test_delete_bars(store):
 def test_sqlite_uses_the_precompiled_bulk_upsert(store):
     sql = store.bars._upsert_sql
     assert sql is not None
-    assert sql.startswith("INSERT INTO bars (symbol, interval, open_time_ms, open, high, low, close, volume, closed)")
-    assert "ON CONFLICT (symbol, interval, open_time_ms) DO UPDATE SET" in sql
+    assert sql.startswith("INSERT INTO bars (venue, symbol, interval, open_time_ms, open, high, low, close, volume, closed)")
+    assert "ON CONFLICT (venue, symbol, interval, open_time_ms) DO UPDATE SET" in sql

@@ -124,3 +124,37 @@ async def test_log_panel_shows_what_was_logged_before_it_existed(services, qapp)
             window.close()
     finally:
         logging.getLogger("trader_app").removeHandler(handler)
+
+
+async def test_the_same_symbol_on_two_venues_is_two_watchlist_rows_with_their_own_prices_and_charts(window, services):
+    """Venue-qualified market data in the window: ``upbit:BTC/USDT`` next to the paper ``BTC/USDT``, each with
+    its own price; clicking the venue's row charts that venue's bars (title names the venue) and puts the bare
+    symbol in the ticket."""
+    from decimal import Decimal as D
+
+    from trader_app.core.enums import MarketType
+    from trader_app.core.instrument import Instrument
+    from trader_app.core.market_data import Bar, Quote
+    from trader_app.core.events import QuoteEvent
+
+    upbit = Instrument("BTC/USDT", "upbit", MarketType.SPOT, "BTC", "USDT", D("0.001"), D("0.0001"))
+    assert services.market.add_instrument(upbit)
+    t0 = 1_700_000_040_000 - 1_700_000_040_000 % 60_000
+    bars = [Bar("BTC/USDT", Interval.M1, t0 + k * 60_000, D("70000"), D("70010"), D("69990"), D(70000 + k), D("1"),
+                True, "upbit") for k in range(30)]
+    await services.store.run(services.store.bars.save, bars)
+    await window.watchlist.add_symbol("Upbit:btc/usdt")
+    assert window.watchlist.model.symbols()[-1] == "upbit:BTC/USDT"
+    assert await services.market.watchlist() == ["BTC/USDT", "ETH/USDT", "SOL/USDT", "005930", "AAPL", "upbit:BTC/USDT"]
+    publish_quote(services, "BTC/USDT", bid="64000.00", ask="64000.02", last="64000.01")
+    services.bus.publish(QuoteEvent(Quote("BTC/USDT", 1, D("70029.5"), D("70030.5"), D("70030"), venue="upbit"), "upbit"))
+    window.bridge.flush()
+    model = window.watchlist.model
+    assert model.record(model.row_of("BTC/USDT")).last == D("64000.01")
+    assert model.record(model.row_of("upbit:BTC/USDT")).last == D("70030")
+    assert window.formats.price("upbit:BTC/USDT", D("70030")) == "70,030.000"  # the venue's own tick
+    window.watchlist.table.clicked.emit(model.index(model.row_of("upbit:BTC/USDT"), 0))
+    await window.chart.last_task
+    assert window.chart.chart.symbol == "upbit:BTC/USDT"
+    assert window.chart.bar_count() == 30
+    assert window.ticket.symbol.currentText() == "BTC/USDT"

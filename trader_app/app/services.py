@@ -25,6 +25,7 @@ from ..brokers.paper import PaperExchange, paper_venue
 from ..config import Settings
 from ..core.bus import EventBus
 from ..core.events import LogEvent
+from ..core.instrument import market_id
 from ..execution.executor import Executor
 from ..trading.groups import GroupService
 from ..market.catalog import demo_instruments
@@ -132,7 +133,7 @@ class AppServices:
             cash = dict(self.settings.paper.initial_cash) or DEFAULT_CASH
             await self.accounts.create_paper_account(DEFAULT_ACCOUNT_NAME, cash)
         if not await self.market.watchlist():
-            known = {i.symbol for i in self.market.instruments()}
+            known = {i.market_id for i in self.market.instruments()}
             for symbol in self.settings.demo.symbols:
                 if symbol in known:
                     await self.market.add_to_watchlist(symbol)
@@ -213,12 +214,13 @@ class AppServices:
             if account.enabled and state.value != "CONNECTED":
                 error = self.accounts.session_error(account.account_id)
                 waiting.append(f"account {account.name}: {state.value.lower()}" + (f" ({error})" if error else ""))
-        symbols = set(await self.market.watchlist())
+        symbols = set(await self.market.watchlist())  # market ids: venue-qualified
         for account_id in self.order_manager.account_ids():
-            symbols.update(p.symbol for p in self.order_manager.positions(account_id))
-            symbols.update(o.symbol for o in self.order_manager.open_orders(account_id))
-        known = {i.symbol for i in self.market.instruments()}
-        waiting += [f"a price for {s}" for s in sorted(symbols & known) if self.market.last_quote(s) is None]
+            venue = self.order_manager.broker(account_id).venue
+            symbols.update(market_id(venue, p.symbol) for p in self.order_manager.positions(account_id))
+            symbols.update(market_id(venue, o.symbol) for o in self.order_manager.open_orders(account_id))
+        known = {i.market_id for i in self.market.instruments()}
+        waiting += [f"a price for {s}" for s in sorted(symbols & known) if self.market.quote_of(s) is None]
         return waiting
 
     # ---- status text ---------------------------------------------------------------------------------

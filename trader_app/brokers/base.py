@@ -45,7 +45,11 @@ All methods are coroutines run on the app's single asyncio loop:
   ``drain_updates()`` waits until the consumer has taken every update emitted so far (the order manager
   uses it to record a venue's own fills before the acknowledgement); adapters whose updates arrive from a
   remote stream return at once.
-- **quotes(symbols)** is an async iterator of ``Quote`` for the symbols; it also survives reconnects.
+- **quotes(symbols)** is an async iterator of ``Quote`` for the symbols (``Quote.venue`` = the adapter's venue);
+  it also survives reconnects. A venue that streams its own candles may yield ``Bar`` items too (``venue`` set;
+  ``closed`` False while forming): the market service then publishes and stores those instead of building
+  bars from the quotes. **bar_history** (when ``capabilities.bar_history``) fills the chart's history of the
+  venue's symbols; the market service keeps what it fetched in the store, per (venue, symbol).
   ``subscribe(symbols)`` / ``unsubscribe(symbols)`` change the market-data subscription of the running
   connection (no reconnect); quotes of subscribed symbols are published by the market service.
 - **capabilities** declares what the venue supports; the order manager refuses, before the journal and per

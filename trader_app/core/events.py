@@ -14,12 +14,17 @@ from .portfolio import Account, AccountSummary, Balance, LedgerEntry, Position
 
 @dataclass(frozen=True, slots=True)
 class QuoteEvent:
+    """A quote from a market source; ``source`` names it ("demo", "replay", a venue feed; "" = unnamed).
+    The bar aggregator skips sources that bring their own bars (a replayed file, a venue's kline stream)."""
+
     quote: Quote
+    source: str = ""
 
 
 @dataclass(frozen=True, slots=True)
 class WatchlistEvent:
-    """The watchlist changed; ``symbols`` is the new list, in the trader's order."""
+    """The watchlist changed; ``symbols`` is the new list of market ids (``core.instrument.market_id``: a bare
+    symbol on the paper venue, ``venue:symbol`` elsewhere), in the trader's order."""
 
     symbols: tuple[str, ...]
 

@@ -8,6 +8,28 @@ from decimal import Decimal
 from .enums import MarketType
 from .money import ONE, ZERO, round_price, round_qty_down
 
+#: the venue of the in-process paper exchange; the demo and replay markets price its instruments
+HOME_VENUE = "paper"
+_SEP = ":"
+
+
+def market_id(venue: str, symbol: str) -> str:
+    """The text id of ``symbol`` on ``venue`` used by the watchlist, the chart and the UI's quote tables:
+    the bare symbol on the home (paper) venue, ``venue:symbol`` elsewhere (``binance:BTC/USDT``), so the same
+    symbol on two venues is two rows. Inverse: :func:`parse_market_id`."""
+    return symbol if venue == HOME_VENUE else f"{venue}{_SEP}{symbol}"
+
+
+def parse_market_id(text: str) -> tuple[str, str]:
+    """``(venue, symbol)`` of a :func:`market_id` text (a bare symbol is the home venue's). Raises ValueError
+    for an empty venue or symbol."""
+    venue, sep, symbol = text.strip().partition(_SEP)
+    if not sep:
+        venue, symbol = HOME_VENUE, venue
+    if not venue or not symbol:
+        raise ValueError(f"not a market id (symbol or venue:symbol): {text!r}")
+    return venue, symbol
+
 
 @dataclass(frozen=True, slots=True)
 class Instrument:
@@ -44,6 +66,11 @@ class Instrument:
     def key(self) -> tuple[str, str]:
         """``(venue, symbol)``: what quotes, bars and positions of this instrument are keyed by."""
         return (self.venue, self.symbol)
+
+    @property
+    def market_id(self) -> str:
+        """The watchlist/chart id (see :func:`market_id`)."""
+        return market_id(self.venue, self.symbol)
 
     @property
     def vt_symbol(self) -> str:

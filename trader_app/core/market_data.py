@@ -14,6 +14,7 @@ class Quote:
     """Top of book and last trade for one symbol at ``ts_ms`` (epoch ms, UTC).
 
     ``volume`` is the traded quantity of this tick (base units); ``day_open`` is the reference for change %.
+    ``venue``: whose instrument it prices (the demo and replay markets price the paper venue's).
     """
 
     symbol: str
@@ -23,7 +24,7 @@ class Quote:
     last: Decimal
     volume: Decimal = ZERO
     day_open: Decimal = ZERO
-    venue: str = "demo"
+    venue: str = "paper"
 
     @property
     def mid(self) -> Decimal:
@@ -39,7 +40,8 @@ class Quote:
 
 @dataclass(frozen=True, slots=True)
 class Bar:
-    """An OHLCV candle. ``open_time_ms`` is the bar's start (epoch ms, UTC); ``closed`` is False while it forms."""
+    """An OHLCV candle of ``symbol`` on ``venue``. ``open_time_ms`` is the bar's start (epoch ms, UTC);
+    ``closed`` is False while it forms. Prices in the quote currency, volume in base units (Decimal)."""
 
     symbol: str
     interval: Interval
@@ -50,6 +52,7 @@ class Bar:
     close: Decimal
     volume: Decimal
     closed: bool = True
+    venue: str = "paper"
 
     @property
     def close_time_ms(self) -> int:

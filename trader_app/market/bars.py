@@ -13,7 +13,9 @@ interval is published as ``BarEvent`` with ``closed`` False at most once per ``l
 the timer runs ten times per period and publishes at most a tenth of the symbols per run, so with many
 symbols the live updates spread evenly over time instead of arriving in one burst.
 Quotes older than the bar being built (late ticks) are ignored by that interval and counted in ``late``.
-Quotes whose ``venue`` is in ``skip_venues`` (default: ``"replay"``, whose bars come from the file) are ignored.
+Bars are kept per (venue, symbol): the same symbol on two venues builds two series. Quote events whose
+``source`` is in ``skip_sources`` (default: ``"replay"``, whose bars come from the file; the market service adds
+each venue feed that streams its own klines) are ignored.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from trader_app.core.bus import EventBus
 from trader_app.core.enums import Interval
 from trader_app.core.events import BarEvent, QuoteEvent
 from trader_app.core.ids import now_ms
+from trader_app.core.instrument import HOME_VENUE
 from trader_app.core.market_data import Bar
 
 log = logging.getLogger(__name__)
@@ -66,7 +69,7 @@ class BarAggregator:
         save_period_s: float = 1.0,
         clock: Callable[[], int] | None = now_ms,
         close_grace_ms: int = 2000,
-        skip_venues: Iterable[str] = ("replay",),
+        skip_sources: Iterable[str] = ("replay",),
     ) -> None:
         self.bus = bus
         self.store = store
@@ -77,10 +80,10 @@ class BarAggregator:
         self.save_period_s = save_period_s
         self.clock = clock
         self.close_grace_ms = close_grace_ms
-        self.skip_venues = frozenset(skip_venues)
-        self._bars: dict[str, list[_Building | None]] = {}
-        self._dirty: dict[str, None] = {}  # symbols with unpublished changes, oldest first
-        self._published_at: dict[str, float] = {}  # loop time of each symbol's last live publish
+        self.skip_sources = set(skip_sources)
+        self._bars: dict[tuple[str, str], list[_Building | None]] = {}  # (venue, symbol) -> one slot per interval
+        self._dirty: dict[tuple[str, str], None] = {}  # series with unpublished changes, oldest first
+        self._published_at: dict[tuple[str, str], float] = {}  # loop time of each series' last live publish
         self._sweep_due = [None] * len(self.intervals)  # earliest end (ms) of an open bar, per interval
         self._pending: list[Bar] = []
         self._last_save = 0.0
@@ -94,13 +97,13 @@ class BarAggregator:
     # ------------------------------------------------------------------ input
     def on_quote(self, event: QuoteEvent) -> None:
         """Fold one quote into every interval's bar (sync, O(number of intervals))."""
-        q = event.quote
-        if q.venue in self.skip_venues:
+        if event.source in self.skip_sources:
             return
+        q = event.quote
         price = q.last
         if price <= 0:
             return
-        sym = q.symbol
+        sym = (q.venue, q.symbol)
         ts = q.ts_ms
         vol = q.volume
         slots = self._bars.get(sym)
@@ -134,24 +137,33 @@ class BarAggregator:
             self._arm()
 
     # ------------------------------------------------------------------ output
-    def live_bar(self, symbol: str, interval: Interval) -> Bar | None:
-        """The forming bar of ``symbol`` at ``interval`` (``closed`` False), or None if none is open."""
-        slots = self._bars.get(symbol)
+    def live_bar(self, symbol: str, interval: Interval, venue: str = HOME_VENUE) -> Bar | None:
+        """The forming bar of ``symbol`` on ``venue`` at ``interval`` (``closed`` False), or None if none."""
+        slots = self._bars.get((venue, symbol))
         if slots is None or interval not in self.intervals:
             return None
         b = slots[self.intervals.index(interval)]
         if b is None or b.closed:
             return None
-        return self._bar(symbol, self.intervals.index(interval), b, False)
+        return self._bar((venue, symbol), self.intervals.index(interval), b, False)
 
-    def unsaved(self, symbol: str, interval: Interval) -> list[Bar]:
-        """Closed bars of ``symbol``/``interval`` not yet written to the store (ascending)."""
-        return [b for b in self._pending if b.symbol == symbol and b.interval is interval]
+    def unsaved(self, symbol: str, interval: Interval, venue: str = HOME_VENUE) -> list[Bar]:
+        """Closed bars of ``symbol`` on ``venue`` at ``interval`` not yet written to the store (ascending)."""
+        return [b for b in self._pending if b.symbol == symbol and b.venue == venue and b.interval is interval]
 
-    def _bar(self, sym: str, j: int, b: _Building, closed: bool) -> Bar:
-        return Bar(sym, self.intervals[j], b.open_time, b.open, b.high, b.low, b.close, b.volume, closed)
+    def keep(self, bars: list[Bar]) -> None:
+        """Queue closed ``bars`` that came from elsewhere (a venue's kline stream) for the store, in the same
+        batched writes as the aggregator's own."""
+        if self.store is None:
+            return
+        self._pending.extend(b for b in bars if b.closed)
+        if self._pending and self._timer is None:
+            self._arm()
 
-    def _close(self, sym: str, j: int, b: _Building) -> None:
+    def _bar(self, key: tuple[str, str], j: int, b: _Building, closed: bool) -> Bar:
+        return Bar(key[1], self.intervals[j], b.open_time, b.open, b.high, b.low, b.close, b.volume, closed, key[0])
+
+    def _close(self, sym: tuple[str, str], j: int, b: _Building) -> None:
         b.closed = True
         bar = self._bar(sym, j, b, True)
         self.bus.publish(BarEvent(bar))
@@ -175,7 +187,7 @@ class BarAggregator:
         for sym in dirty:
             self._publish_symbol(sym)
 
-    def _publish_symbol(self, sym: str) -> None:
+    def _publish_symbol(self, sym: tuple[str, str]) -> None:
         publish = self.bus.publish
         for j, b in enumerate(self._bars[sym]):
             if b is not None and not b.closed:

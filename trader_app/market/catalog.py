@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from trader_app.core.enums import MarketType
-from trader_app.core.instrument import Instrument
+from trader_app.core.instrument import HOME_VENUE, Instrument
 
-PAPER_VENUE = "paper"
+PAPER_VENUE = HOME_VENUE
 
 
 @dataclass(frozen=True, slots=True)

@@ -40,6 +40,7 @@ from .catalog import demo_profile
 
 log = logging.getLogger(__name__)
 
+DEMO_SOURCE = "demo"  # QuoteEvent.source of the demo market's quotes
 YEAR_S = 365.25 * 86_400.0
 _BLOCK = 8192  # random numbers drawn per block
 _MIN_TICKS = 20  # a price never falls below 20 ticks (keeps bid >= 1 tick with a 3-tick spread)
@@ -54,7 +55,8 @@ class DemoMarket:
     """Publishes ``QuoteEvent`` on ``bus`` at ``tick_rate`` quotes per second spread over ``instruments``.
 
     ``tick_rate`` > 0 (quotes/s over all symbols, e.g. 20,000 over 500 symbols); ``seed`` makes the quote
-    sequence reproducible; ``slice_s`` is the timer period (s). Quotes carry ``venue="demo"``.
+    sequence reproducible; ``slice_s`` is the timer period (s). Quotes carry the instruments' venue
+    (the paper venue for the catalog) and ``QuoteEvent.source`` "demo".
     Raises ``ValueError`` for no instruments or a non-positive rate.
     """
 
@@ -85,6 +87,7 @@ class DemoMarket:
         self._tick = [inst.tick_size for inst in self._instruments]
         self._inv_tick = [1.0 / float(inst.tick_size) for inst in self._instruments]
         self._lot = [inst.lot_size for inst in self._instruments]
+        self._venues = [inst.venue for inst in self._instruments]
         profiles = [demo_profile(inst) for inst in self._instruments]
         self._vol = [p.volatility for p in profiles]
         # expected time between two quotes of one symbol, in years
@@ -151,7 +154,7 @@ class DemoMarket:
         return out
 
     def _produce(self, n: int, ts_ms: int, sink) -> None:  # noqa: C901 - the hot loop, kept flat on purpose
-        symbols, tick, inv_tick, lot = self._symbols, self._tick, self._inv_tick, self._lot
+        symbols, tick, inv_tick, lot, venues = self._symbols, self._tick, self._inv_tick, self._lot, self._venues
         sigma, drift, logp, min_logp = self._sigma, self._drift, self._logp, self._min_logp
         typ, day_open, day = self._typ_lots, self._day_open, self._day
         today = ts_ms // 86_400_000
@@ -180,7 +183,7 @@ class DemoMarket:
             if day[s] != today:
                 day[s] = today
                 day_open[s] = last
-            sink(Quote(symbols[s], ts_ms, bid, ask, last, lot[s] * lots, day_open[s], "demo"))
+            sink(Quote(symbols[s], ts_ms, bid, ask, last, lot[s] * lots, day_open[s], venues[s]))
         self._pos = pos
 
     # ------------------------------------------------------------------ running
@@ -210,7 +213,7 @@ class DemoMarket:
         cap = per_slice * self.max_catch_up
 
         def sink(q: Quote) -> None:
-            publish(QuoteEvent(q))
+            publish(QuoteEvent(q, DEMO_SOURCE))
 
         try:
             while True:

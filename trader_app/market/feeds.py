@@ -4,7 +4,8 @@ connection per venue shared by every account and panel").
 For each venue with at least one connected account whose adapter streams quotes
 (``capabilities.quote_stream``; the paper venue does not: it trades on the market it is fed), one adapter of
 that venue is the venue's feed: ``MarketService.add_feed(venue, broker.quotes(symbols))`` with the watched
-symbols that venue lists. Adding a symbol to the watchlist subscribes it on the running feed
+symbols that venue lists (watchlist entries are market ids: ``venue:symbol``), and, when the adapter declares
+``capabilities.bar_history``, its ``bar_history`` fills the chart's history of that venue's symbols. Adding a symbol to the watchlist subscribes it on the running feed
 (``broker.subscribe``), removing it unsubscribes; the connection is not reopened. When the feeding account
 disconnects or is removed, another connected account of the venue takes over (or the feed ends).
 Quotes carry their venue, so the same symbol on two venues stays two prices (keyed by (venue, symbol)).
@@ -20,6 +21,7 @@ from typing import Any
 from ..core.bus import EventBus
 from ..core.enums import SessionState
 from ..core.events import AccountEvent, WatchlistEvent
+from ..core.instrument import parse_market_id
 from .service import MarketService
 
 log = logging.getLogger(__name__)
@@ -69,8 +71,17 @@ class VenueFeeds:
         return self._watchlist
 
     async def _symbols_for(self, account_id: str) -> set[str]:
+        venue = self.om.broker(account_id).venue
         listed = {i.symbol for i in self.om.instruments(account_id)}
-        return {s for s in await self._watched() if s in listed}
+        wanted = set()
+        for market in await self._watched():
+            try:
+                v, symbol = parse_market_id(market)
+            except ValueError:
+                continue
+            if v == venue and symbol in listed:
+                wanted.add(symbol)
+        return wanted
 
     async def _start(self, account_id: str) -> None:
         try:
@@ -82,8 +93,12 @@ class VenueFeeds:
         if not broker.capabilities.quote_stream or venue in self.feeds:
             return
         symbols = await self._symbols_for(account_id)
+        for inst in self.om.instruments(account_id):
+            self.market.add_instrument(inst)  # the venue's instruments become watchable and chartable
         task = self.market.add_feed(venue, broker.quotes(sorted(symbols)))
         self.feeds[venue] = _Feed(account_id, broker, task, symbols)
+        if broker.capabilities.bar_history:
+            self.market.add_history_source(venue, broker.bar_history)
         log.info("quotes of %s now come from account %s (%d symbols)", venue, account_id, len(symbols))
 
     async def _replace(self, account_id: str) -> None:
@@ -91,6 +106,7 @@ class VenueFeeds:
             if feed.account_id != account_id:
                 continue
             del self.feeds[venue]
+            self.market.add_history_source(venue, None)
             feed.task.cancel()
             await asyncio.gather(feed.task, return_exceptions=True)
             for other in self.om.account_ids():

@@ -5,7 +5,8 @@ the bar: open, then low then high for a rising bar (close >= open) or high then 
 close. Quote times are the bar's open time plus 0, 1/4 and 1/2 of the interval, and its last millisecond
 for the close. Each quote's ``last`` is that price; ``bid``/``ask`` are one tick below/above it (the tick is
 the instrument's, or the finest price step written in the bars); ``volume`` is a quarter of the bar's
-volume, so a bar's quotes add up to its volume. Quotes carry ``venue="replay"``.
+volume, so a bar's quotes add up to its volume. Quotes and bars carry the bars' venue (the paper venue for
+imported files); quote events carry ``source="replay"``, so the bar aggregator leaves them to the file's bars.
 
 The bars themselves are republished too: after each of the first three quotes a ``BarEvent`` with the bar
 so far (``closed`` False), and after the close quote the bar exactly as stored (``closed`` True).
@@ -26,7 +27,7 @@ from trader_app.core.market_data import Bar, Quote
 
 log = logging.getLogger(__name__)
 
-REPLAY_VENUE = "replay"
+REPLAY_SOURCE = "replay"  # QuoteEvent.source of replayed quotes
 _STEPS = 4  # quotes per bar
 _MAX_STEPS_PER_SLICE = 1000  # keeps one slice short even at "as fast as possible" speeds
 
@@ -137,15 +138,15 @@ class ReplayMarket:
             seen = self._day_open[bar.symbol] = (day, bar.open)
         tick = self.tick_size
         bid = price - tick if price > tick else price
-        quote = Quote(bar.symbol, ts, bid, price + tick, price, bar.volume / _STEPS, seen[1], REPLAY_VENUE)
-        self.bus.publish(QuoteEvent(quote))
+        quote = Quote(bar.symbol, ts, bid, price + tick, price, bar.volume / _STEPS, seen[1], bar.venue)
+        self.bus.publish(QuoteEvent(quote, REPLAY_SOURCE))
         if part == 3:
             self.bus.publish(BarEvent(bar))
         else:
             so_far = path[: part + 1]
             partial = Bar(
                 bar.symbol, bar.interval, bar.open_time_ms, bar.open, max(so_far), min(so_far), price,
-                bar.volume * (part + 1) / _STEPS, False,
+                bar.volume * (part + 1) / _STEPS, False, bar.venue,
             )
             self.bus.publish(BarEvent(partial))
         self.steps_done = k + 1

@@ -1,9 +1,15 @@
 """The market service: one place the app asks for instruments, quotes, bars, the watchlist and indicators.
 
-It listens on the bus (last quote per symbol from ``QuoteEvent``; closed bars from ``BarEvent`` for the
-indicator snapshots), owns a :class:`~trader_app.market.bars.BarAggregator` that turns quotes into stored
-bars, and starts/stops the feeds: the demo market (with history backfilled so charts and indicators have
-content at start-up) or a replay of imported bars. Store access goes through ``await store.run(...)``.
+Everything is venue-qualified: instruments, quotes, bars and indicator windows are keyed by (venue, symbol),
+and the watchlist and chart name a series by its market id (``core.instrument.market_id``: the bare symbol on
+the paper venue, ``venue:symbol`` elsewhere), so ``BTC/USDT`` on two venues is two rows with two prices.
+
+It listens on the bus (last quote per (venue, symbol) from ``QuoteEvent``; closed bars from ``BarEvent`` for
+the indicator snapshots), owns a :class:`~trader_app.market.bars.BarAggregator` that turns quotes into stored
+bars, and runs the market sources: the demo market (with history backfilled so charts and indicators have
+content at start-up), a replay of imported bars, and any venue's own streams (``add_feed``: quotes and, where
+the venue streams them, bars), with the venue's ``bar_history`` filling the chart's history
+(``add_history_source``). Store access goes through ``await store.run(...)``.
 """
 
 from __future__ import annotations
@@ -24,7 +30,7 @@ from trader_app.core.enums import Interval, MarketType
 from trader_app.core.errors import UnknownSymbol
 from trader_app.core.events import BarEvent, QuoteEvent, WatchlistEvent
 from trader_app.core.ids import now_ms
-from trader_app.core.instrument import Instrument
+from trader_app.core.instrument import HOME_VENUE, Instrument, market_id, parse_market_id
 from trader_app.core.market_data import Bar, Quote
 
 from .bars import BarAggregator
@@ -60,9 +66,12 @@ class IndicatorSnapshot:
 
 
 class MarketService:
-    """Market data for the app. ``instruments``: what the venue lists (the demo catalog by default in the
-    app); ``store``: a :class:`trader_app.store.Store`. ``on_new_instrument`` is called with each instrument
-    added later (e.g. for an imported CSV's symbol) so the paper exchange can list it too.
+    """Market data for the app. ``instruments``: what the venues list (the demo catalog of the paper venue by
+    default in the app; a venue's adapter adds its own with ``add_instrument``); ``store``: a
+    :class:`trader_app.store.Store`. ``on_new_instrument`` is called with each instrument added later (e.g. for
+    an imported CSV's symbol) so the paper exchange can list it too.
+
+    Symbol arguments are market ids (a bare symbol is the paper venue's) unless a ``venue`` is given.
     """
 
     def __init__(
@@ -79,10 +88,11 @@ class MarketService:
     ) -> None:
         self.bus = bus
         self.store = store
-        self._instruments: dict[str, Instrument] = {}
+        self._instruments: dict[tuple[str, str], Instrument] = {}
         for inst in instruments:
-            self._instruments[inst.symbol] = inst
-        self._demo_symbols = list(self._instruments)
+            self._instruments[inst.key] = inst
+        self._demo_symbols = [sym for venue, sym in self._instruments if venue == HOME_VENUE]
+        self._history_sources: dict[str, Callable[..., Any]] = {}
         self._imported: dict[str, Instrument] = {}  # listed for imported/replayed bars, kept in store.kv
         self._saving: set[asyncio.Task] = set()
         self.aggregator = aggregator if aggregator is not None else BarAggregator(bus, store)
@@ -104,21 +114,28 @@ class MarketService:
         self._unsubscribe = [bus.subscribe(QuoteEvent, self._on_quote), bus.subscribe(BarEvent, self._on_bar)]
 
     # ------------------------------------------------------------------ instruments and quotes
-    def instruments(self) -> list[Instrument]:
-        return list(self._instruments.values())
+    def instruments(self, venue: str | None = None) -> list[Instrument]:
+        """The listed instruments (of ``venue``; None = every venue), in listing order."""
+        return [i for i in self._instruments.values() if venue is None or i.venue == venue]
 
-    def instrument(self, symbol: str) -> Instrument:
-        """The instrument of ``symbol``. Raises UnknownSymbol."""
+    def instrument(self, symbol: str, venue: str | None = None) -> Instrument:
+        """The instrument of ``symbol`` on ``venue`` (None: ``symbol`` is a market id, a bare symbol being the
+        paper venue's). Raises UnknownSymbol (naming the venue)."""
+        if venue is None:
+            try:
+                venue, symbol = parse_market_id(symbol)
+            except ValueError:
+                raise UnknownSymbol(symbol) from None
         try:
-            return self._instruments[symbol]
+            return self._instruments[(venue, symbol)]
         except KeyError:
-            raise UnknownSymbol(symbol) from None
+            raise UnknownSymbol(symbol, venue) from None
 
     def add_instrument(self, inst: Instrument) -> bool:
-        """List ``inst`` (False, and nothing changes, if its symbol is already listed); tells the listeners."""
-        if inst.symbol in self._instruments:
+        """List ``inst`` (False, and nothing changes, if (venue, symbol) is already listed); tells the listeners."""
+        if inst.key in self._instruments:
             return False
-        self._instruments[inst.symbol] = inst
+        self._instruments[inst.key] = inst
         for fn in tuple(self.instrument_listeners):
             try:
                 fn(inst)
@@ -145,7 +162,7 @@ class MarketService:
     def _list_imported(self, symbol: str, bars: list[Bar]) -> Any:
         """List an instrument for ``symbol``'s imported bars if the symbol is new, and keep it in the store;
         returns the store write to await (None when nothing changed)."""
-        if symbol in self._instruments:
+        if (HOME_VENUE, symbol) in self._instruments:
             return None
         inst = self.instrument_for_bars(symbol, bars)
         self.add_instrument(inst)
@@ -174,21 +191,38 @@ class MarketService:
             return self._last.get(symbol)
         return self._last_by_venue.get((venue, symbol))
 
+    def quote_of(self, market: str) -> Quote | None:
+        """The latest quote of a market id (``venue:symbol``; a bare symbol is the paper venue's), or None."""
+        try:
+            return self._last_by_venue.get(parse_market_id(market))
+        except ValueError:
+            return None
+
     def _on_quote(self, event: QuoteEvent) -> None:
         quote = event.quote
         self._last[quote.symbol] = quote
         self._last_by_venue[(quote.venue, quote.symbol)] = quote
 
-    def add_feed(self, name: str, quotes: AsyncIterator[Quote]) -> "asyncio.Task[None]":
-        """Publish every quote of ``quotes`` (a broker's ``quotes(symbols)`` stream, which survives reconnects)
-        on the bus as a ``QuoteEvent``: the watchlist, chart, paper venue and order manager then see that
-        venue's prices, keyed by (venue, symbol). The feed runs until the stream ends or ``close()``; a stream
-        that fails is logged and ends. Returns its task."""
+    def add_feed(self, name: str, stream: AsyncIterator[Quote | Bar]) -> "asyncio.Task[None]":
+        """Run a market source: publish every item of ``stream`` (a broker's ``quotes(symbols)`` stream, which
+        survives reconnects) on the bus, a ``Quote`` as ``QuoteEvent(quote, source=name)``, a ``Bar`` (the
+        venue's own klines) as ``BarEvent``, closed bars also kept in the store. Once a source has sent a bar,
+        the aggregator leaves its quotes alone (its bars are the venue's, not rebuilt from ticks). The
+        watchlist, chart, paper venue and order manager then see that venue's prices, keyed by (venue, symbol).
+        The feed runs until the stream ends or ``close()``; a stream that fails is logged and ends. Returns its
+        task."""
 
         async def pump() -> None:
+            publish = self.bus.publish
             try:
-                async for quote in quotes:
-                    self.bus.publish(QuoteEvent(quote))
+                async for item in stream:
+                    if isinstance(item, Quote):
+                        publish(QuoteEvent(item, name))
+                    elif isinstance(item, Bar):
+                        self.aggregator.skip_sources.add(name)
+                        publish(BarEvent(item))
+                        if item.closed:
+                            self.aggregator.keep([item])
             except asyncio.CancelledError:
                 raise
             except Exception:  # noqa: BLE001 - one feed failing never stops the market
@@ -199,10 +233,29 @@ class MarketService:
         task.add_done_callback(self._feeds.discard)
         return task
 
+    def add_history_source(self, venue: str, fetch: Callable[..., Any] | None) -> None:
+        """Where ``history`` gets ``venue``'s bars the store lacks: ``fetch(symbol, interval, start_ms, end_ms)``
+        (a broker's ``bar_history``: awaitable list of closed bars, ascending). None removes it."""
+        if fetch is None:
+            self._history_sources.pop(venue, None)
+        else:
+            self._history_sources[venue] = fetch
+
     # ------------------------------------------------------------------ bars
-    async def history(self, symbol: str, interval: Interval, limit: int = 500) -> list[Bar]:
-        """The last ``limit`` bars of ``symbol`` at ``interval``, ascending: stored closed bars plus the
-        forming live bar. While a replay covers ``symbol``, only bars already replayed are returned."""
+    async def history(self, symbol: str, interval: Interval, limit: int = 500, venue: str | None = None) -> list[Bar]:
+        """The last ``limit`` bars of ``symbol`` on ``venue`` (None: ``symbol`` is a market id) at
+        ``interval``, ascending: stored closed bars plus the forming live bar. For a venue with a history
+        source (``add_history_source``), the bars after the last stored one are fetched from the venue first
+        and kept in the store (a failed fetch is logged; the stored bars are returned). While a replay covers
+        ``symbol``, only bars already replayed are returned."""
+        if venue is None:
+            venue, symbol = parse_market_id(symbol)
+        if venue != HOME_VENUE:
+            await self._fetch_history(venue, symbol, interval, limit)
+            await self.aggregator.flush()
+            bars = await self.store.run(
+                lambda: self.store.bars.load(symbol, interval, None, None, limit, venue=venue))
+            return self._with_live(bars, self.aggregator.live_bar(symbol, interval, venue), limit)
         replay = self.replay
         if replay is not None and symbol in replay.symbols and not replay.finished:
             done = replay.bars[: replay.bars_done]
@@ -213,12 +266,35 @@ class MarketService:
             return await self.store.run(self.store.bars.load, symbol, interval, None, end, limit)
         await self.aggregator.flush()
         bars = await self.store.run(self.store.bars.load, symbol, interval, None, None, limit)
-        live = self.aggregator.live_bar(symbol, interval)
+        return self._with_live(bars, self.aggregator.live_bar(symbol, interval), limit)
+
+    @staticmethod
+    def _with_live(bars: list[Bar], live: Bar | None, limit: int) -> list[Bar]:
         if live is not None and (not bars or live.open_time_ms > bars[-1].open_time_ms):
             bars.append(live)
             if len(bars) > limit:
                 del bars[0]
         return bars
+
+    async def _fetch_history(self, venue: str, symbol: str, interval: Interval, limit: int) -> int:
+        """Fetch and store ``venue``'s closed bars after the last stored one (at most ``limit`` back from now)
+        through its history source; returns how many were stored (0 without a source or on failure)."""
+        fetch = self._history_sources.get(venue)
+        if fetch is None:
+            return 0
+        last = await self.store.run(lambda: self.store.bars.load(symbol, interval, None, None, 1, venue=venue))
+        end = interval.bucket_start(now_ms()) - 1  # the forming bar is the live one, not history
+        start = max(end + 1 - limit * interval.ms, last[-1].open_time_ms + interval.ms if last else 0)
+        if start > end:
+            return 0
+        try:
+            bars = [b for b in await fetch(symbol, interval, start, end) if b.closed]
+        except Exception as exc:  # noqa: BLE001 - the chart shows what is stored; the error is logged
+            log.warning("history of %s on %s not fetched: %s", symbol, venue, exc)
+            return 0
+        if bars:
+            await self.store.run(self.store.bars.save, bars)
+        return len(bars)
 
     async def import_csv(self, path: str | Path, symbol: str | None = None) -> CsvImport:
         """Read an OHLCV CSV (see :mod:`trader_app.market.csv_import`) and store all its bars in one
@@ -305,7 +381,8 @@ class MarketService:
             self._snapshots.pop(sym, None)
         tick = None
         if len(by_symbol) == 1:
-            tick = self._instruments[next(iter(by_symbol))].tick_size
+            sym = next(iter(by_symbol))
+            tick = self.instrument(sym, by_symbol[sym][0].venue).tick_size
         replay = ReplayMarket(self.bus, bars, speed, tick_size=tick)
         old, self.replay = self.replay, replay
         if old is not None:
@@ -342,12 +419,13 @@ class MarketService:
 
     # ------------------------------------------------------------------ watchlist
     async def watchlist(self) -> list[str]:
-        """The saved watchlist (symbols, in the trader's order)."""
+        """The saved watchlist (market ids, in the trader's order)."""
         return await self.store.run(self.store.watchlist.get)
 
     async def add_to_watchlist(self, symbol: str) -> list[str]:
-        """Append ``symbol`` (no change if present). Raises UnknownSymbol. Returns the new list."""
-        self.instrument(symbol)
+        """Append the market id ``symbol`` (``venue:symbol``; a bare symbol is the paper venue's; no change if
+        present). Raises UnknownSymbol. Returns the new list."""
+        symbol = self.instrument(symbol).market_id
         symbols = await self.watchlist()
         if symbol not in symbols:
             symbols.append(symbol)
@@ -366,7 +444,7 @@ class MarketService:
 
     # ------------------------------------------------------------------ indicators
     def indicators(self, symbol: str) -> IndicatorSnapshot:
-        """RSI/MACD of ``symbol`` on its closed bars (1m by default; a replayed symbol's own interval).
+        """RSI/MACD of the market id ``symbol`` on its closed bars (1m by default; a replayed symbol's own interval).
         Recomputed once per closed bar, never per tick. All None until enough bars exist."""
         return self._snapshots.get(symbol) or IndicatorSnapshot(interval=self._interval_of(symbol))
 
@@ -374,12 +452,16 @@ class MarketService:
         return self._ind_interval.get(symbol, self.indicator_interval)
 
     async def load_indicators(self, symbols: Iterable[str] | None = None) -> None:
-        """Seed the indicator windows of ``symbols`` (default: all instruments) from stored closed bars."""
-        syms = list(self._instruments if symbols is None else symbols)
-        wanted = {s: self._interval_of(s) for s in syms}
+        """Seed the indicator windows of the market ids ``symbols`` (default: all instruments) from stored closed
+        bars."""
+        syms = list([i.market_id for i in self._instruments.values()] if symbols is None else symbols)
+        wanted = {s: (parse_market_id(s), self._interval_of(s)) for s in syms}
 
         def load() -> dict[str, list[Bar]]:
-            return {s: self.store.bars.load(s, iv, limit=INDICATOR_WINDOW) for s, iv in wanted.items()}
+            return {
+                s: self.store.bars.load(sym, iv, limit=INDICATOR_WINDOW, venue=venue)
+                for s, ((venue, sym), iv) in wanted.items()
+            }
 
         for sym, bars in (await self.store.run(load)).items():
             stored = [(b.open_time_ms, float(b.close)) for b in bars if b.closed]
@@ -390,15 +472,16 @@ class MarketService:
 
     def _on_bar(self, event: BarEvent) -> None:
         bar = event.bar
-        if not bar.closed or bar.interval is not self._interval_of(bar.symbol):
+        key = market_id(bar.venue, bar.symbol)
+        if not bar.closed or bar.interval is not self._interval_of(key):
             return
-        window = self._closes.get(bar.symbol)
+        window = self._closes.get(key)
         if window is None:
-            window = self._closes[bar.symbol] = deque(maxlen=INDICATOR_WINDOW)
+            window = self._closes[key] = deque(maxlen=INDICATOR_WINDOW)
         if window and window[-1][0] >= bar.open_time_ms:
             return  # already counted (or older)
         window.append((bar.open_time_ms, float(bar.close)))
-        self._recompute(bar.symbol)
+        self._recompute(key)
 
     def _recompute(self, symbol: str) -> None:
         window = self._closes.get(symbol)

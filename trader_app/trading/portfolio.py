@@ -68,7 +68,9 @@ class PortfolioService:
         self._symbols_of: dict[str, set[str]] = {}  # account -> symbols with a position (flat ones too)
         self._balances: dict[Key, Balance] = {}
         self._currencies_of: dict[str, set[str]] = {}  # account -> currencies with a balance
-        self._quotes: dict[str, Quote] = {}
+        self._quotes: dict[str, Quote] = {}  # symbol -> newest quote of any venue
+        self._venue_quotes: dict[tuple[str, str], Quote] = {}  # (venue, symbol) -> newest quote
+        self._venue_of: dict[str, str] = {}  # account -> its venue (Account.broker)
         self._currency: dict[Key, str] = {}
         self._sessions: dict[str, SessionState] = {}
         self._baseline: dict[Key, tuple[int, Decimal]] = {}
@@ -200,14 +202,25 @@ class PortfolioService:
                 self._baseline[(account_id, currency)] = (day, equity)
 
     # ---- bus handlers ------------------------------------------------------------------------------
+    def _mark_quote(self, account_id: str, symbol: str) -> Quote | None:
+        """The quote a position is marked with: its account's venue's when that venue has quotes, else the
+        newest of any venue (a paper account trades on the market it is fed)."""
+        own = self._venue_quotes.get((self._venue_of.get(account_id, ""), symbol))
+        return own if own is not None else self._quotes.get(symbol)
+
     def _on_quote(self, event: QuoteEvent) -> None:
         quote = event.quote
         self._quotes[quote.symbol] = quote
+        self._venue_quotes[(quote.venue, quote.symbol)] = quote
         keys = self._held.get(quote.symbol)
         if not keys:
             return
         price = mark_price(quote)
+        venue_quotes, venue_of = self._venue_quotes, self._venue_of
         for key in keys:
+            venue = venue_of.get(key[0], "")
+            if venue != quote.venue and (venue, quote.symbol) in venue_quotes:
+                continue  # marked by its own venue's quotes
             p = self._positions[key]
             if p.last_price != price:
                 self._positions[key] = replace(p, last_price=price)
@@ -216,7 +229,7 @@ class PortfolioService:
     def _on_position(self, event: PositionEvent) -> None:
         p = event.position
         key = (p.account_id, p.symbol)
-        quote = self._quotes.get(p.symbol)
+        quote = self._mark_quote(p.account_id, p.symbol)
         if quote is not None:
             p = replace(p, last_price=mark_price(quote))
         self._positions[key] = p
@@ -249,6 +262,7 @@ class PortfolioService:
             self._forget(account_id)
             return
         self._sessions[account_id] = event.session
+        self._venue_of[account_id] = event.account.broker
         self._dirty(account_id)
 
     def _forget(self, account_id: str) -> None:
@@ -259,6 +273,7 @@ class PortfolioService:
             for key in [k for k in keys if k[0] == account_id]:
                 keys.discard(key)
         self._sessions.pop(account_id, None)
+        self._venue_of.pop(account_id, None)
         self._symbols_of.pop(account_id, None)
         self._currencies_of.pop(account_id, None)
         handle = self._scheduled.pop(account_id, None)

@@ -37,6 +37,7 @@ from ..core.events import (
     SignalEvent,
     StrategyStateEvent,
 )
+from ..core.instrument import HOME_VENUE, market_id
 
 
 class EventBridge(QObject):
@@ -47,7 +48,7 @@ class EventBridge(QObject):
     Counters: ``quotes_received`` (bus events seen), ``quotes_emitted`` (symbols delivered), ``flushes``.
     """
 
-    quotes = Signal(object)          # dict[str, Quote]
+    quotes = Signal(object)          # dict[market id, Quote]: a bare symbol on the paper venue, venue:symbol elsewhere
     bars = Signal(object)            # list[Bar]
     orders = Signal(object)          # list[Order]
     fills = Signal(object)           # list[Fill]
@@ -131,11 +132,12 @@ class EventBridge(QObject):
     # ---- bus handlers: O(1), no Qt calls ------------------------------------------------------------
     def _on_quote(self, event: QuoteEvent) -> None:
         self.quotes_received += 1
-        self._quotes[event.quote.symbol] = event.quote
+        quote = event.quote
+        self._quotes[quote.symbol if quote.venue == HOME_VENUE else market_id(quote.venue, quote.symbol)] = quote
 
     def _on_bar(self, event: BarEvent) -> None:
         bar = event.bar
-        self._bars[(bar.symbol, bar.interval, bar.open_time_ms)] = bar
+        self._bars[(bar.venue, bar.symbol, bar.interval, bar.open_time_ms)] = bar
 
     def _on_order(self, event: OrderEvent) -> None:
         order = event.order

@@ -107,10 +107,12 @@ class MainWindow(WindowActions, QMainWindow):
         self.bridge.start()
 
     def _instrument_added(self, instrument: Any) -> None:
-        """A symbol listed later (an imported CSV): format its prices and offer it in the ticket."""
+        """A symbol listed later (an imported CSV, a connected venue's list): format its prices, offer it in
+        the ticket and in the watchlist's add box."""
         self.formats.add([instrument])
         if self.ticket.symbol.findText(instrument.symbol) < 0:
             self.ticket.symbol.addItem(instrument.symbol)
+        self.watchlist.offer(instrument.market_id)
 
     # ---- panels --------------------------------------------------------------------------------------
     def _build_panels(self) -> None:

@@ -73,9 +73,13 @@ class PaperExchange:
             self.add_instrument(inst)
 
     # ---- instruments -------------------------------------------------------------------------------
-    def add_instrument(self, instrument: Instrument) -> None:
-        """Add (or replace) an instrument, keyed by its symbol."""
+    def add_instrument(self, instrument: Instrument) -> bool:
+        """Add (or replace) an instrument of the paper venue, keyed by its symbol. Another venue's instrument
+        is not listed here (the paper venue lists its own; returns False then)."""
+        if instrument.venue != VENUE:
+            return False
         self._instruments[instrument.symbol] = instrument
+        return True
 
     def instrument(self, symbol: str) -> Instrument:
         """The instrument for ``symbol``. Raises ``UnknownSymbol``."""

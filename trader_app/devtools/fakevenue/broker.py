@@ -25,7 +25,14 @@ from ...brokers.base import (
     queued_updates,
 )
 from ...core.enums import Interval, MarketType, OrderStatus, OrderType, SessionState, Side, TimeInForce
-from ...core.errors import DuplicateClientOrderId, InvalidOrder, OrderNotFound, RateLimited, VenueUnavailable
+from ...core.errors import (
+    DuplicateClientOrderId,
+    InvalidOrder,
+    OrderNotFound,
+    RateLimited,
+    UnknownSymbol,
+    VenueUnavailable,
+)
 from ...core.ids import now_ms
 from ...core.instrument import Instrument
 from ...core.market_data import Bar, Quote
@@ -68,7 +75,7 @@ class FakeVenueBroker:
     venue = VENUE
     capabilities = BrokerCapabilities(order_types=frozenset({OrderType.MARKET, OrderType.LIMIT}),
                                       time_in_force=frozenset({TimeInForce.GTC}), reduce_only=False,
-                                      short_selling=True, quote_stream=True, order_stream=False, bar_history=False,
+                                      short_selling=True, quote_stream=True, order_stream=False, bar_history=True,
                                       intervals=())
 
     def __init__(self, base_url: str, account_id: str, *, ws_url: str | None = None, timeout_s: float = 10.0,
@@ -242,7 +249,24 @@ class FakeVenueBroker:
         self._quote_symbols.difference_update(symbols)
 
     async def bar_history(self, symbol: str, interval: Interval, start_ms: int, end_ms: int) -> list[Bar]:
-        return []  # capabilities.bar_history is False
+        """Closed bars with ``start_ms <= open time <= end_ms`` from ``GET /klines``, paged on from the last
+        bar of each answer (at most 500 per answer). Raises VenueUnavailable/RateLimited, and UnknownSymbol
+        for a symbol the venue does not list (it answers 400)."""
+        bars: list[Bar] = []
+        start = start_ms
+        while start <= end_ms:
+            r = await self._call("GET", "/klines", params={"symbol": symbol, "interval": interval.value,
+                                                           "start": start, "end": end_ms})
+            if r.status_code == 400:
+                raise UnknownSymbol(symbol, VENUE)
+            rows = r.json()
+            D = Decimal
+            bars.extend(Bar(symbol, interval, int(t), D(o), D(h), D(lo), D(c), D(v), True, VENUE)
+                        for t, o, h, lo, c, v in rows)
+            if len(rows) < 500:
+                break
+            start = int(rows[-1][0]) + interval.ms
+        return bars
 
     async def quotes(self, symbols: list[str]) -> AsyncIterator[Quote]:
         """Polls ``GET /quotes/{symbol}`` every ``quote_poll_s`` seconds for ``symbols`` and whatever

@@ -67,6 +67,7 @@ from ...core.instrument import Instrument
 from ...core.money import ZERO, fmt
 
 VENUE = "fakevenue"
+KLINE_PAGE = 500  # bars per /klines answer
 
 Answer = tuple[int, Any]
 """(HTTP-like status, JSON body): what every venue operation returns, for REST and WebSocket alike."""
@@ -88,7 +89,9 @@ def _error(status: int, code: str, message: str) -> Answer:
 class FakeVenue:
     """The venue's state and its Starlette app. ``latency_s``: delay before every answer.
     ``instruments``: what it lists; ``prices``: symbol -> price; ``cash``: starting cash per new account.
-    ``orders_received``: order placements seen (both transports); ``ws_connections``: WebSocket sessions opened."""
+    ``orders_received``: order placements seen (both transports); ``ws_connections``: WebSocket sessions opened.
+    ``klines``: (symbol, interval value) -> closed bars as ``[open_ms, open, high, low, close, volume]`` rows
+    (strings for the prices), served by ``GET /klines`` at most ``KLINE_PAGE`` per answer."""
 
     def __init__(self, instruments: list[Instrument], prices: dict[str, Decimal], *, latency_s: float = 0.02,
                  cash: Decimal = Decimal("100000")) -> None:
@@ -103,11 +106,14 @@ class FakeVenue:
         self.drop_answers = 0
         self.mute_streams = False
         self.streams: dict[str, set[Any]] = {}  # account -> open private stream transports (ws_api.py)
+        self.klines: dict[tuple[str, str], list[list[Any]]] = {}
+        self.kline_requests = 0
         self._accepted_at: dict[tuple[str, str], float] = {}
         self.app = Starlette(routes=[
             Route("/ping", self._ping),
             Route("/instruments", self._instruments),
             Route("/quotes/{symbol:path}", self._quote, methods=["GET", "PUT"]),
+            Route("/klines", self._klines),
             Route("/accounts/{account}/balances", self._balances),
             Route("/accounts/{account}/positions", self._positions),
             Route("/accounts/{account}/orders", self._orders, methods=["GET", "POST", "DELETE"]),
@@ -133,6 +139,21 @@ class FakeVenue:
         await self._wait()
         return JSONResponse([{"symbol": i.symbol, "base": i.base, "quote": i.quote, "tick_size": fmt(i.tick_size),
                               "lot_size": fmt(i.lot_size)} for i in self.instruments.values()])
+
+    async def _klines(self, request: Request) -> JSONResponse:
+        """``GET /klines?symbol=&interval=&start=&end=``: the stored bars with ``start <= open_ms <= end``,
+        oldest first, at most ``KLINE_PAGE`` (the client pages on from the last one); 400 without the params."""
+        await self._wait()
+        self.kline_requests += 1
+        q = request.query_params
+        try:
+            key, start, end = (q["symbol"], q["interval"]), int(q["start"]), int(q["end"])
+        except (KeyError, ValueError):
+            return JSONResponse({"code": "BAD_REQUEST", "message": "symbol, interval, start, end required"}, 400)
+        if key[0] not in self.instruments:
+            return JSONResponse({"code": "UNKNOWN_SYMBOL", "message": f"unknown symbol {key[0]}"}, 400)
+        rows = [r for r in self.klines.get(key, ()) if start <= r[0] <= end]
+        return JSONResponse(rows[:KLINE_PAGE])
 
     async def _quote(self, request: Request) -> JSONResponse:
         symbol = request.path_params["symbol"]

@@ -12,10 +12,11 @@ from .base import Base
 
 
 class BarRow(Base):
-    """One bar, keyed by (symbol, interval, open_time_ms); prices/volume as exact Decimal strings."""
+    """One bar, keyed by (venue, symbol, interval, open_time_ms); prices/volume as exact Decimal strings."""
 
     __tablename__ = "bars"
 
+    venue: Mapped[str] = mapped_column(String(32), primary_key=True)
     symbol: Mapped[str] = mapped_column(String(64), primary_key=True)
     interval: Mapped[str] = mapped_column(String(8), primary_key=True)
     open_time_ms: Mapped[int] = mapped_column(BigInteger, primary_key=True)
@@ -28,7 +29,8 @@ class BarRow(Base):
 
 
 class WatchlistRow(Base):
-    """The watchlist: ``position`` is the row's place in the list (0-based)."""
+    """The watchlist: ``position`` is the row's place in the list (0-based); ``symbol`` holds a market id
+    (``core.instrument.market_id``: a bare symbol on the paper venue, ``venue:symbol`` elsewhere)."""
 
     __tablename__ = "watchlist"
 

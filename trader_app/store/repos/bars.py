@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import column, func, select, table
 
 from ...core.enums import Interval
+from ...core.instrument import HOME_VENUE
 from ...core.market_data import Bar
 from ..models import BarRow
 from .base import Repository
@@ -18,6 +19,7 @@ CHUNK = 5000
 # prepare, without per-value TypeDecorator processing (that is what makes >= 200k rows/s possible).
 _BARS = table(
     "bars",
+    column("venue"),
     column("symbol"),
     column("interval"),
     column("open_time_ms"),
@@ -28,8 +30,8 @@ _BARS = table(
     column("volume"),
     column("closed"),
 )
-_COLUMNS = ("symbol", "interval", "open_time_ms", "open", "high", "low", "close", "volume", "closed")
-_UPDATED = _COLUMNS[3:]
+_COLUMNS = ("venue", "symbol", "interval", "open_time_ms", "open", "high", "low", "close", "volume", "closed")
+_UPDATED = _COLUMNS[4:]
 
 
 def _upsert_statement(dialect: str) -> Any:
@@ -41,7 +43,7 @@ def _upsert_statement(dialect: str) -> Any:
         return None
     stmt = insert(_BARS)
     return stmt.on_conflict_do_update(
-        index_elements=["symbol", "interval", "open_time_ms"],
+        index_elements=["venue", "symbol", "interval", "open_time_ms"],
         set_={name: stmt.excluded[name] for name in _UPDATED},
     )
 
@@ -50,7 +52,7 @@ _INTERVAL_VALUE = {iv: iv.value for iv in Interval}
 
 
 def _bar_rows(bars: list[Bar]) -> list[tuple]:
-    """Bars as (symbol, interval, open_time_ms, open, high, low, close, volume, closed) tuples with exact
+    """Bars as (venue, symbol, interval, open_time_ms, open, high, low, close, volume, closed) tuples with exact
     Decimal strings. Raises ``TypeError`` if a price or volume is not a Decimal (never floats)."""
     rows = []
     append = rows.append
@@ -60,12 +62,13 @@ def _bar_rows(bars: list[Bar]) -> list[tuple]:
         o, h, lo, c, v = b.open, b.high, b.low, b.close, b.volume
         if type(o) is not dec or type(h) is not dec or type(lo) is not dec or type(c) is not dec or type(v) is not dec:
             raise TypeError(f"bar {b.symbol} {b.open_time_ms}: open/high/low/close/volume must be Decimal")
-        append((b.symbol, ivs[b.interval], int(b.open_time_ms), str(o), str(h), str(lo), str(c), str(v), bool(b.closed)))
+        append((b.venue, b.symbol, ivs[b.interval], int(b.open_time_ms), str(o), str(h), str(lo), str(c), str(v), bool(b.closed)))
     return rows
 
 
 class BarRepository(Repository):
-    """``store.bars``: bars keyed by (symbol, interval, open_time_ms)."""
+    """``store.bars``: bars keyed by (venue, symbol, interval, open_time_ms). Every method takes ``venue``
+    (default: the paper venue, whose bars come from the demo market and imported files)."""
 
     def __init__(self, sessions: Any) -> None:
         super().__init__(sessions)
@@ -108,14 +111,16 @@ class BarRepository(Repository):
         start_ms: int | None = None,
         end_ms: int | None = None,
         limit: int | None = None,
+        *,
+        venue: str = HOME_VENUE,
     ) -> list[Bar]:
-        """Bars of (symbol, interval) with ``start_ms <= open_time_ms <= end_ms`` (bounds optional), in
+        """Bars of (venue, symbol, interval) with ``start_ms <= open_time_ms <= end_ms`` (bounds optional), in
         ascending open time. With ``limit``: the LAST ``limit`` bars of that range, still ascending."""
         iv = Interval(interval)
         t = _BARS  # untyped: the strings are turned into Decimals below, without per-value processors
         stmt = select(
             t.c.open_time_ms, t.c.open, t.c.high, t.c.low, t.c.close, t.c.volume, t.c.closed
-        ).where(t.c.symbol == symbol, t.c.interval == iv.value)
+        ).where(t.c.venue == venue, t.c.symbol == symbol, t.c.interval == iv.value)
         if start_ms is not None:
             stmt = stmt.where(t.c.open_time_ms >= start_ms)
         if end_ms is not None:
@@ -129,23 +134,27 @@ class BarRepository(Repository):
         if limit is not None:
             rows.reverse()
         D = Decimal
-        return [Bar(symbol, iv, int(ot), D(o), D(h), D(lo), D(c), D(v), bool(cl)) for ot, o, h, lo, c, v, cl in rows]
+        return [
+            Bar(symbol, iv, int(ot), D(o), D(h), D(lo), D(c), D(v), bool(cl), venue) for ot, o, h, lo, c, v, cl in rows
+        ]
 
-    def series(self) -> list[tuple[str, Interval, int, int, int]]:
-        """Stored series: (symbol, interval, bar count, first open_time_ms, last open_time_ms), sorted."""
+    def series(self, venue: str = HOME_VENUE) -> list[tuple[str, Interval, int, int, int]]:
+        """Stored series of ``venue``: (symbol, interval, bar count, first open_time_ms, last open_time_ms),
+        sorted."""
         t = BarRow.__table__
         stmt = (
             select(t.c.symbol, t.c.interval, func.count(), func.min(t.c.open_time_ms), func.max(t.c.open_time_ms))
+            .where(t.c.venue == venue)
             .group_by(t.c.symbol, t.c.interval)
             .order_by(t.c.symbol, t.c.interval)
         )
         with self._sessions.read() as conn:
             return [(sym, Interval(iv), int(n), int(lo), int(hi)) for sym, iv, n, lo, hi in conn.execute(stmt)]
 
-    def delete(self, symbol: str, interval: Interval | str | None = None) -> int:
-        """Delete the bars of ``symbol`` (one interval, or all). Returns the number of rows deleted."""
+    def delete(self, symbol: str, interval: Interval | str | None = None, *, venue: str = HOME_VENUE) -> int:
+        """Delete the bars of ``symbol`` on ``venue`` (one interval, or all). Returns the number of rows deleted."""
         t = BarRow.__table__
-        stmt = t.delete().where(t.c.symbol == symbol)
+        stmt = t.delete().where(t.c.venue == venue, t.c.symbol == symbol)
         if interval is not None:
             stmt = stmt.where(t.c.interval == Interval(interval).value)
         with self._sessions.write() as conn:

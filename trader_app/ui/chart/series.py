@@ -7,6 +7,7 @@ from decimal import Decimal
 import numpy as np
 
 from trader_app.core import Bar, Interval
+from trader_app.core.instrument import parse_market_id
 
 _MIN_CAPACITY = 256
 MAX_PRICE_DECIMALS = 8
@@ -80,8 +81,9 @@ class BarSeries:
         if not isinstance(interval, Interval):
             raise ValueError(f"interval must be an Interval, got {interval!r}")
         times = np.fromiter((b.open_time_ms for b in bars), dtype=np.int64, count=len(bars))
+        venue, bare = parse_market_id(symbol) if symbol else ("", "")
         for b in bars:
-            if b.symbol != symbol or b.interval != interval:
+            if b.symbol != bare or b.venue != venue or b.interval != interval:
                 raise ValueError(
                     f"bar {b.symbol} {b.interval.value} @ {b.open_time_ms} does not belong to {symbol} {interval.value}"
                 )

@@ -10,6 +10,7 @@ from PySide6.QtCore import QEvent, QObject, QPointF, Qt, Signal
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from trader_app.core import Bar, Fill, Interval, Order, Side
+from trader_app.core.instrument import market_id, parse_market_id
 
 from . import theme
 from .crosshair import Crosshair
@@ -181,7 +182,7 @@ class ChartWidget(QWidget):
         older than the last bar, are ignored: returns False then, True when applied.
         """
         s = self._series
-        if not s.symbol or bar.symbol != s.symbol or bar.interval != s.interval:
+        if not s.symbol or market_id(bar.venue, bar.symbol) != s.symbol or bar.interval != s.interval:
             return False
         last = s.last_open_ms()
         if last is not None and bar.open_time_ms == last:
@@ -215,9 +216,10 @@ class ChartWidget(QWidget):
 
     def add_fills(self, fills: list[Fill]) -> int:
         """Add buy/sell markers (green up / red down triangles at fill time and price) for fills of the
-        charted symbol; others are ignored. Idempotent per (account_id, trade_id). Returns how many were new.
+        charted symbol (of a market id ``venue:symbol``, its symbol); others are ignored. Idempotent per (account_id, trade_id). Returns how many were new.
         ``ValueError`` (nothing added) if an item is not a ``Fill``."""
-        return self._fill_markers.add(fills, self._series.symbol)
+        symbol = self._series.symbol
+        return self._fill_markers.add(fills, parse_market_id(symbol)[1] if symbol else symbol)
 
     def clear_fills(self) -> None:
         """Remove every fill marker."""

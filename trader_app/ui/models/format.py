@@ -11,7 +11,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from PySide6.QtGui import QColor
 
-from ...core.instrument import Instrument
+from ...core.instrument import HOME_VENUE, Instrument
 from ...core.money import fmt
 from .. import theme
 
@@ -72,7 +72,7 @@ class Formats:
     """Per-symbol price and quantity formatting from the instruments' tick and lot sizes.
 
     ``price(symbol, value)`` rounds to the tick's decimal places; ``qty(symbol, value)`` to the lot's.
-    Unknown symbols fall back to ``core.money.fmt`` (plain decimal, trailing zeros stripped).
+    ``symbol`` may be a market id (``venue:symbol``). Unknown symbols fall back to ``core.money.fmt`` (plain decimal, trailing zeros stripped).
     """
 
     def __init__(self, instruments: Iterable[Instrument] = ()) -> None:
@@ -81,9 +81,15 @@ class Formats:
         self.add(instruments)
 
     def add(self, instruments: Iterable[Instrument]) -> None:
+        """Learn the places of ``instruments``, by symbol (the paper venue's win a tie) and by market id
+        (``venue:symbol``, as the watchlist names rows)."""
         for inst in instruments:
-            self._price_places[inst.symbol] = places_of(inst.tick_size)
-            self._qty_places[inst.symbol] = places_of(inst.lot_size)
+            price, qty = places_of(inst.tick_size), places_of(inst.lot_size)
+            self._price_places[inst.market_id] = price
+            self._qty_places[inst.market_id] = qty
+            if inst.venue == HOME_VENUE or inst.symbol not in self._price_places:
+                self._price_places[inst.symbol] = price
+                self._qty_places[inst.symbol] = qty
 
     def price_places(self, symbol: str) -> int | None:
         return self._price_places.get(symbol)

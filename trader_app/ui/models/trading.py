@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
 
+from ...core.instrument import HOME_VENUE, market_id
 from ...core.market_data import Quote
 from ...core.orders import Fill, Order
 from ...core.portfolio import LedgerEntry, Position
@@ -92,6 +93,7 @@ class PositionsModel(KeyedTableModel):
 
     def __init__(self, formats: Formats, account_names: Mapping[str, str] | None = None, parent=None) -> None:
         self.account_names = account_names if account_names is not None else {}
+        self.account_venues: dict[str, str] = {}  # account -> venue; positions are marked by its quotes
         f = formats
         columns = [
             Column("Account", lambda p: self.account_names.get(p.account_id, p.account_id), align=LEFT, width=90),
@@ -127,12 +129,14 @@ class PositionsModel(KeyedTableModel):
             self.upsert(keep)
 
     def mark(self, quotes: Mapping[str, Quote]) -> None:
-        """Mark positions to the quotes' last prices (one dataChanged per run of changed rows)."""
+        """Mark positions to the last prices of ``quotes`` (``{market id: Quote}``) of their account's venue (one
+        dataChanged per run of changed rows)."""
         if not self.rowCount():
             return
         updated = []
+        venues = self.account_venues
         for pos in self.records():
-            quote = quotes.get(pos.symbol)
+            quote = quotes.get(market_id(venues.get(pos.account_id, HOME_VENUE), pos.symbol))
             if quote is not None and quote.last != pos.last_price:
                 updated.append(replace(pos, last_price=quote.last))
         if updated:

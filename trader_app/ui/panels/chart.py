@@ -1,7 +1,8 @@
 """Chart panel: H6's ``ChartWidget`` bound to the market service and the bridge.
 
-``show_symbol(symbol)`` loads the stored history plus the live bar (``MarketService.history``) and the
-symbol's recent fills; live bars from the bridge update the last candle; new fills add markers. Picking
+``show_symbol(market id)`` (a bare symbol on the paper venue, ``venue:symbol`` elsewhere; the chart's title
+names it) loads the stored history plus the live bar (``MarketService.history``, which fetches a venue's
+missing bars from its adapter first) and the symbol's recent fills; live bars from the bridge update the last candle; new fills add markers. Picking
 another interval in the chart's toolbar reloads at that interval.
 """
 
@@ -16,6 +17,7 @@ from PySide6.QtWidgets import QVBoxLayout, QWidget
 from ...core.enums import Interval
 from ...core.events import LogEvent
 from ...core.ids import now_ms
+from ...core.instrument import parse_market_id
 from ..chart import ChartWidget
 from .common import spawn
 
@@ -70,7 +72,8 @@ class ChartPanel(QWidget):
         store = self.services.store
         fills = await store.run(store.fills.list, limit=1000)
         if self.chart.symbol == symbol:
-            self.chart.add_fills([f for f in fills if f.symbol == symbol])
+            bare = parse_market_id(symbol)[1]
+            self.chart.add_fills([f for f in fills if f.symbol == bare])
         return len(bars)
 
     def _on_bars(self, bars: list[Any]) -> None:
@@ -78,8 +81,9 @@ class ChartPanel(QWidget):
         symbol, interval = self._loading or (self.chart.symbol, self.chart.interval)
         if not symbol:
             return
+        venue, bare = parse_market_id(symbol)
         for bar in bars:
-            if bar.symbol == symbol and bar.interval == interval:
+            if bar.symbol == bare and bar.venue == venue and bar.interval == interval:
                 self._pending_bars[(bar.interval, bar.open_time_ms)] = bar
         if self._pending_bars and not self._apply_timer.isActive():
             self._apply_timer.start()
@@ -94,7 +98,8 @@ class ChartPanel(QWidget):
 
     def _on_fills(self, fills: list[Any]) -> None:
         if self.chart.symbol:
-            self.chart.add_fills(fills)
+            bare = parse_market_id(self.chart.symbol)[1]
+            self.chart.add_fills([f for f in fills if f.symbol == bare])
 
     def _failed(self, exc: BaseException) -> None:
         self._loading = None

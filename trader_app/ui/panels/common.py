@@ -117,20 +117,27 @@ class TablePanel(QWidget):
         return [self.table]
 
 
-def track_account_names(services: Any, bridge: Any, names: dict[str, str]) -> None:
-    """Fill ``names`` (account_id -> display name) from the account service now and keep it current from the
-    bridge's account events, so tables show "Paper 1" rather than an id."""
+def track_account_names(services: Any, bridge: Any, names: dict[str, str],
+                        venues: dict[str, str] | None = None) -> None:
+    """Fill ``names`` (account_id -> display name) and ``venues`` (account_id -> venue) from the account service
+    now and keep them current from the bridge's account events, so tables show "Paper 1" rather than an id."""
     accounts = getattr(services, "accounts", None)
     if accounts is not None:
         for account in accounts.list():
             names[account.account_id] = account.name
+            if venues is not None:
+                venues[account.account_id] = account.broker
 
     def on_accounts(events: list[Any]) -> None:
         for ev in events:
             if ev.removed:
                 names.pop(ev.account.account_id, None)
+                if venues is not None:
+                    venues.pop(ev.account.account_id, None)
             else:
                 names[ev.account.account_id] = ev.account.name
+                if venues is not None:
+                    venues[ev.account.account_id] = ev.account.broker
 
     bridge.accounts.connect(on_accounts)
 

@@ -18,7 +18,7 @@ class PositionsPanel(TablePanel):
         formats = formats or Formats(services.market.instruments())
         super().__init__(PositionsModel(formats), parent)
         self.services = services
-        track_account_names(services, bridge, self.model.account_names)
+        track_account_names(services, bridge, self.model.account_names, self.model.account_venues)
         bridge.positions.connect(self.model.apply)
         bridge.quotes.connect(self.model.mark)
 

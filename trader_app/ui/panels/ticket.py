@@ -34,6 +34,7 @@ from ...core.enums import OrderStatus, OrderType, Side, TimeInForce
 from ...core.errors import TraderError
 from ...core.events import LogEvent
 from ...core.ids import now_ms
+from ...core.instrument import HOME_VENUE, market_id, parse_market_id
 from ...core.market_data import Quote
 from ...core.orders import Order, OrderRequest
 from ..models.format import Formats
@@ -78,6 +79,7 @@ class OrderTicket(QWidget):
         self.last_task: asyncio.Future[Any] | None = None
         self._quote: Quote | None = None
         self._groups: list[str] = []
+        self.account_venues: dict[str, str] = {}
         self.account_names: dict[str, str] = {}
         self.last_outcome: Any = None
         self._build()
@@ -95,7 +97,7 @@ class OrderTicket(QWidget):
         self.symbol = QComboBox(self)
         self.symbol.setObjectName("ticketSymbol")
         self.symbol.setEditable(True)
-        self.symbol.addItems([i.symbol for i in self.services.market.instruments()])
+        self.symbol.addItems(list(dict.fromkeys(i.symbol for i in self.services.market.instruments())))
         self.symbol.currentTextChanged.connect(self._symbol_changed)
         self.order_type = QComboBox(self)
         self.order_type.setObjectName("ticketType")
@@ -180,6 +182,7 @@ class OrderTicket(QWidget):
         self.account.blockSignals(True)
         self.account.clear()
         self.account_names = {acc.account_id: acc.name for acc in self.services.accounts.list()}
+        self.account_venues = {acc.account_id: acc.broker for acc in self.services.accounts.list()}
         for account_id, name in self.account_names.items():
             self.account.addItem(name, account_id)
         if self._groups:
@@ -213,13 +216,25 @@ class OrderTicket(QWidget):
 
     def _target_changed(self, *_args: Any) -> None:
         group = group_of(self.account.currentData() or "")
+        self._symbol_changed(self.symbol.currentText())
         self.quantity_label.setText("qty_per %" if group else "Quantity")
         self.quantity.setPlaceholderText("% of allocation (negative closes)" if group else "quantity")
 
+    def _market(self) -> str:
+        """The market id whose quote the ticket shows: the symbol on the chosen account's venue (the paper
+        venue's for a group)."""
+        venue = self.account_venues.get(self.account.currentData() or "", HOME_VENUE)
+        return market_id(venue, self.symbol.currentText())
+
     def set_symbol(self, symbol: str) -> None:
-        """Choose ``symbol`` (from the watchlist) and prefill the price with its last price."""
+        """Choose ``symbol`` (a market id from the watchlist: its symbol goes in the ticket) and prefill the
+        price with its last price on the chosen account's venue."""
+        try:
+            symbol = parse_market_id(symbol)[1]
+        except ValueError:
+            pass
         self.symbol.setCurrentText(symbol)
-        quote = self.services.market.last_quote(symbol)
+        quote = self.services.market.quote_of(self._market())
         if quote is not None:
             self._quote = quote
             self._show_quote()
@@ -255,11 +270,11 @@ class OrderTicket(QWidget):
         self._mark_invalid(self.stop, False)
 
     def _symbol_changed(self, symbol: str) -> None:
-        self._quote = self.services.market.last_quote(symbol) if symbol else None
+        self._quote = self.services.market.quote_of(self._market()) if symbol else None
         self._show_quote()
 
     def _on_quotes(self, quotes: Mapping[str, Quote]) -> None:
-        quote = quotes.get(self.symbol.currentText())
+        quote = quotes.get(self._market())
         if quote is not None:
             self._quote = quote
             self._show_quote()

@@ -1,7 +1,8 @@
 """Watchlist panel: symbols with last, change %, bid/ask, volume, RSI, MACD and the position held.
 
-Clicking a row emits ``symbolActivated(symbol)`` (the window charts it and fills the ticket). The add box
-takes a symbol of the catalog; the context menu removes one. The list persists through the market service.
+Rows are market ids: a bare symbol on the paper venue, ``venue:symbol`` on any other (the same symbol on two
+venues is two rows). Clicking a row emits ``symbolActivated(market id)`` (the window charts it and fills the
+ticket). The add box takes a listed instrument's market id; the context menu removes one. The list persists through the market service.
 RSI/MACD come from ``MarketService.indicators`` (TA-Lib on 1m closes), refreshed round-robin a few symbols
 per timer tick so a 500-symbol list never stalls the loop.
 """
@@ -12,7 +13,7 @@ import asyncio
 from decimal import Decimal
 from typing import Any
 
-from PySide6.QtCore import QModelIndex, QPoint, Qt, QTimer, Signal
+from PySide6.QtCore import QModelIndex, QPoint, QStringListModel, Qt, QTimer, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QCompleter, QHBoxLayout, QLineEdit, QMenu, QPushButton, QWidget
 
@@ -43,8 +44,9 @@ class WatchlistPanel(TablePanel):
         self.table.customContextMenuRequested.connect(self._show_menu)
 
         self.add_edit = QLineEdit(self)
-        self.add_edit.setPlaceholderText("Add symbol (e.g. BTC/USDT)")
-        completer = QCompleter([i.symbol for i in services.market.instruments()], self)
+        self.add_edit.setPlaceholderText("Add symbol (BTC/USDT, or venue:symbol)")
+        self._offered = QStringListModel([i.market_id for i in services.market.instruments()], self)
+        completer = QCompleter(self._offered, self)
         completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
         self.add_edit.setCompleter(completer)
         self.add_edit.returnPressed.connect(lambda: self.add_symbol(self.add_edit.text()))
@@ -67,10 +69,16 @@ class WatchlistPanel(TablePanel):
         """Show the stored watchlist (and the quotes known so far)."""
         symbols = await self.services.market.watchlist()
         self.model.set_symbols(symbols)
-        known = {s: q for s in symbols if (q := self.services.market.last_quote(s)) is not None}
+        known = {s: q for s in symbols if (q := self.services.market.quote_of(s)) is not None}
         if known:
             self.model.on_quotes(known)
         self.model.on_positions(self.services.portfolio.positions())
+
+    def offer(self, market: str) -> None:
+        """Offer the market id ``market`` (a newly listed instrument) in the add box's completion."""
+        listed = self._offered.stringList()
+        if market not in listed:
+            self._offered.setStringList(listed + [market])
 
     # ---- interaction ---------------------------------------------------------------------------------
     def _clicked(self, index: QModelIndex) -> None:
@@ -86,17 +94,21 @@ class WatchlistPanel(TablePanel):
         self.symbolActivated.emit(symbol)
 
     def add_symbol(self, symbol: str) -> asyncio.Future[Any] | None:
-        symbol = symbol.strip().upper()
-        if not symbol:
+        """Add a market id (``BTC/USDT``, ``binance:btc/usdt``: the venue is lower-cased, the symbol upper-cased)."""
+        venue, sep, rest = symbol.strip().rpartition(":")
+        symbol = f"{venue.lower()}{sep}{rest.upper()}"
+        if not rest:
             return None
         self.add_edit.clear()
         self.last_task = spawn(self._add(symbol), lambda exc: self._log("WARNING", f"cannot add {symbol}: {exc}"))
         return self.last_task
 
     async def _add(self, symbol: str) -> None:
+        symbol = self.services.market.instrument(symbol).market_id  # UnknownSymbol; "paper:X" is "X"
         await self.services.market.add_to_watchlist(symbol)
-        self.model.set_symbols(self.model.symbols() + [symbol])
-        quote = self.services.market.last_quote(symbol)
+        if symbol not in self.model.symbols():
+            self.model.set_symbols(self.model.symbols() + [symbol])
+        quote = self.services.market.quote_of(symbol)
         if quote is not None:
             self.model.on_quotes({symbol: quote})
 
