@@ -57,6 +57,16 @@ class RateLimited(BrokerError):
         super().__init__(f"{message} (retry after {retry_after:g} s)")
 
 
+class VenueBanned(RateLimited):
+    """The venue banned our IP (Binance HTTP 418 after ignored 429s: 2 minutes up to 3 days). Nothing may be
+    sent to that venue from any account until ``until_ms`` (epoch ms UTC)."""
+
+    def __init__(self, venue: str, until_ms: int, retry_after: float) -> None:
+        self.venue = venue
+        self.until_ms = until_ms
+        super().__init__(f"{venue} banned this IP", retry_after)
+
+
 class VenueUnavailable(BrokerError):
     """The venue cannot be reached or answered with a server error. Reads may be retried; orders are not."""
 

@@ -1,0 +1,180 @@
+"""The fake Binance's state and REST app (Starlette), in the documented wire format.
+
+Sources: https://developers.binance.com/docs/binance-spot-api-docs/rest-api (general info, limits, market
+data endpoints, error codes) and the official sample payloads in ``shared/reference/samples``.
+Faults (``faults``): ``status`` answers every REST call with that HTTP status once per count (429 and 418
+carry ``Retry-After``), ``delay_s`` holds answers (read timeouts), ``timestamp_skew_ms`` shifts the server
+clock (so a client that does not sync gets -1021).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+RATE_LIMITS = [
+    {"rateLimitType": "REQUEST_WEIGHT", "interval": "MINUTE", "intervalNum": 1, "limit": 6000},
+    {"rateLimitType": "ORDERS", "interval": "SECOND", "intervalNum": 10, "limit": 100},
+    {"rateLimitType": "ORDERS", "interval": "DAY", "intervalNum": 1, "limit": 200000},
+    {"rateLimitType": "RAW_REQUESTS", "interval": "MINUTE", "intervalNum": 5, "limit": 61000},
+]
+WEIGHTS = {"exchangeInfo": 20, "klines": 2, "time": 1, "ping": 1}
+
+
+@dataclass
+class SymbolSpec:
+    """One listed symbol: ``BTCUSDT`` with its filters (strings as Binance sends them)."""
+
+    symbol: str
+    base: str
+    quote: str
+    tick: str
+    step: str
+    min_qty: str
+    max_qty: str = "9000.00000000"
+    min_notional: str = "5.00000000"
+    status: str = "TRADING"
+
+    def exchange_info(self, futures: bool) -> dict[str, Any]:
+        filters: list[dict[str, Any]] = [
+            {"filterType": "PRICE_FILTER", "minPrice": self.tick, "maxPrice": "1000000.00000000", "tickSize": self.tick},
+            {"filterType": "LOT_SIZE", "minQty": self.min_qty, "maxQty": self.max_qty, "stepSize": self.step},
+        ]
+        if futures:
+            filters.append({"filterType": "MIN_NOTIONAL", "notional": self.min_notional})
+            extra = {"contractType": "PERPETUAL", "marginAsset": self.quote}
+        else:
+            filters.append({"filterType": "NOTIONAL", "minNotional": self.min_notional, "applyMinToMarket": True,
+                            "maxNotional": "9000000.00000000", "applyMaxToMarket": False, "avgPriceMins": 5})
+            extra = {"isSpotTradingAllowed": True}
+        return {"symbol": self.symbol, "status": self.status, "baseAsset": self.base, "baseAssetPrecision": 8,
+                "quoteAsset": self.quote, "quotePrecision": 8, "quoteAssetPrecision": 8,
+                "orderTypes": ["LIMIT", "LIMIT_MAKER", "MARKET", "STOP_LOSS_LIMIT", "TAKE_PROFIT_LIMIT"],
+                "filters": filters, **extra}
+
+
+DEFAULT_SYMBOLS = [
+    SymbolSpec("BTCUSDT", "BTC", "USDT", "0.01000000", "0.00001000", "0.00001000"),
+    SymbolSpec("ETHUSDT", "ETH", "USDT", "0.01000000", "0.00010000", "0.00010000"),
+    SymbolSpec("OLDUSDT", "OLD", "USDT", "0.00010000", "1.00000000", "1.00000000", status="BREAK"),
+]
+
+
+@dataclass
+class Faults:
+    status: int = 0  # answer the next ``count`` REST calls with this HTTP status
+    count: int = 0
+    retry_after_s: int = 1
+    delay_s: float = 0.0  # hold every answer this long (a read timeout for a short client timeout)
+    timestamp_skew_ms: int = 0
+
+
+@dataclass
+class FakeBinance:
+    """State of the fake. ``prices``: wire symbol -> last price; ``klines``: (wire symbol, interval) -> rows
+    ``[openTime, "o", "h", "l", "c", "v", closeTime, "q", n, "V", "Q", "0"]``; ``requests``: every REST request
+    seen as ``(method, path, params dict, headers dict)``; ``weight_used``: the minute's weight per IP, as sent
+    back in ``X-MBX-USED-WEIGHT-1M``."""
+
+    symbols: list[SymbolSpec] = field(default_factory=lambda: list(DEFAULT_SYMBOLS))
+    prices: dict[str, Decimal] = field(default_factory=lambda: {"BTCUSDT": Decimal("65000.00"),
+                                                                 "ETHUSDT": Decimal("3200.00")})
+    klines: dict[tuple[str, str], list[list[Any]]] = field(default_factory=dict)
+    faults: Faults = field(default_factory=Faults)
+    requests: list[tuple[str, str, dict[str, str], dict[str, str]]] = field(default_factory=list)
+    weight_used: int = 0
+    _weight_minute: int = 0
+
+    def server_ms(self) -> int:
+        return int(time.time() * 1000) + self.faults.timestamp_skew_ms
+
+    def _weigh(self, weight: int) -> int:
+        minute = self.server_ms() // 60_000
+        if minute != self._weight_minute:
+            self._weight_minute, self.weight_used = minute, 0
+        self.weight_used += weight
+        return self.weight_used
+
+    def app(self) -> Starlette:
+        routes = []
+        for prefix, futures in (("/api/v3", False), ("/fapi/v1", True)):
+            routes += [
+                Route(f"{prefix}/time", self._endpoint(self._time, futures)),
+                Route(f"{prefix}/ping", self._endpoint(lambda r, f: {}, futures)),
+                Route(f"{prefix}/exchangeInfo", self._endpoint(self._exchange_info, futures)),
+                Route(f"{prefix}/klines", self._endpoint(self._klines, futures)),
+            ]
+        return Starlette(routes=routes)
+
+    def _endpoint(self, handler: Any, futures: bool) -> Any:
+        async def endpoint(request: Request) -> JSONResponse:
+            name = request.url.path.rsplit("/", 1)[-1]
+            self.requests.append((request.method, request.url.path, dict(request.query_params), dict(request.headers)))
+            if self.faults.delay_s:
+                await asyncio.sleep(self.faults.delay_s)
+            used = self._weigh(WEIGHTS.get(name, 1))
+            headers = {"X-MBX-USED-WEIGHT-1M": str(used), "X-MBX-USED-WEIGHT": str(used)}
+            if self.faults.count > 0:
+                self.faults.count -= 1
+                status = self.faults.status
+                if status in (418, 429):
+                    headers["Retry-After"] = str(self.faults.retry_after_s)
+                    code = -1003
+                    msg = ("Way too many requests; IP banned until %d." % (self.server_ms() + self.faults.retry_after_s * 1000)
+                           if status == 418 else "Too many requests; please use the websocket for live updates.")
+                    return JSONResponse({"code": code, "msg": msg}, status, headers=headers)
+                return JSONResponse({"code": -1001, "msg": "Internal error; unable to process your request."},
+                                    status, headers=headers)
+            try:
+                body = handler(request, futures)
+            except _BinanceError as err:
+                return JSONResponse({"code": err.code, "msg": err.msg}, err.status, headers=headers)
+            return JSONResponse(body, headers=headers)
+
+        return endpoint
+
+    # ---- market data ---------------------------------------------------------------------------------------
+    def _time(self, request: Request, futures: bool) -> dict[str, int]:
+        return {"serverTime": self.server_ms()}
+
+    def _exchange_info(self, request: Request, futures: bool) -> dict[str, Any]:
+        return {"timezone": "UTC", "serverTime": self.server_ms(), "rateLimits": RATE_LIMITS, "exchangeFilters": [],
+                "symbols": [s.exchange_info(futures) for s in self.symbols]}
+
+    def _klines(self, request: Request, futures: bool) -> list[list[Any]]:
+        q = request.query_params
+        symbol = q.get("symbol", "")
+        if symbol not in {s.symbol for s in self.symbols}:
+            raise _BinanceError(-1121, "Invalid symbol.")
+        if "interval" not in q:
+            raise _BinanceError(-1102, "Mandatory parameter 'interval' was not sent, was empty/null, or malformed.")
+        limit = min(int(q.get("limit", 500)), 1500 if futures else 1000)
+        start = int(q.get("startTime", 0))
+        end = int(q.get("endTime", 2**62))
+        rows = [r for r in self.klines.get((symbol, q["interval"]), ()) if start <= r[0] <= end]
+        return rows[:limit] if "startTime" in q else rows[-limit:]
+
+    def add_klines(self, symbol: str, interval_ms: int, interval: str, end_open_ms: int, count: int,
+                   price: Decimal = Decimal("65000")) -> None:
+        """Store ``count`` closed klines ending with the one opening at ``end_open_ms`` (prices move by 1 a bar)."""
+        rows = self.klines.setdefault((symbol, interval), [])
+        for k in range(count - 1, -1, -1):
+            t = end_open_ms - k * interval_ms
+            c = price + (count - k) % 10
+            rows.append([t, f"{price:.2f}", f"{c + 5:.2f}", f"{price - 5:.2f}", f"{c:.2f}", "1.50000000",
+                         t + interval_ms - 1, "97500.00", 42, "0.75", "48750.00", "0"])
+        rows.sort(key=lambda r: r[0])
+
+
+class _BinanceError(Exception):
+    def __init__(self, code: int, msg: str, status: int = 400) -> None:
+        super().__init__(msg)
+        self.code, self.msg, self.status = code, msg, status

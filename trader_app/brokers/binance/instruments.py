@@ -1,0 +1,107 @@
+"""Binance ``exchangeInfo`` -> ``Instrument`` and the symbol names both ways.
+
+Filters read (https://developers.binance.com/docs/binance-spot-api-docs/filters): ``PRICE_FILTER.tickSize``,
+``LOT_SIZE.stepSize/minQty/maxQty``, ``NOTIONAL.minNotional`` (spot; older ``MIN_NOTIONAL.minNotional``),
+``MIN_NOTIONAL.notional`` (USD-M futures,
+https://developers.binance.com/docs/derivatives/usds-margined-futures/market-data/rest-api/Exchange-Information).
+Only symbols with ``status`` TRADING are listed (futures: ``contractType`` PERPETUAL as well). The app's symbol
+is ``BASE/QUOTE`` (``BTC/USDT``); Binance's is ``BTCUSDT`` (``venue_symbol``), lower case in stream names.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from ...core.enums import MarketType
+from ...core.instrument import Instrument
+from ..ratelimit import RateLimit
+from .urls import SPOT
+
+
+def _filters(entry: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
+    return {f.get("filterType", ""): f for f in entry.get("filters", ()) if isinstance(f, Mapping)}
+
+
+def _dec(value: Any, default: str = "0") -> Decimal:
+    try:
+        return Decimal(str(value if value is not None else default))
+    except InvalidOperation:
+        return Decimal(default)
+
+
+def instrument_from_symbol(entry: Mapping[str, Any], market: str, venue: str) -> Instrument | None:
+    """One ``exchangeInfo.symbols`` entry as an Instrument, or None when it is not trading (or not a perpetual
+    on futures) or lacks a price/lot filter."""
+    if entry.get("status") != "TRADING":
+        return None
+    if market != SPOT and entry.get("contractType", "PERPETUAL") != "PERPETUAL":
+        return None
+    f = _filters(entry)
+    price, lot = f.get("PRICE_FILTER"), f.get("LOT_SIZE")
+    if price is None or lot is None:
+        return None
+    base, quote = str(entry["baseAsset"]), str(entry["quoteAsset"])
+    if market == SPOT:
+        min_notional = _dec((f.get("NOTIONAL") or f.get("MIN_NOTIONAL") or {}).get("minNotional"))
+    else:
+        min_notional = _dec((f.get("MIN_NOTIONAL") or {}).get("notional"))
+    return Instrument(
+        symbol=f"{base}/{quote}",
+        venue=venue,
+        market_type=MarketType.SPOT if market == SPOT else MarketType.FUTURES,
+        base=base,
+        quote=quote,
+        tick_size=_dec(price.get("tickSize")),
+        lot_size=_dec(lot.get("stepSize")),
+        min_qty=_dec(lot.get("minQty")),
+        min_notional=min_notional,
+        name=str(entry["symbol"]),
+        venue_symbol=str(entry["symbol"]),
+        max_qty=_dec(lot.get("maxQty")),
+    )
+
+
+def instruments_from_exchange_info(info: Mapping[str, Any], market: str, venue: str) -> list[Instrument]:
+    """Every listed instrument of an ``exchangeInfo`` answer, in the venue's order."""
+    out = []
+    for entry in info.get("symbols", ()):
+        inst = instrument_from_symbol(entry, market, venue)
+        if inst is not None:
+            out.append(inst)
+    return out
+
+
+def rate_limits(info: Mapping[str, Any]) -> list[RateLimit]:
+    """The ``rateLimits`` an ``exchangeInfo`` answer declares (malformed entries skipped)."""
+    out = []
+    for entry in info.get("rateLimits", ()):
+        try:
+            out.append(RateLimit.from_binance(entry))
+        except (KeyError, ValueError, TypeError):
+            continue
+    return out
+
+
+class SymbolMap:
+    """Both ways between the app's ``BTC/USDT`` and Binance's ``BTCUSDT`` for a list of instruments."""
+
+    def __init__(self, instruments: Iterable[Instrument] = ()) -> None:
+        self.by_symbol: dict[str, Instrument] = {}
+        self.by_wire: dict[str, Instrument] = {}
+        self.update(instruments)
+
+    def update(self, instruments: Iterable[Instrument]) -> None:
+        for inst in instruments:
+            self.by_symbol[inst.symbol] = inst
+            self.by_wire[inst.wire_symbol] = inst
+
+    def wire(self, symbol: str) -> str:
+        """Binance's name of ``symbol``. Raises KeyError for an unlisted one."""
+        return self.by_symbol[symbol].wire_symbol
+
+    def symbol(self, wire: str) -> str | None:
+        """The app's name of Binance's ``wire`` (any case), None if unlisted."""
+        inst = self.by_wire.get(wire.upper())
+        return inst.symbol if inst is not None else None
