@@ -65,6 +65,9 @@ def build_parser(with_commands: bool = True) -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"trader-app {__version__}")
     parser.add_argument("--data-dir", metavar="DIR", help="data directory (default: $TRADER_APP_HOME or the user data dir)")
+    parser.add_argument("--market", choices=("demo", "binance"), default=None,
+                        help="where prices come from: demo (synthetic, offline) or binance (live prices, no API key "
+                             "needed; paper accounts trade on them). Default: the last choice (View > Market)")
     parser.add_argument("--replay", metavar="FILE.csv", help="replay an OHLCV CSV as the paper market")
     parser.add_argument("--speed", type=_positive_float, default=None, metavar="X",
                         help="replay speed in bars per second (default 10)")
@@ -138,14 +141,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.smoke_test:
             if args.replay:
                 parser.error("--smoke-test runs on the demo market; drop --replay")
+            if args.market not in (None, "demo"):
+                parser.error("--smoke-test runs on the demo market (offline); drop --market")
             data_dir = resolve_data_dir(args.data_dir) if args.data_dir else None
             return run_smoke_test(data_dir, seconds=args.seconds, screenshot=args.screenshot,
                                   webhook_port=args.webhook_port)
         if args.replay and not Path(args.replay).is_file():
             parser.error(f"--replay: no such file: {args.replay}")
+        if args.replay and args.market:
+            parser.error("--replay is the market: drop --market")
         data_dir = resolve_data_dir(args.data_dir)
-        return run_window(data_dir, Settings.load(data_dir), replay=args.replay, speed=args.speed,
-                          webhook_port=args.webhook_port)
+        settings = Settings.load(data_dir)
+        if args.market:
+            settings.market.source = args.market  # this run; View > Market saves a choice
+        return run_window(data_dir, settings, replay=args.replay, speed=args.speed, webhook_port=args.webhook_port)
     except TraderError as exc:
         print(f"trader-app: {exc}", file=sys.stderr)
         return 2

@@ -54,6 +54,19 @@ class DemoSettings(BaseModel):
     seed: int | None = None
 
 
+class MarketSettings(BaseModel):
+    """Where prices come from: ``source`` "demo" (synthetic, offline) or "binance" (Binance spot's public
+    streams, no key needed; paper accounts then trade on those prices). ``binance_rest_url`` /
+    ``binance_stream_url`` override Binance's public bases ("" = the official ones; e.g.
+    https://data-api.binance.vision, wss://data-stream.binance.vision). ``live_symbols``: the watchlist of a new
+    data directory on a live market."""
+
+    source: str = Field(default="demo", pattern="^(demo|binance)$")
+    binance_rest_url: str = ""
+    binance_stream_url: str = ""
+    live_symbols: list[str] = Field(default_factory=lambda: ["BTC/USDT", "ETH/USDT", "SOL/USDT", "BNB/USDT", "XRP/USDT"])
+
+
 class WebhookSettings(BaseModel):
     """The listener. ``idempotency_window_s``: an alert identical to one received this many seconds ago (same
     group, orders and accounts) is a resend, answered with the first one's outcome and not executed again,
@@ -77,6 +90,7 @@ class Settings(BaseModel):
 
     paper: PaperSettings = Field(default_factory=PaperSettings)
     demo: DemoSettings = Field(default_factory=DemoSettings)
+    market: MarketSettings = Field(default_factory=MarketSettings)
     webhook: WebhookSettings = Field(default_factory=WebhookSettings)
     notices: NoticeSettings = Field(default_factory=NoticeSettings)
 

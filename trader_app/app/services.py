@@ -30,6 +30,7 @@ from ..execution.executor import Executor
 from ..trading.groups import GroupService
 from ..market.catalog import demo_instruments
 from ..market.feeds import VenueFeeds
+from .markets import MARKETS, LiveMarkets
 from ..market.service import MarketService
 from ..notify.service import NoticeService
 from ..store import Store
@@ -97,6 +98,7 @@ class AppServices:
     executor: Executor
     notices: NoticeService
     feeds: VenueFeeds | None = None  # one quote feed per venue from its connected accounts' adapters
+    markets: LiveMarkets | None = None  # the demo or a live venue's public prices (``use_market``)
     strategies: StrategyRunner | None = None
     admin_auth: Any = None  # the REST API's admin-token check (set by the webhook package)
     log_handler: "BusLogHandler | None" = None  # forwarding log records to the Log panel (when installed)
@@ -137,8 +139,10 @@ class AppServices:
             for symbol in self.settings.demo.symbols:
                 if symbol in known:
                     await self.market.add_to_watchlist(symbol)
-        if self.demo:
-            self.demo_task = self.market.start_demo(self.settings.demo.tick_rate)
+        if self.markets is None:
+            self.markets = LiveMarkets(self)
+        if self.demo:  # the configured market: the demo, or a live venue's prices
+            await self.markets.use(self.settings.market.source)
         if self.strategies is not None:
             await self.strategies.start()
         if self.start_webhook and self.webhook is None:
@@ -167,6 +171,8 @@ class AppServices:
             steps.append(("webhook listener", self.webhook.stop))
         if self.strategies is not None:
             steps.append(("strategies", self.strategies.stop))
+        if self.markets is not None:
+            steps.append(("live market", self.markets.close))
         if self.feeds is not None:
             steps.append(("quote feeds", self.feeds.close))
         steps += [("market", self.market.close), ("accounts", self.accounts.close),
@@ -232,9 +238,27 @@ class AppServices:
             return f"error ({self.listener_error})"
         return "off"
 
+    def market_choices(self) -> dict[str, str]:
+        """The markets ``use_market`` takes: name -> label (for View > Market)."""
+        return dict(MARKETS)
+
+    def market_name(self) -> str:
+        """The market in use ("demo", "binance"; "replay" while a file replays)."""
+        if self.replay_label:
+            return "replay"
+        return self.markets.name if self.markets is not None and self.markets.name else "demo"
+
+    async def use_market(self, name: str) -> None:
+        """Price the app with ``name``: "demo" or "binance" (``app/markets.py``). Raises ValueError."""
+        if self.markets is None:
+            self.markets = LiveMarkets(self)
+        await self.markets.use(name)
+
     def market_text(self) -> str:
         if self.replay_label:
             return self.replay_label
+        if self.markets is not None and self.markets.label():
+            return self.markets.label()
         if self.demo:
             return f"demo ({self.settings.demo.tick_rate:g} quotes/s)"
         return "no market data"

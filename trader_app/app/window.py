@@ -174,7 +174,9 @@ def run_smoke_test(
 
     install_memory_keyring()  # the smoke test's tokens never reach the trader's keyring
     async def main(directory: Path) -> int:
-        services = build_services(directory, settings or Settings.load(directory), demo=True,
+        smoke_settings = settings or Settings.load(directory)
+        smoke_settings.market.source = "demo"  # offline by design
+        services = build_services(directory, smoke_settings, demo=True,
                                   webhook_port=0 if webhook_port is None else webhook_port)
         handler = install_log_forwarding(services.bus, services)
         window = None

@@ -29,10 +29,11 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class _Feed:
-    account_id: str
+    account_id: str  # "" for a venue's public market data (no account)
     broker: Any
     task: asyncio.Task[None]
     symbols: set[str] = field(default_factory=set)
+    listed: set[str] = field(default_factory=set)
 
 
 class VenueFeeds:
@@ -70,9 +71,37 @@ class VenueFeeds:
             self._watchlist = tuple(await self.market.watchlist())
         return self._watchlist
 
-    async def _symbols_for(self, account_id: str) -> set[str]:
-        venue = self.om.broker(account_id).venue
-        listed = {i.symbol for i in self.om.instruments(account_id)}
+    async def add_public(self, source: Any) -> None:
+        """Make ``source`` (a venue's public market data, connected: ``venue``, ``instruments()``,
+        ``quotes``/``subscribe``/``unsubscribe``, ``bar_history``) the feed of its venue, whatever accounts
+        connect later: one public connection per venue, shared by every account and panel. Its instruments
+        are listed on the market service."""
+        venue = source.venue
+        old = self.feeds.pop(venue, None)
+        if old is not None:
+            old.task.cancel()
+            await asyncio.gather(old.task, return_exceptions=True)
+        instruments = await source.instruments()
+        for inst in instruments:
+            self.market.add_instrument(inst)
+        listed = {i.symbol for i in instruments}
+        symbols = await self._symbols_for(venue, listed)
+        task = self.market.add_feed(venue, source.quotes(sorted(symbols)))
+        self.feeds[venue] = _Feed("", source, task, symbols, listed)
+        self.market.add_history_source(venue, source.bar_history)
+        log.info("quotes of %s now come from its public streams (%d symbols)", venue, len(symbols))
+
+    async def remove_public(self, venue: str) -> None:
+        """Stop the public feed of ``venue`` (the source is the caller's to close)."""
+        feed = self.feeds.get(venue)
+        if feed is None or feed.account_id:
+            return
+        del self.feeds[venue]
+        self.market.add_history_source(venue, None)
+        feed.task.cancel()
+        await asyncio.gather(feed.task, return_exceptions=True)
+
+    async def _symbols_for(self, venue: str, listed: set[str]) -> set[str]:
         wanted = set()
         for market in await self._watched():
             try:
@@ -92,11 +121,12 @@ class VenueFeeds:
         venue = broker.venue
         if not broker.capabilities.quote_stream or venue in self.feeds:
             return
-        symbols = await self._symbols_for(account_id)
+        listed = {i.symbol for i in self.om.instruments(account_id)}
+        symbols = await self._symbols_for(venue, listed)
         for inst in self.om.instruments(account_id):
             self.market.add_instrument(inst)  # the venue's instruments become watchable and chartable
         task = self.market.add_feed(venue, broker.quotes(sorted(symbols)))
-        self.feeds[venue] = _Feed(account_id, broker, task, symbols)
+        self.feeds[venue] = _Feed(account_id, broker, task, symbols, listed)
         if broker.capabilities.bar_history:
             self.market.add_history_source(venue, broker.bar_history)
         log.info("quotes of %s now come from account %s (%d symbols)", venue, account_id, len(symbols))
@@ -119,7 +149,7 @@ class VenueFeeds:
 
     async def _resubscribe(self) -> None:
         for venue, feed in list(self.feeds.items()):
-            wanted = await self._symbols_for(feed.account_id)
+            wanted = await self._symbols_for(venue, feed.listed)
             added, removed = wanted - feed.symbols, feed.symbols - wanted
             try:
                 if added:

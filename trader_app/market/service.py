@@ -93,6 +93,7 @@ class MarketService:
             self._instruments[inst.key] = inst
         self._demo_symbols = [sym for venue, sym in self._instruments if venue == HOME_VENUE]
         self._history_sources: dict[str, Callable[..., Any]] = {}
+        self.paper_prices = HOME_VENUE  # the venue whose prices the paper venue trades on (price_venue)
         self._imported: dict[str, Instrument] = {}  # listed for imported/replayed bars, kept in store.kv
         self._saving: set[asyncio.Task] = set()
         self.aggregator = aggregator if aggregator is not None else BarAggregator(bus, store)
@@ -190,6 +191,11 @@ class MarketService:
         if venue is None:
             return self._last.get(symbol)
         return self._last_by_venue.get((venue, symbol))
+
+    def price_venue(self, venue: str) -> str:
+        """The venue whose quotes price ``venue``'s instruments: the paper venue trades on ``paper_prices`` (itself
+        with the demo or a replay, ``binance`` on Binance's live prices); every other venue on its own."""
+        return self.paper_prices if venue == HOME_VENUE else venue
 
     def quote_of(self, market: str) -> Quote | None:
         """The latest quote of a market id (``venue:symbol``; a bare symbol is the paper venue's), or None."""

@@ -19,11 +19,13 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QMessageBox, QTabWidget, QWidget
 
 from .. import __version__
 from ..core.enums import SessionState, Side
+from ..core.events import LogEvent
+from ..core.ids import now_ms
 from .bridge import EventBridge
 from .models.format import Formats
 from .panels.accounts import AccountsPanel
@@ -31,7 +33,7 @@ from .panels.performance import PerformancePanel
 from .panels.signals import SignalsPanel
 from .panels.strategies import StrategiesPanel
 from .panels.chart import ChartPanel
-from .panels.common import TableView
+from .panels.common import TableView, spawn
 from .panels.fills import FillsPanel
 from .panels.ledger import LedgerPanel
 from .panels.log import LogPanel
@@ -210,6 +212,19 @@ class MainWindow(WindowActions, QMainWindow):
             view.addAction(dock.toggleViewAction())
         view.addSeparator()
         self._action(view, "Reset &layout", self.default_layout)
+        choices = getattr(self.services, "market_choices", None)
+        if choices is not None:
+            market_menu = view.addMenu("&Market")
+            group = QActionGroup(self)
+            self.market_actions: dict[str, QAction] = {}
+            for name, label in choices().items():
+                action = QAction(label, self)
+                action.setCheckable(True)
+                action.setChecked(name == self.services.market_name())
+                action.triggered.connect(lambda _checked=False, n=name: self.use_market(n))
+                group.addAction(action)
+                market_menu.addAction(action)
+                self.market_actions[name] = action
 
         tools = bar.addMenu("T&ools")
         self._action(tools, "&Backtest...", self.open_backtest_window)
@@ -217,6 +232,14 @@ class MainWindow(WindowActions, QMainWindow):
 
         help_menu = bar.addMenu("&Help")
         self._action(help_menu, "&About", self._about)
+
+    def use_market(self, name: str) -> Any:
+        """View > Market: price the app with ``name`` ("demo", "binance"). Returns the switching task."""
+        def failed(exc: BaseException) -> None:
+            self.services.bus.publish(LogEvent(now_ms(), "ERROR", "market", f"cannot use market {name}: {exc}"))
+
+        self.last_market_task = spawn(self.services.use_market(name), failed)
+        return self.last_market_task
 
     def _action(self, menu: Any, text: str, slot: Any, shortcut: Any = None) -> QAction:
         action = QAction(text, self)

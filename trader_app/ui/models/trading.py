@@ -6,6 +6,7 @@ Each takes batches from the ``EventBridge`` (lists of domain records) and update
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from typing import Any
 from dataclasses import replace
 
 from ...core.instrument import HOME_VENUE, market_id
@@ -94,6 +95,7 @@ class PositionsModel(KeyedTableModel):
     def __init__(self, formats: Formats, account_names: Mapping[str, str] | None = None, parent=None) -> None:
         self.account_names = account_names if account_names is not None else {}
         self.account_venues: dict[str, str] = {}  # account -> venue; positions are marked by its quotes
+        self.price_venue: Any = lambda venue: venue  # venue -> the venue whose quotes price it
         f = formats
         columns = [
             Column("Account", lambda p: self.account_names.get(p.account_id, p.account_id), align=LEFT, width=90),
@@ -136,7 +138,7 @@ class PositionsModel(KeyedTableModel):
         updated = []
         venues = self.account_venues
         for pos in self.records():
-            quote = quotes.get(market_id(venues.get(pos.account_id, HOME_VENUE), pos.symbol))
+            quote = quotes.get(market_id(self.price_venue(venues.get(pos.account_id, HOME_VENUE)), pos.symbol))
             if quote is not None and quote.last != pos.last_price:
                 updated.append(replace(pos, last_price=quote.last))
         if updated:

@@ -20,6 +20,9 @@ class PositionsPanel(TablePanel):
         self.services = services
         track_account_names(services, bridge, self.model.account_names, self.model.account_venues)
         bridge.positions.connect(self.model.apply)
+        price_venue = getattr(services.market, "price_venue", None)
+        if price_venue is not None:
+            self.model.price_venue = price_venue
         bridge.quotes.connect(self.model.mark)
 
     def load(self) -> None:

@@ -221,10 +221,10 @@ class OrderTicket(QWidget):
         self.quantity.setPlaceholderText("% of allocation (negative closes)" if group else "quantity")
 
     def _market(self) -> str:
-        """The market id whose quote the ticket shows: the symbol on the chosen account's venue (the paper
-        venue's for a group)."""
+        """The market id whose quote the ticket shows: the symbol on the venue that prices the chosen account
+        (``MarketService.price_venue``: a paper account trades on the app's market; a group: the paper one's)."""
         venue = self.account_venues.get(self.account.currentData() or "", HOME_VENUE)
-        return market_id(venue, self.symbol.currentText())
+        return market_id(self.services.market.price_venue(venue), self.symbol.currentText())
 
     def set_symbol(self, symbol: str) -> None:
         """Choose ``symbol`` (a market id from the watchlist: its symbol goes in the ticket) and prefill the

@@ -1,0 +1,128 @@
+"""``LiveMarkets``: which market prices the app, the demo (offline default) or a live venue's public data.
+
+``await use("binance")`` connects Binance spot's public market data (no key): its instruments are listed
+(venue ``binance``: ``binance:BTC/USDT`` in the watchlist and chart), its one shared stream feeds the quotes
+and 1-minute klines of the watched symbols, its klines fill the chart history, and the paper venue trades on
+those prices (the paper exchange lists Binance's instruments with their tick, lot and notional rules; paper
+orders match against Binance's live bid/ask with the same rules as on the demo). The demo market stops.
+``await use("demo")`` goes back. A live market that cannot be reached is retried in the background with
+backoff (tenacity) while ``error`` says why; the choice is saved in ``settings.market.source``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import replace
+from typing import Any
+
+from tenacity import AsyncRetrying, retry_if_exception_type, wait_exponential_jitter
+
+from ..brokers.binance.public import BinancePublic
+from ..brokers.binance.urls import SPOT, endpoints
+from ..brokers.network import VenueNetwork
+from ..core.errors import BrokerError
+from ..core.instrument import HOME_VENUE
+
+log = logging.getLogger(__name__)
+
+MARKETS = {"demo": "Demo market (synthetic prices, offline)", "binance": "Binance spot (live prices, no key)"}
+
+
+class LiveMarkets:
+    """Switches the app's price source (see the module docstring). ``services``: the ``AppServices``."""
+
+    def __init__(self, services: Any) -> None:
+        self.services = services
+        self.name = ""  # none yet
+        self.public: BinancePublic | None = None
+        self.network: VenueNetwork | None = None
+        self.error = ""
+        self._connecting: asyncio.Task[None] | None = None
+
+    def label(self) -> str:
+        """The status bar's text of a live market ("" on the demo)."""
+        if self.name in ("demo", ""):
+            return ""
+        if self.error:
+            return f"{self.name} (unreachable, retrying: {self.error})"
+        if self.public is None or self.public.venue not in (self.services.feeds.feeds if self.services.feeds else {}):
+            return f"{self.name} (connecting)"
+        return f"{self.name} live ({self.public.stream.state.value.lower()}, {len(self.public.subscribed)} symbols)"
+
+    async def use(self, name: str) -> None:
+        """Make ``name`` ("demo" or "binance") the market. Raises ValueError for another name."""
+        if name not in MARKETS:
+            raise ValueError(f"unknown market {name!r}: choose one of {', '.join(MARKETS)}")
+        s = self.services
+        if name == self.name and (name == "demo" or self.public is not None):
+            return
+        await self._close_live()
+        if self.name and s.settings.market.source != name:  # a choice, not the start-up: remembered
+            s.settings.market.source = name
+            with contextlib.suppress(OSError):
+                s.settings.save(s.data_dir)
+        self.name = name
+        if name == "demo":
+            s.market.paper_prices = HOME_VENUE
+            s.demo = True
+            s.demo_task = s.market.start_demo(s.settings.demo.tick_rate)
+            return
+        if s.market.demo is not None:
+            await s.market.stop()
+        s.demo = False
+        cfg = s.settings.market
+        ep = endpoints(SPOT).with_overrides(rest=cfg.binance_rest_url, stream=cfg.binance_stream_url)
+        self.network = VenueNetwork(ep.venue, usage_prefix="x-mbx-used-weight-")
+        self.public = BinancePublic(ep, self.network)
+        self._connecting = asyncio.ensure_future(self._connect(self.public))
+
+    async def wait_connected(self, timeout_s: float = 30.0) -> None:
+        """Wait until the live market feeds (tests, smoke). Raises TimeoutError."""
+        if self._connecting is not None:
+            await asyncio.wait_for(asyncio.shield(self._connecting), timeout_s)
+
+    async def _connect(self, public: BinancePublic) -> None:
+        s = self.services
+        retrying = AsyncRetrying(wait=wait_exponential_jitter(multiplier=1.0, max=60.0),
+                                 retry=retry_if_exception_type((BrokerError, OSError)), reraise=True)
+        async for attempt in retrying:
+            with attempt:
+                try:
+                    await public.connect()
+                except (BrokerError, OSError) as exc:
+                    self.error = str(exc)
+                    log.warning("%s market data unreachable: %s", public.venue, exc)
+                    raise
+        self.error = ""
+        for inst in await public.instruments():
+            s.market.add_instrument(inst)  # watchable and chartable as binance:SYMBOL
+            s.exchange.add_instrument(replace(inst, venue=HOME_VENUE, venue_symbol=""))  # paper trades them
+        s.market.paper_prices = public.venue
+        if not any(m.startswith(f"{public.venue}:") for m in await s.market.watchlist()):
+            listed = {i.symbol for i in await public.instruments()}
+            for symbol in s.settings.market.live_symbols:
+                if symbol in listed:
+                    await s.market.add_to_watchlist(f"{public.venue}:{symbol}")
+        if s.feeds is not None:
+            await s.feeds.add_public(public)
+        log.info("market: %s live prices, %d instruments", public.venue, len(await public.instruments()))
+
+    async def _close_live(self) -> None:
+        task, self._connecting = self._connecting, None
+        if task is not None:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+        if self.public is not None:
+            if self.services.feeds is not None:
+                await self.services.feeds.remove_public(self.public.venue)
+            await self.public.close()
+            self.public = None
+        if self.network is not None:
+            await self.network.close()
+            self.network = None
+        self.error = ""
+
+    async def close(self) -> None:
+        await self._close_live()
