@@ -158,3 +158,30 @@ async def test_the_same_symbol_on_two_venues_is_two_watchlist_rows_with_their_ow
     assert window.chart.chart.symbol == "upbit:BTC/USDT"
     assert window.chart.bar_count() == 30
     assert window.ticket.symbol.currentText() == "BTC/USDT"
+
+
+async def test_view_market_switches_to_binance_live_prices_and_the_watchlist_follows(window, services):
+    import asyncio
+
+    from fakes.binance import FakeBinance, FakeBinanceServer
+
+    assert set(window.market_actions) == {"demo", "binance"}
+    async with FakeBinanceServer(FakeBinance()) as fake:
+        services.settings.market.binance_rest_url = fake.rest_url
+        services.settings.market.binance_stream_url = fake.stream_url
+        window.market_actions["binance"].trigger()
+        await window.last_market_task
+        await services.markets.wait_connected(10)
+        for _ in range(200):
+            window.bridge.flush()
+            rows = window.watchlist.model.symbols()
+            if rows and rows[0] == "binance:BTC/USDT" and window.watchlist.model.record(0).quote is not None:
+                break
+            await asyncio.sleep(0.02)
+        assert window.watchlist.model.symbols() == ["binance:BTC/USDT", "binance:ETH/USDT"]
+        assert window.watchlist.model.record(0).last == Decimal("65000.00")
+        window.update_status()
+        assert window.market_label.text() == "Market: binance live (connected, 2 symbols)"
+        await window.use_market("demo")
+        window.bridge.flush()
+        assert window.watchlist.model.symbols()[0] == "BTC/USDT"

@@ -23,7 +23,7 @@ from ..brokers.binance.public import BinancePublic
 from ..brokers.binance.urls import SPOT, endpoints
 from ..brokers.network import VenueNetwork
 from ..core.errors import BrokerError
-from ..core.instrument import HOME_VENUE
+from ..core.instrument import HOME_VENUE, market_id, parse_market_id
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +39,7 @@ class LiveMarkets:
         self.public: BinancePublic | None = None
         self.network: VenueNetwork | None = None
         self.error = ""
+        self._left = ""  # the live venue the last switch left
         self._connecting: asyncio.Task[None] | None = None
 
     def label(self) -> str:
@@ -58,6 +59,7 @@ class LiveMarkets:
         s = self.services
         if name == self.name and (name == "demo" or self.public is not None):
             return
+        self._left = self.public.venue if self.public is not None else ""
         await self._close_live()
         if self.name and s.settings.market.source != name:  # a choice, not the start-up: remembered
             s.settings.market.source = name
@@ -66,6 +68,7 @@ class LiveMarkets:
         self.name = name
         if name == "demo":
             s.market.paper_prices = HOME_VENUE
+            await self._swap_watchlist(HOME_VENUE, {i.symbol for i in s.market.instruments(HOME_VENUE)})
             s.demo = True
             s.demo_task = s.market.start_demo(s.settings.demo.tick_rate)
             return
@@ -77,6 +80,21 @@ class LiveMarkets:
         self.network = VenueNetwork(ep.venue, usage_prefix="x-mbx-used-weight-")
         self.public = BinancePublic(ep, self.network)
         self._connecting = asyncio.ensure_future(self._connect(self.public))
+
+    async def _swap_watchlist(self, venue: str, listed: set[str]) -> None:
+        """Show the market now in use: rows of the paper venue (which no market prices any more) and of a live
+        market left behind go; rows of accounts' venues stay; ``venue``'s default symbols come in when none of
+        its rows is there (the demo's ``demo.symbols``, a live market's ``market.live_symbols``)."""
+        s = self.services
+        market = s.market
+        current = await market.watchlist()
+        leaving = {HOME_VENUE} | ({self._left} if self._left else set())
+        keep = [m for m in current if parse_market_id(m)[0] not in leaving - {venue}]
+        if not any(parse_market_id(m)[0] == venue for m in keep):
+            defaults = s.settings.demo.symbols if venue == HOME_VENUE else s.settings.market.live_symbols
+            keep += [market_id(venue, sym) for sym in defaults if sym in listed]
+        if keep != current:
+            await market.set_watchlist(keep)
 
     async def wait_connected(self, timeout_s: float = 30.0) -> None:
         """Wait until the live market feeds (tests, smoke). Raises TimeoutError."""
@@ -100,11 +118,7 @@ class LiveMarkets:
             s.market.add_instrument(inst)  # watchable and chartable as binance:SYMBOL
             s.exchange.add_instrument(replace(inst, venue=HOME_VENUE, venue_symbol=""))  # paper trades them
         s.market.paper_prices = public.venue
-        if not any(m.startswith(f"{public.venue}:") for m in await s.market.watchlist()):
-            listed = {i.symbol for i in await public.instruments()}
-            for symbol in s.settings.market.live_symbols:
-                if symbol in listed:
-                    await s.market.add_to_watchlist(f"{public.venue}:{symbol}")
+        await self._swap_watchlist(public.venue, {i.symbol for i in await public.instruments()})
         if s.feeds is not None:
             await s.feeds.add_public(public)
         log.info("market: %s live prices, %d instruments", public.venue, len(await public.instruments()))

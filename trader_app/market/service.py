@@ -439,6 +439,14 @@ class MarketService:
             self.bus.publish(WatchlistEvent(tuple(symbols)))
         return symbols
 
+    async def set_watchlist(self, markets: list[str]) -> list[str]:
+        """Replace the watchlist with ``markets`` (market ids, in order; each must be listed: UnknownSymbol, and
+        nothing changes). Returns the new list."""
+        cleaned = list(dict.fromkeys(self.instrument(m).market_id for m in markets))
+        await self.store.run(self.store.watchlist.set, cleaned)
+        self.bus.publish(WatchlistEvent(tuple(cleaned)))
+        return cleaned
+
     async def remove_from_watchlist(self, symbol: str) -> list[str]:
         """Remove ``symbol`` (no change if absent). Returns the new list."""
         symbols = await self.watchlist()

@@ -36,6 +36,7 @@ from ..core.events import (
     QuoteEvent,
     SignalEvent,
     StrategyStateEvent,
+    WatchlistEvent,
 )
 from ..core.instrument import HOME_VENUE, market_id
 
@@ -61,6 +62,7 @@ class EventBridge(QObject):
     signals = Signal(object)         # list[SignalEvent]
     strategies = Signal(object)      # list[StrategyStateEvent]
     kill_switches = Signal(object)   # list[KillSwitchEvent]
+    watchlist = Signal(object)       # tuple[str, ...]: the watchlist's market ids after the latest change
     flushed = Signal()               # after every flush that emitted something
 
     def __init__(self, bus: EventBus, rate_hz: float = 20.0, parent: QObject | None = None) -> None:
@@ -88,6 +90,7 @@ class EventBridge(QObject):
         self._accounts: dict[str, Any] = {}
         self._strategies: dict[str, Any] = {}
         self._kills: dict[str, Any] = {}
+        self._watchlist: tuple[str, ...] | None = None
         self._fills: list[Any] = []
         self._ledger: list[Any] = []
         self._logs: list[Any] = []
@@ -118,6 +121,7 @@ class EventBridge(QObject):
             sub(SignalEvent, self._on_signal),
             sub(StrategyStateEvent, self._on_strategy),
             sub(KillSwitchEvent, self._on_kill),
+            sub(WatchlistEvent, self._on_watchlist),
         ]
         self._timer.start()
 
@@ -134,6 +138,9 @@ class EventBridge(QObject):
         self.quotes_received += 1
         quote = event.quote
         self._quotes[quote.symbol if quote.venue == HOME_VENUE else market_id(quote.venue, quote.symbol)] = quote
+
+    def _on_watchlist(self, event: WatchlistEvent) -> None:
+        self._watchlist = event.symbols
 
     def _on_bar(self, event: BarEvent) -> None:
         bar = event.bar
@@ -186,7 +193,7 @@ class EventBridge(QObject):
         if not (
             self._quotes or self._bars or self._orders or self._fills or self._positions or self._balances
             or self._ledger or self._summaries or self._accounts or self._logs or self._signals
-            or self._strategies or self._kills
+            or self._strategies or self._kills or self._watchlist is not None
         ):
             return
         quotes, bars, orders, fills = self._quotes, self._bars, self._orders, self._fills
@@ -194,6 +201,7 @@ class EventBridge(QObject):
         accounts, logs, signals, strategies, kills = (
             self._accounts, self._logs, self._signals, self._strategies, self._kills
         )
+        watchlist = self._watchlist
         self._reset()
         self.flushes += 1
         if accounts:
@@ -210,6 +218,8 @@ class EventBridge(QObject):
             self.positions.emit(list(positions.values()))
         if ledger:
             self.ledger.emit(ledger)
+        if watchlist is not None:
+            self.watchlist.emit(watchlist)
         if quotes:
             self.quotes_emitted += len(quotes)
             self.quotes.emit(quotes)

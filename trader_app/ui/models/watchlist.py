@@ -58,7 +58,7 @@ class WatchlistModel(KeyedTableModel):
     def __init__(self, formats: Formats, parent=None) -> None:
         self.formats = f = formats
         columns = [
-            Column("Symbol", lambda r: r.symbol, align=LEFT, width=85),
+            Column("Symbol", lambda r: r.symbol, align=LEFT, width=125),
             Column("Last", lambda r: r.last, lambda r: f.price(r.symbol, r.last),
                    colour=lambda r: sign_colour(r.change_pct), width=80),
             Column("Chg %", lambda r: r.change_pct, lambda r: pct(r.change_pct),

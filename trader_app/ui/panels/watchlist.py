@@ -38,6 +38,7 @@ class WatchlistPanel(TablePanel):
         bridge.quotes.connect(self.model.on_quotes)
         bridge.positions.connect(self.model.on_positions)
         bridge.strategies.connect(self._on_strategies)
+        bridge.watchlist.connect(self._on_watchlist)
         self.table.clicked.connect(self._clicked)
         self.table.activated.connect(self._clicked)
         self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
@@ -79,6 +80,15 @@ class WatchlistPanel(TablePanel):
         listed = self._offered.stringList()
         if market not in listed:
             self._offered.setStringList(listed + [market])
+
+    def _on_watchlist(self, markets: tuple[str, ...]) -> None:
+        """The list changed elsewhere (a market switch, the REST API): show it, with the prices known."""
+        if list(markets) == self.model.symbols():
+            return
+        self.model.set_symbols(list(markets))
+        known = {m: q for m in markets if (q := self.services.market.quote_of(m)) is not None}
+        if known:
+            self.model.on_quotes(known)
 
     # ---- interaction ---------------------------------------------------------------------------------
     def _clicked(self, index: QModelIndex) -> None:
