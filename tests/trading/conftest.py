@@ -145,7 +145,7 @@ class ScriptedBroker(PaperBroker):
             raise VenueUnavailable("read timed out")
         return order
 
-    async def query_order(self, client_order_id, *, venue_order_id=""):
+    async def query_order(self, client_order_id, *, venue_order_id="", symbol=""):
         self.query_calls += 1
         if self.query_failures > 0:
             self.query_failures -= 1

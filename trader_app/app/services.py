@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from ..brokers.base import BrokerRegistry
+from ..brokers.binance.spec import BinanceNetworks, binance_spot_venue
 from ..brokers.paper import PaperExchange, paper_venue
 from ..config import Settings
 from ..core.bus import EventBus
@@ -299,7 +300,9 @@ def build_services(
     order_manager = OrderManager(store, bus, risk=RiskPipeline(rules_for_account=risk_book.rules_for))
     market = MarketService(bus, store, instruments, on_new_instrument=exchange.add_instrument)
     registry = BrokerRegistry()
-    registry.register(paper_venue(exchange))  # live venues register here as their adapters land
+    registry.register(paper_venue(exchange))
+    binance = BinanceNetworks()
+    registry.register(binance_spot_venue(binance))
     accounts = AccountService(store, bus, order_manager, portfolio, registry)
     groups = GroupService(store, bus)
     # the cached group service: a signal never waits behind queued store writes to read its links
@@ -311,6 +314,7 @@ def build_services(
         demo=demo, webhook_port=webhook_port, start_webhook=start_webhook,
     )
     services.strategies = StrategyRunner(services)
+    services._stoppers.append(binance.close)  # after the accounts: their shared connections and streams
     return services
 
 

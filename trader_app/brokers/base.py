@@ -30,12 +30,13 @@ All methods are coroutines run on the app's single asyncio loop:
 - **query_order(client_order_id, venue_order_id=...)** returns the order as the venue knows it, or None for
   "the venue does not know this order" *right now*. None is not final: venues answer "does not exist" for
   a while after accepting an order, so the caller declares an order lost only after several None answers
-  over a grace window (``trading/reconcile.py``). Venues without client order ids look the order up by the
+  over a grace window (``trading/reconcile.py``). ``symbol`` is the order's (the caller always knows it;
+  venues that file orders under their symbol, like Binance, need it). Venues without client order ids look the order up by the
   ``venue_order_id`` recorded at the acknowledgement (``capabilities.client_order_ids`` False). Raises
   ``VenueUnavailable``/``RateLimited`` when it cannot ask.
 - **fills_since(since_ms)** returns the account's fills with ``ts_ms >= since_ms`` (epoch ms UTC), oldest
   first, as far back as the venue keeps them; the caller drops repeats by ``trade_id``.
-- **cancel_order / cancel_all** return the orders as they are after cancelling; cancelling an unknown id
+- **cancel_order(client_order_id, symbol=...) / cancel_all** return the orders as they are after cancelling; cancelling an unknown id
   raises ``OrderNotFound``; a final order comes back unchanged.
 - **Reads** (instruments, balances, positions, open_orders, query_order, fills_since, bar_history) may be
   retried by the caller (tenacity) on ``VenueUnavailable``/``RateLimited``.
@@ -181,11 +182,11 @@ class Broker(Protocol):
 
     async def place_order(self, request: OrderRequest) -> Order: ...
 
-    async def cancel_order(self, client_order_id: str) -> Order: ...
+    async def cancel_order(self, client_order_id: str, *, symbol: str = "") -> Order: ...
 
     async def cancel_all(self, symbol: str | None = None, side: Side | None = None) -> list[Order]: ...
 
-    async def query_order(self, client_order_id: str, *, venue_order_id: str = "") -> Order | None: ...
+    async def query_order(self, client_order_id: str, *, venue_order_id: str = "", symbol: str = "") -> Order | None: ...
 
     async def fills_since(self, since_ms: int) -> list[Fill]: ...
 

@@ -97,6 +97,7 @@ class VenueNetwork:
         self._clients: dict[str, httpx.AsyncClient] = {}
         self._budgets: dict[str, RateBudget] = {}
         self._clocks: dict[str, ServerClock] = {}
+        self.shared: dict[tuple, Any] = {}  # objects every account of the venue shares (its public market data)
 
     @staticmethod
     def host(base_url: str) -> str:

@@ -50,6 +50,21 @@ def apply_fill(position: Position, side: Side, quantity: Decimal, price: Decimal
     return new, realized
 
 
+def base_commission(symbol: str, commission: Decimal, commission_asset: str) -> Decimal:
+    """The part of a fill's commission paid in the instrument's base asset (``BASE/QUOTE`` symbols): a spot
+    venue that takes the fee from the bought coin (Binance: a BUY of 0.01 BTC with a 0.1 % fee leaves 0.00999
+    BTC) holds that much less. 0 when the fee is in another asset."""
+    base, sep, _quote = symbol.partition("/")
+    return commission if sep and commission_asset == base and commission > 0 else ZERO
+
+
+def pay_in_base(position: Position, fee: Decimal) -> Position:
+    """``position`` with ``fee`` base units taken off what is held (see ``base_commission``)."""
+    if fee <= 0:
+        return position
+    return replace(position, quantity=position.quantity - fee)
+
+
 def flat(account_id: str, symbol: str) -> Position:
     """An empty position (quantity 0, no average price)."""
     return Position(account_id=account_id, symbol=symbol, quantity=ZERO, avg_price=ZERO)

@@ -73,7 +73,8 @@ class Executor:
     ``store``: the Store; ``bus``: the EventBus; ``order_manager``: the ``OrderManager``; ``portfolio``:
     the ``PortfolioService`` (equity per currency, positions); ``market``: anything with
     ``last_quote(symbol)`` (and optionally ``instruments()``), e.g. ``MarketService``; None = the order
-    manager's last quotes. ``per_account_timeout_s``: see step 4. ``max_concurrency``: accounts sent at the
+    manager's last quotes (a live venue's symbol nobody watches is subscribed and its first price awaited for
+    up to ``quote_wait_s``). ``per_account_timeout_s``: see step 4. ``max_concurrency``: accounts sent at the
     same time (None = all; 1 = sequential, for comparison). ``dedupe_window_ms``: duplicate window (negative
     = off). ``groups``: a ``GroupService`` whose cached groups and links are used instead of store reads
     (so a signal never waits behind queued store writes before its orders start).
@@ -89,6 +90,7 @@ class Executor:
         self.portfolio = portfolio
         self.market = market
         self.per_account_timeout_s = per_account_timeout_s
+        self.quote_wait_s = 3.0  # how long an order waits for the first price of a symbol nobody watched
         self.clock = clock
         self.dedupe = DuplicateFilter(dedupe_window_ms)
         self._limit = asyncio.Semaphore(max_concurrency) if max_concurrency else None
@@ -285,6 +287,8 @@ class Executor:
             if order.order_type is SignalOrderType.CANCEL_ALL_ORDER:
                 cancelled = await self.om.cancel_all(acc, symbol, order.side)
                 return AccountResult(acc, kind, CANCELLED, symbol=symbol, side=side, cancelled=len(cancelled))
+            if run.fixed is None and order.qty_per is not None and order.qty_per > 0:
+                await self._await_quote(symbol, acc)
             request = run.fixed if run.fixed is not None else self._request(run, link, order, symbol)
             placed = await self.om.submit(request)
         except (TraderError, ValueError) as exc:
@@ -345,6 +349,15 @@ class Executor:
         if count >= cap:
             names = ", ".join(sorted(held & ours))
             raise SizingError(f"max_positions {cap} reached for group {run.group.group_name!r} ({names})")
+
+    async def _await_quote(self, symbol: str, account_id: str) -> None:
+        """A symbol nobody watches has no quote on a live venue yet: have its feed subscribe it and wait a
+        moment for the first price (``MarketService.wait_quote``) instead of refusing the order at once."""
+        if self.om.quote_for(account_id, symbol) is not None or self.market is None:
+            return
+        wait = getattr(self.market, "wait_quote", None)
+        if wait is not None:
+            await wait(symbol, self.om.broker(account_id).venue, self.quote_wait_s)
 
     def _quote(self, symbol: str, account_id: str):
         """The quote the account's order is sized with: its venue's own (``OrderManager.quote_for``), else the

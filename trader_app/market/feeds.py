@@ -34,6 +34,7 @@ class _Feed:
     task: asyncio.Task[None]
     symbols: set[str] = field(default_factory=set)
     listed: set[str] = field(default_factory=set)
+    extra: set[str] = field(default_factory=set)  # asked for by an order (``want``), watched or not
 
 
 class VenueFeeds:
@@ -49,6 +50,7 @@ class VenueFeeds:
         self._watchlist: tuple[str, ...] | None = None
         self._pending: set[asyncio.Task[Any]] = set()
         self._unsub = [bus.subscribe(AccountEvent, self._on_account), bus.subscribe(WatchlistEvent, self._on_watchlist)]
+        market.quote_demand.append(self.want)
 
     def _spawn(self, coro: Any) -> None:
         task = asyncio.ensure_future(coro)
@@ -147,9 +149,19 @@ class VenueFeeds:
                 except Exception:  # noqa: BLE001
                     continue
 
+    async def want(self, venue: str, symbol: str) -> None:
+        """Stream ``symbol``'s quotes on ``venue``'s running feed even though it is not watched (an order needs
+        its price); nothing happens when the venue has no feed or does not list it."""
+        feed = self.feeds.get(venue)
+        if feed is None or symbol not in feed.listed or symbol in feed.symbols:
+            return
+        feed.extra.add(symbol)
+        await feed.broker.subscribe([symbol])
+        feed.symbols.add(symbol)
+
     async def _resubscribe(self) -> None:
         for venue, feed in list(self.feeds.items()):
-            wanted = await self._symbols_for(venue, feed.listed)
+            wanted = await self._symbols_for(venue, feed.listed) | feed.extra
             added, removed = wanted - feed.symbols, feed.symbols - wanted
             try:
                 if added:
@@ -164,6 +176,8 @@ class VenueFeeds:
     async def close(self) -> None:
         for unsub in self._unsub:
             unsub()
+        if self.want in self.market.quote_demand:
+            self.market.quote_demand.remove(self.want)
         tasks = [f.task for f in self.feeds.values()] + list(self._pending)
         for task in tasks:
             task.cancel()

@@ -94,6 +94,8 @@ class MarketService:
         self._demo_symbols = [sym for venue, sym in self._instruments if venue == HOME_VENUE]
         self._history_sources: dict[str, Callable[..., Any]] = {}
         self.paper_prices = HOME_VENUE  # the venue whose prices the paper venue trades on (price_venue)
+        self.quote_demand: list[Callable[[str, str], Any]] = []  # async (venue, symbol): start its quotes
+        self._waiting: dict[tuple[str, str], asyncio.Event] = {}
         self._imported: dict[str, Instrument] = {}  # listed for imported/replayed bars, kept in store.kv
         self._saving: set[asyncio.Task] = set()
         self.aggregator = aggregator if aggregator is not None else BarAggregator(bus, store)
@@ -197,6 +199,31 @@ class MarketService:
         with the demo or a replay, ``binance`` on Binance's live prices); every other venue on its own."""
         return self.paper_prices if venue == HOME_VENUE else venue
 
+    async def wait_quote(self, symbol: str, venue: str, timeout_s: float = 3.0) -> Quote | None:
+        """The latest quote of ``symbol`` on ``venue``; when there is none yet, ask the ``quote_demand``
+        callbacks (the venue feeds subscribe it on the running connection) and wait up to ``timeout_s`` for
+        the first one. None if none came (the caller refuses what needs a price)."""
+        quote = self._last_by_venue.get((venue, symbol))
+        if quote is not None:
+            return quote
+        key = (venue, symbol)
+        event = self._waiting.get(key)
+        if event is None:
+            event = self._waiting[key] = asyncio.Event()
+        for fn in tuple(self.quote_demand):
+            try:
+                await fn(venue, symbol)
+            except Exception as exc:  # noqa: BLE001 - a feed that cannot subscribe: the wait times out
+                log.warning("no quotes of %s on %s: %s", symbol, venue, exc)
+        try:
+            await asyncio.wait_for(event.wait(), timeout_s)
+        except TimeoutError:
+            pass
+        finally:
+            if self._waiting.get(key) is event and not event.is_set():
+                self._waiting.pop(key, None)
+        return self._last_by_venue.get(key)
+
     def quote_of(self, market: str) -> Quote | None:
         """The latest quote of a market id (``venue:symbol``; a bare symbol is the paper venue's), or None."""
         try:
@@ -208,6 +235,10 @@ class MarketService:
         quote = event.quote
         self._last[quote.symbol] = quote
         self._last_by_venue[(quote.venue, quote.symbol)] = quote
+        if self._waiting:
+            waiting = self._waiting.pop((quote.venue, quote.symbol), None)
+            if waiting is not None:
+                waiting.set()
 
     def add_feed(self, name: str, stream: AsyncIterator[Quote | Bar]) -> "asyncio.Task[None]":
         """Run a market source: publish every item of ``stream`` (a broker's ``quotes(symbols)`` stream, which

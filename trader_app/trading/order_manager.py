@@ -392,7 +392,8 @@ class OrderManager(OrderUpdates, Reconciliation):
     async def cancel(self, account_id: str, client_order_id: str) -> Order:
         """Cancel one order at the venue and track the result. Raises ``OrderNotFound`` if the venue does
         not know it, ``TraderError`` if the account is not connected. Never retried."""
-        order = await self.broker(account_id).cancel_order(client_order_id)
+        known = self.order(account_id, client_order_id)
+        order = await self.broker(account_id).cancel_order(client_order_id, symbol=known.symbol if known else "")
         await self._settle(account_id)
         return await self._apply_order(order)
 

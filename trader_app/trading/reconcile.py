@@ -310,7 +310,7 @@ class Reconciliation:
         current = await self._lookup(key)
         if broker is None or current is None or current.status.is_final:
             return current
-        venue = await broker.query_order(key[1], venue_order_id=current.venue_order_id)
+        venue = await broker.query_order(key[1], venue_order_id=current.venue_order_id, symbol=current.symbol)
         if venue is not None:
             if venue.client_order_id != key[1]:
                 venue = replace(venue, client_order_id=key[1])

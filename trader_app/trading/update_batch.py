@@ -11,7 +11,8 @@ one update at a time (DESIGN.md "The one path of an order"):
   nothing); an order not given in ``current`` is read from the journal;
 - balances and positions are saved as reported; a ledger entry is stored once per entry id;
 - for accounts in ``derive`` (venues that report only fills), each new fill also moves the account's position
-  (``core/position_math.apply_fill`` on the saved one), saved with the batch;
+  (``core/position_math.apply_fill`` on the saved one, less a commission paid in the base asset), saved with
+  the batch;
 
 then writes every changed order, balance and position (one executemany each) and returns one ``Outcome``
 per op, in order, for the manager to track and publish. Pure apart from the store calls: it reads and
@@ -25,7 +26,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..core.orders import Fill, Order, is_lost
-from ..core.position_math import apply_fill, flat
+from ..core.position_math import apply_fill, base_commission, flat, pay_in_base
 from ..core.portfolio import Balance, LedgerEntry, Position
 from .tracking import merge_order
 
@@ -105,6 +106,7 @@ def persist_batch(store: Any, ops: list[Op], current: dict[Key, Order | None],
                 key = (fill.account_id, fill.symbol)
                 held = derived.get(key) or store.positions.get(*key) or flat(*key)
                 moved, _ = apply_fill(held, fill.side, fill.quantity, fill.price, fill.ts_ms)
+                moved = pay_in_base(moved, base_commission(fill.symbol, fill.commission, fill.commission_asset))
                 derived[key] = moved
             out.append(Outcome(op, advanced, advanced is not None, position=moved))
         elif op.kind == BALANCE:

@@ -31,6 +31,12 @@ class MarketStreams:
         self.connections: dict[ServerConnection, set[str]] = {}
         self.subscribe_messages: list[dict[str, Any]] = []
         self.connects = 0
+        self.ws_api_connects = 0
+        self.ws_api_connections: set[ServerConnection] = set()
+        self.ws_api_requests: list[dict[str, Any]] = []
+        self.duplicate_events = False
+        self.reorder_events = False
+        self._sub_ids = 0
         self._server: Server | None = None
         self._pusher: asyncio.Task[None] | None = None
 
@@ -53,7 +59,8 @@ class MarketStreams:
             await self._server.wait_closed()
 
     async def drop_all(self) -> None:
-        for ws in list(self.connections):
+        """Cut every connection, market streams and WebSocket API sessions alike."""
+        for ws in list(self.connections) + list(self.ws_api_connections):
             ws.transport.abort()  # no close frame: as a network drop looks
 
     def _valid(self, name: str) -> bool:
@@ -63,7 +70,11 @@ class MarketStreams:
             wire in listed and kind.startswith("kline_"))
 
     async def _handle(self, ws: ServerConnection) -> None:
-        if ws.request is None or ws.request.path.split("?")[0] != "/stream":
+        path = ws.request.path.split("?")[0] if ws.request is not None else ""
+        if path == "/ws-api/v3":
+            await self._ws_api(ws)
+            return
+        if path != "/stream":
             await ws.close(1008, "unknown path")
             return
         self.connects += 1
@@ -94,6 +105,80 @@ class MarketStreams:
             pass
         finally:
             self.connections.pop(ws, None)
+
+    # ---- WebSocket API: user data --------------------------------------------------------------------------
+    async def _ws_api(self, ws: ServerConnection) -> None:
+        """``userDataStream.subscribe.signature`` (``apiKey``, ``timestamp``, ``signature``: HMAC of the
+        sorted ``k=v&...`` params) answers ``{"id", "status": 200, "result": {"subscriptionId": n}}``; then the
+        account's events arrive as ``{"subscriptionId": n, "event": {...}}``. Faults: ``duplicate_events``,
+        ``reorder_events`` (each pair of events goes out swapped)."""
+        import hashlib
+        import hmac
+
+        from .accounts import BinanceError
+
+        self.ws_api_connects += 1
+        self.ws_api_connections.add(ws)
+        subs: list[tuple[Any, Any]] = []
+        held: list[str] = []
+
+        def forward(sub_id: int, event: dict[str, Any]) -> None:
+            text = json.dumps({"subscriptionId": sub_id, "event": event})
+            out = [text, text] if self.duplicate_events else [text]
+            if self.reorder_events:
+                held.extend(out)
+                if len(held) < 2:
+                    return
+                out, held[:] = [held[1], held[0], *held[2:]], []
+            for t in out:
+                asyncio.ensure_future(self._send_quiet(ws, t))
+
+        try:
+            async for raw in ws:
+                try:
+                    msg = json.loads(raw)
+                    mid, method, params = msg["id"], msg["method"], dict(msg.get("params", {}))
+                except (ValueError, KeyError, TypeError):
+                    await ws.send(json.dumps({"id": None, "status": 400, "error": {"code": -1102, "msg": "bad request"}}))
+                    continue
+                self.ws_api_requests.append(msg)
+                if method != "userDataStream.subscribe.signature":
+                    await ws.send(json.dumps({"id": mid, "status": 400,
+                                              "error": {"code": -1100, "msg": f"unsupported method {method}"}}))
+                    continue
+                try:
+                    signature = params.pop("signature", "")
+                    acc = self.venue.accounts.accounts.get(params.get("apiKey", ""))
+                    if acc is None:
+                        raise BinanceError(-2015, "Invalid API-key, IP, or permissions for action.", 401)
+                    payload = "&".join(f"{k}={params[k]}" for k in sorted(params))
+                    if not hmac.compare_digest(hmac.new(acc.secret.encode(), payload.encode(), hashlib.sha256).hexdigest(),
+                                               str(signature).lower()):
+                        raise BinanceError(-1022, "Signature for this request is not valid.")
+                    self.venue.accounts.check_timestamp(params)
+                except BinanceError as err:
+                    await ws.send(json.dumps({"id": mid, "status": err.status, "error": {"code": err.code, "msg": err.msg}}))
+                    continue
+                sub_id = self._sub_ids
+                self._sub_ids += 1
+                listener = (lambda ev, sid=sub_id: forward(sid, ev))
+                acc.listeners.append(listener)
+                subs.append((acc, listener))
+                await ws.send(json.dumps({"id": mid, "status": 200, "result": {"subscriptionId": sub_id},
+                                          "rateLimits": [{"rateLimitType": "REQUEST_WEIGHT", "interval": "MINUTE",
+                                                          "intervalNum": 1, "limit": 6000, "count": 2}]}))
+        except Exception:  # noqa: BLE001 - a dropped client
+            pass
+        finally:
+            self.ws_api_connections.discard(ws)
+            for acc, listener in subs:
+                if listener in acc.listeners:
+                    acc.listeners.remove(listener)
+
+    @staticmethod
+    async def _send_quiet(ws: ServerConnection, text: str) -> None:
+        with contextlib.suppress(Exception):
+            await ws.send(text)
 
     def event(self, name: str) -> dict[str, Any] | None:
         wire, _, kind = name.partition("@")

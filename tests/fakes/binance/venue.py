@@ -20,6 +20,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from .accounts import BinanceError
+
 RATE_LIMITS = [
     {"rateLimitType": "REQUEST_WEIGHT", "interval": "MINUTE", "intervalNum": 1, "limit": 6000},
     {"rateLimitType": "ORDERS", "interval": "SECOND", "intervalNum": 10, "limit": 100},
@@ -91,7 +93,18 @@ class FakeBinance:
     faults: Faults = field(default_factory=Faults)
     requests: list[tuple[str, str, dict[str, str], dict[str, str]]] = field(default_factory=list)
     weight_used: int = 0
+    lose_answer_s: float = 3.0  # how long a "lost" order answer is held (longer than the client's timeout)
     _weight_minute: int = 0
+
+    def __post_init__(self) -> None:
+        from .accounts import Accounts
+
+        self.accounts = Accounts(self)
+
+    def set_price(self, symbol: str, price: Decimal) -> None:
+        """Move ``symbol``'s price (resting orders that now cross fill, their user-data events go out)."""
+        self.prices[symbol] = Decimal(price)
+        self.accounts.on_price(symbol)
 
     def server_ms(self) -> int:
         return int(time.time() * 1000) + self.faults.timestamp_skew_ms
@@ -112,7 +125,25 @@ class FakeBinance:
                 Route(f"{prefix}/exchangeInfo", self._endpoint(self._exchange_info, futures)),
                 Route(f"{prefix}/klines", self._endpoint(self._klines, futures)),
             ]
+        routes += [
+            Route("/api/v3/account", self._signed(self._account), methods=["GET"]),
+            Route("/api/v3/order", self._signed(self._order), methods=["GET", "POST", "DELETE"]),
+            Route("/api/v3/openOrders", self._signed(self._open_orders), methods=["GET", "DELETE"]),
+            Route("/api/v3/myTrades", self._signed(self._my_trades), methods=["GET"]),
+            Route("/sapi/v1/account/apiRestrictions", self._signed(self._restrictions), methods=["GET"]),
+        ]
         return Starlette(routes=routes)
+
+    def _signed(self, handler: Any) -> Any:
+        """A signed endpoint: the key, the signature over the raw query (+ body) and the timestamp window are
+        checked before ``handler(request, account, params)`` runs."""
+
+        async def run(request: Request, futures: bool) -> Any:
+            body = (await request.body()).decode()
+            acc, params = self.accounts.authenticate(request.headers.get("x-mbx-apikey"), request.url.query, body)
+            return await handler(request, acc, params)
+
+        return self._endpoint(run, False)
 
     def _endpoint(self, handler: Any, futures: bool) -> Any:
         async def endpoint(request: Request) -> JSONResponse:
@@ -135,8 +166,13 @@ class FakeBinance:
                                     status, headers=headers)
             try:
                 body = handler(request, futures)
-            except _BinanceError as err:
+                if asyncio.iscoroutine(body):
+                    body = await body
+            except (_BinanceError, BinanceError) as err:
                 return JSONResponse({"code": err.code, "msg": err.msg}, err.status, headers=headers)
+            if request.method == "POST" and name == "order":
+                headers["X-MBX-ORDER-COUNT-10S"] = str(self.accounts.placed)
+                headers["X-MBX-ORDER-COUNT-1D"] = str(self.accounts.placed)
             return JSONResponse(body, headers=headers)
 
         return endpoint
@@ -161,6 +197,48 @@ class FakeBinance:
         end = int(q.get("endTime", 2**62))
         rows = [r for r in self.klines.get((symbol, q["interval"]), ()) if start <= r[0] <= end]
         return rows[:limit] if "startTime" in q else rows[-limit:]
+
+    # ---- accounts (signed) ------------------------------------------------------------------------------------
+    async def _account(self, request: Request, acc: Any, p: dict[str, str]) -> Any:
+        return self.accounts.account_json(acc)
+
+    async def _restrictions(self, request: Request, acc: Any, p: dict[str, str]) -> Any:
+        return {"ipRestrict": False, "createTime": 1698645219000, "enableReading": True,
+                "enableWithdrawals": acc.withdrawals_enabled, "enableInternalTransfer": False,
+                "enableMargin": False, "enableFutures": False, "permitsUniversalTransfer": False,
+                "enableVanillaOptions": False, "enableFixApiTrade": False, "enableFixReadOnly": False,
+                "enableSpotAndMarginTrading": True, "enablePortfolioMarginTrading": False}
+
+    async def _order(self, request: Request, acc: Any, p: dict[str, str]) -> Any:
+        if request.method == "POST":
+            answer = self.accounts.place(acc, p)
+            if self.accounts.lose_next_answers > 0:
+                self.accounts.lose_next_answers -= 1
+                await asyncio.sleep(self.lose_answer_s)  # placed, but the client gives up before the answer
+            return answer
+        order = self.accounts.find(acc, p, for_cancel=request.method == "DELETE")
+        if request.method == "DELETE":
+            return self.accounts.cancel(acc, order)
+        return self.accounts.public(order)
+
+    async def _open_orders(self, request: Request, acc: Any, p: dict[str, str]) -> Any:
+        symbol = p.get("symbol")
+        live = [o for o in acc.orders.values() if o["status"] in ("NEW", "PARTIALLY_FILLED")
+                and (symbol is None or o["symbol"] == symbol)]
+        if request.method == "DELETE":
+            if symbol is None:
+                raise _BinanceError(-1102, "Mandatory parameter 'symbol' was not sent, was empty/null, or malformed.")
+            if not live:
+                raise _BinanceError(-2011, "Unknown order sent.")
+            return [self.accounts.cancel(acc, o) for o in live]
+        return [self.accounts.public(o) for o in live]
+
+    async def _my_trades(self, request: Request, acc: Any, p: dict[str, str]) -> Any:
+        if "symbol" not in p:
+            raise _BinanceError(-1102, "Mandatory parameter 'symbol' was not sent, was empty/null, or malformed.")
+        start = int(p.get("startTime", 0))
+        rows = [t for t in acc.trades if t["symbol"] == p["symbol"] and t["time"] >= start]
+        return rows[: int(p.get("limit", 500))]
 
     def add_klines(self, symbol: str, interval_ms: int, interval: str, end_open_ms: int, count: int,
                    price: Decimal = Decimal("65000")) -> None:

@@ -69,6 +69,9 @@ class BinancePublic:
         self.stream = ManagedStream(f"{self.venue} market data", f"{endpoints.stream}/stream", self._on_message,
                                     on_open=self._resubscribe, gate=network.gate, stale_after_s=stale_after_s)
         self.errors: list[str] = []  # subscription errors the venue answered
+        self.limits: list = []  # the venue's published rate limits (ORDERS ones apply per account)
+        self._connect_lock = asyncio.Lock()
+        self.connected = False
 
     # ---- REST ---------------------------------------------------------------------------------------------
     async def _get(self, path: str, weight: int, **params: Any) -> Any:
@@ -86,9 +89,16 @@ class BinancePublic:
         return int((await self._get("time", 1))["serverTime"])
 
     async def connect(self) -> None:
-        """Load instruments and limits, measure the clock. Idempotent."""
+        """Load instruments and limits, measure the clock. Idempotent: the accounts sharing it connect it once."""
+        async with self._connect_lock:
+            if not self.connected:
+                await self._load()
+                self.connected = True
+
+    async def _load(self) -> None:
         info = await self._get("exchangeInfo", 20 if self.endpoints.market == SPOT else 1)
         limits = rate_limits(info)
+        self.limits = limits
         if limits:
             self.network.set_limits(self.endpoints.rest, limits)
         self._instruments = instruments_from_exchange_info(info, self.endpoints.market, self.venue)
@@ -217,3 +227,13 @@ class BinancePublic:
         if bid > 0 and ask > 0:
             self._queue.put_nowait(Quote(symbol, now_ms(), bid, ask, last or (bid + ask) / 2, Decimal(0), day_open,
                                          self.venue))
+
+
+def shared_public(endpoints: Endpoints, network: VenueNetwork) -> BinancePublic:
+    """The one ``BinancePublic`` of ``endpoints`` on ``network``: every account of that market shares its
+    instruments, limits and public stream connection."""
+    key = ("binance-public", endpoints.market, endpoints.rest, endpoints.stream)
+    public = network.shared.get(key)
+    if public is None:
+        public = network.shared[key] = BinancePublic(endpoints, network)
+    return public

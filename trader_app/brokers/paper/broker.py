@@ -178,7 +178,7 @@ class PaperBroker:
             key=lambda o: (o.created_ms, o.client_order_id),
         )
 
-    async def query_order(self, client_order_id: str, *, venue_order_id: str = "") -> Order | None:
+    async def query_order(self, client_order_id: str, *, venue_order_id: str = "", symbol: str = "") -> Order | None:
         """The order as the venue knows it (by client order id, else by ``venue_order_id``), None if it never
         reached the venue. The paper venue answers at once, so None here is final in practice."""
         order = self._orders.get(client_order_id)
@@ -384,7 +384,7 @@ class PaperBroker:
             self._emit(BalanceUpdate(self._book.balance(currency or self.exchange.instrument(order.symbol).quote)))
         return order
 
-    async def cancel_order(self, client_order_id: str) -> Order:
+    async def cancel_order(self, client_order_id: str, *, symbol: str = "") -> Order:
         """Cancel an open order (its reservation is released). Returns a final order unchanged; raises
         ``OrderNotFound`` for an id the venue never saw."""
         order = self._orders.get(client_order_id)

@@ -212,7 +212,7 @@ class FakeVenueBroker:
         self._queue.put_nowait(OrderUpdate(order))
         return order
 
-    async def cancel_order(self, client_order_id: str) -> Order:
+    async def cancel_order(self, client_order_id: str, *, symbol: str = "") -> Order:
         status, data = await self._order_call("order.cancel", {"client_order_id": client_order_id}, "DELETE",
                                               f"/accounts/{self.account_id}/orders/{client_order_id}")
         if status == 404:
@@ -225,7 +225,7 @@ class FakeVenueBroker:
                                          f"/accounts/{self.account_id}/orders", params=params)
         return [self._order(d) for d in data]
 
-    async def query_order(self, client_order_id: str, *, venue_order_id: str = "") -> Order | None:
+    async def query_order(self, client_order_id: str, *, venue_order_id: str = "", symbol: str = "") -> Order | None:
         """``GET /accounts/{a}/orders/{cid}``; None on 404 (the venue keeps client order ids, so
         ``venue_order_id`` is not needed)."""
         r = await self._call("GET", f"/accounts/{self.account_id}/orders/{client_order_id}")

@@ -1,0 +1,84 @@
+"""Binance accounts in the whole app (issue 11): a spot account created with its key in the keyring and its
+base URLs pointed at the fake Binance, connected with its balances shown, and a webhook signal for a group
+linked to one paper account and the Binance account filling both; the fake's streams are killed during a
+second signal and nothing is lost or duplicated. No secret is written to the store, the settings or the logs."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from decimal import Decimal as D
+
+from fakes.binance import FakeBinance, FakeBinanceServer
+from trader_app.app import build_services
+from trader_app.core import SessionState, Side, SignalSource
+from trader_app.core.enums import AccountMode, MarketType
+from trader_app.execution.executor import new_signal
+from trader_app.execution.signal import SignalOrder, SignalOrderType
+
+KEY, SECRET = "k" * 64, "s3cr3t-" + "x" * 57
+
+
+async def _until(check, seconds: float = 5.0) -> bool:
+    for _ in range(int(seconds / 0.02)):
+        if check():
+            return True
+        await asyncio.sleep(0.02)
+    return check()
+
+
+def _signal(qty_per: str, side: Side = Side.BUY):
+    order = SignalOrder("BTC/USDT", SignalOrderType.MARKET, side, D(qty_per))
+    return new_signal("swing", (order,), SignalSource.WEBHOOK, {"group_name": "swing"})
+
+
+async def test_a_signal_fills_a_paper_and_a_binance_account_and_survives_dropped_streams(tmp_path, caplog):
+    caplog.set_level(logging.DEBUG)
+    async with FakeBinanceServer(FakeBinance()) as fake:
+        fake.venue.accounts.open(KEY, SECRET, {"USDT": "10000"})
+        services = build_services(tmp_path / "data", demo=True, start_webhook=False)
+        await services.start()
+        try:
+            paper = services.accounts.list()[0].account_id
+            acc = await services.accounts.create_account(
+                "binance", AccountMode.TESTNET, "Binance test",
+                {"rest_url": fake.rest_url, "stream_url": fake.stream_url, "ws_api_url": f"{fake.stream_url}/ws-api/v3"},
+                {"api_key": KEY, "api_secret": SECRET})
+            assert await _until(lambda: services.accounts.session_state(acc.account_id) is SessionState.CONNECTED, 10)
+            assert await _until(lambda: services.portfolio.equity(acc.account_id, "USDT") == D("10000"))
+            await services.groups.create_group("swing", MarketType.SPOT)
+            await services.groups.link("swing", paper, "1")
+            await services.groups.link("swing", acc.account_id, "1")
+            await services.demo_task  # the paper venue's prices
+            outcome = await services.executor.execute(_signal("10"))
+            by_account = {r.account_id: r for r in outcome.results}
+            assert by_account[paper].status == "FILLED"
+            binance = by_account[acc.account_id]
+            assert binance.status == "FILLED", binance.error
+            assert binance.quantity == D("0.01538")  # 10 % of 10,000 USDT at 65,000.01, down to the 0.00001 lot
+            await services.order_manager.flush()
+            pos = services.order_manager.position(acc.account_id, "BTC/USDT")
+            assert pos is not None and pos.quantity == D("0.01538") - D("0.00001538")  # the fee is taken in BTC
+            # the streams die during the next signal: the order is still recorded exactly once
+            drop = asyncio.ensure_future(fake.streams.drop_all())
+            second = await services.executor.execute(_signal("-100", Side.SELL))
+            await drop
+            assert [r.status for r in second.results if r.account_id == acc.account_id] == ["FILLED"]
+            assert await _until(lambda: services.accounts.session_state(acc.account_id) is SessionState.CONNECTED, 5)
+            await services.order_manager.reconcile()
+            await services.order_manager.flush()
+            orders = [o for o in services.store.orders.list() if o.account_id == acc.account_id]
+            assert len(orders) == 2 and all(o.status.value == "FILLED" for o in orders)
+            fills = [f for f in services.store.fills.list() if f.account_id == acc.account_id]
+            assert len(fills) == len({f.trade_id for f in fills}) == 2
+            assert fake.venue.accounts.placed == 2
+            left = services.order_manager.position(acc.account_id, "BTC/USDT").quantity
+            assert left == D("0.01536462") - D("0.01536")  # dust below the lot stays, as on Binance
+        finally:
+            await services.stop()
+    # the key and secret live in the (test) keyring only
+    for path in (tmp_path / "data").rglob("*"):
+        if path.is_file():
+            data = path.read_bytes()
+            assert KEY.encode() not in data and SECRET.encode() not in data, path
+    assert SECRET not in caplog.text and KEY not in caplog.text

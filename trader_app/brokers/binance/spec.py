@@ -1,0 +1,67 @@
+"""Binance in the ``BrokerRegistry``: the account form's fields and the factory (``brokers/base.py`` ``VenueSpec``).
+
+Spot accounts are venue ``binance``; mode TESTNET uses https://testnet.binance.vision, LIVE the real venue. The
+API key and secret are secrets (OS keyring only). Advanced: base-URL overrides (a regional host, or the tests'
+fake on 127.0.0.1). Every account of the venue shares one ``VenueNetwork`` (connections, weight budget, clock,
+public market data), made by ``BinanceNetworks``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from ...core.enums import AccountMode
+from ...core.errors import AuthError
+from ...core.portfolio import Account
+from ..base import SettingField, VenueSpec
+from ..network import VenueNetwork
+from .rest import USED_WEIGHT
+from .spot import BinanceSpot
+from .urls import LIVE, SPOT, TESTNET, endpoints
+
+SPOT_FIELDS = (
+    SettingField("api_key", "API key", "secret", required=True, help="from Binance: API Management"),
+    SettingField("api_secret", "API secret", "secret", required=True,
+                 help="the HMAC secret, or the PEM private key of an Ed25519 key"),
+    SettingField("rest_url", "REST base URL", "url", advanced=True, help="default: Binance's own for the mode"),
+    SettingField("stream_url", "Market streams URL", "url", advanced=True),
+    SettingField("ws_api_url", "WebSocket API URL", "url", advanced=True, help="user data (orders, fills, balances)"),
+)
+
+
+class BinanceNetworks:
+    """One ``VenueNetwork`` per (venue, environment), shared by its accounts; ``close()`` at app stop."""
+
+    def __init__(self) -> None:
+        self.networks: dict[tuple[str, str], VenueNetwork] = {}
+
+    def get(self, venue: str, environment: str) -> VenueNetwork:
+        key = (venue, environment)
+        net = self.networks.get(key)
+        if net is None:
+            net = self.networks[key] = VenueNetwork(venue, usage_prefix=USED_WEIGHT)
+        return net
+
+    async def close(self) -> None:
+        for net in self.networks.values():
+            for shared in list(net.shared.values()):
+                await shared.close()
+            await net.close()
+        self.networks.clear()
+
+
+def binance_spot_venue(networks: BinanceNetworks) -> VenueSpec:
+    """Binance spot accounts (TESTNET or LIVE). The factory raises AuthError without a key and secret."""
+
+    def build(account: Account, credentials: Mapping[str, str]) -> BinanceSpot:
+        environment = TESTNET if account.mode is AccountMode.TESTNET else LIVE
+        s = account.settings
+        ep = endpoints(SPOT, environment).with_overrides(rest=s.get("rest_url", ""), stream=s.get("stream_url", ""),
+                                                         ws_api=s.get("ws_api_url", ""))
+        key, secret = credentials.get("api_key", ""), credentials.get("api_secret", "")
+        if not key or not secret:
+            raise AuthError(f"account {account.name}: the API key and secret are not in the keyring")
+        return BinanceSpot(account.account_id, ep, networks.get(ep.venue, environment), key, secret,
+                           live=environment == LIVE)
+
+    return VenueSpec("binance", "Binance spot", (AccountMode.TESTNET, AccountMode.LIVE), SPOT_FIELDS, build)
