@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from ..brokers.base import BrokerRegistry
-from ..brokers.binance.spec import BinanceNetworks, binance_spot_venue
+from ..brokers.binance.spec import BinanceNetworks, binance_futures_venue, binance_spot_venue
 from ..brokers.paper import PaperExchange, paper_venue
 from ..config import Settings
 from ..core.bus import EventBus
@@ -303,6 +303,7 @@ def build_services(
     registry.register(paper_venue(exchange))
     binance = BinanceNetworks()
     registry.register(binance_spot_venue(binance))
+    registry.register(binance_futures_venue(binance))
     accounts = AccountService(store, bus, order_manager, portfolio, registry)
     groups = GroupService(store, bus)
     # the cached group service: a signal never waits behind queued store writes to read its links

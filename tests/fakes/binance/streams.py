@@ -32,6 +32,7 @@ class MarketStreams:
         self.subscribe_messages: list[dict[str, Any]] = []
         self.connects = 0
         self.ws_api_connects = 0
+        self.user_stream_connects = 0
         self.ws_api_connections: set[ServerConnection] = set()
         self.ws_api_requests: list[dict[str, Any]] = []
         self.duplicate_events = False
@@ -73,6 +74,9 @@ class MarketStreams:
         path = ws.request.path.split("?")[0] if ws.request is not None else ""
         if path == "/ws-api/v3":
             await self._ws_api(ws)
+            return
+        if path.startswith("/ws/"):
+            await self._listen_key_stream(ws, path[len("/ws/"):])
             return
         if path != "/stream":
             await ws.close(1008, "unknown path")
@@ -174,6 +178,38 @@ class MarketStreams:
             for acc, listener in subs:
                 if listener in acc.listeners:
                     acc.listeners.remove(listener)
+
+    async def _listen_key_stream(self, ws: ServerConnection, listen_key: str) -> None:
+        """A futures user-data stream: the events of the book whose key this is, unwrapped."""
+        book = self.venue.futures.by_key(listen_key)
+        if book is None:
+            await ws.close(1008, "invalid listen key")
+            return
+        self.user_stream_connects += 1
+        self.ws_api_connections.add(ws)
+
+        def forward(event: dict[str, Any]) -> None:
+            text = json.dumps(event)
+            for t in ([text, text] if self.duplicate_events else [text]):
+                asyncio.ensure_future(self._send_quiet(ws, t))
+
+        book.listeners.append(forward)
+        try:
+            async for _raw in ws:
+                pass
+        except Exception:  # noqa: BLE001
+            pass
+        finally:
+            self.ws_api_connections.discard(ws)
+            if forward in book.listeners:
+                book.listeners.remove(forward)
+
+    async def expire_listen_keys(self) -> None:
+        """Binance's ``listenKeyExpired`` to every futures stream, and the keys dropped."""
+        for book in self.venue.futures.books.values():
+            if book.listen_key:
+                book.emit({"e": "listenKeyExpired", "E": self.venue.server_ms(), "listenKey": book.listen_key})
+                book.listen_key = ""
 
     @staticmethod
     async def _send_quiet(ws: ServerConnection, text: str) -> None:

@@ -100,11 +100,15 @@ class FakeBinance:
         from .accounts import Accounts
 
         self.accounts = Accounts(self)
+        from .futures import Futures
+
+        self.futures = Futures(self)
 
     def set_price(self, symbol: str, price: Decimal) -> None:
         """Move ``symbol``'s price (resting orders that now cross fill, their user-data events go out)."""
         self.prices[symbol] = Decimal(price)
         self.accounts.on_price(symbol)
+        self.futures.on_price(symbol)
 
     def server_ms(self) -> int:
         return int(time.time() * 1000) + self.faults.timestamp_skew_ms
@@ -131,6 +135,15 @@ class FakeBinance:
             Route("/api/v3/openOrders", self._signed(self._open_orders), methods=["GET", "DELETE"]),
             Route("/api/v3/myTrades", self._signed(self._my_trades), methods=["GET"]),
             Route("/sapi/v1/account/apiRestrictions", self._signed(self._restrictions), methods=["GET"]),
+            Route("/fapi/v1/positionSide/dual", self._signed(self._f_dual), methods=["GET"]),
+            Route("/fapi/v2/account", self._signed(self._f_account), methods=["GET"]),
+            Route("/fapi/v2/balance", self._signed(self._f_balance), methods=["GET"]),
+            Route("/fapi/v2/positionRisk", self._signed(self._f_positions), methods=["GET"]),
+            Route("/fapi/v1/leverage", self._signed(self._f_leverage), methods=["POST"]),
+            Route("/fapi/v1/order", self._signed(self._f_order), methods=["GET", "POST", "DELETE"]),
+            Route("/fapi/v1/openOrders", self._signed(self._f_open_orders), methods=["GET"]),
+            Route("/fapi/v1/userTrades", self._signed(self._f_trades), methods=["GET"]),
+            Route("/fapi/v1/listenKey", self._endpoint(self._f_listen_key, True), methods=["POST", "PUT", "DELETE"]),
         ]
         return Starlette(routes=routes)
 
@@ -239,6 +252,59 @@ class FakeBinance:
         start = int(p.get("startTime", 0))
         rows = [t for t in acc.trades if t["symbol"] == p["symbol"] and t["time"] >= start]
         return rows[: int(p.get("limit", 500))]
+
+    # ---- USD-M futures (signed) ----------------------------------------------------------------------------
+    async def _f_dual(self, request: Request, acc: Any, p: dict[str, str]) -> Any:
+        return {"dualSidePosition": self.futures.book(acc).dual_side}
+
+    async def _f_account(self, request: Request, acc: Any, p: dict[str, str]) -> Any:
+        book = self.futures.book(acc)
+        return {"feeTier": 0, "canTrade": True, "canDeposit": True, "canWithdraw": True,
+                "totalWalletBalance": f"{book.wallet:.8f}", "assets": self.futures.balance_json(book),
+                "positions": self.futures.position_risk(book)}
+
+    async def _f_balance(self, request: Request, acc: Any, p: dict[str, str]) -> Any:
+        return self.futures.balance_json(self.futures.book(acc))
+
+    async def _f_positions(self, request: Request, acc: Any, p: dict[str, str]) -> Any:
+        return self.futures.position_risk(self.futures.book(acc))
+
+    async def _f_leverage(self, request: Request, acc: Any, p: dict[str, str]) -> Any:
+        lev = int(p.get("leverage", "0"))
+        if not 1 <= lev <= 125:
+            raise _BinanceError(-4028, f"Leverage {lev} is not valid")
+        self.futures.book(acc).leverage[p["symbol"]] = lev
+        return {"leverage": lev, "maxNotionalValue": "1000000", "symbol": p["symbol"]}
+
+    async def _f_order(self, request: Request, acc: Any, p: dict[str, str]) -> Any:
+        if request.method == "POST":
+            return self.futures.place(acc, p)
+        order = self.futures.find(acc, p, for_cancel=request.method == "DELETE")
+        return self.futures.cancel(acc, order) if request.method == "DELETE" else dict(order)
+
+    async def _f_open_orders(self, request: Request, acc: Any, p: dict[str, str]) -> Any:
+        book = self.futures.book(acc)
+        return [dict(o) for o in book.orders.values() if o["status"] == "NEW"
+                and ("symbol" not in p or o["symbol"] == p["symbol"])]
+
+    async def _f_trades(self, request: Request, acc: Any, p: dict[str, str]) -> Any:
+        book = self.futures.book(acc)
+        return [t for t in book.trades if t["symbol"] == p.get("symbol") and t["time"] >= int(p.get("startTime", 0))]
+
+    async def _f_listen_key(self, request: Request, futures: bool) -> Any:
+        """``POST`` creates (or returns) the key, ``PUT`` keeps it alive (-1125 when it was dropped), ``DELETE``
+        drops it; only the API key header is needed (USER_STREAM security)."""
+        acc = self.accounts.accounts.get(request.headers.get("x-mbx-apikey", ""))
+        if acc is None:
+            raise _BinanceError(-2015, "Invalid API-key, IP, or permissions for action.", 401)
+        book = self.futures.book(acc)
+        if request.method == "POST":
+            return {"listenKey": self.futures.new_listen_key(acc)}
+        if not book.listen_key:
+            raise _BinanceError(-1125, "This listenKey does not exist.")
+        if request.method == "DELETE":
+            book.listen_key = ""
+        return {}
 
     def add_klines(self, symbol: str, interval_ms: int, interval: str, end_open_ms: int, count: int,
                    price: Decimal = Decimal("65000")) -> None:

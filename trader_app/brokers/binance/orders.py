@@ -20,11 +20,11 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from ...core.enums import OrderStatus, OrderType, Side, TimeInForce
+from ...core.enums import OrderType, Side, TimeInForce
 from ...core.errors import InvalidOrder
 from ...core.ids import now_ms
 from ...core.instrument import Instrument
-from ...core.money import ZERO, fmt
+from ...core.money import fmt
 from ...core.orders import Fill, Order, OrderRequest
 from .codes import ORDER_TYPE, ORDER_TYPE_BACK, order_status
 from .urls import SPOT
@@ -49,8 +49,10 @@ def order_params(request: OrderRequest, inst: Instrument, market: str) -> dict[s
         p["stopPrice"] = fmt(inst.round_price(request.stop_price))  # type: ignore[arg-type]
     if market == SPOT:
         p["newOrderRespType"] = "FULL"
-    elif request.reduce_only:
-        p["reduceOnly"] = "true"
+    else:
+        if request.reduce_only:
+            p["reduceOnly"] = "true"
+        p["newOrderRespType"] = "RESULT"
     return p
 
 
@@ -108,8 +110,3 @@ def fill_from_trade(t: dict[str, Any], account_id: str, symbol: str, client_orde
                 int(t["time"]), str(t.get("orderId", "")))
 
 
-def is_open(order: Order) -> bool:
-    return order.status in (OrderStatus.NEW, OrderStatus.PARTIALLY_FILLED)
-
-
-__all__ = ["ZERO", "fill_from_trade", "fills_of_full_answer", "is_open", "order_from", "order_params"]

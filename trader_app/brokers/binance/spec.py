@@ -1,6 +1,6 @@
 """Binance in the ``BrokerRegistry``: the account form's fields and the factory (``brokers/base.py`` ``VenueSpec``).
 
-Spot accounts are venue ``binance``; mode TESTNET uses https://testnet.binance.vision, LIVE the real venue. The
+Spot accounts are venue ``binance``, USD-M futures accounts venue ``binanceusdm``; mode TESTNET uses https://testnet.binance.vision, LIVE the real venue. The
 API key and secret are secrets (OS keyring only). Advanced: base-URL overrides (a regional host, or the tests'
 fake on 127.0.0.1). Every account of the venue shares one ``VenueNetwork`` (connections, weight budget, clock,
 public market data), made by ``BinanceNetworks``.
@@ -16,8 +16,9 @@ from ...core.portfolio import Account
 from ..base import SettingField, VenueSpec
 from ..network import VenueNetwork
 from .rest import USED_WEIGHT
+from .futures import BinanceFutures
 from .spot import BinanceSpot
-from .urls import LIVE, SPOT, TESTNET, endpoints
+from .urls import FUTURES, LIVE, SPOT, TESTNET, endpoints
 
 SPOT_FIELDS = (
     SettingField("api_key", "API key", "secret", required=True, help="from Binance: API Management"),
@@ -65,3 +66,25 @@ def binance_spot_venue(networks: BinanceNetworks) -> VenueSpec:
                            live=environment == LIVE)
 
     return VenueSpec("binance", "Binance spot", (AccountMode.TESTNET, AccountMode.LIVE), SPOT_FIELDS, build)
+
+
+FUTURES_FIELDS = SPOT_FIELDS[:3] + (
+    SettingField("stream_url", "Streams URL", "url", advanced=True, help="market data and the listenKey user data"),
+)
+
+
+def binance_futures_venue(networks: BinanceNetworks) -> VenueSpec:
+    """Binance USD-M futures accounts (TESTNET: testnet.binancefuture.com, or LIVE), one-way mode."""
+
+    def build(account: Account, credentials: Mapping[str, str]) -> BinanceFutures:
+        environment = TESTNET if account.mode is AccountMode.TESTNET else LIVE
+        s = account.settings
+        ep = endpoints(FUTURES, environment).with_overrides(rest=s.get("rest_url", ""), stream=s.get("stream_url", ""))
+        key, secret = credentials.get("api_key", ""), credentials.get("api_secret", "")
+        if not key or not secret:
+            raise AuthError(f"account {account.name}: the API key and secret are not in the keyring")
+        return BinanceFutures(account.account_id, ep, networks.get(ep.venue, environment), key, secret,
+                              live=environment == LIVE)
+
+    return VenueSpec("binanceusdm", "Binance USD-M futures", (AccountMode.TESTNET, AccountMode.LIVE), FUTURES_FIELDS,
+                     build)

@@ -1,136 +1,41 @@
-"""``BinanceSpot``: one Binance spot account (``/api/v3``) behind the broker contract (``brokers/base.py``).
+"""``BinanceSpot``: one Binance spot account (``/api/v3``; the shared parts in ``account.py``).
 
-- connect: the server clock, the market's instruments and limits (shared by every account through
-  ``shared_public``), the account (``GET /api/v3/account``: ``canTrade``), the key's restrictions
-  (``GET /sapi/v1/account/apiRestrictions``: ``withdrawals_enabled``, shown as a warning; live only), then the
-  account's user-data connection (``userdata.py``).
-- orders: ``POST /api/v3/order`` with ``newClientOrderId`` and ``newOrderRespType=FULL`` (weight 1; the
-  account's ORDERS budget), ``GET /api/v3/order`` by ``origClientOrderId`` (weight 4; -2013 "does not exist"
-  answers None: right after placement that is the venue's lag, resolved by the core's reconciliation),
-  ``DELETE /api/v3/order`` and ``DELETE /api/v3/openOrders``, ``GET /api/v3/openOrders`` (6 with a symbol,
-  80 without), ``GET /api/v3/myTrades`` (20; per symbol: the symbols this adapter has seen orders of).
-- Spot reports no positions: the core derives them from the fills (``position_updates`` False).
-Answers to an order that never come back (timeout, dropped connection, 5xx, -1006/-1007) leave it UNKNOWN for
-the core to resolve; nothing is ever resent.
+- ``GET /api/v3/account`` (weight 20; ``omitZeroBalances``): ``canTrade`` and the balances (total = free +
+  locked); https://developers.binance.com/docs/binance-spot-api-docs/rest-api/account-endpoints.
+- New orders ask ``newOrderRespType=FULL``: the answer carries the fills. ``GET /api/v3/myTrades`` (20).
+- User data over the WebSocket API, one connection per account (``userdata.py``).
+- Spot reports no positions: the core derives them from the fills (``position_updates`` False), less the fee
+  taken in the bought coin.
 """
 
 from __future__ import annotations
 
-import asyncio
-import logging
-from collections.abc import AsyncIterator
 from decimal import Decimal
-from typing import Any
 
-from ...core.enums import Interval, OrderType, SessionState, Side, TimeInForce
-from ...core.errors import AuthError, OrderNotFound, UnknownSymbol
-from ...core.instrument import Instrument
-from ...core.market_data import Bar, Quote
-from ...core.orders import Fill, Order, OrderRequest
+from ...core.enums import OrderType, TimeInForce
+from ...core.errors import AuthError
 from ...core.portfolio import Balance, Position
-from ..base import BrokerCapabilities, BrokerUpdate, ConnectionUpdate, FillUpdate, OrderUpdate, queued_updates
-from ..network import VenueNetwork
-from .orders import fill_from_trade, fills_of_full_answer, order_from, order_params
-from .public import shared_public
-from .rest import BinanceRest
-from .urls import Endpoints
+from ..base import BrokerCapabilities
+from .account import BinanceAccount
 from .userdata import SpotUserData
 
-log = logging.getLogger(__name__)
-_END = object()
 
-
-class BinanceSpot:
-    """One spot account (see the module docstring). ``api_key``/``secret``: from the OS keyring, handed in by
-    the account service; ``live``: False on the testnet (which has no key-restrictions endpoint)."""
+class BinanceSpot(BinanceAccount):
+    """A spot account (see the module docstring)."""
 
     capabilities = BrokerCapabilities(
         order_types=frozenset({OrderType.MARKET, OrderType.LIMIT, OrderType.STOP_MARKET, OrderType.STOP_LIMIT}),
         time_in_force=frozenset(TimeInForce), reduce_only=False, short_selling=False, quote_stream=True,
         order_stream=True, bar_history=True, client_order_ids=True, position_updates=False)
 
-    def __init__(self, account_id: str, endpoints: Endpoints, network: VenueNetwork, api_key: str, secret: str, *,
-                 live: bool = True) -> None:
-        if not api_key or not secret:
-            raise AuthError("a Binance account needs an API key and secret")
-        self.account_id = account_id
-        self.endpoints = endpoints
-        self.venue = endpoints.venue
-        self.network = network
-        self.live = live
-        self.rest = BinanceRest(endpoints, network, api_key, secret)
-        self.public = shared_public(endpoints, network)
-        self.withdrawals_enabled: bool | None = None
-        self._queue: asyncio.Queue[Any] = asyncio.Queue()
-        self._cid_symbol: dict[str, str] = {}  # client order id -> our symbol (Binance files orders by symbol)
-        self._cid_of: dict[str, str] = {}  # venue order id -> client order id
-        self._traded: set[str] = set()  # symbols this adapter has seen orders of (myTrades is per symbol)
-        self._user: SpotUserData | None = None
-        self._ban_listener = self._on_ban
-        self._state = SessionState.DISCONNECTED
-
-    # ---- lifecycle --------------------------------------------------------------------------------------------
-    async def connect(self) -> None:
-        if self._user is not None and self._state is SessionState.CONNECTED:
-            return
-        await self.public.connect()
-        await self.rest.sync_clock()
-        self.rest.orders.set_limits([lim for lim in self.public.limits if lim.kind == "ORDERS"])
+    async def _check_account(self) -> None:
         account = await self.rest.request("GET", "account", {"omitZeroBalances": "true"}, weight=20)
         if not account.get("canTrade", True):
             raise AuthError(f"{self.venue}: this account cannot trade (canTrade false)")
-        if self.live:
-            try:
-                restrictions = await self.rest.request("GET", "/sapi/v1/account/apiRestrictions", weight=1)
-                self.withdrawals_enabled = bool(restrictions.get("enableWithdrawals"))
-            except AuthError:
-                raise
-            except Exception as exc:  # noqa: BLE001 - a warning's source, not a reason to refuse the account
-                log.info("%s: key restrictions not read (%s)", self.venue, exc)
-        budget = self.network.budget(self.endpoints.rest)
-        if self._ban_listener not in budget.ban_listeners:
-            budget.ban_listeners.append(self._ban_listener)
-        self._user = SpotUserData(self.rest, self.endpoints.ws_api, self.account_id, self.public.symbols.symbol,
-                                  self._queue.put_nowait, self._on_state, gate=self.network.gate)
-        try:
-            await self._user.start()
-        except TimeoutError:
-            err = self._user.error
-            await self._user.close()
-            self._user = None
-            if err:
-                raise AuthError(err) from None
-            raise
-        if self._user.error:
-            raise AuthError(self._user.error)
 
-    async def close(self) -> None:
-        budget = self.network.budget(self.endpoints.rest)
-        if self._ban_listener in budget.ban_listeners:
-            budget.ban_listeners.remove(self._ban_listener)
-        if self._user is not None:
-            await self._user.close()
-            self._user = None
-        self._queue.put_nowait(_END)
-
-    def _on_state(self, state: SessionState, reason: str) -> None:
-        if state is self._state and state is SessionState.CONNECTED:
-            return
-        self._state = state
-        self._queue.put_nowait(ConnectionUpdate(state, reason))
-
-    def _on_ban(self, until_ms: int) -> None:
-        self._queue.put_nowait(ConnectionUpdate(SessionState.BANNED, f"{self.venue} banned this IP (HTTP 418)", until_ms))
-
-    # ---- reads ------------------------------------------------------------------------------------------------
-    async def instruments(self) -> list[Instrument]:
-        return await self.public.instruments()
-
-    def _inst(self, symbol: str) -> Instrument:
-        inst = self.public.symbols.by_symbol.get(symbol)
-        if inst is None:
-            raise UnknownSymbol(symbol, self.venue)
-        return inst
+    def _user_data(self) -> SpotUserData:
+        return SpotUserData(self.rest, self.endpoints.ws_api, self.account_id, self.public.symbols.symbol,
+                            self._queue.put_nowait, self._on_state, gate=self.network.gate)
 
     async def balances(self) -> list[Balance]:
         account = await self.rest.request("GET", "account", {"omitZeroBalances": "true"}, weight=20)
@@ -139,102 +44,3 @@ class BinanceSpot:
 
     async def positions(self) -> list[Position]:
         return []  # spot: positions are derived from fills by the core
-
-    def _order(self, d: dict[str, Any], request: OrderRequest | None = None) -> Order:
-        symbol = self.public.symbols.symbol(d["symbol"]) or d["symbol"]
-        order = order_from(d, self.account_id, symbol, request)
-        self._cid_symbol[order.client_order_id] = symbol
-        self._cid_of[order.venue_order_id] = order.client_order_id
-        self._traded.add(symbol)
-        return order
-
-    async def open_orders(self, symbol: str | None = None) -> list[Order]:
-        params = {"symbol": self._inst(symbol).wire_symbol} if symbol else None
-        rows = await self.rest.request("GET", "openOrders", params, weight=6 if symbol else 80)
-        return [self._order(d) for d in rows]
-
-    async def query_order(self, client_order_id: str, *, venue_order_id: str = "", symbol: str = "") -> Order | None:
-        symbol = symbol or self._cid_symbol.get(client_order_id, "")
-        if not symbol:
-            return None  # nothing to ask Binance with: it files orders by symbol
-        params = {"symbol": self._inst(symbol).wire_symbol}
-        if venue_order_id:
-            params["orderId"] = venue_order_id
-        else:
-            params["origClientOrderId"] = client_order_id
-        try:
-            return self._order(await self.rest.request("GET", "order", params, weight=4, symbol=symbol))
-        except OrderNotFound:
-            return None
-
-    async def fills_since(self, since_ms: int) -> list[Fill]:
-        out: list[Fill] = []
-        for symbol in sorted(self._traded):
-            rows = await self.rest.request("GET", "myTrades", {"symbol": self._inst(symbol).wire_symbol,
-                                                              "startTime": since_ms, "limit": 1000}, weight=20)
-            for t in rows:
-                cid = self._cid_of.get(str(t["orderId"]))
-                if cid is None:
-                    known = await self.query_order("", venue_order_id=str(t["orderId"]), symbol=symbol)
-                    cid = known.client_order_id if known is not None else ""
-                out.append(fill_from_trade(t, self.account_id, symbol, cid))
-        out.sort(key=lambda f: (f.ts_ms, f.trade_id))
-        return out
-
-    # ---- orders -----------------------------------------------------------------------------------------------
-    async def place_order(self, request: OrderRequest) -> Order:
-        inst = self._inst(request.symbol)
-        params = order_params(request, inst, self.endpoints.market)
-        self._cid_symbol[request.client_order_id] = request.symbol
-        self._traded.add(request.symbol)
-        body = await self.rest.request("POST", "order", params, weight=1, placing=True, symbol=request.symbol)
-        order = self._order(body, request)
-        for fill in fills_of_full_answer(body, self.account_id, request.symbol):
-            self._queue.put_nowait(FillUpdate(fill))
-        self._queue.put_nowait(OrderUpdate(order))
-        return order
-
-    async def cancel_order(self, client_order_id: str, *, symbol: str = "") -> Order:
-        symbol = symbol or self._cid_symbol.get(client_order_id, "")
-        if not symbol:
-            raise OrderNotFound(f"{self.venue}: no known order {client_order_id}")
-        body = await self.rest.request("DELETE", "order", {"symbol": self._inst(symbol).wire_symbol,
-                                                           "origClientOrderId": client_order_id}, weight=1)
-        return self._order(dict(body, clientOrderId=body.get("origClientOrderId", client_order_id)))
-
-    async def cancel_all(self, symbol: str | None = None, side: Side | None = None) -> list[Order]:
-        if symbol is not None and side is None:
-            try:
-                rows = await self.rest.request("DELETE", "openOrders", {"symbol": self._inst(symbol).wire_symbol},
-                                               weight=1)
-            except OrderNotFound:
-                return []
-            return [self._order(dict(d, clientOrderId=d.get("origClientOrderId", d["clientOrderId"]))) for d in rows]
-        out = []
-        for order in await self.open_orders(symbol):
-            if side is None or order.side is side:
-                try:
-                    out.append(await self.cancel_order(order.client_order_id, symbol=order.symbol))
-                except OrderNotFound:
-                    continue
-        return out
-
-    # ---- market data (the market's shared public connection) ------------------------------------------------
-    async def bar_history(self, symbol: str, interval: Interval, start_ms: int, end_ms: int) -> list[Bar]:
-        return await self.public.bar_history(symbol, interval, start_ms, end_ms)
-
-    def quotes(self, symbols: list[str]) -> AsyncIterator[Quote | Bar]:
-        return self.public.quotes(symbols)
-
-    async def subscribe(self, symbols: list[str]) -> None:
-        await self.public.subscribe(symbols)
-
-    async def unsubscribe(self, symbols: list[str]) -> None:
-        await self.public.unsubscribe(symbols)
-
-    # ---- updates ----------------------------------------------------------------------------------------------
-    def updates(self) -> AsyncIterator[BrokerUpdate]:
-        return queued_updates(self._queue, _END)
-
-    async def drain_updates(self) -> None:
-        await self._queue.join()  # the ack's own fills (FULL answer) are queued before it returns
