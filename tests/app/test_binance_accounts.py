@@ -46,6 +46,7 @@ async def test_a_signal_fills_a_paper_and_a_binance_account_and_survives_dropped
                 {"api_key": KEY, "api_secret": SECRET})
             assert await _until(lambda: services.accounts.session_state(acc.account_id) is SessionState.CONNECTED, 10)
             assert await _until(lambda: services.portfolio.equity(acc.account_id, "USDT") == D("10000"))
+            assert services.accounts.session_warning(acc.account_id) == ""  # testnet: restrictions not read
             await services.groups.create_group("swing", MarketType.SPOT)
             await services.groups.link("swing", paper, "1")
             await services.groups.link("swing", acc.account_id, "1")

@@ -213,3 +213,19 @@ async def test_a_ban_is_shown_on_the_account_and_refuses_everything_and_the_user
         assert {f.fill.trade_id for f in ups.of(FillUpdate) if f.fill.client_order_id == "ta-after"} == {"5000"}
 
     await _with_fake(body)
+
+
+async def test_a_key_that_can_withdraw_is_warned_about_and_a_lifted_ban_reconnects():
+    async def body(fake, broker):
+        fake.venue.accounts.accounts[KEY].withdrawals_enabled = True
+        await broker.connect()
+        assert broker.warnings() and "withdrawals are enabled" in broker.warnings()[0]
+        ups = Updates(broker)
+        fake.venue.faults.status, fake.venue.faults.count, fake.venue.faults.retry_after_s = 418, 1, 1
+        with pytest.raises(VenueBanned):
+            await broker.balances()
+        assert await _until(lambda: [u.state for u in ups.of(ConnectionUpdate)][-2:] == [
+            SessionState.BANNED, SessionState.CONNECTED], 3)
+        assert await broker.balances()
+
+    await _with_fake(body)

@@ -145,6 +145,9 @@ class ScriptedBroker(PaperBroker):
             raise VenueUnavailable("read timed out")
         return order
 
+    def warnings(self):
+        return []
+
     async def query_order(self, client_order_id, *, venue_order_id="", symbol=""):
         self.query_calls += 1
         if self.query_failures > 0:

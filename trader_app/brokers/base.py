@@ -53,6 +53,8 @@ All methods are coroutines run on the app's single asyncio loop:
   venue's symbols; the market service keeps what it fetched in the store, per (venue, symbol).
   ``subscribe(symbols)`` / ``unsubscribe(symbols)`` change the market-data subscription of the running
   connection (no reconnect); quotes of subscribed symbols are published by the market service.
+- **warnings()** lists what the trader should know about the account as connected (e.g. "withdrawals are
+  enabled on this API key"): shown on the account, never blocking it; [] when nothing.
 - **capabilities** declares what the venue supports; the order manager refuses, before the journal and per
   account, what an adapter declares it cannot do (``check_capabilities``): order type, time in force,
   reduce-only, short selling.
@@ -201,6 +203,8 @@ class Broker(Protocol):
     def updates(self) -> AsyncIterator[BrokerUpdate]: ...
 
     async def drain_updates(self) -> None: ...
+
+    def warnings(self) -> list[str]: ...
 
 
 async def queued_updates(queue: asyncio.Queue, end: object) -> AsyncIterator[BrokerUpdate]:

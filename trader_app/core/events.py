@@ -69,6 +69,7 @@ class AccountEvent:
     session: SessionState = SessionState.DISCONNECTED
     removed: bool = False
     error: str = ""
+    warning: str = ""  # what the trader should know about a connected account (``Broker.warnings``)
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,6 +16,7 @@ become the account's session state.
 from __future__ import annotations
 
 import asyncio
+from datetime import datetime, timezone
 import contextlib
 import logging
 from collections.abc import Mapping
@@ -203,7 +204,8 @@ class AccountService:
             return
         reason = update.reason
         if update.state is SessionState.BANNED and update.until_ms:
-            reason = f"{reason} (until epoch ms {update.until_ms})".strip()
+            until = datetime.fromtimestamp(update.until_ms / 1000, tz=timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+            reason = f"{reason} (until {until})".strip()
         self._set_session(account, update.state, reason)
 
     def _saved_state(self, account_id: str) -> tuple[list, list, list]:
@@ -239,7 +241,16 @@ class AccountService:
     def _set_session(self, account: Account, state: SessionState, error: str = "") -> None:
         self._sessions[account.account_id] = state
         self._errors[account.account_id] = error
-        self._bus.publish(AccountEvent(account, session=state, error=error or self._om.blocked(account.account_id)))
+        self._bus.publish(AccountEvent(account, session=state, error=error or self._om.blocked(account.account_id),
+                                       warning=self.session_warning(account.account_id)))
+
+    def session_warning(self, account_id: str) -> str:
+        """What the trader should know about the connected account (its adapter's ``warnings()``), or ""."""
+        try:
+            broker = self._om.broker(account_id)
+        except TraderError:
+            return ""
+        return "; ".join(broker.warnings())
 
     # ---- lifecycle ---------------------------------------------------------------------------------
     async def create_account(self, venue: str, mode: AccountMode | str, name: str,

@@ -65,6 +65,7 @@ class BinanceAccount(ABC):
         self._traded: set[str] = set()  # symbols this adapter has seen orders of (myTrades is per symbol)
         self._user: Any = None
         self._ban_listener = self._on_ban
+        self._lift: asyncio.TimerHandle | None = None
         self._state = SessionState.DISCONNECTED
 
     # ---- lifecycle --------------------------------------------------------------------------------------------
@@ -100,6 +101,9 @@ class BinanceAccount(ABC):
             raise AuthError(self._user.error)
 
     async def close(self) -> None:
+        if self._lift is not None:
+            self._lift.cancel()
+            self._lift = None
         budget = self.network.budget(self.endpoints.rest)
         if self._ban_listener in budget.ban_listeners:
             budget.ban_listeners.remove(self._ban_listener)
@@ -115,7 +119,31 @@ class BinanceAccount(ABC):
         self._queue.put_nowait(ConnectionUpdate(state, reason))
 
     def _on_ban(self, until_ms: int) -> None:
+        """A 418 on this IP: BANNED until the venue's time, then CONNECTED again (the streams stayed up)."""
         self._queue.put_nowait(ConnectionUpdate(SessionState.BANNED, f"{self.venue} banned this IP (HTTP 418)", until_ms))
+        if self._lift is not None:
+            self._lift.cancel()
+        self._schedule_lift()
+
+    def _schedule_lift(self) -> None:
+        budget = self.network.budget(self.endpoints.rest)
+        delay = max(0.0, (budget.banned_until_ms - budget.clock_ms()) / 1000) + 0.01
+        self._lift = asyncio.get_running_loop().call_later(delay, self._ban_lifted)
+
+    def _ban_lifted(self) -> None:
+        self._lift = None
+        if self.network.budget(self.endpoints.rest).banned:
+            self._schedule_lift()  # extended meanwhile (or the timer ran a hair early)
+            return
+        state = self._user.stream.state if self._user is not None else SessionState.DOWN
+        self._queue.put_nowait(ConnectionUpdate(state, "" if state is SessionState.CONNECTED else "after the ban"))
+
+    def warnings(self) -> list[str]:
+        """``withdrawals enabled`` when the key's restrictions allow them (a trading key should not)."""
+        if self.withdrawals_enabled:
+            return ["withdrawals are enabled on this API key: a trading key should not be able to withdraw "
+                    "(Binance: API Management > Edit restrictions)"]
+        return []
 
     # ---- reads ------------------------------------------------------------------------------------------------
     async def instruments(self) -> list[Instrument]:

@@ -413,6 +413,10 @@ class PaperBroker:
         One consumer at a time. Ends after ``close()``."""
         return queued_updates(self._queue, _CLOSE)
 
+    def warnings(self) -> list[str]:
+        """The paper venue has nothing to warn about."""
+        return []
+
     async def drain_updates(self) -> None:
         """Wait until the consumer of ``updates()`` has taken and finished every update emitted so far
         (it asked for the next one). Only meaningful while someone consumes the stream."""

@@ -322,6 +322,9 @@ class FakeVenueBroker:
         """How many times the private stream came back after a drop."""
         return self._stream.reconnects if self._stream is not None else 0
 
+    def warnings(self) -> list[str]:
+        return []
+
     async def drain_updates(self) -> None:
         """Wait until the consumer of ``updates()`` has taken and finished every update emitted so far (it
         asked for the next one), as the paper broker does: the order manager then records the venue's fills

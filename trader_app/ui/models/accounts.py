@@ -32,18 +32,21 @@ class AccountRow:
     day_pnl: Decimal | None = None
     locked: Decimal | None = None
     error: str = ""  # why it is not trading: the connection error, or positions awaiting acceptance
+    warning: str = ""  # what to know about a connected account (e.g. a key that can withdraw)
 
 
 def _session_text(row: AccountRow) -> str:
     """The session state; STOPPED for a connected account that may not trade (see the tooltip)."""
     if row.session is SessionState.CONNECTED and row.error:
         return "STOPPED"
+    if row.session is SessionState.CONNECTED and row.warning:
+        return "CONNECTED ⚠"
     return row.session.value
 
 
 def _session_colour(row: AccountRow):
     if row.session is SessionState.CONNECTED and not row.error:
-        return theme.UP_COLOR
+        return theme.WARN_COLOR if row.warning else theme.UP_COLOR
     if row.session in (SessionState.ERROR, SessionState.DOWN, SessionState.BANNED) or row.error:
         return theme.DOWN_COLOR
     return theme.WARN_COLOR
@@ -58,7 +61,7 @@ class AccountsModel(KeyedTableModel):
             Column("Broker", lambda r: r.broker, align=LEFT, width=50),
             Column("Mode", lambda r: r.mode, align=LEFT, width=48),
             Column("Session", lambda r: r.session.value, _session_text, align=LEFT, colour=_session_colour, width=90,
-                   tooltip=lambda r: r.error),
+                   tooltip=lambda r: "\n".join(t for t in (r.error, r.warning) if t)),
             Column("Ccy", lambda r: r.currency, align=LEFT, width=40),
             Column("Equity", lambda r: r.equity, lambda r: money(r.equity), width=110),
             Column("Cash", lambda r: r.cash, lambda r: money(r.cash), width=110),
@@ -70,6 +73,7 @@ class AccountsModel(KeyedTableModel):
         self._accounts: dict[str, Account] = {}
         self._sessions: dict[str, SessionState] = {}
         self._errors: dict[str, str] = {}
+        self._warnings: dict[str, str] = {}
         self.names: dict[str, str] = {}   # account_id -> name, shared with the other models
 
     def _row(self, account_id: str, currency: str) -> AccountRow:
@@ -83,6 +87,7 @@ class AccountsModel(KeyedTableModel):
             session=self._sessions.get(account_id, SessionState.DISCONNECTED),
             currency=currency,
             error=self._errors.get(account_id, ""),
+            warning=self._warnings.get(account_id, ""),
         )
         if existing is None:
             return AccountRow(**base)
@@ -103,6 +108,7 @@ class AccountsModel(KeyedTableModel):
             self.names[aid] = ev.account.name
             self._sessions[aid] = ev.session
             self._errors[aid] = ev.error
+            self._warnings[aid] = ev.warning
             touched.append(aid)
         if removed:
             self.remove(removed)

@@ -111,7 +111,8 @@ class AccountsPanel(TablePanel):
 
         accounts = self.services.accounts
         self.model.on_accounts(
-            [AccountEvent(a, session=accounts.session_state(a.account_id), error=accounts.session_error(a.account_id))
+            [AccountEvent(a, session=accounts.session_state(a.account_id), error=accounts.session_error(a.account_id),
+                          warning=accounts.session_warning(a.account_id))
              for a in accounts.list()]
         )
         self.model.on_balances(self.services.portfolio.balances())
