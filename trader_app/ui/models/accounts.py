@@ -11,7 +11,7 @@ from ...core.events import AccountEvent
 from ...core.portfolio import Account, AccountSummary, Balance
 from .. import theme
 from .base import LEFT, Column, KeyedTableModel
-from .format import money, sign_colour
+from .format import amount, sign_colour
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,17 +57,17 @@ class AccountsModel(KeyedTableModel):
 
     def __init__(self, parent=None) -> None:
         columns = [
-            Column("Account", lambda r: r.name, align=LEFT, width=80),
-            Column("Broker", lambda r: r.broker, align=LEFT, width=50),
+            Column("Account", lambda r: r.name, align=LEFT, width=100),
+            Column("Broker", lambda r: r.broker, align=LEFT, width=70),
             Column("Mode", lambda r: r.mode, align=LEFT, width=48),
-            Column("Session", lambda r: r.session.value, _session_text, align=LEFT, colour=_session_colour, width=90,
+            Column("Session", lambda r: r.session.value, _session_text, align=LEFT, colour=_session_colour, width=110,
                    tooltip=lambda r: "\n".join(t for t in (r.error, r.warning) if t)),
             Column("Ccy", lambda r: r.currency, align=LEFT, width=40),
-            Column("Equity", lambda r: r.equity, lambda r: money(r.equity), width=110),
-            Column("Cash", lambda r: r.cash, lambda r: money(r.cash), width=110),
-            Column("Unrealized", lambda r: r.unrealized_pnl, lambda r: money(r.unrealized_pnl),
+            Column("Equity", lambda r: r.equity, lambda r: amount(r.equity, r.currency), width=110),
+            Column("Cash", lambda r: r.cash, lambda r: amount(r.cash, r.currency), width=110),
+            Column("Unrealized", lambda r: r.unrealized_pnl, lambda r: amount(r.unrealized_pnl, r.currency),
                    colour=lambda r: sign_colour(r.unrealized_pnl)),
-            Column("Day PnL", lambda r: r.day_pnl, lambda r: money(r.day_pnl), colour=lambda r: sign_colour(r.day_pnl)),
+            Column("Day PnL", lambda r: r.day_pnl, lambda r: amount(r.day_pnl, r.currency), colour=lambda r: sign_colour(r.day_pnl)),
         ]
         super().__init__(columns, key=lambda r: (r.account_id, r.currency), parent=parent)
         self._accounts: dict[str, Account] = {}

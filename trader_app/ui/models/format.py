@@ -35,6 +35,22 @@ def money(value: Decimal | None, places: int = 2) -> str:
     return fixed(value, places)
 
 
+#: decimal places of an amount of a currency as venues show it (fiat and stablecoins 2, KRW and JPY 0); coins 8
+CURRENCY_PLACES = {"USD": 2, "USDT": 2, "USDC": 2, "FDUSD": 2, "BUSD": 2, "EUR": 2, "GBP": 2, "KRW": 0, "JPY": 0}
+
+
+def amount(value: Decimal | None, currency: str) -> str:
+    """An amount of ``currency``: at its places (``CURRENCY_PLACES``; coins 8, trailing zeros dropped down to
+    2), so 0.26998 BTC does not read as 0.27."""
+    places = CURRENCY_PLACES.get(currency.upper())
+    if places is not None or value is None:
+        return fixed(value, 2 if places is None else places)
+    text = fixed(value, 8)
+    whole, _, frac = text.partition(".")
+    frac = frac.rstrip("0")
+    return f"{whole}.{frac.ljust(2, '0')}"
+
+
 def pct(value: Decimal | float | None, places: int = 2) -> str:
     """A percentage with sign: ``1.234`` -> ``+1.23%``."""
     if value is None:
