@@ -82,7 +82,7 @@ def build_parser(with_commands: bool = True) -> argparse.ArgumentParser:
     if not with_commands:
         return parser
     from .backtest import cli as backtest_cli
-    from .devtools import bench_backtest, bench_crash, bench_fanout, bench_ui
+    from .devtools import bench_backtest, bench_crash, bench_fanout, bench_ui, bench_venue
     from .webhook import cli as serve_cli
 
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -90,7 +90,7 @@ def build_parser(with_commands: bool = True) -> argparse.ArgumentParser:
         module.register(subparsers)
     bench = subparsers.add_parser("bench", help="benchmarks (print figures)")
     bench_sub = bench.add_subparsers(dest="bench", metavar="NAME", required=True)
-    for module in (bench_ui, bench_fanout, bench_backtest, bench_crash):
+    for module in (bench_ui, bench_fanout, bench_backtest, bench_crash, bench_venue):
         module.register_bench(bench_sub)
     return parser
 

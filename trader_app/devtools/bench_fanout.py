@@ -79,6 +79,7 @@ class FanoutFigures:
     sequential_done: list[float]
     orders_ok: int
     orders_total: int
+    venue: str = VENUE
 
 
 def pct(values: list[float], q: float) -> float:
@@ -91,41 +92,89 @@ def pct(values: list[float], q: float) -> float:
     return values[0] if q <= 0 else cuts[min(98, max(0, int(round(q)) - 1))]
 
 
+class TimedBroker:
+    """A venue adapter with the fan-out bench's clocks: ``send_times`` when ``place_order`` is called (before
+    the adapter's own work, so "sent" includes it), ``ack_times`` when it returns; ``ping()`` asks the venue's
+    time. Everything else is the adapter's."""
+
+    def __init__(self, broker: Any) -> None:
+        self._broker = broker
+        self.send_times: list[float] = []
+        self.ack_times: list[float] = []
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._broker, name)
+
+    async def place_order(self, request: OrderRequest) -> Any:
+        loop = asyncio.get_running_loop()
+        self.send_times.append(loop.time())
+        order = await self._broker.place_order(request)
+        self.ack_times.append(loop.time())
+        return order
+
+    async def ping(self) -> None:
+        await self._broker.rest.server_time_ms()
+
+
+async def _binance_accounts(accounts: int, latency_ms: float) -> tuple[Any, Any, list[Any], MarketType, Decimal]:
+    """The fake Binance in its own process and ``accounts`` spot adapters on one shared network."""
+    from ..brokers.binance.rest import USED_WEIGHT
+    from ..brokers.network import ConnectGate, VenueNetwork
+    from .bench_venue import FakeBinanceProcess, spot_account
+
+    fake = FakeBinanceProcess(accounts, latency_ms)
+    rest, stream = await fake.start()
+    network = VenueNetwork("binance", usage_prefix=USED_WEIGHT, gate=ConnectGate(limit=10_000))
+    brokers = [TimedBroker(spot_account(rest, stream, i, network)) for i in range(accounts)]
+    return fake, network, brokers, MarketType.SPOT, Decimal("65000")
+
+
 async def run_fanout(accounts: int = 100, latency_ms: float = 20.0, signals: int = 30, sequential_signals: int = 3,
                      round_trips: int = 30, venue_mode: str = "process", warmup: int = 2,
-                     order_entry: str = "ws", private_stream: bool = False) -> FanoutFigures:
+                     order_entry: str = "ws", private_stream: bool = False, venue: str = "fake") -> FanoutFigures:
     """Run the bench (see the module docstring) and return the figures. ``private_stream``: the accounts also
-    follow the venue's private update stream (every change arrives twice: in the answer and on the stream)."""
+    follow the venue's private update stream (every change arrives twice: in the answer and on the stream).
+    ``venue`` "binance": the Binance spot adapter against the fake Binance in its own process (REST orders,
+    each account on its own user-data connection), a SPOT group."""
     from ..store import Store
     from ..trading import OrderManager, PortfolioService, RiskPipeline
     from ..trading.risk.rules import RiskBook
 
     tmp = Path(tempfile.mkdtemp(prefix="trader-bench-"))
-    inst = Instrument(BENCH_SYMBOL, VENUE, MarketType.FUTURES, "BTC", "USDT", Decimal("0.1"), Decimal("0.0001"))
-    runner = VenueRunner([inst], {BENCH_SYMBOL: BENCH_PRICE}, latency_s=latency_ms / 1000, cash=Decimal("1000000"),
-                         mode=venue_mode)
     store = Store.open(tmp / "bench.db")
     bus = EventBus()
-    brokers: list[FakeVenueBroker] = []
+    brokers: list[Any] = []
     om = None
     portfolio = None
+    runner: Any = None
+    fake = network = None
+    venue_name, market_type, price = VENUE, MarketType.FUTURES, BENCH_PRICE
     try:
-        url, ws_url = await runner.start()
+        if venue == "binance":
+            fake, network, brokers, market_type, price = await _binance_accounts(accounts, latency_ms)
+            venue_name, venue_mode, order_entry = "binance", "process", "rest"
+        else:
+            inst = Instrument(BENCH_SYMBOL, VENUE, MarketType.FUTURES, "BTC", "USDT", Decimal("0.1"), Decimal("0.0001"))
+            runner = VenueRunner([inst], {BENCH_SYMBOL: BENCH_PRICE}, latency_s=latency_ms / 1000,
+                                 cash=Decimal("1000000"), mode=venue_mode)
+            url, ws_url = await runner.start()
         book = RiskBook(store, bus)
         om = OrderManager(store, bus, risk=RiskPipeline(rules_for_account=book.rules_for))
         portfolio = PortfolioService(bus, instrument_of=om.instrument)
         om.set_equity_source(portfolio.equity)
         ids = [f"bench-{i:03d}" for i in range(accounts)]
-        store.groups.save(StrategyGroup(BENCH_GROUP, MarketType.FUTURES, created_ms=now_ms()))
+        store.groups.save(StrategyGroup(BENCH_GROUP, market_type, created_ms=now_ms()))
         for acc in ids:
-            store.accounts.save(Account(acc, acc, VENUE))
+            store.accounts.save(Account(acc, acc, venue_name))
             store.links.add(AccountLink(BENCH_GROUP, acc, Decimal("0.01")))
-        brokers = [FakeVenueBroker(url, acc, ws_url=ws_url, order_entry=order_entry, private_stream=private_stream) for acc in ids]
+        if runner is not None:
+            brokers = [FakeVenueBroker(url, acc, ws_url=ws_url, order_entry=order_entry, private_stream=private_stream)
+                       for acc in ids]
         await asyncio.gather(*(b.connect() for b in brokers))
         for b in brokers:
             om.attach(b.account_id, b)
         await asyncio.gather(*(om.ready(a) for a in ids))
-        bus.publish(QuoteEvent(Quote(BENCH_SYMBOL, now_ms(), BENCH_PRICE, BENCH_PRICE, BENCH_PRICE)))
+        bus.publish(QuoteEvent(Quote(BENCH_SYMBOL, now_ms(), price, price, price, venue=venue_name)))
         loop = asyncio.get_running_loop()
         settle_heap()  # as the window and ``serve`` do once started
 
@@ -185,7 +234,7 @@ async def run_fanout(accounts: int = 100, latency_ms: float = 20.0, signals: int
         sequential = Executor(store, bus, om, portfolio, None, max_concurrency=1, dedupe_window_ms=-1, groups=groups)
         _, s_ack, s_done, ok2, n2 = await measure(sequential, sequential_signals)
         return FanoutFigures(accounts, latency_ms, venue_mode, order_entry, rtts, pings, raw, c_sent, c_ack, c_done,
-                             s_ack, s_done, ok1 + ok2, n1 + n2)
+                             s_ack, s_done, ok1 + ok2, n1 + n2, venue_name)
     finally:
         if om is not None:
             with contextlib.suppress(Exception):
@@ -195,14 +244,23 @@ async def run_fanout(accounts: int = 100, latency_ms: float = 20.0, signals: int
                 await b.close()
         if portfolio is not None:
             portfolio.close()
-        with contextlib.suppress(Exception):
-            await runner.stop()
+        if runner is not None:
+            with contextlib.suppress(Exception):
+                await runner.stop()
+        if network is not None:
+            for shared in list(network.shared.values()):
+                with contextlib.suppress(Exception):
+                    await shared.close()
+            await network.close()
+        if fake is not None:
+            fake.stop()
         await bus.drain()
         store.close()
         shutil.rmtree(tmp, ignore_errors=True)
 
 
 _ENTRY = {"ws": "one WebSocket per account", "rest": "REST (httpx, keep-alive)"}
+_NAMES = {"fakevenue": "fake venue", "binance": "fake Binance (Binance spot adapter)"}
 _WHERE = {"process": "in its own process", "thread": "on a thread of this process", "loop": "on the bench loop"}
 
 
@@ -210,7 +268,7 @@ def report(f: FanoutFigures) -> str:
     """The figures as printed by the command."""
     rt = pct(f.round_trip, 50)
     lines = [
-        f"fan-out bench: {f.accounts} accounts, fake venue latency {f.latency_ms:g} ms "
+        f"fan-out bench: {f.accounts} accounts, {_NAMES.get(f.venue, f.venue)} latency {f.latency_ms:g} ms "
         f"(venue {_WHERE[f.venue_mode]}), orders over {_ENTRY[f.order_entry]}, "
         f"{len(f.concurrent_ack)} concurrent + {len(f.sequential_ack)} sequential signals",
         f"one round trip (adapter -> venue -> ack):   p50 {rt:8.1f} ms   p99 {pct(f.round_trip, 99):8.1f} ms",
@@ -240,9 +298,12 @@ def register_bench(bench_subparsers: Any) -> None:
     p.add_argument("--latency-ms", type=float, default=20.0, help="venue answer delay in ms (default 20)")
     p.add_argument("--signals", type=int, default=30, help="concurrent signals measured (default 30)")
     p.add_argument("--sequential-signals", type=int, default=3, help="sequential signals measured (default 3)")
-    p.add_argument("--venue", choices=MODES, default="process",
-                   help="where the fake venue runs: a separate process (default), a thread of the bench's process "
-                        "(shares the GIL), or the bench's event loop")
+    p.add_argument("--venue", choices=("fake", "binance"), default="fake",
+                   help="fake: the generic fake venue (default); binance: the Binance spot adapter against the fake "
+                        "Binance (from a source checkout), REST orders")
+    p.add_argument("--venue-runs", choices=MODES, default="process",
+                   help="where the generic fake venue runs: a separate process (default), a thread of the bench's "
+                        "process (shares the GIL), or the bench's event loop")
     p.add_argument("--private-stream", action="store_true",
                    help="each account also follows its private update stream (the venue pushes every order, fill, "
                         "balance and position change a second time, as a live venue's user-data stream does)")
@@ -257,7 +318,7 @@ def run(args: argparse.Namespace) -> int:
         print("trader-app bench fanout: --accounts and --signals must be >= 1, --latency-ms >= 0")
         return 2
     figures = asyncio.run(run_fanout(args.accounts, args.latency_ms, args.signals, args.sequential_signals,
-                                     venue_mode=args.venue, order_entry=args.order_entry,
-                                     private_stream=args.private_stream))
+                                     venue_mode=args.venue_runs, order_entry=args.order_entry,
+                                     private_stream=args.private_stream, venue=args.venue))
     print(report(figures), flush=True)
     return 0 if figures.orders_ok == figures.orders_total else 1

@@ -240,6 +240,18 @@ class OrderManager(OrderUpdates, Reconciliation):
         """The newest quote of ``symbol`` on ``venue`` (None: from any venue)."""
         return self._quotes.get(symbol) if venue is None else self._venue_quotes.get((venue, symbol))
 
+    def _held(self, account_id: str, symbol: str, inst: Instrument, caps: Any) -> Decimal:
+        """What the account holds of ``symbol`` for the short-selling check: its position, or on a spot venue
+        that reports no positions (the core derives them from fills) the free balance of the base coin when that
+        is more: coins bought before the app or deposited are the trader's to sell."""
+        held = self._positions.get((account_id, symbol))
+        qty = held.quantity if held else Decimal(0)
+        if not caps.position_updates:
+            bal = self._balances.get((account_id, inst.base))
+            if bal is not None and bal.free > qty:
+                qty = bal.free
+        return qty
+
     def quote_for(self, account_id: str, symbol: str) -> Quote | None:
         """The quote an order of ``account_id`` is priced with: its own venue's when that venue streams
         quotes, else the newest of any venue (the paper venue trades on the market it is fed)."""
@@ -264,8 +276,8 @@ class OrderManager(OrderUpdates, Reconciliation):
         await self._ready[account_id].wait()
         self._check_tradable(account_id)
         inst = await self._instrument_for(account_id, request.symbol)
-        held = self._positions.get((account_id, request.symbol))
-        check_capabilities(broker.venue, broker.capabilities, request, held.quantity if held else Decimal(0))
+        check_capabilities(broker.venue, broker.capabilities, request, self._held(account_id, request.symbol, inst,
+                                                                                  broker.capabilities))
         request = round_request(request, inst)
         ref = reference_price(request, self.quote_for(account_id, request.symbol))
         check_min_notional(request, inst, ref)

@@ -90,6 +90,7 @@ class FakeBinance:
     prices: dict[str, Decimal] = field(default_factory=lambda: {"BTCUSDT": Decimal("65000.00"),
                                                                  "ETHUSDT": Decimal("3200.00")})
     klines: dict[tuple[str, str], list[list[Any]]] = field(default_factory=dict)
+    rate_limits: list[dict[str, Any]] = field(default_factory=lambda: [dict(r) for r in RATE_LIMITS])
     faults: Faults = field(default_factory=Faults)
     requests: list[tuple[str, str, dict[str, str], dict[str, str]]] = field(default_factory=list)
     weight_used: int = 0
@@ -195,7 +196,7 @@ class FakeBinance:
         return {"serverTime": self.server_ms()}
 
     def _exchange_info(self, request: Request, futures: bool) -> dict[str, Any]:
-        return {"timezone": "UTC", "serverTime": self.server_ms(), "rateLimits": RATE_LIMITS, "exchangeFilters": [],
+        return {"timezone": "UTC", "serverTime": self.server_ms(), "rateLimits": self.rate_limits, "exchangeFilters": [],
                 "symbols": [s.exchange_info(futures) for s in self.symbols]}
 
     def _klines(self, request: Request, futures: bool) -> list[list[Any]]:
