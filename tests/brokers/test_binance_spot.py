@@ -39,10 +39,10 @@ async def _until(check, seconds: float = 5.0) -> bool:
     return check()
 
 
-def _account(fake, key=KEY, secret=SECRET, timeout_s=2.0) -> BinanceSpot:
+def _account(fake, key=KEY, secret=SECRET, timeout_s=2.0, order_entry="ws") -> BinanceSpot:
     ep = endpoints(SPOT).with_overrides(rest=fake.rest_url, stream=fake.stream_url, ws_api=f"{fake.stream_url}/ws-api/v3")
     net = VenueNetwork(ep.venue, timeout_s=timeout_s, usage_prefix="x-mbx-used-weight-")
-    return BinanceSpot("acc1", ep, net, key, secret, live=True)
+    return BinanceSpot("acc1", ep, net, key, secret, live=True, order_entry=order_entry)
 
 
 class Updates:
@@ -63,10 +63,10 @@ def req(cid, side=Side.BUY, kind=OrderType.MARKET, qty="0.01", price=None, stop=
                         stop_price=D(stop) if stop else None, time_in_force=TimeInForce.GTC)
 
 
-async def _with_fake(body):
+async def _with_fake(body, order_entry="ws"):
     async with FakeBinanceServer(FakeBinance()) as fake:
         fake.venue.accounts.open(KEY, SECRET, {"USDT": "10000", "BTC": "0.5"})
-        broker = _account(fake)
+        broker = _account(fake, order_entry=order_entry)
         try:
             await body(fake, broker)
         finally:
@@ -106,7 +106,8 @@ async def test_a_wrong_secret_or_key_is_an_auth_error_without_the_secret_in_it()
             await broker.network.close()
 
 
-async def test_orders_are_rounded_placed_filled_once_queried_and_cancelled_by_client_order_id():
+@pytest.mark.parametrize("order_entry", ["ws", "rest"])
+async def test_orders_are_rounded_placed_filled_once_queried_and_cancelled_by_client_order_id(order_entry):
     async def body(fake, broker):
         await broker.connect()
         ups = Updates(broker)
@@ -114,8 +115,15 @@ async def test_orders_are_rounded_placed_filled_once_queried_and_cancelled_by_cl
         assert (order.status, order.quantity, order.filled_qty, order.avg_fill_price) == (
             OrderStatus.FILLED, D("0.01234"), D("0.01234"), D("65000.01"))
         sent = fake.venue.accounts.signed_requests[-1]
-        assert sent.startswith("symbol=BTCUSDT&side=BUY&type=MARKET&quantity=0.01234&newClientOrderId=ta-1"
-                               "&newOrderRespType=FULL&timestamp=")
+        if order_entry == "rest":  # the REST query as signed: parameters in our order, then timestamp, recvWindow
+            assert sent.startswith("symbol=BTCUSDT&side=BUY&type=MARKET&quantity=0.01234&newClientOrderId=ta-1"
+                                   "&newOrderRespType=FULL&timestamp=")
+            assert fake.streams.ws_orders == 0
+        else:  # the WebSocket API request as signed: every parameter sorted by name, unencoded
+            assert sent.startswith(f"apiKey={KEY}&newClientOrderId=ta-1&newOrderRespType=FULL&quantity=0.01234"
+                                   "&side=BUY&symbol=BTCUSDT&timestamp=")
+            assert sent.endswith("&type=MARKET") and fake.streams.ws_orders == 1
+            assert fake.streams.ws_api_requests[-1]["method"] == "order.place"
         # the same trade arrives in the FULL answer and on the stream: one fill per trade id
         assert await _until(lambda: len({f.fill.trade_id for f in ups.of(FillUpdate)}) == 1 and len(ups.of(FillUpdate)) >= 2)
         assert {f.fill.trade_id for f in ups.of(FillUpdate)} == {"5000"}
@@ -143,8 +151,9 @@ async def test_orders_are_rounded_placed_filled_once_queried_and_cancelled_by_cl
         await broker.place_order(req("ta-5", kind=OrderType.LIMIT, side=Side.SELL, qty="0.01", price="90000"))
         assert sorted(o.client_order_id for o in await broker.cancel_all("BTC/USDT")) == ["ta-4", "ta-5"]
         assert await broker.cancel_all("BTC/USDT") == []
+        assert broker.sent_over[order_entry] == 6 and broker.sent_over["rest" if order_entry == "ws" else "ws"] == 0
 
-    await _with_fake(body)
+    await _with_fake(body, order_entry)
 
 
 async def test_refusals_are_the_contracts_errors_and_nothing_is_resent():
@@ -202,7 +211,8 @@ async def test_a_ban_is_shown_on_the_account_and_refuses_everything_and_the_user
         broker.network.budget(fake.rest_url).banned_until_ms = 0
         # the user-data connection drops: back and resubscribed within 2 s, reported RECONNECTING then CONNECTED
         await fake.streams.drop_all()
-        assert await _until(lambda: fake.streams.ws_api_connects == 2 and len(fake.streams.ws_api_requests) == 2, 2.0)
+        assert await _until(lambda: fake.streams.ws_api_connects == 2 and [r["method"] for r in fake.streams.ws_api_requests]
+                            == ["userDataStream.subscribe.signature"] * 2, 2.0)
         assert await _until(lambda: [u.state for u in ups.of(ConnectionUpdate)][-2:] == [
             SessionState.RECONNECTING, SessionState.CONNECTED])
         # duplicate and out-of-order events are harmless: one fill per trade

@@ -116,7 +116,7 @@ class TimedBroker:
         await self._broker.rest.server_time_ms()
 
 
-async def _binance_accounts(accounts: int, latency_ms: float) -> tuple[Any, Any, list[Any], MarketType, Decimal]:
+async def _binance_accounts(accounts: int, latency_ms: float, order_entry: str) -> tuple[Any, Any, list[Any], MarketType, Decimal]:
     """The fake Binance in its own process and ``accounts`` spot adapters on one shared network."""
     from ..brokers.binance.rest import USED_WEIGHT
     from ..brokers.network import ConnectGate, VenueNetwork
@@ -125,7 +125,7 @@ async def _binance_accounts(accounts: int, latency_ms: float) -> tuple[Any, Any,
     fake = FakeBinanceProcess(accounts, latency_ms)
     rest, stream = await fake.start()
     network = VenueNetwork("binance", usage_prefix=USED_WEIGHT, gate=ConnectGate(limit=10_000))
-    brokers = [TimedBroker(spot_account(rest, stream, i, network)) for i in range(accounts)]
+    brokers = [TimedBroker(spot_account(rest, stream, i, network, order_entry)) for i in range(accounts)]
     return fake, network, brokers, MarketType.SPOT, Decimal("65000")
 
 
@@ -134,8 +134,8 @@ async def run_fanout(accounts: int = 100, latency_ms: float = 20.0, signals: int
                      order_entry: str = "ws", private_stream: bool = False, venue: str = "fake") -> FanoutFigures:
     """Run the bench (see the module docstring) and return the figures. ``private_stream``: the accounts also
     follow the venue's private update stream (every change arrives twice: in the answer and on the stream).
-    ``venue`` "binance": the Binance spot adapter against the fake Binance in its own process (REST orders,
-    each account on its own user-data connection), a SPOT group."""
+    ``venue`` "binance": the Binance spot adapter against the fake Binance in its own process (orders over each
+    account's WebSocket API connection, which also carries its user data, or REST), a SPOT group."""
     from ..store import Store
     from ..trading import OrderManager, PortfolioService, RiskPipeline
     from ..trading.risk.rules import RiskBook
@@ -151,8 +151,8 @@ async def run_fanout(accounts: int = 100, latency_ms: float = 20.0, signals: int
     venue_name, market_type, price = VENUE, MarketType.FUTURES, BENCH_PRICE
     try:
         if venue == "binance":
-            fake, network, brokers, market_type, price = await _binance_accounts(accounts, latency_ms)
-            venue_name, venue_mode, order_entry = "binance", "process", "rest"
+            fake, network, brokers, market_type, price = await _binance_accounts(accounts, latency_ms, order_entry)
+            venue_name, venue_mode = "binance", "process"
         else:
             inst = Instrument(BENCH_SYMBOL, VENUE, MarketType.FUTURES, "BTC", "USDT", Decimal("0.1"), Decimal("0.0001"))
             runner = VenueRunner([inst], {BENCH_SYMBOL: BENCH_PRICE}, latency_s=latency_ms / 1000,

@@ -4,13 +4,16 @@ The fake Binance (``tests/fakes/binance``: run from a source checkout) runs in i
 declaring ORDERS and REQUEST_WEIGHT limits high enough for the run (Binance's own are 100 orders per 10 s per
 account and 6000 weight per minute per IP: the adapter's budgets would otherwise pace the bench, which is the
 venue's rule, not the adapter's cost).
-Measured, one order at a time (MARKET BTC/USDT, 0.0001, alternating buy and sell), ``--orders`` each:
-- a bare client: one ``httpx.AsyncClient`` POSTing ``/api/v3/order`` with a freshly signed query (HMAC-SHA256),
-  nothing else: the floor for this transport and fake;
-- the adapter: ``BinanceSpot.place_order`` (rounding to the lot, the weight and order budgets, signing with the
-  venue clock, the answer mapped to an ``Order`` and its fills queued).
-Printed: orders/s and p50/p99 place-order latency of each, and the adapter's overhead (p50 difference; the
-issue's target: under 1 ms).
+Measured, one order at a time (MARKET BTC/USDT, 0.0001, alternating buy and sell), ``--orders`` each, for both
+order entries:
+- REST: a bare ``httpx.AsyncClient`` POSTing ``/api/v3/order`` with a freshly signed query (HMAC-SHA256),
+  nothing else, next to ``BinanceSpot.place_order`` with ``order_entry="rest"``;
+- WebSocket API: a bare ``websockets`` connection sending signed ``order.place`` requests and awaiting each
+  answer, next to ``BinanceSpot.place_order`` with ``order_entry="ws"`` (the default: the account's own
+  WebSocket API connection, which also carries its user data).
+The adapter adds rounding to the lot, the weight and order budgets, signing with the venue clock, the answer
+mapped to an ``Order`` and its fills queued. Printed: orders/s and p50/p99 place-order latency of each, and
+the adapter's overhead per transport (p50 difference; the issue's target: under 1 ms).
 """
 
 from __future__ import annotations
@@ -35,17 +38,6 @@ from ..heap import settle_heap
 from .bench_fanout import pct
 
 FAKES = Path(__file__).resolve().parents[2] / "tests"
-
-
-@dataclass
-class VenueFigures:
-    """Latencies in ms, per order."""
-
-    orders: int
-    bare: list[float]
-    adapter: list[float]
-    bare_s: float
-    adapter_s: float
 
 
 class FakeBinanceProcess:
@@ -80,65 +72,94 @@ class FakeBinanceProcess:
                 self.proc.kill()
 
 
-def spot_account(rest: str, stream: str, index: int, network: Any) -> Any:
+def spot_account(rest: str, stream: str, index: int, network: Any, order_entry: str = "ws") -> Any:
     """The ``index``-th bench account of the fake as a ``BinanceSpot`` adapter on ``network``."""
     from ..brokers.binance.spot import BinanceSpot
     from ..brokers.binance.urls import SPOT, endpoints
 
     ep = endpoints(SPOT).with_overrides(rest=rest, stream=stream, ws_api=f"{stream}/ws-api/v3")
-    return BinanceSpot(f"bench-{index:03d}", ep, network, f"bench-key-{index}", f"bench-secret-{index}", live=False)
+    return BinanceSpot(f"bench-{index:03d}", ep, network, f"bench-key-{index}", f"bench-secret-{index}", live=False,
+                       order_entry=order_entry)
+
+
+@dataclass
+class VenueFigures:
+    """Latencies in ms, per order; ``rates`` orders/s; keys "bare rest", "adapter rest", "bare ws", "adapter ws"."""
+
+    orders: int
+    latency: dict[str, list[float]]
+    rates: dict[str, float]
+
+
+def _params(i: int, prefix: str) -> dict[str, Any]:
+    return {"symbol": "BTCUSDT", "side": "BUY" if i % 2 == 0 else "SELL", "type": "MARKET", "quantity": "0.0001",
+            "newClientOrderId": new_client_order_id(prefix), "newOrderRespType": "FULL"}
+
+
+async def _timed(n: int, warmup: int, one: Any) -> tuple[list[float], float]:
+    loop = asyncio.get_running_loop()
+    out: list[float] = []
+    t_all = loop.time()
+    for i in range(n + warmup):
+        if i == warmup:
+            t_all = loop.time()
+        t0 = loop.time()
+        await one(i)
+        if i >= warmup:
+            out.append((loop.time() - t0) * 1000)
+    return out, n / (loop.time() - t_all)
 
 
 async def run_venue(orders: int = 1000, latency_ms: float = 0.0, warmup: int = 20) -> VenueFigures:
     import httpx
+    from websockets.asyncio.client import connect
 
     from ..brokers.binance.rest import USED_WEIGHT
     from ..brokers.network import VenueNetwork
     from ..brokers.signing import hmac_sha256_hex
 
-    fake = FakeBinanceProcess(1, latency_ms)
+    fake = FakeBinanceProcess(2, latency_ms)
     rest, stream = await fake.start()
     network = VenueNetwork("binance", usage_prefix=USED_WEIGHT)
-    broker = spot_account(rest, stream, 0, network)
-    loop = asyncio.get_running_loop()
+    brokers = [spot_account(rest, stream, 0, network, order_entry="rest"),
+               spot_account(rest, stream, 1, network, order_entry="ws")]
+    latency: dict[str, list[float]] = {}
+    rates: dict[str, float] = {}
     try:
-        await broker.connect()
-        drain = asyncio.ensure_future(_drain(broker))
+        for b in brokers:
+            await b.connect()
+        drains = [asyncio.ensure_future(_drain(b)) for b in brokers]
         settle_heap()
-        bare: list[float] = []
         async with httpx.AsyncClient(base_url=rest, timeout=10) as client:
-            t_all = loop.time()
-            for i in range(orders + warmup):
-                params = {"symbol": "BTCUSDT", "side": "BUY" if i % 2 == 0 else "SELL", "type": "MARKET",
-                          "quantity": "0.0001", "newClientOrderId": new_client_order_id("bare"),
-                          "newOrderRespType": "FULL", "timestamp": int(time.time() * 1000), "recvWindow": 5000}
-                query = urlencode(params)
-                t0 = loop.time()
+            async def bare_rest(i: int) -> None:
+                query = urlencode({**_params(i, "bare"), "timestamp": int(time.time() * 1000), "recvWindow": 5000})
                 r = await client.post(f"/api/v3/order?{query}&signature={hmac_sha256_hex('bench-secret-0', query)}",
                                       headers={"X-MBX-APIKEY": "bench-key-0"})
                 r.json()
-                if i >= warmup:
-                    bare.append((loop.time() - t0) * 1000)
-                if i == warmup - 1:
-                    t_all = loop.time()
-            bare_s = loop.time() - t_all
-        adapter: list[float] = []
-        t_all = loop.time()
-        for i in range(orders + warmup):
-            req = OrderRequest("bench-000", "BTC/USDT", Side.BUY if i % 2 == 0 else Side.SELL, OrderType.MARKET,
-                               Decimal("0.0001"), new_client_order_id("bench"))
-            t0 = loop.time()
-            await broker.place_order(req)
-            if i >= warmup:
-                adapter.append((loop.time() - t0) * 1000)
-            if i == warmup - 1:
-                t_all = loop.time()
-        adapter_s = loop.time() - t_all
-        drain.cancel()
-        return VenueFigures(orders, bare, adapter, bare_s, adapter_s)
+
+            latency["bare rest"], rates["bare rest"] = await _timed(orders, warmup, bare_rest)
+        async with connect(f"{stream}/ws-api/v3", max_size=2**23) as ws:
+            async def bare_ws(i: int) -> None:
+                p = {**_params(i, "barews"), "apiKey": "bench-key-1", "timestamp": int(time.time() * 1000)}
+                p["signature"] = hmac_sha256_hex("bench-secret-1", "&".join(f"{k}={p[k]}" for k in sorted(p)))
+                await ws.send(json.dumps({"id": f"b{i}", "method": "order.place", "params": p}))
+                while json.loads(await ws.recv()).get("id") != f"b{i}":
+                    pass
+
+            latency["bare ws"], rates["bare ws"] = await _timed(orders, warmup, bare_ws)
+        for name, broker in (("adapter rest", brokers[0]), ("adapter ws", brokers[1])):
+            async def adapter(i: int, broker: Any = broker) -> None:
+                await broker.place_order(OrderRequest(broker.account_id, "BTC/USDT", Side.BUY if i % 2 == 0 else Side.SELL,
+                                                      OrderType.MARKET, Decimal("0.0001"), new_client_order_id("bench")))
+
+            latency[name], rates[name] = await _timed(orders, warmup, adapter)
+        for d in drains:
+            d.cancel()
+        return VenueFigures(orders, latency, rates)
     finally:
-        with contextlib.suppress(Exception):
-            await broker.close()
+        for b in brokers:
+            with contextlib.suppress(Exception):
+                await b.close()
         for shared in list(network.shared.values()):
             with contextlib.suppress(Exception):
                 await shared.close()
@@ -152,15 +173,18 @@ async def _drain(broker: Any) -> None:
 
 
 def report(f: VenueFigures) -> str:
-    b50, a50 = pct(f.bare, 50), pct(f.adapter, 50)
-    return "\n".join([
-        f"venue bench: Binance spot adapter vs a bare signed client, {f.orders} MARKET orders each, one at a time, "
-        f"fake Binance in its own process",
-        f"bare client (httpx + HMAC):  {f.orders / f.bare_s:8.1f} orders/s   p50 {b50:7.2f} ms   p99 {pct(f.bare, 99):7.2f} ms",
-        f"BinanceSpot.place_order:     {f.orders / f.adapter_s:8.1f} orders/s   p50 {a50:7.2f} ms   "
-        f"p99 {pct(f.adapter, 99):7.2f} ms",
-        f"adapter overhead: p50 {a50 - b50:+.2f} ms ({a50 / b50:.2f}x the bare client; target under 1 ms)",
-    ])
+    lines = [f"venue bench: Binance spot, {f.orders} MARKET orders per line, one at a time, fake Binance in its own "
+             f"process"]
+    labels = {"bare rest": "bare REST client (httpx + HMAC)", "adapter rest": "BinanceSpot, order entry REST",
+              "bare ws": "bare WebSocket API client", "adapter ws": "BinanceSpot, order entry WebSocket API"}
+    for key, label in labels.items():
+        lat = f.latency[key]
+        lines.append(f"{label:38s} {f.rates[key]:8.1f} orders/s   p50 {pct(lat, 50):7.2f} ms   p99 {pct(lat, 99):7.2f} ms")
+    for kind in ("rest", "ws"):
+        bare, ours = pct(f.latency[f"bare {kind}"], 50), pct(f.latency[f"adapter {kind}"], 50)
+        lines.append(f"adapter overhead over {kind.upper():4s}: p50 {ours - bare:+.2f} ms ({ours / bare:.2f}x the bare client; "
+                     f"target under 1 ms)")
+    return "\n".join(lines)
 
 
 def register_bench(bench_subparsers: Any) -> None:

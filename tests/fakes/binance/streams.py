@@ -32,6 +32,7 @@ class MarketStreams:
         self.subscribe_messages: list[dict[str, Any]] = []
         self.connects = 0
         self.ws_api_connects = 0
+        self.ws_orders = 0  # order.place requests taken over the WebSocket API
         self.user_stream_connects = 0
         self.ws_api_connections: set[ServerConnection] = set()
         self.ws_api_requests: list[dict[str, Any]] = []
@@ -146,7 +147,7 @@ class MarketStreams:
                     await ws.send(json.dumps({"id": None, "status": 400, "error": {"code": -1102, "msg": "bad request"}}))
                     continue
                 self.ws_api_requests.append(msg)
-                if method != "userDataStream.subscribe.signature":
+                if method not in ("userDataStream.subscribe.signature", "order.place", "order.cancel", "order.status"):
                     await ws.send(json.dumps({"id": mid, "status": 400,
                                               "error": {"code": -1100, "msg": f"unsupported method {method}"}}))
                     continue
@@ -162,6 +163,11 @@ class MarketStreams:
                     self.venue.accounts.check_timestamp(params)
                 except BinanceError as err:
                     await ws.send(json.dumps({"id": mid, "status": err.status, "error": {"code": err.code, "msg": err.msg}}))
+                    continue
+                if method != "userDataStream.subscribe.signature":
+                    self.venue.accounts.signed_requests.append(payload)
+                    asyncio.ensure_future(self._trade(ws, acc, mid, method, {k: str(v) for k, v in params.items()
+                                                                             if k not in ("apiKey",)}))
                     continue
                 sub_id = self._sub_ids
                 self._sub_ids += 1
@@ -210,6 +216,29 @@ class MarketStreams:
             if book.listen_key:
                 book.emit({"e": "listenKeyExpired", "E": self.venue.server_ms(), "listenKey": book.listen_key})
                 book.listen_key = ""
+
+    async def _trade(self, ws: ServerConnection, acc: Any, mid: Any, method: str, params: dict[str, str]) -> None:
+        """A trading request of the WebSocket API, answered after the fake's latency (or never: a lost answer)."""
+        from .accounts import BinanceError
+
+        accounts = self.venue.accounts
+        if self.venue.faults.delay_s:
+            await asyncio.sleep(self.venue.faults.delay_s)
+        try:
+            if method == "order.place":
+                self.ws_orders += 1
+                result = accounts.place(acc, params)
+                if accounts.lose_next_answers > 0:
+                    accounts.lose_next_answers -= 1
+                    return  # placed; the answer never leaves
+            elif method == "order.cancel":
+                result = accounts.cancel(acc, accounts.find(acc, params, for_cancel=True))
+            else:
+                result = accounts.public(accounts.find(acc, params))
+            answer = {"id": mid, "status": 200, "result": result}
+        except BinanceError as err:
+            answer = {"id": mid, "status": err.status, "error": {"code": err.code, "msg": err.msg}}
+        await self._send_quiet(ws, json.dumps(answer))
 
     @staticmethod
     async def _send_quiet(ws: ServerConnection, text: str) -> None:

@@ -90,15 +90,10 @@ class BinanceAccount(ABC):
         self._user = self._user_data()
         try:
             await self._user.start()
-        except TimeoutError:
-            err = self._user.error
-            await self._user.close()
-            self._user = None
-            if err:
-                raise AuthError(err) from None
+        except BaseException:
+            user, self._user = self._user, None
+            await user.close()
             raise
-        if self._user.error:
-            raise AuthError(self._user.error)
 
     async def close(self) -> None:
         if self._lift is not None:
@@ -217,19 +212,26 @@ class BinanceAccount(ABC):
         params = order_params(request, inst, self.endpoints.market)
         self._cid_symbol[request.client_order_id] = request.symbol
         self._traded.add(request.symbol)
-        body = await self.rest.request("POST", "order", params, weight=1, placing=True, symbol=request.symbol)
+        body = await self._send_order(params, request.symbol)
         order = self._order(body, request)
         for fill in fills_of_full_answer(body, self.account_id, request.symbol):
             self._queue.put_nowait(FillUpdate(fill))
         self._queue.put_nowait(OrderUpdate(order))
         return order
 
+    async def _send_order(self, params: dict[str, str], symbol: str) -> Any:
+        """Send a new order (REST here; spot may use its WebSocket API session). Returns the venue's answer."""
+        return await self.rest.request("POST", "order", params, weight=1, placing=True, symbol=symbol)
+
+    async def _send_cancel(self, params: dict[str, str]) -> Any:
+        return await self.rest.request("DELETE", "order", params, weight=1)
+
     async def cancel_order(self, client_order_id: str, *, symbol: str = "") -> Order:
         symbol = symbol or self._cid_symbol.get(client_order_id, "")
         if not symbol:
             raise OrderNotFound(f"{self.venue}: no known order {client_order_id}")
-        body = await self.rest.request("DELETE", "order", {"symbol": self._inst(symbol).wire_symbol,
-                                                           "origClientOrderId": client_order_id}, weight=1)
+        body = await self._send_cancel({"symbol": self._inst(symbol).wire_symbol,
+                                        "origClientOrderId": client_order_id})
         return self._order(dict(body, clientOrderId=body.get("origClientOrderId", client_order_id)))
 
     async def cancel_all(self, symbol: str | None = None, side: Side | None = None) -> list[Order]:

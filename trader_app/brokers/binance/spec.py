@@ -27,6 +27,8 @@ SPOT_FIELDS = (
     SettingField("rest_url", "REST base URL", "url", advanced=True, help="default: Binance's own for the mode"),
     SettingField("stream_url", "Market streams URL", "url", advanced=True),
     SettingField("ws_api_url", "WebSocket API URL", "url", advanced=True, help="user data (orders, fills, balances)"),
+    SettingField("order_entry", "Order entry", "choice", choices=("ws", "rest"), default="ws", advanced=True,
+                 help="ws: orders over the account's WebSocket API connection (faster); rest: over HTTPS"),
 )
 
 
@@ -63,7 +65,7 @@ def binance_spot_venue(networks: BinanceNetworks) -> VenueSpec:
         if not key or not secret:
             raise AuthError(f"account {account.name}: the API key and secret are not in the keyring")
         return BinanceSpot(account.account_id, ep, networks.get(ep.venue, environment), key, secret,
-                           live=environment == LIVE)
+                           live=environment == LIVE, order_entry=s.get("order_entry", "ws") or "ws")
 
     return VenueSpec("binance", "Binance spot", (AccountMode.TESTNET, AccountMode.LIVE), SPOT_FIELDS, build)
 

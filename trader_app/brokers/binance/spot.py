@@ -3,7 +3,9 @@
 - ``GET /api/v3/account`` (weight 20; ``omitZeroBalances``): ``canTrade`` and the balances (total = free +
   locked); https://developers.binance.com/docs/binance-spot-api-docs/rest-api/account-endpoints.
 - New orders ask ``newOrderRespType=FULL``: the answer carries the fills. ``GET /api/v3/myTrades`` (20).
-- User data over the WebSocket API, one connection per account (``userdata.py``).
+- User data over the WebSocket API, one connection per account (``userdata.py``); with ``order_entry`` "ws"
+  (the default) new orders and cancels go over that same connection (``order.place``, ``order.cancel``: no
+  HTTP request per order), REST when it is not up (nothing was sent then); "rest" always uses REST.
 - Spot reports no positions: the core derives them from the fills (``position_updates`` False), less the fee
   taken in the bought coin.
 """
@@ -11,17 +13,28 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from ...core.enums import OrderType, TimeInForce
 from ...core.errors import AuthError
 from ...core.portfolio import Balance, Position
 from ..base import BrokerCapabilities
 from .account import BinanceAccount
-from .userdata import SpotUserData
+from .userdata import NotSent, SpotUserData
+
+
+ORDER_ENTRY = ("ws", "rest")
 
 
 class BinanceSpot(BinanceAccount):
-    """A spot account (see the module docstring)."""
+    """A spot account (see the module docstring). ``order_entry``: "ws" or "rest"."""
+
+    def __init__(self, *args: Any, order_entry: str = "ws", **kw: Any) -> None:
+        super().__init__(*args, **kw)
+        if order_entry not in ORDER_ENTRY:
+            raise ValueError(f"order_entry must be one of {ORDER_ENTRY}, got {order_entry!r}")
+        self.order_entry = order_entry
+        self.sent_over: dict[str, int] = {"ws": 0, "rest": 0}  # orders and cancels answered, per transport
 
     capabilities = BrokerCapabilities(
         order_types=frozenset({OrderType.MARKET, OrderType.LIMIT, OrderType.STOP_MARKET, OrderType.STOP_LIMIT}),
@@ -36,6 +49,30 @@ class BinanceSpot(BinanceAccount):
     def _user_data(self) -> SpotUserData:
         return SpotUserData(self.rest, self.endpoints.ws_api, self.account_id, self.public.symbols.symbol,
                             self._queue.put_nowait, self._on_state, gate=self.network.gate)
+
+    async def _send_order(self, params: dict[str, str], symbol: str) -> Any:
+        if self.order_entry == "ws" and self._user is not None:
+            try:
+                body = await self._user.call("order.place", params, weight=1, placing=True, symbol=symbol)
+                self.sent_over["ws"] += 1
+                return body
+            except NotSent:
+                pass  # nothing reached the venue: REST is safe
+        body = await super()._send_order(params, symbol)
+        self.sent_over["rest"] += 1
+        return body
+
+    async def _send_cancel(self, params: dict[str, str]) -> Any:
+        if self.order_entry == "ws" and self._user is not None:
+            try:
+                body = await self._user.call("order.cancel", params, weight=1)
+                self.sent_over["ws"] += 1
+                return body
+            except NotSent:
+                pass
+        body = await super()._send_cancel(params)
+        self.sent_over["rest"] += 1
+        return body
 
     async def balances(self) -> list[Balance]:
         account = await self.rest.request("GET", "account", {"omitZeroBalances": "true"}, weight=20)

@@ -1,4 +1,4 @@
-"""Binance spot user data over the WebSocket API, one connection per account.
+"""Binance spot over the WebSocket API, one connection per account: user data, and order entry.
 
 https://developers.binance.com/docs/binance-spot-api-docs/user-data-stream and web-socket-api "User Data
 Stream requests": the REST listenKey endpoints are deprecated, so each account opens its own WebSocket API
@@ -8,10 +8,19 @@ the answer ``{"id", "status": 200, "result": {"subscriptionId": n}}`` starts the
 ``{"subscriptionId": n, "event": {...}}``: ``executionReport`` (order changes and trades),
 ``outboundAccountPosition`` (balances), ``balanceUpdate``, ``eventStreamTerminated``. The connection renews
 itself before Binance's 24 h limit and reconnects (and resubscribes) after a drop through ``ManagedStream``.
+
+Order entry on the same connection (web-socket-api "Trading requests"): ``call(method, params)`` sends a
+signed request (``order.place``, ``order.status``, ``order.cancel``, ``openOrders.status``) with ``apiKey``,
+``timestamp`` and ``signature`` and awaits the answer of the same ``id``: ``{"status": 200, "result": {...}}``
+(the REST answer's shape) or ``{"status": 4xx, "error": {"code", "msg"}}``; 429/418 carry ``retryAfter`` (epoch
+ms). It uses the same IP weight and order budgets as REST. A request that cannot be sent raises
+``NotSent`` (nothing reached the venue: REST may be used instead); one whose answer does not come (drop,
+timeout) raises ``VenueUnavailable``: for an order, its outcome is unknown and the core asks the venue.
 """
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import logging
 from collections.abc import Callable
@@ -19,7 +28,7 @@ from decimal import Decimal
 from typing import Any
 
 from ...core.enums import OrderType, SessionState, Side, TimeInForce
-from ...core.errors import AuthError
+from ...core.errors import AuthError, RateLimited, VenueUnavailable
 from ...core.orders import Fill, Order
 from ...core.portfolio import Balance
 from ..base import BalanceUpdate, BrokerUpdate, FillUpdate, OrderUpdate
@@ -29,6 +38,10 @@ from .codes import ORDER_TYPE_BACK, error_for, order_status
 from .rest import BinanceRest
 
 log = logging.getLogger(__name__)
+
+
+class NotSent(VenueUnavailable):
+    """The request was not written to the connection (not connected): nothing reached the venue."""
 
 
 def updates_of_event(ev: dict[str, Any], account_id: str, symbol_of: Callable[[str], str | None]) -> list[BrokerUpdate]:
@@ -76,7 +89,10 @@ class SpotUserData:
         self.on_state = on_state
         self._ids = itertools.count(1)
         self._pending: dict[str, str] = {}
+        self._waiting: dict[str, asyncio.Future[tuple[int, Any]]] = {}
+        self.timeout_s = rest.network.timeout_s  # as for REST (Binance's own gateway gives up after 10 s)
         self.subscription_id: int | None = None
+        self._answered = asyncio.Event()  # the first subscription's answer came (accepted or refused)
         self.error = ""
         # a quiet account sends nothing for long: the library's pings (20 s) find a dead link instead
         self.stream = ManagedStream(f"{rest.venue} user data {account_id}", ws_api_url, self._on_message,
@@ -84,9 +100,12 @@ class SpotUserData:
                                     stale_after_s=stale_after_s)
 
     async def start(self, timeout_s: float = 10.0) -> None:
-        """Connect and subscribe; raises AuthError when the venue refuses the key, TimeoutError otherwise."""
+        """Connect and subscribe (the venue's confirmation awaited); raises AuthError when the venue refuses
+        the key, TimeoutError otherwise."""
         self.stream.start()
-        await self.stream.wait_connected(timeout_s)
+        await asyncio.wait_for(self._answered.wait(), timeout_s)
+        if self.subscription_id is None:
+            raise AuthError(self.error or f"{self.rest.venue}: the user data subscription was refused")
 
     async def close(self) -> None:
         await self.stream.close()
@@ -102,7 +121,65 @@ class SpotUserData:
     def _state(self, state: SessionState, reason: str) -> None:
         if state is SessionState.CONNECTED:
             return  # reported when the subscription is confirmed
+        waiting, self._waiting = self._waiting, {}
+        for fut in waiting.values():  # their answers will never come on this connection
+            if not fut.done():
+                fut.set_exception(VenueUnavailable(f"{self.rest.venue}: the connection closed before the answer"))
         self.on_state(state, reason)
+
+    @property
+    def ready(self) -> bool:
+        """Connected and subscribed: requests can be sent."""
+        return self.stream.connected and self.subscription_id is not None
+
+    async def call(self, method: str, params: dict[str, Any], *, weight: int = 1, placing: bool = False,
+                   symbol: str = "") -> Any:
+        """One signed WebSocket API request (see the module docstring); returns its ``result``. Raises
+        ``NotSent``, ``VenueUnavailable``, ``RateLimited``/``VenueBanned`` or the venue's refusal mapped by
+        ``codes.error_for``; a -1021 answer resyncs the clock and the request goes once more."""
+        budget = self.rest.network.budget(self.rest.endpoints.rest)
+        await budget.acquire(weight)
+        if placing:
+            await self.rest.orders.acquire(1)
+        for attempt in (1, 2):
+            if not self.ready:
+                raise NotSent(f"{self.rest.venue}: the WebSocket API connection is not up")
+            signed = {k: v for k, v in params.items() if v is not None}
+            signed["apiKey"] = self.rest.api_key
+            signed["timestamp"] = self.rest.clock.now_ms()
+            signed["signature"] = self.rest.sign_ws(signed)
+            rid = f"rq-{next(self._ids)}"
+            fut: asyncio.Future[tuple[int, Any]] = asyncio.get_running_loop().create_future()
+            self._waiting[rid] = fut
+            try:
+                try:
+                    await self.stream.send_json({"id": rid, "method": method, "params": signed})
+                except StreamDropped:
+                    raise NotSent(f"{self.rest.venue}: the WebSocket API connection closed") from None
+                try:
+                    status, body = await asyncio.wait_for(fut, self.timeout_s)
+                except TimeoutError:
+                    raise VenueUnavailable(f"{self.rest.venue} did not answer in time (WebSocket API)") from None
+            finally:
+                self._waiting.pop(rid, None)
+            if status < 400:
+                return body
+            code = body.get("code") if isinstance(body, dict) else None
+            if code == -1021 and attempt == 1:
+                self.rest.resyncs += 1
+                await self.rest.sync_clock()
+                continue
+            if status in (418, 429):
+                retry_s = 60.0
+                if isinstance(body, dict) and body.get("data", {}).get("retryAfter"):
+                    retry_s = max(0.0, (int(body["data"]["retryAfter"]) - self.rest.clock.now_ms()) / 1000)
+                if status == 418:
+                    budget.ban(retry_s)
+                    budget.wait_s()  # raises VenueBanned
+                budget.pause(retry_s)
+                raise RateLimited(f"{self.rest.venue} rate limit hit (WebSocket API {status})", retry_s)
+            raise error_for(status, body, self.rest.venue, placing=placing, symbol=symbol)
+        raise VenueUnavailable("unreachable")  # pragma: no cover
 
     def _on_message(self, msg: Any) -> None:
         if not isinstance(msg, dict):
@@ -118,21 +195,27 @@ class SpotUserData:
                 self.emit(update)
             return
         rid = msg.get("id")
+        fut = self._waiting.get(rid) if isinstance(rid, str) else None
+        if fut is not None:
+            if not fut.done():
+                status = int(msg.get("status", 500))
+                fut.set_result((status, msg.get("result") if status < 400 else msg.get("error", {})))
+            return
         if rid in self._pending:
             self._pending.pop(rid)
             if msg.get("status") == 200:
                 self.subscription_id = int(msg.get("result", {}).get("subscriptionId", 0))
                 self.error = ""
+                self._answered.set()
                 self.on_state(SessionState.CONNECTED, "")
             else:
                 err = error_for(int(msg.get("status", 400)), msg.get("error", {}), self.rest.venue)
                 self.error = str(err)
+                self._answered.set()
                 state = SessionState.ERROR if isinstance(err, AuthError) else SessionState.DOWN
                 self.on_state(state, f"user data refused: {err}")
 
     def _spawn_resubscribe(self) -> None:
-        import asyncio
-
         async def again() -> None:
             try:
                 await self._subscribe(self.stream)
