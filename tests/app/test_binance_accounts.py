@@ -1,12 +1,13 @@
-"""Binance accounts in the whole app (issue 11): a spot account created with its key in the keyring and its
-base URLs pointed at the fake Binance, connected with its balances shown, and a webhook signal for a group
-linked to one paper account and the Binance account filling both; the fake's streams are killed during a
+"""Binance accounts in the whole app (issue 11): a spot and a USD-M futures account created with their keys in
+the keyring and their base URLs pointed at the fake Binance, connected with their balances shown, and a webhook
+signal for a group linked to one paper account and the two Binance accounts filling all three; the fake's streams are killed during a
 second signal and nothing is lost or duplicated. No secret is written to the store, the settings or the logs."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
 from decimal import Decimal as D
 
 from fakes.binance import FakeBinance, FakeBinanceServer
@@ -17,6 +18,7 @@ from trader_app.execution.executor import new_signal
 from trader_app.execution.signal import SignalOrder, SignalOrderType
 
 KEY, SECRET = "k" * 64, "s3cr3t-" + "x" * 57
+FKEY, FSECRET = secrets.token_hex(32), secrets.token_urlsafe(48)  # random secrets: the fake checks every signature
 
 
 async def _until(check, seconds: float = 5.0) -> bool:
@@ -36,6 +38,8 @@ async def test_a_signal_fills_a_paper_and_a_binance_account_and_survives_dropped
     caplog.set_level(logging.DEBUG)
     async with FakeBinanceServer(FakeBinance()) as fake:
         fake.venue.accounts.open(KEY, SECRET, {"USDT": "10000"})
+        fake.venue.accounts.open(FKEY, FSECRET, {})
+        fake.venue.futures.open(FKEY, "5000")
         services = build_services(tmp_path / "data", demo=True, start_webhook=False)
         await services.start()
         try:
@@ -44,12 +48,17 @@ async def test_a_signal_fills_a_paper_and_a_binance_account_and_survives_dropped
                 "binance", AccountMode.TESTNET, "Binance test",
                 {"rest_url": fake.rest_url, "stream_url": fake.stream_url, "ws_api_url": f"{fake.stream_url}/ws-api/v3"},
                 {"api_key": KEY, "api_secret": SECRET})
+            fut = await services.accounts.create_account(
+                "binanceusdm", AccountMode.TESTNET, "Binance futures",
+                {"rest_url": fake.rest_url, "stream_url": fake.stream_url}, {"api_key": FKEY, "api_secret": FSECRET})
             assert await _until(lambda: services.accounts.session_state(acc.account_id) is SessionState.CONNECTED, 10)
+            assert await _until(lambda: services.accounts.session_state(fut.account_id) is SessionState.CONNECTED, 10)
             assert await _until(lambda: services.portfolio.equity(acc.account_id, "USDT") == D("10000"))
             assert services.accounts.session_warning(acc.account_id) == ""  # testnet: restrictions not read
             await services.groups.create_group("swing", MarketType.SPOT)
             await services.groups.link("swing", paper, "1")
             await services.groups.link("swing", acc.account_id, "1")
+            await services.groups.link("swing", fut.account_id, "1")
             await services.demo_task  # the paper venue's prices
             outcome = await services.executor.execute(_signal("10"))
             by_account = {r.account_id: r for r in outcome.results}
@@ -57,6 +66,9 @@ async def test_a_signal_fills_a_paper_and_a_binance_account_and_survives_dropped
             binance = by_account[acc.account_id]
             assert binance.status == "FILLED", binance.error
             assert binance.quantity == D("0.01538")  # 10 % of 10,000 USDT at 65,000.01, down to the 0.00001 lot
+            futures = by_account[fut.account_id]
+            assert futures.status == "FILLED", futures.error
+            assert futures.quantity == D("0.00769")  # 10 % of 5,000 USDT at 65,000.01
             await services.order_manager.flush()
             pos = services.order_manager.position(acc.account_id, "BTC/USDT")
             assert pos is not None and pos.quantity == D("0.01538") - D("0.00001538")  # the fee is taken in BTC
@@ -65,6 +77,7 @@ async def test_a_signal_fills_a_paper_and_a_binance_account_and_survives_dropped
             second = await services.executor.execute(_signal("-100", Side.SELL))
             await drop
             assert [r.status for r in second.results if r.account_id == acc.account_id] == ["FILLED"]
+            assert [r.status for r in second.results if r.account_id == fut.account_id] == ["FILLED"]
             assert await _until(lambda: services.accounts.session_state(acc.account_id) is SessionState.CONNECTED, 5)
             await services.order_manager.reconcile()
             await services.order_manager.flush()
@@ -72,7 +85,12 @@ async def test_a_signal_fills_a_paper_and_a_binance_account_and_survives_dropped
             assert len(orders) == 2 and all(o.status.value == "FILLED" for o in orders)
             fills = [f for f in services.store.fills.list() if f.account_id == acc.account_id]
             assert len(fills) == len({f.trade_id for f in fills}) == 2
-            assert fake.venue.accounts.placed == 2
+            assert fake.venue.accounts.placed == 2 and fake.venue.futures.placed == 2
+            fut_orders = [o for o in services.store.orders.list() if o.account_id == fut.account_id]
+            assert len(fut_orders) == 2 and all(o.status.value == "FILLED" for o in fut_orders)
+            assert [o.reduce_only for o in fut_orders if o.side is Side.SELL] == [True]  # closing goes reduce-only
+            assert await _until(lambda: services.order_manager.position(fut.account_id, "BTC/USDT") is not None
+                                and services.order_manager.position(fut.account_id, "BTC/USDT").quantity == 0)
             left = services.order_manager.position(acc.account_id, "BTC/USDT").quantity
             assert left == D("0.01536462") - D("0.01536")  # dust below the lot stays, as on Binance
         finally:
@@ -81,5 +99,7 @@ async def test_a_signal_fills_a_paper_and_a_binance_account_and_survives_dropped
     for path in (tmp_path / "data").rglob("*"):
         if path.is_file():
             data = path.read_bytes()
-            assert KEY.encode() not in data and SECRET.encode() not in data, path
-    assert SECRET not in caplog.text and KEY not in caplog.text
+            for secret in (KEY, SECRET, FKEY, FSECRET):
+                assert secret.encode() not in data, path
+    for secret in (KEY, SECRET, FKEY, FSECRET):
+        assert secret not in caplog.text

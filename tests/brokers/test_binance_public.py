@@ -196,3 +196,21 @@ async def _test_the_server_clock_offset_is_measured(fake):
     assert abs(clock.now_ms() - fake.venue.server_ms()) < 1000
     await pub.network.close()
     assert pub.state is SessionState.DISCONNECTED
+
+
+async def test_the_connect_gate_spreads_a_burst_and_holds_the_venues_limit():
+    from trader_app.brokers.network import ConnectGate
+
+    loop = asyncio.get_running_loop()
+    gate = ConnectGate(limit=3, window_s=0.5, spacing_s=0.05)
+    times = []
+
+    async def one():
+        await gate.wait()
+        times.append(loop.time())
+
+    t0 = loop.time()
+    await asyncio.gather(*(one() for _ in range(5)))
+    gaps = [b - a for a, b in zip(times, times[1:])]
+    assert all(g >= 0.045 for g in gaps)  # spread, not one burst
+    assert times[3] - t0 >= 0.5  # the 4th waits for the window: at most 3 per 0.5 s

@@ -239,3 +239,31 @@ async def test_a_key_that_can_withdraw_is_warned_about_and_a_lifted_ban_reconnec
         assert await broker.balances()
 
     await _with_fake(body)
+
+
+@pytest.mark.parametrize("order_entry", ["ws", "rest"])
+async def test_an_ed25519_key_signs_rest_and_websocket_requests(order_entry):
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    from cryptography.hazmat.primitives.serialization import (
+        Encoding,
+        NoEncryption,
+        PrivateFormat,
+        PublicFormat,
+    )
+
+    key = Ed25519PrivateKey.generate()
+    private_pem = key.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption()).decode()
+    public_pem = key.public_key().public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo).decode()
+    async with FakeBinanceServer(FakeBinance()) as fake:
+        fake.venue.accounts.open("ed-key", public_pem, {"USDT": "10000"})
+        broker = _account(fake, "ed-key", private_pem, order_entry=order_entry)
+        try:
+            await broker.connect()
+            assert broker.rest.ed25519
+            order = await broker.place_order(req("ta-ed", qty="0.01"))
+            assert order.status is OrderStatus.FILLED and broker.sent_over[order_entry] == 1
+        finally:
+            await broker.close()
+            for shared in broker.network.shared.values():
+                await shared.close()
+            await broker.network.close()

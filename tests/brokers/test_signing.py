@@ -26,6 +26,7 @@ def test_ed25519_signature_verifies_with_the_public_key_and_a_bad_key_is_refused
     pem = key.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption()).decode()
     assert is_pem_key(pem) and not is_pem_key(secrets.token_hex(32))
     loaded = load_ed25519(pem)
+    assert load_ed25519(pem.replace("\n", " ")).public_key().public_bytes_raw() == key.public_key().public_bytes_raw()
     payload = "apiKey=abc&timestamp=1649729878532"
     import base64
 

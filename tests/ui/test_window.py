@@ -185,3 +185,25 @@ async def test_view_market_switches_to_binance_live_prices_and_the_watchlist_fol
         await window.use_market("demo")
         window.bridge.flush()
         assert window.watchlist.model.symbols()[0] == "BTC/USDT"
+
+
+async def test_the_chart_shows_a_busy_bar_while_history_loads(window, services):
+    import asyncio
+
+    gate = asyncio.Event()
+    real = services.market.history
+
+    async def slow_history(*args, **kw):
+        await gate.wait()
+        return await real(*args, **kw)
+
+    services.market.history = slow_history
+    try:
+        task = window.chart.show_symbol("ETH/USDT")
+        await asyncio.sleep(0.05)
+        assert window.chart.progress.isVisible() and "ETH/USDT 1m" in window.chart.progress.format()
+        gate.set()
+        await task
+        assert not window.chart.progress.isVisible()
+    finally:
+        services.market.history = real

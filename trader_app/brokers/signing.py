@@ -23,11 +23,24 @@ def hmac_sha256_hex(secret: str, payload: str) -> str:
     return hmac.new(secret.encode(), payload.encode(), hashlib.sha256).hexdigest()
 
 
+def normalize_pem(text: str) -> str:
+    """PEM text as pasted into a one-line field (newlines turned into spaces, or lost) made whole again:
+    ``-----BEGIN X-----``, the base64 body in 64-character lines, ``-----END X-----``."""
+    text = text.strip()
+    if "\n" in text or not text.startswith("-----BEGIN "):
+        return text if text.endswith("\n") else text + "\n"
+    head_end = text.index("-----", len("-----BEGIN ")) + 5
+    foot_start = text.rindex("-----END ")
+    body = "".join(text[head_end:foot_start].split())
+    lines = [body[i:i + 64] for i in range(0, len(body), 64)]
+    return "\n".join([text[:head_end], *lines, text[foot_start:]]) + "\n"
+
+
 def load_ed25519(private_key_pem: str) -> Ed25519PrivateKey:
-    """An Ed25519 private key from its PEM text (PKCS#8, unencrypted). Raises AuthError (without the key's
-    text) when it is not one."""
+    """An Ed25519 private key from its PEM text (PKCS#8, unencrypted; pasted on one line is fine). Raises
+    AuthError (without the key's text) when it is not one."""
     try:
-        key = load_pem_private_key(private_key_pem.encode(), password=None)
+        key = load_pem_private_key(normalize_pem(private_key_pem).encode(), password=None)
     except (ValueError, TypeError):
         raise AuthError("the API secret is not a PEM private key") from None
     if not isinstance(key, Ed25519PrivateKey):

@@ -49,6 +49,24 @@ class Account:
             fn(event)
 
 
+def verify(acc: "Account", payload: str, signature: str) -> bool:
+    """Binance's check: HMAC-SHA256 hex (case-insensitive) with the account's secret, or, for an account opened
+    with an Ed25519 public key (PEM), the base64 Ed25519 signature of ``payload``."""
+    if acc.secret.startswith("-----BEGIN PUBLIC KEY-----"):
+        import base64
+
+        from cryptography.exceptions import InvalidSignature
+        from cryptography.hazmat.primitives.serialization import load_pem_public_key
+
+        try:
+            load_pem_public_key(acc.secret.encode()).verify(base64.b64decode(signature), payload.encode())  # type: ignore[union-attr]
+            return True
+        except (InvalidSignature, ValueError):
+            return False
+    expected = hmac.new(acc.secret.encode(), payload.encode(), hashlib.sha256).hexdigest()
+    return hmac.compare_digest(expected, signature.lower())
+
+
 def _f(d: Decimal) -> str:
     return f"{d:.8f}"
 
@@ -69,6 +87,7 @@ class Accounts:
         self.signed_requests: list[str] = []  # raw query strings that passed the checks
 
     def open(self, api_key: str, secret: str, balances: dict[str, str]) -> Account:
+        """An account: ``secret`` is its HMAC secret, or the PEM public key of an Ed25519 API key."""
         acc = Account(api_key, secret, {a: [D(v), D(0)] for a, v in balances.items()})
         self.accounts[api_key] = acc
         return acc
@@ -81,8 +100,9 @@ class Accounts:
         payload, sep, signature = raw_query.rpartition("&signature=")
         if not sep:
             raise BinanceError(-1102, "Mandatory parameter 'signature' was not sent, was empty/null, or malformed.")
-        expected = hmac.new(acc.secret.encode(), (payload + body).encode(), hashlib.sha256).hexdigest()
-        if not hmac.compare_digest(expected, signature.lower()):
+        from urllib.parse import unquote
+
+        if not verify(acc, payload + body, unquote(signature)):
             raise BinanceError(-1022, "Signature for this request is not valid.")
         from urllib.parse import parse_qsl
 

@@ -117,10 +117,7 @@ class MarketStreams:
         sorted ``k=v&...`` params) answers ``{"id", "status": 200, "result": {"subscriptionId": n}}``; then the
         account's events arrive as ``{"subscriptionId": n, "event": {...}}``. Faults: ``duplicate_events``,
         ``reorder_events`` (each pair of events goes out swapped)."""
-        import hashlib
-        import hmac
-
-        from .accounts import BinanceError
+        from .accounts import BinanceError, verify
 
         self.ws_api_connects += 1
         self.ws_api_connections.add(ws)
@@ -157,8 +154,7 @@ class MarketStreams:
                     if acc is None:
                         raise BinanceError(-2015, "Invalid API-key, IP, or permissions for action.", 401)
                     payload = "&".join(f"{k}={params[k]}" for k in sorted(params))
-                    if not hmac.compare_digest(hmac.new(acc.secret.encode(), payload.encode(), hashlib.sha256).hexdigest(),
-                                               str(signature).lower()):
+                    if not verify(acc, payload, str(signature)):
                         raise BinanceError(-1022, "Signature for this request is not valid.")
                     self.venue.accounts.check_timestamp(params)
                 except BinanceError as err:

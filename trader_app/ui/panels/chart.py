@@ -12,7 +12,7 @@ import asyncio
 from typing import Any
 
 from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QVBoxLayout, QWidget
+from PySide6.QtWidgets import QProgressBar, QVBoxLayout, QWidget
 
 from ...core.enums import Interval
 from ...core.events import LogEvent
@@ -34,6 +34,14 @@ class ChartPanel(QWidget):
         self._loading: tuple[str, Interval] | None = None
         box = QVBoxLayout(self)
         box.setContentsMargins(0, 0, 0, 0)
+        # a busy bar while a symbol's history loads (a live venue's is downloaded in pages first)
+        self.progress = QProgressBar(self)
+        self.progress.setObjectName("chartLoading")
+        self.progress.setRange(0, 0)
+        self.progress.setMaximumHeight(14)
+        self.progress.setTextVisible(True)
+        self.progress.hide()
+        box.addWidget(self.progress)
         box.addWidget(self.chart)
         self.chart.intervalChanged.connect(lambda iv: self.show_symbol(self.symbol, iv))
         # Live bars are applied half a flush interval after they arrive, so the chart repaints in a different
@@ -59,6 +67,8 @@ class ChartPanel(QWidget):
         interval = interval or self.chart.interval
         self._loading = (symbol, interval)
         self._pending_bars = {}
+        self.progress.setFormat(f"loading {symbol} {interval.value} history...")
+        self.progress.show()
         self.last_task = spawn(self._load(symbol, interval), self._failed)
         return self.last_task
 
@@ -68,6 +78,7 @@ class ChartPanel(QWidget):
             return 0  # another symbol was picked while this one loaded
         self.chart.set_bars(symbol, interval, bars)
         self._loading = None
+        self.progress.hide()
         self.apply_pending()  # live bars that arrived while the history loaded (older ones are ignored)
         store = self.services.store
         fills = await store.run(store.fills.list, limit=1000)
@@ -103,4 +114,5 @@ class ChartPanel(QWidget):
 
     def _failed(self, exc: BaseException) -> None:
         self._loading = None
+        self.progress.hide()
         self.services.bus.publish(LogEvent(now_ms(), "ERROR", "chart", f"cannot load chart: {exc}"))
