@@ -201,7 +201,30 @@ class Reconciliation:
                     report.lost += 1
         if startup:
             self._check_positions(account_id, new_fills, report)
+        else:
+            await self._refresh_book(account_id, broker, read)
         return report
+
+    async def _refresh_book(self, account_id: str, broker: Any, read: dict[str, Any]) -> None:
+        """After a reconnect: the venue's balances, and its positions where it reports them, replace what the
+        stream may have missed while it was down (a position change pushed during the drop is not resent)."""
+        try:
+            balances = await retry_read(broker.balances, **read)
+            positions = await retry_read(broker.positions, **read) if broker.capabilities.position_updates else []
+        except RETRYABLE as exc:
+            log.warning("account %s: balances and positions not refreshed after the reconnect: %s", account_id, exc)
+            return
+        held = self._positions.of(account_id)
+        venue_symbols = {p.symbol for p in positions}
+        if broker.capabilities.position_updates:  # a position the venue no longer reports is flat there
+            positions += [replace(p, quantity=ZERO) for key, p in held.items()
+                          if p.quantity and p.symbol not in venue_symbols]
+        changed = [p for p in positions if (held.get((account_id, p.symbol)) or _FLAT).quantity != p.quantity]
+        for p in changed:
+            log.warning("account %s: the venue's %s position is %s after the reconnect; applied", account_id,
+                        p.symbol, fmt(p.quantity))
+        await asyncio.gather(*(self._submit(account_id, Op(BALANCE, b)) for b in balances),
+                             *(self._submit(account_id, Op(POSITION, p)) for p in changed))
 
     async def _apply_missed_fills(self, account_id: str, broker: Any, journal: list[Order], report: ReconcileReport,
                                   read: dict[str, Any]) -> list[Fill]:
