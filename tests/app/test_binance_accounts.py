@@ -103,3 +103,45 @@ async def test_a_signal_fills_a_paper_and_a_binance_account_and_survives_dropped
                 assert secret.encode() not in data, path
     for secret in (KEY, SECRET, FKEY, FSECRET):
         assert secret not in caplog.text
+
+
+async def test_the_rest_api_opens_a_binance_account_with_the_dialogs_fields(tmp_path, monkeypatch):
+    import httpx
+
+    from trader_app.webhook.app import create_app
+
+    monkeypatch.setenv("TRADER_APP_API_TOKEN", "admin-token")
+    headers = {"Authorization": "Bearer admin-token"}
+    async with FakeBinanceServer(FakeBinance()) as fake:
+        fake.venue.accounts.open(KEY, SECRET, {"USDT": "2500", "ETH": "1"})
+        services = build_services(tmp_path / "data", demo=False, start_webhook=False)
+        await services.start()
+        try:
+            async with httpx.AsyncClient(transport=httpx.ASGITransport(app=create_app(services)),
+                                         base_url="http://api/api/v1") as c:
+                venues = {v["name"]: v for v in (await c.get("/venues", headers=headers)).json()}
+                assert venues["binance"]["modes"] == ["testnet", "live"]
+                assert [f["name"] for f in venues["binance"]["fields"]] == [
+                    "api_key", "api_secret", "rest_url", "stream_url", "ws_api_url", "order_entry"]
+                assert venues["binanceusdm"]["label"] == "Binance USD-M futures"
+                r = await c.post("/accounts", headers=headers, json={
+                    "name": "Binance API", "broker": "binance", "mode": "testnet",
+                    "settings": {"rest_url": fake.rest_url, "stream_url": fake.stream_url,
+                                 "ws_api_url": f"{fake.stream_url}/ws-api/v3"},
+                    "credentials": {"api_key": KEY, "api_secret": SECRET}})
+                assert r.status_code == 201, r.text
+                assert KEY not in r.text and SECRET not in r.text
+                aid = r.json()["account_id"]
+                assert await _until(lambda: services.accounts.session_state(aid) is SessionState.CONNECTED, 10)
+                assert await _until(lambda: services.portfolio.equity(aid, "ETH") == D("1"))
+                r = await c.post("/accounts", headers=headers, json={
+                    "name": "Bad secret", "broker": "binance", "mode": "testnet",
+                    "settings": {"rest_url": fake.rest_url, "stream_url": fake.stream_url,
+                                 "ws_api_url": f"{fake.stream_url}/ws-api/v3"},
+                    "credentials": {"api_key": KEY, "api_secret": "not-the-secret"}})
+                assert r.status_code == 201 and "not-the-secret" not in r.text  # saved, in ERROR, with the reason
+                bad = r.json()["account_id"]
+                assert services.accounts.session_state(bad) is SessionState.ERROR
+                assert "signature" in services.accounts.session_error(bad)
+        finally:
+            await services.stop()
