@@ -287,6 +287,7 @@ class Executor:
             if order.order_type is SignalOrderType.CANCEL_ALL_ORDER:
                 cancelled = await self.om.cancel_all(acc, symbol, order.side)
                 return AccountResult(acc, kind, CANCELLED, symbol=symbol, side=side, cancelled=len(cancelled))
+            await self.om.ensure_instrument(acc, symbol)  # a symbol listed since the account connected
             if run.fixed is None and order.qty_per is not None and order.qty_per > 0:
                 await self._await_quote(symbol, acc)
             request = run.fixed if run.fixed is not None else self._request(run, link, order, symbol)

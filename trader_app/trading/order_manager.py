@@ -376,6 +376,13 @@ class OrderManager(OrderUpdates, Reconciliation):
             return current
         return await self._apply_order(current.with_status(OrderStatus.REJECTED, self._clock(), reason=reason))
 
+    async def ensure_instrument(self, account_id: str, symbol: str) -> Instrument:
+        """The account's instrument of ``symbol``, asking the venue again when the cache lacks it (a symbol
+        listed after the account connected: an imported or replayed file, a new listing). Raises
+        UnknownSymbol, TraderError (not connected)."""
+        self.broker(account_id)
+        return await self._instrument_for(account_id, symbol)
+
     async def _instrument_for(self, account_id: str, symbol: str) -> Instrument:
         try:
             return self.instrument(account_id, symbol)
