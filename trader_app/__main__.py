@@ -134,7 +134,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error("--speed goes with --replay")
 
     from .app.window import run_smoke_test, run_window
-    from .config import Settings, resolve_data_dir
+    from .config import Settings, open_log_file, resolve_data_dir
     from .core.errors import TraderError
 
     try:
@@ -151,7 +151,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.replay and args.market:
             parser.error("--replay is the market: drop --market")
         data_dir = resolve_data_dir(args.data_dir)
-        settings = Settings.load(data_dir)
+        settings = Settings.load(data_dir, create=True)
+        open_log_file(data_dir)
         if args.market:
             settings.market.source = args.market  # this run; View > Market saves a choice
         return run_window(data_dir, settings, replay=args.replay, speed=args.speed, webhook_port=args.webhook_port)

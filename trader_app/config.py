@@ -23,7 +23,8 @@ ENV_HOME = "TRADER_APP_HOME"
 
 
 def resolve_data_dir(cli_value: str | os.PathLike[str] | None = None) -> Path:
-    """The data directory (created if missing). Raises ``ConfigError`` if it cannot be created."""
+    """The data directory (created if missing). Raises ``ConfigError`` naming the problem if it is a file, lies
+    under a file, or cannot be created."""
     if cli_value:
         path = Path(cli_value)
     elif os.environ.get(ENV_HOME):
@@ -31,6 +32,12 @@ def resolve_data_dir(cli_value: str | os.PathLike[str] | None = None) -> Path:
     else:
         path = Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
     path = path.expanduser().resolve()
+    if path.exists() and not path.is_dir():
+        raise ConfigError(f"data directory {path} is not a directory (it is a file): choose a folder with --data-dir "
+                          f"or ${ENV_HOME}")
+    for parent in path.parents:
+        if parent.exists() and not parent.is_dir():
+            raise ConfigError(f"cannot create data directory {path}: {parent} is a file, not a directory")
     try:
         path.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -85,6 +92,36 @@ class NoticeSettings(BaseModel):
     telegram_chat_id: str = ""
 
 
+LOG_DIR = "logs"
+LOG_FILE = "trader-app.log"
+
+
+def open_log_file(data_dir: Path, level: int = 20, *, max_bytes: int = 5_000_000, backups: int = 3) -> Path:
+    """Log ``trader_app`` records of ``level`` (INFO) and above to ``<data_dir>/logs/trader-app.log``, rotated at
+    ``max_bytes`` with ``backups`` old files kept (``logging.handlers.RotatingFileHandler``); stderr keeps its
+    own, quieter level. Returns the file's path. Raises ``ConfigError`` if the folder cannot be created."""
+    import logging
+    from logging.handlers import RotatingFileHandler
+
+    folder = data_dir / LOG_DIR
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(f"cannot create the log folder {folder}: {exc.strerror}") from None
+    path = folder / LOG_FILE
+    logger = logging.getLogger("trader_app")
+    for handler in logger.handlers:
+        if isinstance(handler, RotatingFileHandler) and Path(handler.baseFilename) == path:
+            return path
+    handler = RotatingFileHandler(path, maxBytes=max_bytes, backupCount=backups, encoding="utf-8")
+    handler.setLevel(level)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logger.addHandler(handler)
+    if logger.level == logging.NOTSET or logger.level > level:
+        logger.setLevel(level)
+    return path
+
+
 class Settings(BaseModel):
     """Non-secret settings, saved as JSON in ``settings.json`` in the data directory."""
 
@@ -95,11 +132,18 @@ class Settings(BaseModel):
     notices: NoticeSettings = Field(default_factory=NoticeSettings)
 
     @classmethod
-    def load(cls, data_dir: Path) -> "Settings":
-        """Read ``settings.json``; missing file -> defaults. Raises ``ConfigError`` on a malformed file."""
+    def load(cls, data_dir: Path, *, create: bool = False) -> "Settings":
+        """Read ``settings.json``; a missing file gives the defaults (written there with ``create``, so the
+        trader finds every key to edit). Raises ``ConfigError`` on a malformed file."""
         path = data_dir / "settings.json"
         if not path.exists():
-            return cls()
+            settings = cls()
+            if create:
+                try:
+                    settings.save(data_dir)
+                except OSError as exc:
+                    raise ConfigError(f"cannot write {path}: {exc.strerror}") from None
+            return settings
         try:
             return cls.model_validate(json.loads(path.read_text(encoding="utf-8")))
         except (ValueError, ValidationError) as exc:

@@ -68,3 +68,19 @@ def test_smoke_test_end_to_end(tmp_path):
     data = shot.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 10_000
     assert not (tmp_path / "home" / "trader.db").exists()  # a temporary data dir, never the user's
+
+
+def test_a_file_as_data_directory_is_named_as_such(tmp_path, capsys):
+    """Issue 13: ``--data-dir /etc/passwd`` said "File exists"; it says what is wrong and changes nothing."""
+    from trader_app.config import resolve_data_dir
+    from trader_app.core.errors import ConfigError
+
+    afile = tmp_path / "passwd"
+    afile.write_text("root:x:0:0\n")
+    with pytest.raises(ConfigError, match="is not a directory"):
+        resolve_data_dir(afile)
+    with pytest.raises(ConfigError, match="is a file, not a directory"):
+        resolve_data_dir(afile / "sub")
+    assert afile.read_text() == "root:x:0:0\n"
+    assert main(["--data-dir", str(afile)]) == 2
+    assert "is not a directory" in capsys.readouterr().err

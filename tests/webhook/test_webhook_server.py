@@ -69,6 +69,13 @@ def test_serve_prints_the_url_answers_and_stops_on_sigterm(tmp_path):
         out, err = proc.communicate(timeout=60)
         assert proc.returncode == 0, err
         assert out.strip().endswith("stopped")
+        # issue 13: the documented settings file and a log file are created; stderr stays quiet (no -v)
+        data = tmp_path / "d"
+        settings = json.loads((data / "settings.json").read_text())
+        assert settings["webhook"]["port"] == 8780 and settings["market"]["source"] == "demo"
+        log_text = (data / "logs" / "trader-app.log").read_text()
+        assert " INFO " in log_text
+        assert " INFO " not in err
     finally:
         if proc.poll() is None:
             proc.kill()

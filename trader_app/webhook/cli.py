@@ -44,11 +44,12 @@ def run(args: argparse.Namespace) -> int:
 
 async def serve(args: argparse.Namespace) -> int:
     from ..app import build_services
-    from ..config import Settings, resolve_data_dir
+    from ..config import Settings, open_log_file, resolve_data_dir
     from ..heap import settle_heap
 
     data_dir = resolve_data_dir(getattr(args, "data_dir", None))
-    settings = Settings.load(data_dir)
+    settings = Settings.load(data_dir, create=True)
+    open_log_file(data_dir)
     if args.host:
         settings.webhook.host = args.host
     settings.webhook.enabled = True
