@@ -220,3 +220,23 @@ async def test_a_keyed_venue_account_keeps_its_secrets_in_the_keyring_only(api, 
     assert "s-1" not in repr(saved) and "k-1" not in repr(saved)
     assert (await c.delete(f"/accounts/{aid}", headers=H)).status_code == 200
     assert not [k for k in memory_keyring.store if k[1].startswith(f"account:{aid}")]
+
+
+def test_the_docs_declare_the_bearer_scheme_and_type_every_request_body(rig):
+    """Issue 13: /docs had no Authorize button and POST /api/v1/orders an untyped body."""
+    spec = create_app(services_of(rig)).openapi()
+    assert spec["components"]["securitySchemes"]["AdminToken"] == {
+        "type": "http", "scheme": "bearer", "description": "the admin token (Strategies panel, or TRADER_APP_API_TOKEN)"}
+    for path, ops in spec["paths"].items():
+        for method, op in ops.items():
+            if path.startswith("/api/v1/") and path not in ("/api/v1/health", "/api/v1/trading/signal"):
+                assert op.get("security") == [{"AdminToken": []}], (method, path)
+            body = op.get("requestBody")
+            if body:
+                schema = body["content"]["application/json"]["schema"]
+                assert "$ref" in schema or "oneOf" in schema or schema.get("properties") or \
+                    schema.get("additionalProperties"), (method, path, schema)
+    orders = spec["paths"]["/api/v1/orders"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    single, batch = orders["oneOf"]
+    assert {"account_id", "group_name", "symbol", "side", "qty_per"} <= set(single["properties"])
+    assert {"account_id", "orders"} <= set(batch["properties"])

@@ -12,7 +12,7 @@ from ..core.enums import OrderStatus, SignalSource
 from ..core.errors import OrderNotFound
 from ..core.ids import now_ms
 from .performance import ledger_performance
-from .schemas import PayloadError, parse_json_body, validate_payload
+from .schemas import ManualBatch, ManualOrder, PayloadError, parse_json_body, validate_payload
 from .views import order_view, position_view, signal_view, summary_view
 
 
@@ -46,8 +46,8 @@ def add_trading_routes(router: APIRouter, services: Any) -> None:
 
     @router.post("/orders", summary="A manual order for one account or a whole group (webhook fields, no token)",
                  openapi_extra={"requestBody": {"required": True, "content": {"application/json": {"schema": {
-                     "type": "object", "description": "The webhook payload (single or batch) without token, with "
-                     "group_name and/or account_id"}}}}})
+                     "oneOf": [ManualOrder.model_json_schema(ref_template="#/components/schemas/{model}"),
+                               ManualBatch.model_json_schema(ref_template="#/components/schemas/{model}")]}}}}})
     async def post_order(request: Request) -> dict[str, Any]:
         data = parse_json_body(await read_body(request))
         account_id = data.get("account_id")

@@ -152,6 +152,19 @@ class BatchPayload(BaseModel):
     orders: list[OrderIn] = Field(min_length=1, max_length=MAX_BATCH_ORDERS)
 
 
+class ManualOrder(SinglePayload):
+    """``POST /api/v1/orders``: one order for one account (``account_id``) or for every account linked to
+    ``group_name``; the webhook's fields, no token (the bearer admin token authorises it)."""
+
+    account_id: str | None = Field(default=None, description="one account's id (else give group_name)")
+
+
+class ManualBatch(BatchPayload):
+    """``POST /api/v1/orders`` with several orders (a batch), for ``account_id`` or ``group_name``."""
+
+    account_id: str | None = Field(default=None, description="one account's id (else give group_name)")
+
+
 @dataclass(frozen=True, slots=True)
 class ValidatedPayload:
     """A payload that passed every rule: the group, the orders and the payload as stored (no token)."""
