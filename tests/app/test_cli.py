@@ -84,3 +84,17 @@ def test_a_file_as_data_directory_is_named_as_such(tmp_path, capsys):
     assert afile.read_text() == "root:x:0:0\n"
     assert main(["--data-dir", str(afile)]) == 2
     assert "is not a directory" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("argv", [["serve", "--help"], ["bench", "fanout", "--help"], ["bench", "venue", "--help"],
+                                  ["bench", "crash", "--help"], ["bench", "ui", "--help"], ["backtest", "--help"],
+                                  ["--help"]])
+def test_help_texts_are_for_traders(argv, capsys):
+    """Issue 13: help is short and plain (no developer notes, no reStructuredText backticks)."""
+    with pytest.raises(SystemExit) as exit_:
+        main(argv)
+    assert exit_.value.code == 0
+    out = capsys.readouterr().out
+    assert "``" not in out
+    head = out.split("options:")[0]  # the usage and the description: options are listed after it
+    assert len(head.splitlines()) <= 20, head

@@ -293,7 +293,9 @@ def report(f: FanoutFigures) -> str:
 def register_bench(bench_subparsers: Any) -> None:
     """Add ``fanout`` to ``trader-app bench``."""
     p = bench_subparsers.add_parser("fanout", help="one signal to N accounts on a fake venue: concurrent vs sequential",
-                                    description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+                                    description="Send one signal to many accounts on a fake venue (or the fake Binance) and print how long it takes "
+                                                "until every account's order is acknowledged, next to one round trip to the venue: "
+                                                "concurrent and sequential fan-out.")
     p.add_argument("--accounts", type=int, default=100, help="linked accounts (default 100)")
     p.add_argument("--latency-ms", type=float, default=20.0, help="venue answer delay in ms (default 20)")
     p.add_argument("--signals", type=int, default=30, help="concurrent signals measured (default 30)")

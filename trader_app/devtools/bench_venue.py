@@ -190,7 +190,9 @@ def report(f: VenueFigures) -> str:
 def register_bench(bench_subparsers: Any) -> None:
     """Add ``venue`` to ``trader-app bench``."""
     p = bench_subparsers.add_parser("venue", help="a venue adapter's cost per order against its fake",
-                                    description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+                                    description="Place orders one at a time through a venue adapter and through a bare client against the "
+                                                "venue's fake (run from a source checkout), and print orders per second, latency "
+                                                "and the adapter's overhead, over REST and over the WebSocket API.")
     p.add_argument("--venue", choices=("binance",), default="binance", help="the adapter (binance: spot)")
     p.add_argument("--orders", type=int, default=1000, help="orders per side of the comparison (default 1000)")
     p.add_argument("--latency-ms", type=float, default=0.0, help="the fake's answer delay in ms (default 0)")

@@ -19,7 +19,10 @@ from typing import Any
 def register(subparsers: Any) -> None:
     """Add ``serve`` to the ``trader-app`` sub-commands."""
     p = subparsers.add_parser("serve", help="run the engine without a window: webhook listener, REST API, strategies",
-                              description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+                              description="Run the trading engine without a window: the TradingView webhook listener, the REST API, "
+                                          "strategies, the accounts, and the demo market unless --no-demo. Prints the "
+                                          "listener URL, runs until Ctrl+C or SIGTERM, then stops cleanly (exit 0; 1 when "
+                                          "the listener cannot start, 2 for a bad data directory or settings).")
     # SUPPRESS: when not given here, the top-level --data-dir/--webhook-port (if any) stay in effect.
     p.add_argument("--data-dir", metavar="DIR", default=argparse.SUPPRESS, help="data directory")
     p.add_argument("--webhook-port", type=int, metavar="N", default=argparse.SUPPRESS,
