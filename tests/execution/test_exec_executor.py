@@ -142,9 +142,22 @@ async def test_no_quote_and_disconnected_account(rig):
     assert got[0][0] == got[2][0] == "FILLED"
 
 
+async def test_a_group_trades_a_second_symbol_by_default(rig):
+    """Issue 13: a new link allowed one position, so a group's second symbol was refused everywhere."""
+    rig.quote("BTC/USDT", "29990", "30000")
+    rig.quote("ETH/USDT", "1999", "2000")
+    assert {lk.max_positions for lk in await rig.groups.links("trend")} == {10}
+    await rig.executor.execute(sig())
+    await rig.settle()
+    out = await rig.executor.execute(sig([SignalOrder("ETH/USDT", T.MARKET, Side.BUY, D("10"))]))
+    assert {r.status for r in out.results} == {"FILLED"}
+
+
 async def test_max_positions_counts_the_groups_other_symbols(rig):
     rig.quote("BTC/USDT", "29990", "30000")
     rig.quote("ETH/USDT", "1999", "2000")
+    for acc in rig.ids:
+        await rig.groups.update_link("trend", acc, max_positions=1)
     await rig.executor.execute(sig())
     await rig.settle()
     out = await rig.executor.execute(sig([SignalOrder("ETH/USDT", T.MARKET, Side.BUY, D("10"))]))

@@ -98,7 +98,7 @@ async def test_strategies_crud_token_and_links(api, memory_keyring):
     assert r.status_code == 201
     g = r.json()
     assert g["webhook_token"] == memory_keyring.store[("TraderApp", "webhook:swing")] and len(g["webhook_token"]) == 43
-    assert g["accounts"] == sorted([{"account_id": rig.ids[0], "weight": "0.3", "leverage": "1", "max_positions": 1},
+    assert g["accounts"] == sorted([{"account_id": rig.ids[0], "weight": "0.3", "leverage": "1", "max_positions": 10},
                                     {"account_id": rig.ids[1], "weight": "0.7", "leverage": "1", "max_positions": 3}],
                                    key=lambda x: x["account_id"])
     r = await c.post("/strategies", headers=H, json={**body, "group_name": "dup",

@@ -30,14 +30,19 @@ class AccountLink:
     """An account linked to a group.
 
     ``weight``: fraction (not percent) of the account's equity allocated to the group, 0 < weight <= 1.
-    ``leverage``: multiplier for FUTURES groups (1 otherwise). ``max_positions``: open positions allowed.
+    ``leverage``: multiplier for FUTURES groups (1 otherwise). ``max_positions``: how many symbols the group
+    may hold positions in at once on this account (default ``DEFAULT_MAX_POSITIONS``: a group trading several
+    symbols works out of the box; lower it to cap the exposure).
     """
 
     group_name: str
     account_id: str
     weight: Decimal
     leverage: Decimal = ONE
-    max_positions: int = 1
+    max_positions: int = 10
+
+
+DEFAULT_MAX_POSITIONS = 10  # symbols a group may hold at once per linked account, unless the link says otherwise
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,7 +24,7 @@ from .. import secrets as keyring_secrets
 from ..core.bus import EventBus
 from ..core.enums import MarketType
 from ..core.errors import TraderError
-from ..core.groups import AccountLink, StrategyGroup
+from ..core.groups import DEFAULT_MAX_POSITIONS, AccountLink, StrategyGroup
 from ..core.ids import now_ms
 from ..core.money import ONE, fmt, to_decimal
 from ..core.offloop import run_blocking
@@ -189,7 +189,7 @@ class GroupService:
 
     # ---- links ----------------------------------------------------------------------------------
     async def link(self, group_name: str, account_id: str, weight: Decimal | str | float,
-                   leverage: Decimal | str | float = ONE, max_positions: int = 1) -> AccountLink:
+                   leverage: Decimal | str | float = ONE, max_positions: int = DEFAULT_MAX_POSITIONS) -> AccountLink:
         """Link an account to a group. Raises ``DuplicateLink`` if already linked, ``TraderError`` for an
         unknown group or account or a value out of range (nothing changes)."""
         group = await self.require_group(group_name)

@@ -19,7 +19,7 @@ from pydantic import BaseModel, Field
 from .. import __version__ as APP_VERSION
 from ..core.enums import MarketType
 from ..core.errors import TraderError
-from ..core.groups import StrategyGroup
+from ..core.groups import DEFAULT_MAX_POSITIONS, StrategyGroup
 from ..trading.groups import make_link
 from .auth import AdminAuth
 from .views import account_view, group_view
@@ -61,7 +61,7 @@ class LinkIn(BaseModel):
     account_id: str
     weight: Num
     leverage: Num = 1
-    max_positions: int = 1
+    max_positions: int = DEFAULT_MAX_POSITIONS
 
 
 class StrategyCreate(BaseModel):

@@ -23,6 +23,7 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QTabWidget, QVBoxLayout, QWidget
 
 from ...core.events import LogEvent
+from ...core.groups import DEFAULT_MAX_POSITIONS
 from ...core.ids import now_ms
 from ...core.money import fmt
 from .. import theme
@@ -293,7 +294,8 @@ class StrategiesPanel(QWidget):
         self.say("TradingView alert template copied (edit symbol format and qty_per)")
 
     # ---- link actions ----------------------------------------------------------------------------------
-    def link_account(self, account_id: str, weight: str, leverage: str = "1", max_positions: int = 1) -> Any:
+    def link_account(self, account_id: str, weight: str, leverage: str = "1",
+                     max_positions: int = DEFAULT_MAX_POSITIONS) -> Any:
         name = self.selected_group()
         if name is None:
             return self.say("select a group first")

@@ -10,6 +10,7 @@ from PySide6.QtWidgets import (
     QComboBox, QDialog, QDialogButtonBox, QFormLayout, QHBoxLayout, QLineEdit, QPushButton, QSpinBox, QWidget,
 )
 
+from ...core.groups import DEFAULT_MAX_POSITIONS
 from ...core.money import fmt
 
 MASK = "\u2022" * 12
@@ -121,7 +122,9 @@ def ask_link(parent: QWidget, accounts: Iterable[Any], current: LinkRow | None) 
     leverage = QLineEdit(current.leverage if current else "1")
     maxpos = QSpinBox()
     maxpos.setRange(1, 1000)
-    maxpos.setValue(current.max_positions if current else 1)
+    maxpos.setValue(current.max_positions if current else DEFAULT_MAX_POSITIONS)
+    maxpos.setToolTip("how many symbols this group may hold positions in at once on this account; a signal for "
+                      "one more symbol is refused on this account (the others still trade)")
     fields = {"Account": account, "Weight (0-1)": weight, "Leverage": leverage, "Max positions": maxpos}
     if FormDialog("Edit link" if current else "Link account", fields, parent).exec():
         return account.currentData(), weight.text(), leverage.text(), maxpos.value()
