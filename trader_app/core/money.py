@@ -67,3 +67,27 @@ def fmt(value: Decimal | None, places: int | None = None) -> str:
     if "." in text and places is None:
         text = text.rstrip("0").rstrip(".") or "0"
     return text
+
+
+#: decimal places of an amount of a currency as venues show it (fiat and stablecoins 2, KRW and JPY 0);
+#: anything else (coins) gets ``COIN_PLACES``
+CURRENCY_PLACES = {"USD": 2, "USDT": 2, "USDC": 2, "FDUSD": 2, "BUSD": 2, "EUR": 2, "GBP": 2, "KRW": 0, "JPY": 0}
+COIN_PLACES = 8
+
+
+def quote_of(symbol: str) -> str:
+    """The quote currency of a ``BASE/QUOTE`` symbol ("" for a stock code, whose currency is the venue's)."""
+    return symbol.partition("/")[2]
+
+
+def amount_text(value: Decimal | None, currency: str = "") -> str | None:
+    """An amount of ``currency`` as a plain decimal string at its precision (``CURRENCY_PLACES``, else
+    ``COIN_PLACES``), rounded half up, trailing zeros dropped: arithmetic noise such as
+    ``0.2519171000000000000000001283`` USDT becomes ``0.25``. None stays None."""
+    if value is None:
+        return None
+    places = CURRENCY_PLACES.get(currency.upper(), COIN_PLACES)
+    text = format(value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP), "f")
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return "0" if text in ("", "-0") else text

@@ -12,7 +12,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from PySide6.QtGui import QColor
 
 from ...core.instrument import HOME_VENUE, Instrument
-from ...core.money import fmt
+from ...core.money import CURRENCY_PLACES, fmt
 from .. import theme
 
 
@@ -33,10 +33,6 @@ def fixed(value: Decimal | None, places: int) -> str:
 def money(value: Decimal | None, places: int = 2) -> str:
     """Cash and PnL: 2 places with separators."""
     return fixed(value, places)
-
-
-#: decimal places of an amount of a currency as venues show it (fiat and stablecoins 2, KRW and JPY 0); coins 8
-CURRENCY_PLACES = {"USD": 2, "USDT": 2, "USDC": 2, "FDUSD": 2, "BUSD": 2, "EUR": 2, "GBP": 2, "KRW": 0, "JPY": 0}
 
 
 def amount(value: Decimal | None, currency: str) -> str:
