@@ -207,3 +207,25 @@ async def test_the_chart_shows_a_busy_bar_while_history_loads(window, services):
         assert not window.chart.progress.isVisible()
     finally:
         services.market.history = real
+
+
+async def test_the_window_fits_1440x900_and_1280x800_screens_with_the_sell_button_on_screen(window):
+    """Issue 13: at 1440x900 the window was wider than the screen (its minimum width was 1489 px) and the
+    ticket's Sell button could not be reached."""
+    import asyncio
+
+    from PySide6.QtCore import QPoint, QRect
+    from PySide6.QtWidgets import QPushButton
+
+    for w, h in ((1440, 900), (1280, 800)):
+        screen = QRect(0, 0, w, h)
+        window.resize(1600, 1000)
+        window.move(200, 150)
+        window.fit_to(screen)
+        await asyncio.sleep(0.05)
+        assert window.minimumSizeHint().width() <= w and window.minimumSizeHint().height() <= h
+        assert window.frameGeometry().width() <= w and window.frameGeometry().height() <= h
+        assert screen.contains(window.frameGeometry().topLeft())
+        button = next(b for b in window.ticket.findChildren(QPushButton) if b.text() == "Sell")
+        corner = button.mapTo(window, QPoint(button.width(), button.height()))
+        assert window.rect().contains(corner), (w, h, corner)

@@ -18,9 +18,18 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
-from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QMessageBox, QTabWidget, QWidget
+from PySide6.QtCore import QByteArray, QRect, QSettings, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QGuiApplication, QKeySequence
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QFrame,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QScrollArea,
+    QTabWidget,
+    QWidget,
+)
 
 from .. import __version__
 from ..core.enums import SessionState, Side
@@ -48,6 +57,7 @@ log = logging.getLogger(__name__)
 
 LAYOUT_VERSION = 1
 DEFAULT_SIZE = (1600, 1000)
+MAX_DOCK_MIN_WIDTH = 300  # px: a panel wanting more scrolls inside its dock
 
 SHORTCUTS = {"buy": "Ctrl+B", "sell": "Ctrl+Shift+S", "cancel_all": "Ctrl+Shift+X"}
 
@@ -99,6 +109,8 @@ class MainWindow(WindowActions, QMainWindow):
         self._build_menus()
         self._build_status_bar()
         self.resize(*DEFAULT_SIZE)
+        if QGuiApplication.platformName() != "offscreen":  # offscreen has no real screen to fit (tests, smoke)
+            self.fit_to(self.screen().availableGeometry())
         self.default_layout()
         self._default_state = self.saveState(LAYOUT_VERSION)
         self._restored = self.restore_layout() if restore_layout else False
@@ -148,7 +160,17 @@ class MainWindow(WindowActions, QMainWindow):
     def _add_dock(self, name: str, title: str, widget: QWidget) -> QDockWidget:
         dock = QDockWidget(title, self)
         dock.setObjectName(f"dock_{name}")
-        dock.setWidget(widget)
+        content = widget
+        if widget.minimumSizeHint().width() > MAX_DOCK_MIN_WIDTH:
+            # a wide panel (a row of buttons, a form) scrolls inside its dock instead of forcing the whole
+            # window wider than a 1280-1440 px screen
+            area = QScrollArea(self)
+            area.setObjectName(f"scroll_{name}")
+            area.setWidgetResizable(True)
+            area.setFrameShape(QFrame.Shape.NoFrame)
+            area.setWidget(widget)
+            content = area
+        dock.setWidget(content)
         dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
                          | QDockWidget.DockWidgetFeature.DockWidgetClosable
                          | QDockWidget.DockWidgetFeature.DockWidgetFloatable)
@@ -347,12 +369,28 @@ class MainWindow(WindowActions, QMainWindow):
             s.setValue(f"columns/{name}", view.save_columns())
         s.sync()
 
+    def fit_to(self, available: QRect) -> None:
+        """Make the window fit ``available`` (a screen's available geometry): at most the default size, no
+        larger than the screen, moved inside it (a layout saved on a bigger screen is clamped too)."""
+        extra_w = self.frameGeometry().width() - self.width()  # the window manager's frame and title bar
+        extra_h = self.frameGeometry().height() - self.height()
+        w = min(self.width(), available.width() - extra_w)
+        h = min(self.height(), available.height() - extra_h)
+        self.resize(max(w, 640), max(h, 480))
+        frame = self.frameGeometry()
+        x = min(max(frame.x(), available.x()), available.right() - min(frame.width(), available.width()) + 1)
+        y = min(max(frame.y(), available.y()), available.bottom() - min(frame.height(), available.height()) + 1)
+        self.move(x, y)
+
     def restore_layout(self) -> bool:
-        """Restore what ``save_layout`` wrote. Returns False (default layout kept) when nothing was saved."""
+        """Restore what ``save_layout`` wrote (clamped to the screen it opens on). Returns False (default layout
+        kept) when nothing was saved."""
         s = self.qsettings
         geometry, state = s.value("window/geometry"), s.value("window/state")
         if geometry is not None:
             self.restoreGeometry(QByteArray(geometry))
+            if QGuiApplication.platformName() != "offscreen":
+                self.fit_to(self.screen().availableGeometry())
         restored = state is not None and self.restoreState(QByteArray(state), LAYOUT_VERSION)
         for name, view in self.tables().items():
             view.restore_columns(s.value(f"columns/{name}"))
