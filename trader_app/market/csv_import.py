@@ -1,6 +1,13 @@
 """OHLCV CSV import: the common layouts, validated row by row, all or nothing.
 
-Layouts read (the first non-blank line decides):
+Layouts read (the first non-blank line decides; ``CsvImport.layout`` says which was recognised):
+- pandas ``DataFrame.to_csv`` with the time index unnamed: a header whose FIRST name is empty
+  (``,Open,High,Low,Close,Volume``): that column is the time;
+- MetaTrader 4/5 history exports: ``<DATE> <TIME> <OPEN> <HIGH> <LOW> <CLOSE> <TICKVOL> <VOL> <SPREAD>``
+  (tab-separated, ``YYYY.MM.DD`` dates): ``<VOL>`` is the volume when any row has one, else ``<TICKVOL>``;
+- TradingView chart exports: ``time,open,high,low,close[,Volume][,indicator columns...]`` (epoch seconds or
+  ISO times); a symbol without volume has no ``Volume`` column: volume 0;
+- Yahoo Finance: ``Date,Open,High,Low,Close,Adj Close,Volume`` (``Adj Close`` ignored);
 - a header naming a time column and ``open, high, low, close, volume`` in any case and order (extra columns
   such as ``Adj Close`` are ignored). The time column is the first of ``open_time, timestamp, datetime,
   date_time, date, time, ts`` present; ``Date`` and ``Time`` columns both present are joined (``date time``).
@@ -9,7 +16,7 @@ Layouts read (the first non-blank line decides):
   low, close, volume, close_time, quote_volume, count, taker_buy_base, taker_buy_quote, ignore), which comes
   with or without its header.
 Separators ``,`` or ``;`` (``;`` files may use a decimal comma) or tab. Times: ISO 8601 dates/datetimes
-(naive = UTC, offsets converted), ``YYYYMMDD``, or epoch seconds / milliseconds / microseconds /
+(naive = UTC, offsets converted), ``YYYYMMDD``, MetaTrader's ``YYYY.MM.DD [HH:MM[:SS]]``, or epoch seconds / milliseconds / microseconds /
 nanoseconds told apart by magnitude (< 1e11 s, < 1e14 ms, < 1e17 µs, else ns; Binance spot exports use µs
 from 2025-01-01 and ms before).
 
@@ -50,6 +57,7 @@ class CsvImport:
     interval: Interval
     bars: list[Bar] = field(repr=False)
     path: str = ""
+    layout: str = ""  # the layout recognised ("Yahoo Finance", "MetaTrader", "pandas export", ...)
 
 
 @dataclass
@@ -59,6 +67,7 @@ class _Table:
     times_ms: np.ndarray
     values: dict[str, np.ndarray]
     lines: np.ndarray
+    layout: str = ""
 
 
 def read_ohlcv_csv(path: str | Path, symbol: str | None = None, interval: Interval | None = None) -> CsvImport:
@@ -88,7 +97,7 @@ def read_ohlcv_csv(path: str | Path, symbol: str | None = None, interval: Interv
             v["volume"].tolist(),
         )
     ]
-    return CsvImport(sym, interval, bars, str(path))
+    return CsvImport(sym, interval, bars, str(path), table.layout)
 
 
 def read_ohlcv_frame(path: str | Path, interval: Interval | None = None) -> pd.DataFrame:
@@ -148,6 +157,11 @@ def _read_table(path: Path) -> _Table:
     has_header = any(not _looks_numeric(f, decimal) for f in fields[1:])
     if has_header:
         names = [_norm(f) for f in fields]
+        layout = _layout_of(names)
+        if names and names[0] == "" and layout == "pandas export":
+            names[0] = "datetime"  # the unnamed index column of DataFrame.to_csv holds the times
+        if layout == "MetaTrader":
+            names = _metatrader_volume(names, lines[first_no + 1:], sep)
         columns = _locate_columns(names, p, first_no + 1)
         n_fields = len(fields)
         # pandas cannot start a header-less read on a blank line: skip to the first data line
@@ -160,6 +174,7 @@ def _read_table(path: Path) -> _Table:
         columns = {"time": [0], **{c: [i + 1] for i, c in enumerate(VALUE_COLUMNS)}}
         n_fields = len(fields)
         skip = first_no
+        layout = "Binance kline export (no header)" if len(fields) == 12 else "no header: time, open, high, low, close, volume"
     try:
         df = pd.read_csv(
             path, sep=sep, header=None, skiprows=skip, skip_blank_lines=False, decimal=decimal,
@@ -174,7 +189,40 @@ def _read_table(path: Path) -> _Table:
         raise DataImportError(p, 0, f"not a readable CSV file: {exc}") from None
     except (UnicodeDecodeError, ValueError) as exc:
         raise DataImportError(p, 0, f"not a readable CSV file: {exc}") from None
-    return _validate(df, columns, n_fields, skip, p)
+    table = _validate(df, columns, n_fields, skip, p)
+    table.layout = layout
+    return table
+
+
+def _layout_of(names: list[str]) -> str:
+    """The name of the layout a header belongs to (see the module docstring)."""
+    if names and names[0] == "" and all(c in names for c in PRICE_COLUMNS):
+        return "pandas export"
+    if "tickvol" in names or ("date" in names and "time" in names and "spread" in names):
+        return "MetaTrader"
+    if "adj_close" in names:
+        return "Yahoo Finance"
+    if names and names[0] == "time" and all(c in names for c in PRICE_COLUMNS):
+        return "TradingView"
+    if "open_time" in names or "close_time" in names:
+        return "Binance kline export"
+    return "header with time, open, high, low, close, volume"
+
+
+def _metatrader_volume(names: list[str], data_lines: list[str], sep: str) -> list[str]:
+    """MetaTrader writes ``<VOL>`` (exchange volume) and ``<TICKVOL>``: the real volume when the file has any
+    (stocks, futures), else the tick count (forex, CFDs). The chosen one is named ``volume``."""
+    names = list(names)
+    if "vol" in names and "tickvol" in names:
+        vol = names.index("vol")
+        has_real = any(len(row) > vol and row[vol].strip() not in ("", "0") for row in
+                       (line.split(sep) for line in data_lines[:500] if line.strip()))
+        if has_real:
+            names[names.index("tickvol")] = "tick_volume"
+        else:
+            names[vol] = "real_volume"
+            names[names.index("tickvol")] = "volume"
+    return names
 
 
 def _validate(df: pd.DataFrame, columns: dict[str, list[int]], n_fields: int, skip: int, p: str) -> _Table:
@@ -195,6 +243,8 @@ def _validate(df: pd.DataFrame, columns: dict[str, list[int]], n_fields: int, sk
 
     def col(name: str) -> pd.Series:
         idx = columns[name]
+        if not idx:  # a column the layout may leave out (a TradingView export without volume): zeros
+            return pd.Series([0.0] * n, index=df.index, dtype=np.float64)
         if idx[0] >= df.shape[1]:
             return pd.Series([np.nan] * n, index=df.index, dtype=object)
         s = df.iloc[:, idx[0]]
@@ -297,7 +347,9 @@ def _parse_times(s: pd.Series) -> tuple[np.ndarray, np.ndarray]:
         if ymd.any():
             parsed[ymd] = pd.to_datetime(part[ymd], format="%Y%m%d", utc=True, errors="coerce")
         if (~ymd).any():
-            parsed[~ymd] = pd.to_datetime(part[~ymd], format="ISO8601", utc=True, errors="coerce")
+            # MetaTrader writes dates as YYYY.MM.DD: the same date in ISO form
+            iso = part[~ymd].str.replace(r"^(\d{4})\.(\d{2})\.(\d{2})", r"\1-\2-\3", regex=True)
+            parsed[~ymd] = pd.to_datetime(iso, format="ISO8601", utc=True, errors="coerce")
         nat = parsed.isna().to_numpy()
         ms = np.zeros(len(part), dtype=np.int64)
         ms[~nat] = parsed[~nat].dt.as_unit("ms").astype("int64").to_numpy()
@@ -315,7 +367,9 @@ def _epoch_to_ms(x: np.ndarray) -> np.ndarray:
 def _locate_columns(names: list[str], path: str, line: int) -> dict[str, list[int]]:
     names = [_ALIASES.get(n, n) for n in names]
     found: dict[str, list[int]] = {}
-    missing = [c for c in VALUE_COLUMNS if c not in names]
+    missing = [c for c in PRICE_COLUMNS if c not in names]
+    if "volume" not in names and not (names and names[0] == "time"):
+        missing.append("volume")  # only a TradingView export (time first) may leave the volume out
     if "date" in names and "time" in names and not any(t in names for t in _TIME_NAMES[:6]):
         found["time"] = [names.index("date"), names.index("time")]
     else:
@@ -330,7 +384,7 @@ def _locate_columns(names: list[str], path: str, line: int) -> dict[str, list[in
         hint = " (a time column is one of date, datetime, timestamp, open_time, time)" if "time" in missing else ""
         raise DataImportError(path, line, f"missing column {wanted}{hint}; header has: {have}")
     for c in VALUE_COLUMNS:
-        found[c] = [names.index(c)]
+        found[c] = [names.index(c)] if c in names else []
     return found
 
 

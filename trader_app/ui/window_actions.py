@@ -39,7 +39,8 @@ class WindowActions:
 
     async def _import(self, path: str) -> Any:
         result = await self.services.market.import_csv(path)
-        self._log("INFO", f"imported {len(result.bars)} {result.interval.value} bars of {result.symbol} from {path}")
+        self._log("INFO", f"imported {len(result.bars)} {result.interval.value} bars of {result.symbol} from {path} "
+                          f"(read as {result.layout or 'a CSV'})")
         self.chart.show_symbol(result.symbol, result.interval)
         return result
 
@@ -54,7 +55,8 @@ class WindowActions:
 
     async def _replay(self, path: str, speed: float | None) -> Any:
         result = await self.services.start_replay(path, speed)
-        self._log("INFO", f"replaying {len(result.bars)} bars of {result.symbol} from {path}")
+        self._log("INFO", f"replaying {len(result.bars)} bars of {result.symbol} from {path} "
+                          f"(read as {result.layout or 'a CSV'})")
         await self.watchlist.load()
         self.activate_symbol(result.symbol, result.interval)
         return result
