@@ -322,3 +322,13 @@ async def test_alias_route_and_content_length_lie(hook):
     assert r.status_code == 200 and len(r.json()["results"]) == 3
     r = await hook.client.post("/api/webhook", content=b"{}", headers={"content-length": str(10**9)})
     assert r.status_code == 413
+
+
+async def test_an_unknown_symbol_is_answered_with_what_is_tradable(hook):
+    """Issue 13: an alert naming a symbol the paper venue does not list says which symbols it does, and how
+    to trade more (import a file, or price the paper venue with Binance)."""
+    rig = hook.rig
+    r = await post(hook, {"group_name": "trend", "symbol": "DOGE/USDT", "order_type": "MARKET", "side": "buy",
+                          "qty_per": 1, "token": tok(rig)})
+    assert r.status_code == 422
+    assert "unknown symbol 'DOGE/USDT'" in r.text and "BTC/USDT" in r.text and "View > Market" in r.text

@@ -224,6 +224,13 @@ class Executor:
                     return inst.symbol
         return None
 
+    def tradable_symbols(self) -> list[str]:
+        """Every symbol some attached account's venue lists, sorted (what a signal may name)."""
+        out: set[str] = set()
+        for acc in self.om.account_ids():
+            out.update(i.symbol for i in self.om.instruments(acc))
+        return sorted(out)
+
     async def drain(self) -> None:
         """Wait until every signal still finishing in the background is done and recorded."""
         while self._background:

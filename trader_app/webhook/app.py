@@ -151,13 +151,22 @@ def idempotent(signal: Signal, sender_id: str | None, window_s: float) -> Signal
     return replace(signal, idempotency_key=key, idempotency_window_ms=window)
 
 
+def tradable_text(executor: Any, shown: int = 20) -> str:
+    """Which symbols the accounts can trade, for an error about one they cannot (issue 13)."""
+    symbols = executor.tradable_symbols() if hasattr(executor, "tradable_symbols") else []
+    listed = ", ".join(symbols[:shown]) + (f" and {len(symbols) - shown} more" if len(symbols) > shown else "")
+    return (f"the accounts trade {listed or 'nothing yet'}; to paper-trade another symbol, import its history "
+            "(File > Import CSV) or price the paper venue with Binance (View > Market)")
+
+
 def check_symbols(executor: Any, validated: ValidatedPayload) -> None:
     """Raise ``PayloadError`` naming each order whose symbol no attached venue or the market lists."""
     errors = []
     single = len(validated.orders) == 1 and "orders" not in validated.public_payload
     for i, order in enumerate(validated.orders):
         if executor.resolve_symbol(order.symbol) is None:
-            errors.append(("symbol" if single else f"orders[{i}].symbol", f"unknown symbol {order.symbol!r}"))
+            errors.append(("symbol" if single else f"orders[{i}].symbol",
+                           f"unknown symbol {order.symbol!r}: {tradable_text(executor)}"))
     if errors:
         raise PayloadError(errors)
 
