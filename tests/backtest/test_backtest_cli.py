@@ -161,3 +161,23 @@ def test_instrument_rules():
     assert instrument_rules("XYZ/USDT").lot_size == Decimal("0.00001")
     assert instrument_rules("MSFT").lot_size == Decimal(1)
     assert instrument_rules("BTC/USDT", Decimal("0.1")).lot_size == Decimal("0.1")
+
+
+def test_optimisation_prints_the_ranked_table_and_puts_the_grid_in_the_report(tmp_path):
+    """Issue 13: the CLI printed only the best run."""
+    path = write_csv(tmp_path / "AAPL.csv")
+    report = tmp_path / "r.html"
+    code, out = run_cli(["--strategy", "sma_cross", "--data", str(path), "--optimize", "fast=2:4:1",
+                         "--optimize", "slow=3,5", "--maximize", "final_equity", "--workers", "1",
+                         "--commission", "0", "--top", "3", "--report", str(report)])
+    assert code == 0
+    lines = out.splitlines()
+    i = lines.index("top 3 of 4 runs by final_equity:")
+    header, rows = lines[i + 1].split(), lines[i + 2:i + 5]
+    assert header[:3] == ["#", "parameters", "final_equity"]
+    assert [r.split()[0] for r in rows] == ["1", "2", "3"]
+    values = [Decimal(r.split()[3].replace(",", "")) for r in rows]  # "fast=2, slow=5" splits in two
+    assert values == sorted(values, reverse=True)
+    html_text = report.read_text()
+    assert "Optimisation: 4 runs ranked by final_equity" in html_text and "Grid: fast = 2, 3, 4; slow = 3, 5" in html_text
+    assert "(2 skipped)" in html_text and html_text.count("<tr><td>") >= 4

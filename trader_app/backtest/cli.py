@@ -27,7 +27,7 @@ from ..strategies.registry import STRATEGIES, available, create
 from .data import instrument_rules, load_csv
 from .engine import BacktestConfig, run_backtest
 from .parallel import MAXIMIZABLE, RunSpec, optimize, parse_grid
-from .report import write_report
+from .report import ranking_header, ranking_rows, write_report
 
 
 def _decimal_arg(name: str):
@@ -73,6 +73,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="grid of a parameter (repeatable); runs in a process pool")
     p.add_argument("--maximize", default="sharpe", metavar="METRIC", help=f"metric to maximise (default sharpe): {', '.join(MAXIMIZABLE)}")
     p.add_argument("--workers", type=int, default=None, metavar="N", help="worker processes for --optimize (default: cores)")
+    p.add_argument("--top", type=int, default=10, metavar="N",
+                   help="with --optimize: how many ranked runs to print (default 10; the report lists all)")
     p.add_argument("--list", action="store_true", help="list the strategies and their parameters")
 
 
@@ -152,6 +154,7 @@ def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
     else:
         _print_metrics(payload, out)
         if optimization is not None:
+            _print_ranking(optimization, args.top, out)
             out.write(f"best of {len(optimization['runs'])} runs by {args.maximize}: "
                       f"{', '.join(f'{k}={v}' for k, v in params.items())}\n")
     try:
@@ -160,11 +163,21 @@ def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
         if args.trades_out:
             result.write_trades_csv(args.trades_out)
         if args.report:
-            write_report(result, args.report)
+            write_report(result, args.report, optimization)
     except OSError as exc:
         sys.stderr.write(f"trader-app backtest: error: cannot write output: {exc}\n")
         return 2
     return 0
+
+
+def _print_ranking(optimization: dict[str, Any], top: int, out: Any) -> None:
+    """The best ``top`` runs of the grid as an aligned table."""
+    header = ranking_header(optimization)
+    rows = ranking_rows(optimization, max(1, top))
+    widths = [max(len(r[i]) for r in [header] + rows) for i in range(len(header))]
+    out.write(f"top {len(rows)} of {len(optimization['runs'])} runs by {optimization['maximize']}:\n")
+    for row in [header] + rows:
+        out.write("  ".join(c.ljust(w) if i < 2 else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths))) + "\n")
 
 
 __all__ = ["register", "run", "add_arguments", "TerminalProgress", "metrics_to_json"]

@@ -121,8 +121,36 @@ def _cell(v: Any) -> str:
     return html.escape(str(v))
 
 
-def render_html(result: BacktestResult) -> str:
-    """The whole report as one self-contained HTML page (UTF-8), the chart inline as SVG."""
+RANK_KEYS = ("total_return_pct", "sharpe", "max_drawdown_pct", "trades", "win_rate_pct")
+
+
+def ranking_rows(optimization: dict[str, Any], top: int | None = None) -> list[list[str]]:
+    """The grid's runs, best first, as text rows: rank, parameters, the ranking metric, then ``RANK_KEYS``."""
+    key = optimization["maximize"]
+    out = []
+    for i, run in enumerate(optimization["runs"][:top] if top else optimization["runs"], 1):
+        m = run["metrics"]
+        params = ", ".join(f"{k}={v}" for k, v in run["params"].items())
+        out.append([str(i), params, _plain(m.get(key))] + [_plain(m.get(k)) for k in RANK_KEYS if k != key])
+    return out
+
+
+def ranking_header(optimization: dict[str, Any]) -> list[str]:
+    key = optimization["maximize"]
+    return ["#", "parameters", key] + [k for k in RANK_KEYS if k != key]
+
+
+def _plain(v: Any) -> str:
+    if v is None:
+        return "-"
+    if isinstance(v, float):
+        return f"{v:,.4f}"
+    return str(v)
+
+
+def render_html(result: BacktestResult, optimization: dict[str, Any] | None = None) -> str:
+    """The whole report as one self-contained HTML page (UTF-8), the chart inline as SVG; with
+    ``optimization`` (the CLI's ``{"maximize", "grid", "runs", "skipped"}``) the grid and every run ranked."""
     svg = render_equity_svg(result.times_ms, result.equity, result.drawdown,
                             title=f"{result.strategy} on {result.symbol}")
     metrics = metrics_to_json(result.metrics)
@@ -140,6 +168,17 @@ def render_html(result: BacktestResult) -> str:
         for row in (t.as_row() for t in trades)
     )
     title = html.escape(f"Backtest: {result.strategy} on {result.symbol}")
+    grid_html = ""
+    if optimization is not None:
+        grid = "; ".join(f"{k} = {', '.join(str(x) for x in v)}" for k, v in optimization["grid"].items())
+        head_o = "".join(f"<th>{html.escape(h)}</th>" for h in ranking_header(optimization))
+        body_o = "\n".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>"
+                            for row in ranking_rows(optimization))
+        skipped = optimization.get("skipped") or []
+        note_o = f" ({len(skipped)} skipped)" if skipped else ""
+        grid_html = (f"<h2>Optimisation: {len(optimization['runs']):,} runs ranked by "
+                     f"{html.escape(optimization['maximize'])}</h2>\n<p>Grid: {html.escape(grid)}{note_o}</p>\n"
+                     f"<table><tr>{head_o}</tr>\n{body_o}\n</table>")
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>{title}</title>
 <style>
@@ -154,6 +193,7 @@ h1 {{ font-size: 20px; }} h2 {{ font-size: 16px; margin-top: 28px; }}
 <figure role="img" aria-label="equity curve and drawdown">{svg}</figure>
 <h2>Metrics</h2>
 <table>{rows}</table>
+{grid_html}
 <h2>Trades ({len(result.trades):,})</h2>
 {note}<table><tr>{head}</tr>
 {body}
@@ -162,6 +202,6 @@ h1 {{ font-size: 20px; }} h2 {{ font-size: 16px; margin-top: 28px; }}
 """
 
 
-def write_report(result: BacktestResult, path: str | Path) -> None:
+def write_report(result: BacktestResult, path: str | Path, optimization: dict[str, Any] | None = None) -> None:
     """Write :func:`render_html` to ``path``."""
-    Path(path).write_text(render_html(result), encoding="utf-8")
+    Path(path).write_text(render_html(result, optimization), encoding="utf-8")
