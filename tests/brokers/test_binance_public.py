@@ -199,18 +199,14 @@ async def _test_the_server_clock_offset_is_measured(fake):
 
 
 async def test_the_connect_gate_spreads_a_burst_and_holds_the_venues_limit():
+    """Five attempts at once through a gate of 3 per 0.5 s spaced 0.05 s apart, on a test clock."""
     from trader_app.brokers.network import ConnectGate
 
-    loop = asyncio.get_running_loop()
-    gate = ConnectGate(limit=3, window_s=0.5, spacing_s=0.05)
-    times = []
+    now = [100.0]
 
-    async def one():
-        await gate.wait()
-        times.append(loop.time())
+    async def sleep(seconds: float) -> None:
+        now[0] += seconds
 
-    await asyncio.gather(*(one() for _ in range(5)))
-    starts = list(gate._times)  # when the gate let each one through (loop time)
-    gaps = [b - a for a, b in zip(starts, starts[1:])]
-    assert len(starts) == 5 and all(g >= 0.04 for g in gaps)  # spread, not one burst
-    assert starts[3] - starts[0] >= 0.49  # the 4th waited for the window: at most 3 per 0.5 s
+    gate = ConnectGate(limit=3, window_s=0.5, spacing_s=0.05, clock=lambda: now[0], sleep=sleep)
+    await asyncio.gather(*(gate.wait() for _ in range(5)))
+    assert [round(t - 100.0, 3) for t in gate.granted] == [0.0, 0.05, 0.1, 0.5, 0.55]

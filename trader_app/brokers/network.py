@@ -55,20 +55,28 @@ class ServerClock:
 
 class ConnectGate:
     """At most ``limit`` connection attempts per ``window_s`` seconds (sliding); ``wait`` delays the one that
-    would exceed it. ``spacing_s`` spreads attempts of a burst (a hundred accounts reconnecting at once)."""
+    would exceed it. ``spacing_s`` spreads attempts of a burst (a hundred accounts reconnecting at once).
+    ``clock``/``sleep``: the loop's by default (a test passes its own)."""
 
-    def __init__(self, limit: int = 300, window_s: float = 300.0, spacing_s: float = 0.0) -> None:
+    def __init__(self, limit: int = 300, window_s: float = 300.0, spacing_s: float = 0.0, *,
+                 clock: Callable[[], float] | None = None,
+                 sleep: Callable[[float], Awaitable[Any]] | None = None) -> None:
         self.limit = limit
         self.window_s = window_s
         self.spacing_s = spacing_s
+        self._clock = clock
+        self._sleep = sleep or asyncio.sleep
         self._times: deque[float] = deque()
+        self.granted: list[float] = []  # when each attempt was let through (the clock's time), last 1000
         self._lock = asyncio.Lock()
         self.waited_s = 0.0
 
+    def _now(self) -> float:
+        return self._clock() if self._clock is not None else asyncio.get_running_loop().time()
+
     async def wait(self) -> None:
         async with self._lock:
-            loop = asyncio.get_running_loop()
-            now = loop.time()
+            now = self._now()
             while self._times and now - self._times[0] >= self.window_s:
                 self._times.popleft()
             delay = 0.0
@@ -78,8 +86,10 @@ class ConnectGate:
                 delay = max(delay, self.spacing_s - (now - self._times[-1]))
             if delay > 0:
                 self.waited_s += delay
-                await asyncio.sleep(delay)
-            self._times.append(loop.time())
+                await self._sleep(delay)
+            granted = self._now()
+            self._times.append(granted)
+            self.granted = (self.granted + [granted])[-1000:]
 
 
 class VenueNetwork:
