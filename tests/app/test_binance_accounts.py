@@ -10,6 +10,7 @@ import logging
 import secrets
 from decimal import Decimal as D
 
+from waiting import until as _until
 from fakes.binance import FakeBinance, FakeBinanceServer
 from trader_app.app import build_services
 from trader_app.core import SessionState, Side, SignalSource
@@ -19,14 +20,6 @@ from trader_app.execution.signal import SignalOrder, SignalOrderType
 
 KEY, SECRET = "k" * 64, "s3cr3t-" + "x" * 57
 FKEY, FSECRET = secrets.token_hex(32), secrets.token_urlsafe(48)  # random secrets: the fake checks every signature
-
-
-async def _until(check, seconds: float = 5.0) -> bool:
-    for _ in range(int(seconds / 0.02)):
-        if check():
-            return True
-        await asyncio.sleep(0.02)
-    return check()
 
 
 def _signal(qty_per: str, side: Side = Side.BUY):

@@ -8,20 +8,13 @@ from __future__ import annotations
 import asyncio
 from decimal import Decimal as D
 
+from waiting import until as _until
 from fakes.binance import FakeBinance, FakeBinanceServer
 from trader_app.app import build_services
 from trader_app.config import Settings
 from trader_app.core import OrderRequest, OrderStatus, OrderType, Side
 from trader_app.core.enums import Interval
 from trader_app.core.ids import now_ms
-
-
-async def _until(check, seconds: float = 5.0) -> bool:
-    for _ in range(int(seconds / 0.02)):
-        if check():
-            return True
-        await asyncio.sleep(0.02)
-    return check()
 
 
 async def test_the_app_on_binance_live_prices_with_paper_trading_on_them(tmp_path):

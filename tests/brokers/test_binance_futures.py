@@ -9,6 +9,7 @@ from decimal import Decimal as D
 
 import pytest
 
+from waiting import until as _until
 from fakes.binance import FakeBinance, FakeBinanceServer
 from trader_app.brokers.base import FillUpdate, PositionUpdate
 from trader_app.brokers.binance.futures import BinanceFutures
@@ -19,14 +20,6 @@ from trader_app.core.errors import ConfigError, InsufficientFunds, InvalidOrder
 from trader_app.core.orders import OrderRequest
 
 KEY, SECRET = "f" * 64, "futures-secret-" + "y" * 49
-
-
-async def _until(check, seconds: float = 5.0) -> bool:
-    for _ in range(int(seconds / 0.02)):
-        if check():
-            return True
-        await asyncio.sleep(0.02)
-    return check()
 
 
 def _account(fake) -> BinanceFutures:

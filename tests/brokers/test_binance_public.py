@@ -9,6 +9,7 @@ from decimal import Decimal as D
 
 import pytest
 
+from waiting import until as _until
 from fakes.binance import FakeBinance, FakeBinanceServer
 from fakes.reference import sample
 from trader_app.brokers.binance.public import BinancePublic
@@ -18,14 +19,6 @@ from trader_app.core.enums import Interval, MarketType, SessionState
 from trader_app.core.errors import RateLimited, UnknownSymbol, VenueBanned, VenueUnavailable
 from trader_app.core.ids import now_ms
 from trader_app.core.market_data import Bar, Quote
-
-
-async def _until(check, seconds: float = 5.0) -> bool:
-    for _ in range(int(seconds / 0.02)):
-        if check():
-            return True
-        await asyncio.sleep(0.02)
-    return check()
 
 
 def _public(fake, market=SPOT, **kw) -> BinancePublic:

@@ -11,6 +11,7 @@ from decimal import Decimal as D
 
 import pytest
 
+from waiting import until as _until
 from fakes.binance import FakeBinance, FakeBinanceServer
 from trader_app.brokers.base import BalanceUpdate, ConnectionUpdate, FillUpdate, OrderUpdate
 from trader_app.brokers.binance.spot import BinanceSpot
@@ -29,14 +30,6 @@ from trader_app.core.errors import (
 from trader_app.core.orders import OrderRequest
 
 KEY, SECRET = "vmPUZE6mv9SD5VNHk4HlWFsOr6aKE2zvsw0MuIgwCIPy6utIco14y7Ju91duEh8A", "NhqPtmdSJYdKjVHjA7PZj4Mge3R5YNiP1e3UZjInClVN65XAbvqqM6A7H5fATj0j"
-
-
-async def _until(check, seconds: float = 5.0) -> bool:
-    for _ in range(int(seconds / 0.02)):
-        if check():
-            return True
-        await asyncio.sleep(0.02)
-    return check()
 
 
 def _account(fake, key=KEY, secret=SECRET, timeout_s=2.0, order_entry="ws") -> BinanceSpot:

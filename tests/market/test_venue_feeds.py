@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 from decimal import Decimal as D
 
+from waiting import until as _until
 from trader_app.core import AccountEvent, SessionState
 from trader_app.core.bus import EventBus
 from trader_app.core.enums import Interval, MarketType
@@ -24,14 +25,6 @@ from trader_app.trading import OrderManager
 BTC = Instrument("BTC/USDT", "fakevenue", MarketType.FUTURES, "BTC", "USDT", D("0.1"), D("0.001"))
 PAPER_BTC = Instrument("BTC/USDT", "paper", MarketType.SPOT, "BTC", "USDT", D("0.01"), D("0.00001"))
 ETH = Instrument("ETH/USDT", "fakevenue", MarketType.FUTURES, "ETH", "USDT", D("0.01"), D("0.001"))
-
-
-async def _until(check, seconds: float = 5.0) -> bool:
-    for _ in range(int(seconds / 0.02)):
-        if check():
-            return True
-        await asyncio.sleep(0.02)
-    return check()
 
 
 async def test_one_feed_per_venue_follows_the_watchlist(tmp_path):

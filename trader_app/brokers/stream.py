@@ -172,13 +172,15 @@ class ManagedStream:
         while not self._closing:
             try:
                 ws = await self._connect()
-            except InvalidURI as exc:
-                self._set_state(SessionState.DOWN, f"bad address: {exc}")
+            except InvalidURI:
+                # the address is not repeated: a user-data URL carries the account's listen key
+                self._set_state(SessionState.DOWN, "the stream's address is not a valid ws:// or wss:// URL")
                 return
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # noqa: BLE001 - reported; tenacity already waited between attempts
-                self._set_state(SessionState.DOWN, f"{type(exc).__name__}: {exc}")
+                self._set_state(SessionState.DOWN, type(exc).__name__ if isinstance(exc, InvalidHandshake)
+                                else f"{type(exc).__name__}: {exc}")
                 return
             self.connects += 1
             self._connected.set()

@@ -20,7 +20,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from .accounts import BinanceError
+from .accounts import Accounts, BinanceError
+from .futures import Futures
 
 RATE_LIMITS = [
     {"rateLimitType": "REQUEST_WEIGHT", "interval": "MINUTE", "intervalNum": 1, "limit": 6000},
@@ -98,11 +99,7 @@ class FakeBinance:
     _weight_minute: int = 0
 
     def __post_init__(self) -> None:
-        from .accounts import Accounts
-
         self.accounts = Accounts(self)
-        from .futures import Futures
-
         self.futures = Futures(self)
 
     def set_price(self, symbol: str, price: Decimal) -> None:

@@ -235,13 +235,13 @@ class BinanceAccount(ABC):
         return self._order(dict(body, clientOrderId=body.get("origClientOrderId", client_order_id)))
 
     async def cancel_all(self, symbol: str | None = None, side: Side | None = None) -> list[Order]:
-        if symbol is not None and side is None:
-            try:
-                rows = await self.rest.request("DELETE", "openOrders", {"symbol": self._inst(symbol).wire_symbol},
-                                               weight=1)
-            except OrderNotFound:
-                return []
-            return [self._order(dict(d, clientOrderId=d.get("origClientOrderId", d["clientOrderId"]))) for d in rows]
+        """Each open order (of ``symbol``/``side``) cancelled by its client order id, so every one comes back with
+        its own final state (spot cancels a whole symbol in one request)."""
+        return await self._cancel_each(symbol, side)
+
+    async def _cancel_each(self, symbol: str | None, side: Side | None) -> list[Order]:
+        """Each open order (of ``symbol``/``side``) cancelled by its client order id; ones already gone are
+        skipped."""
         out = []
         for order in await self.open_orders(symbol):
             if side is None or order.side is side:

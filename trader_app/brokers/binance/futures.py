@@ -4,7 +4,8 @@ https://developers.binance.com/docs/derivatives/usds-margined-futures: one-way p
 (``GET /fapi/v1/positionSide/dual`` must answer ``dualSidePosition`` false: an account in hedge mode is refused
 with the way out); ``GET /fapi/v2/account`` (``canTrade``), ``GET /fapi/v2/balance`` (``balance``,
 ``availableBalance``), ``GET /fapi/v2/positionRisk`` (``positionAmt``, ``entryPrice``, ``leverage``),
-``POST /fapi/v1/leverage``; orders carry ``reduceOnly``; stops are ``STOP_MARKET`` / ``STOP``; trades from
+``POST /fapi/v1/leverage``; orders carry ``reduceOnly``; stops are ``STOP_MARKET`` / ``STOP``; cancel-all cancels each order by its
+client order id (``DELETE /fapi/v1/allOpenOrders`` answers only "done"); trades from
 ``GET /fapi/v1/userTrades`` (5); user data on a listenKey stream (``futures_userdata.py``).
 """
 
@@ -12,9 +13,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from ...core.enums import OrderType, Side, TimeInForce
-from ...core.errors import AuthError, ConfigError, OrderNotFound
-from ...core.orders import Order
+from ...core.enums import OrderType, TimeInForce
+from ...core.errors import AuthError, ConfigError
 from ...core.portfolio import Balance, Position
 from ..base import BrokerCapabilities
 from .account import BinanceAccount
@@ -81,15 +81,3 @@ class BinanceFutures(BinanceAccount):
                                                             "leverage": int(leverage)}, weight=1, symbol=symbol)
         self.leverage[symbol] = int(body["leverage"])
         return self.leverage[symbol]
-
-    async def cancel_all(self, symbol: str | None = None, side: Side | None = None) -> list[Order]:
-        """Each open order (of ``symbol``/``side``) cancelled by its client order id, so every one comes back
-        with its own final state (``DELETE /fapi/v1/allOpenOrders`` answers only "done")."""
-        out = []
-        for order in await self.open_orders(symbol):
-            if side is None or order.side is side:
-                try:
-                    out.append(await self.cancel_order(order.client_order_id, symbol=order.symbol))
-                except OrderNotFound:
-                    continue
-        return out

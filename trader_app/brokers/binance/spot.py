@@ -15,8 +15,9 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from ...core.enums import OrderType, TimeInForce
-from ...core.errors import AuthError
+from ...core.enums import OrderType, Side, TimeInForce
+from ...core.errors import AuthError, OrderNotFound
+from ...core.orders import Order
 from ...core.portfolio import Balance, Position
 from ..base import BrokerCapabilities
 from .account import BinanceAccount
@@ -73,6 +74,18 @@ class BinanceSpot(BinanceAccount):
         body = await super()._send_cancel(params)
         self.sent_over["rest"] += 1
         return body
+
+    async def cancel_all(self, symbol: str | None = None, side: Side | None = None) -> list[Order]:
+        """A whole symbol in one ``DELETE /api/v3/openOrders`` (its answer lists every cancelled order);
+        otherwise order by order."""
+        if symbol is None or side is not None:
+            return await super().cancel_all(symbol, side)
+        try:
+            rows = await self.rest.request("DELETE", "openOrders", {"symbol": self._inst(symbol).wire_symbol},
+                                           weight=1)
+        except OrderNotFound:
+            return []  # -2011: nothing open
+        return [self._order(dict(d, clientOrderId=d.get("origClientOrderId", d["clientOrderId"]))) for d in rows]
 
     async def balances(self) -> list[Balance]:
         account = await self.rest.request("GET", "account", {"omitZeroBalances": "true"}, weight=20)
