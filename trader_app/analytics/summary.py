@@ -64,6 +64,7 @@ def performance_metrics(
     final_equity: Decimal | None = None,
     commissions: Decimal = Decimal(0),
     risk_free_rate: float = 0.0,
+    wiped_out_index: int | None = None,
 ) -> dict[str, Any]:
     """All metrics of :data:`METRIC_KEYS` for an equity curve (one point per bar) and a trade list.
 
@@ -76,6 +77,9 @@ def performance_metrics(
       ``in_market`` (bool per point) gives ``exposure_pct``.
     - ``final_equity`` and ``commissions`` are Decimal (quote currency); ``final_equity`` defaults to the
       last point. Undefined numbers are ``nan``/``inf`` here; :func:`metrics_to_json` makes them ``null``.
+    - ``wiped_out_index``: the point where the account was liquidated (equity zero from there on). Volatility,
+      Sharpe and Sortino then use the returns up to and including the wipe-out (the flat zeros after it are
+      no returns); CAGR is -100 % and the drawdown exactly -100 %.
 
     Raises ``ValueError`` when the arrays differ in length.
     """
@@ -87,7 +91,11 @@ def performance_metrics(
     start_eq = float(initial_equity) if initial_equity is not None else (float(e[0]) if n else math.nan)
     end_eq = float(e[-1]) if n else math.nan
     days = float(t[-1] - t[0]) / DAY_MS if n else 0.0
-    r = daily_returns(e, t) if n else np.empty(0)
+    if n and wiped_out_index is not None:
+        w = int(wiped_out_index) + 1
+        r = daily_returns(e[:w], t[:w])
+    else:
+        r = daily_returns(e, t) if n else np.empty(0)
     growth = cagr(start_eq, end_eq, days)
     mdd = max_drawdown(e) if n else math.nan
     pnl = _arr(trade_pnl)

@@ -28,6 +28,7 @@ from .data import instrument_rules, load_csv
 from .engine import BacktestConfig, run_backtest
 from .parallel import MAXIMIZABLE, RunSpec, optimize, parse_grid
 from .report import ranking_header, ranking_rows, write_report
+from .result import wiped_out
 
 
 def _decimal_arg(name: str):
@@ -115,6 +116,11 @@ def _print_metrics(result_json: dict[str, Any], out: TextIO) -> None:
         v = m[key]
         text = "-" if v is None else (f"{v:,.4f}" if isinstance(v, float) else str(v))
         out.write(f"  {key:<28} {text}\n")
+    if result_json.get("liquidation"):
+        liq = result_json["liquidation"]
+        out.write(f"WIPED OUT at bar {liq['bar']} ({liq['time']}): the short of {liq['quantity']} was liquidated "
+                  f"at {liq['price']} where equity reached zero; no orders after")
+        out.write(f" ({liq['deficit']} lost in a gap written off)\n" if Decimal(liq["deficit"]) else "\n")
 
 
 def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
@@ -155,8 +161,11 @@ def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
         _print_metrics(payload, out)
         if optimization is not None:
             _print_ranking(optimization, args.top, out)
-            out.write(f"best of {len(optimization['runs'])} runs by {args.maximize}: "
-                      f"{', '.join(f'{k}={v}' for k, v in params.items())}\n")
+            best = ", ".join(f"{k}={v}" for k, v in params.items())
+            if wiped_out(optimization["runs"][0]):
+                out.write(f"every run of the grid was wiped out; the least bad by {args.maximize}: {best}\n")
+            else:
+                out.write(f"best of {len(optimization['runs'])} runs by {args.maximize}: {best}\n")
     try:
         if args.equity_out:
             result.write_equity_csv(args.equity_out)

@@ -15,6 +15,12 @@ Rules (issue 4):
   allowed (``allow_short``) with the whole notional as margin. Quantities are rounded down to
   ``lot_size`` (1 = whole units for stocks). An order the cash cannot pay is rejected (and counted).
 - The position still open after the last bar is closed at the final bar's close.
+- Liquidation (issue 13): equity may never go below zero. A short's equity ``cash - |q| x price`` reaches
+  zero at the liquidation price ``cash / (|q| x (1 + commission))`` (longs are fully paid and cannot). When
+  a bar's high reaches it, the position is bought back there (or at the open when the bar gaps through it),
+  any deficit left by a gap is written off (negative-balance protection, as crypto venues' insurance funds
+  do), the account stays at zero and the strategy gets no more bars: a wiped-out account sends no orders.
+  ``BacktestResult.liquidation`` says when and where; the metrics see a curve that ends at zero.
 
 Numbers: fills, cash, positions and trades are exact ``Decimal`` (prices enter as ``Decimal(repr(float))``);
 the per-bar loop, the strategy's views (position, equity) and the equity curve are floats. Speed: the
@@ -26,7 +32,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_CEILING, Decimal
+
+import math
 
 import numpy as np
 
@@ -37,9 +45,10 @@ from ..core.errors import ConfigError
 from ..core.money import ZERO, round_qty_down, to_decimal
 from ..core.position_math import apply_fill, flat
 from ..strategies.base import AT_CLOSE, AT_NEXT_OPEN, AT_OPEN, BarData, FillInfo, OrderIntent, Strategy
-from .result import BacktestResult, SimFill, TradeTracker
+from .result import BacktestResult, Liquidation, SimFill, TradeTracker
 
 ONE = Decimal(1)
+PRICE_STEP = Decimal("1e-8")  # a liquidation price is rounded up (against the short) to this step
 _PROGRESS_CHUNK = 65_536
 MAX_REJECT_MESSAGES = 100  # rejected orders beyond this are only counted
 
@@ -130,6 +139,8 @@ class BacktestEngine:
         self._time = data.time_ms
         self._times: list[int] = data.time_ms.tolist()
         self._wants_fills = type(strategy).on_fill is not Strategy.on_fill
+        self._liq_f = math.inf  # the price at which a short's equity reaches zero
+        self._liquidation: Liquidation | None = None
 
     # ---- StrategyContext -----------------------------------------------------------------------------
     @property
@@ -171,6 +182,7 @@ class BacktestEngine:
         on_open = getattr(strat, "on_bar_open", None)
         n = len(self.data)
         pending = self._pending
+        highs: list[float] = self._high.tolist()
         for start in range(0, n, _PROGRESS_CHUNK):
             stop = min(n, start + _PROGRESS_CHUNK)
             if on_open is None:
@@ -179,6 +191,9 @@ class BacktestEngine:
                         self._i = i
                         self._phase = AT_OPEN
                         self._process_pending(i)
+                    if highs[i] >= self._liq_f:
+                        self._liquidate(i)
+                        break
                     self._i = i
                     self._phase = AT_CLOSE
                     on_bar(i)
@@ -189,10 +204,17 @@ class BacktestEngine:
                     if pending:
                         self._process_pending(i)
                     on_open(i)
+                    if highs[i] >= self._liq_f:
+                        self._liquidate(i)
+                        break
                     self._phase = AT_CLOSE
                     on_bar(i)
+            if self._liquidation is not None:
+                break
             if progress is not None:
                 progress(stop / n)
+        if self._liquidation is not None and progress is not None:
+            progress(1.0)
         last = n - 1
         self._i = last
         self._phase = AT_CLOSE
@@ -301,6 +323,26 @@ class BacktestEngine:
                 return
         self._fill(i, side, qty, px, tag)
 
+    def _liquidate(self, i: int) -> None:
+        """Buy the short back at its liquidation price (the open if bar ``i`` gapped through it), write off
+        any deficit, and end the run: equity stays at zero."""
+        qty = -self._pos.quantity
+        cash_before = self._cash
+        liq = (cash_before / (qty * (ONE + self._fee))).quantize(PRICE_STEP, ROUND_CEILING)
+        opened = to_decimal(float(self._open[i]), "price")
+        price = opened if opened >= liq else liq
+        self._fill(i, Side.BUY, qty, price, "liquidation")
+        deficit = -self._cash if price == opened and self._cash < 0 else ZERO  # else only the price's rounding
+        # the float mirror is put back on the exact figure: both are zero now
+        self._ev_cash.append(-self._cash_f)
+        self._ev_bar.append(i)
+        self._ev_qty.append(0.0)
+        self._cash = ZERO
+        self._cash_f = 0.0
+        self._liq_f = math.inf
+        self._pending.clear()
+        self._liquidation = Liquidation(i, self._times[i], price, qty, deficit)
+
     def _reject(self, reason: str) -> None:
         self._rejected_count += 1
         if len(self._rejected) < MAX_REJECT_MESSAGES:
@@ -327,6 +369,7 @@ class BacktestEngine:
         self._pos_f = float(new_qty) if new_qty else 0.0
         if self._pos.avg_price != pos.avg_price:
             self._avg_f = float(self._pos.avg_price)
+        self._liq_f = self._cash_f / (-self._pos_f * (1.0 + self._fee_f)) if self._pos_f < 0 else math.inf
         self._ev_bar.append(i)
         self._ev_qty.append(qty_f * sign)
         self._ev_cash.append(cash_delta_f)
@@ -346,7 +389,11 @@ class BacktestEngine:
         position[np.abs(position) < 1e-12] = 0.0
         cash = float(self.config.cash) + np.cumsum(dc)
         equity = cash + position * self._close
-        final_equity = self._cash  # flat after the final close
+        liquidation = self._liquidation
+        if liquidation is not None:
+            equity[liquidation.bar:] = 0.0
+            position[liquidation.bar:] = 0.0
+        final_equity = self._cash  # flat after the final close (or zero after a liquidation)
         c = self.config
         crypto = c.is_crypto if c.is_crypto is not None else "/" in self.data.symbol
         periods = c.periods_per_year or periods_per_year(crypto)
@@ -362,6 +409,7 @@ class BacktestEngine:
             in_market=position != 0,
             final_equity=final_equity,
             commissions=self._commissions,
+            wiped_out_index=None if liquidation is None else liquidation.bar,
         )
         return BacktestResult(
             strategy=self.strategy.name,
@@ -380,6 +428,7 @@ class BacktestEngine:
             metrics=metrics,
             rejected=self._rejected,
             rejected_count=self._rejected_count,
+            liquidation=liquidation,
         )
 
 

@@ -28,7 +28,7 @@ from ..strategies.params import Param
 from ..strategies.registry import create, strategy_class
 from .data import load_csv
 from .engine import BacktestConfig, run_backtest
-from .result import BacktestResult
+from .result import BacktestResult, wiped_out
 
 _NON_NUMERIC = {"start", "end"}
 MAXIMIZABLE = tuple(k for k in METRIC_KEYS if k not in _NON_NUMERIC)
@@ -86,7 +86,8 @@ def run_spec_reporting(spec: RunSpec) -> BacktestResult:
 
 def _summary_of(spec: RunSpec) -> dict[str, Any]:
     res = run_spec(spec)
-    return {"params": dict(spec.params), "metrics": metrics_to_json(res.metrics)}
+    return {"params": dict(spec.params), "metrics": metrics_to_json(res.metrics),
+            "liquidation": res.liquidation.as_json() if res.liquidation else None}
 
 
 def process_pool(workers: int | None = None, progress_queue: Any = None) -> ProcessPoolExecutor:
@@ -158,11 +159,14 @@ class OptimizationResult:
         return self.runs[0] if self.runs else None
 
 
-def _score(run: Mapping[str, Any], key: str) -> float:
+def _score(run: Mapping[str, Any], key: str) -> tuple[int, float]:
+    """Sort key, higher is better: every run that kept its account ranks above every wiped-out run
+    (whatever its Sharpe on the way down), then by the metric; ``null``/``nan`` last within each tier."""
     v = run["metrics"].get(key)
     if isinstance(v, str):
         v = float(Decimal(v))
-    return v if isinstance(v, (int, float)) and not math.isnan(v) else -math.inf
+    value = v if isinstance(v, (int, float)) and not math.isnan(v) else -math.inf
+    return (0 if wiped_out(run) else 1, value)
 
 
 def optimize(

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from ..analytics import METRIC_KEYS, metrics_to_json
-from .result import TRADE_ROW_KEYS, BacktestResult
+from .result import TRADE_ROW_KEYS, BacktestResult, wiped_out
 
 MAX_TRADE_ROWS = 5_000  # more trades: the first and last half of this many are listed
 
@@ -131,6 +131,8 @@ def ranking_rows(optimization: dict[str, Any], top: int | None = None) -> list[l
     for i, run in enumerate(optimization["runs"][:top] if top else optimization["runs"], 1):
         m = run["metrics"]
         params = ", ".join(f"{k}={v}" for k, v in run["params"].items())
+        if wiped_out(run):
+            params += " (wiped out)"
         out.append([str(i), params, _plain(m.get(key))] + [_plain(m.get(k)) for k in RANK_KEYS if k != key])
     return out
 
@@ -168,6 +170,8 @@ def render_html(result: BacktestResult, optimization: dict[str, Any] | None = No
         for row in (t.as_row() for t in trades)
     )
     title = html.escape(f"Backtest: {result.strategy} on {result.symbol}")
+    wiped = (f'<p class="wiped">{html.escape(result.liquidation.text())}</p>\n'
+             if result.liquidation is not None else "")
     grid_html = ""
     if optimization is not None:
         grid = "; ".join(f"{k} = {', '.join(str(x) for x in v)}" for k, v in optimization["grid"].items())
@@ -186,11 +190,12 @@ body {{ font-family: system-ui, sans-serif; background: #15161a; color: #ddd; ma
 table {{ border-collapse: collapse; margin: 12px 0; font-size: 13px; }}
 th, td {{ border: 1px solid #333; padding: 3px 8px; text-align: right; }}
 th {{ background: #23252b; text-align: left; }}
+.wiped {{ color: #ff6b6b; font-weight: bold; }}
 h1 {{ font-size: 20px; }} h2 {{ font-size: 16px; margin-top: 28px; }}
 </style></head><body>
 <h1>{title}</h1>
 <p>Parameters: {html.escape(params) or "defaults"} &middot; initial cash {html.escape(str(result.initial_cash))}</p>
-<figure role="img" aria-label="equity curve and drawdown">{svg}</figure>
+{wiped}<figure role="img" aria-label="equity curve and drawdown">{svg}</figure>
 <h2>Metrics</h2>
 <table>{rows}</table>
 {grid_html}

@@ -95,6 +95,39 @@ class Trade:
         }
 
 
+@dataclass(frozen=True, slots=True)
+class Liquidation:
+    """The run's account was wiped out: at bar ``bar`` (open time ``ts_ms``, epoch ms) the short of
+    ``quantity`` units was bought back at ``price`` (quote currency), where equity reached zero, or at the
+    bar's open when it gapped beyond that. ``deficit`` is what the gap lost beyond zero equity (written off;
+    0 when the liquidation price was reached inside the bar)."""
+
+    bar: int
+    ts_ms: int
+    price: Decimal
+    quantity: Decimal
+    deficit: Decimal
+
+    def as_json(self) -> dict[str, Any]:
+        """``{"bar", "time", "price", "quantity", "deficit"}``: time ISO-8601 UTC, money as decimal strings."""
+        return {"bar": self.bar, "time": iso_utc(self.ts_ms), "price": fmt(self.price),
+                "quantity": fmt(self.quantity), "deficit": fmt(self.deficit)}
+
+    def text(self) -> str:
+        """One line for a trader: when, at what price, and that nothing traded after."""
+        lost = f"; {fmt(self.deficit)} lost beyond zero in a gap was written off" if self.deficit else ""
+        return (f"wiped out: equity reached zero at bar {self.bar} ({iso_utc(self.ts_ms)}); the short of "
+                f"{fmt(self.quantity)} was liquidated at {fmt(self.price)}{lost}; no orders after")
+
+
+def wiped_out(run: Mapping[str, Any]) -> bool:
+    """True when the run's account was liquidated (its ``liquidation`` is set or its final equity is 0)."""
+    if run.get("liquidation"):
+        return True
+    final = run["metrics"].get("final_equity")
+    return final is not None and Decimal(str(final)) <= 0
+
+
 TRADE_ROW_KEYS = (
     "symbol", "side", "quantity", "entry_time", "exit_time", "entry_bar", "exit_bar", "entry_price",
     "exit_price", "pnl", "return_pct", "commission", "entry_tag", "exit_tag",
@@ -109,7 +142,7 @@ class BacktestResult:
     bar's fills, marked at its close; position in units). ``final_equity``, ``cash`` and ``commissions``
     are exact Decimals from the fill accounting. ``metrics`` has exactly ``analytics.METRIC_KEYS``.
     ``rejected_count`` orders were refused (no cash, below the lot, shorts disabled); ``rejected`` keeps
-    the first 100 reasons.
+    the first 100 reasons. ``liquidation`` is set when the account was wiped out (equity zero from that bar).
     """
 
     strategy: str
@@ -128,6 +161,7 @@ class BacktestResult:
     metrics: dict[str, Any]
     rejected: list[str] = field(default_factory=list)  # the first 100 reasons
     rejected_count: int = 0
+    liquidation: Liquidation | None = None
 
     @property
     def drawdown(self) -> np.ndarray:
@@ -135,12 +169,14 @@ class BacktestResult:
         return drawdown_series(self.equity)
 
     def to_json(self, with_trades: bool = False) -> dict[str, Any]:
-        """``{"strategy", "symbol", "params", "metrics"[, "trades"]}`` with JSON-safe values."""
+        """``{"strategy", "symbol", "params", "metrics", "liquidation"[, "trades"]}`` with JSON-safe values;
+        ``liquidation`` is ``null`` or :meth:`Liquidation.as_json`."""
         out: dict[str, Any] = {
             "strategy": self.strategy,
             "symbol": self.symbol,
             "params": self.params,
             "metrics": metrics_to_json(self.metrics),
+            "liquidation": self.liquidation.as_json() if self.liquidation else None,
         }
         if with_trades:
             out["trades"] = [t.as_row() for t in self.trades]

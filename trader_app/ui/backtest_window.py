@@ -278,7 +278,10 @@ class BacktestWindow(QWidget):
             self._poll_progress()
             self.progress.setValue(1000)
             self.show_result(result, data)
-            self._set_busy(False, f"done: {len(result.trades):,} trades, final equity {fmt(result.final_equity, 2)}")
+            done = f"done: {len(result.trades):,} trades, final equity {fmt(result.final_equity, 2)}"
+            if result.liquidation is not None:
+                done += f"; {result.liquidation.text()}"
+            self._set_busy(False, done)
             return result
         except BaseException:
             self.poll.stop()
