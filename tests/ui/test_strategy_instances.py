@@ -21,7 +21,7 @@ from trader_app.strategies.base import Strategy
 from trader_app.strategies.params import Param
 from trader_app.ui.bridge import EventBridge
 from trader_app.ui.panels.common import spawn
-from trader_app.ui.panels.performance import MIN_X_SPAN_S, EquityPlot, PerformancePanel, ValueAxis, value_tick_text
+from trader_app.ui.panels.performance import SINGLE_POINT_SPAN_S, EquityPlot, PerformancePanel, ValueAxis, value_tick_text
 from trader_app.ui.panels.strategies import StrategiesPanel
 from trader_app.ui.panels.strategy_instances import StrategyInstancesPanel, position_text, trailing_text
 
@@ -222,11 +222,32 @@ async def test_performance_plot_axes_show_times_and_plain_numbers(qtbot):
         assert isinstance(p.getAxis("left"), ValueAxis)
     assert plot.equity_plot.getAxis("left").tickStrings([1e8, 100_050_000.0], 1.0, 50_000.0) == ["100,000,000", "100,050,000"]
     assert value_tick_text(97.5, 2.5) == "97.5" and value_tick_text(-0.0000001, 0.1) == "0.0"
-    # one point: the x range spans MIN_X_SPAN_S so the date axis reads minutes, not milliseconds
+    # one point: a minute around it, so the date axis reads times, not milliseconds
     t_ms = 1_763_683_140_000
     plot.set_data([t_ms], [1e8])
     lo, hi = plot.equity_plot.getViewBox().viewRange()[0]
-    assert hi - lo >= MIN_X_SPAN_S and lo < t_ms / 1000 <= hi
+    assert hi - lo == pytest.approx(SINGLE_POINT_SPAN_S) and lo < t_ms / 1000 < hi
+
+
+async def test_a_short_curve_fills_the_time_axis_and_a_small_drawdown_fills_the_drawdown_axis(qtbot):
+    """Issue 13: 10 s of data was squashed at the left of a 5-minute axis, and a -0.0246 % drawdown sat
+    under an axis reading -0.2 to -0.8 %."""
+    plot = EquityPlot()
+    qtbot.addWidget(plot)
+    plot.resize(800, 500)
+    t0 = 1_763_683_140_000
+    times = [t0 + 1000 * i for i in range(11)]
+    equity = [100_000.0] * 5 + [99_975.4] + [100_000.0] * 5  # -0.0246 % at the sixth second
+    plot.set_data(times, equity)
+    lo, hi = plot.equity_plot.getViewBox().viewRange()[0]
+    assert lo == pytest.approx(t0 / 1000 - 0.2) and hi == pytest.approx(t0 / 1000 + 10.2)  # 2 % each side
+    dd_lo, dd_hi = plot.drawdown_plot.getViewBox().viewRange()[1]
+    assert dd_hi == 0.0
+    assert dd_lo == pytest.approx(-0.0246 * 1.1, rel=1e-3)  # the deepest point at 91 % of the axis
+    flat = EquityPlot()
+    qtbot.addWidget(flat)
+    flat.set_data(times, [100_000.0] * 11)
+    assert flat.drawdown_plot.getViewBox().viewRange()[1][0] == pytest.approx(-0.01)
 
 
 async def test_performance_panel_starts_on_the_first_accounts_base_currency(qtbot):

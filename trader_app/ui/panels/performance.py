@@ -23,7 +23,8 @@ from ..models.base import LEFT, Column, KeyedTableModel
 from .common import TableView, spawn, track_account_names
 
 REFRESH_MS = 2_000
-MIN_X_SPAN_S = 300.0  # a curve shorter than 5 min is shown over 5 min, so the time axis reads HH:MM, not "40.000"
+SINGLE_POINT_SPAN_S = 60.0  # a curve of one point is shown over a minute around it
+MIN_DRAWDOWN_SPAN_PCT = 0.01  # the drawdown axis spans at least 0 to -0.01 %
 METRICS_MIN_WIDTH = 300  # px: metric names and values stay readable beside the plot
 EQUITY_PEN = "#4fc3f7"
 DRAWDOWN_BRUSH = (239, 83, 80, 140)
@@ -144,15 +145,29 @@ class EquityPlot(pg.GraphicsLayoutWidget):
         dd = drawdown_series(e) * 100.0
         self.equity_curve.setData(x, e)
         self.drawdown_curve.setData(x, dd)
-        # a flat curve still gets a readable span: at least 0.2 % of the level, and 1 point of drawdown
+        # the curve fills the axis (10 % margin); a flat curve gets 0.1 % of its level each side
         lo, hi = float(np.nanmin(e)), float(np.nanmax(e))
-        pad = max((hi - lo) * 0.05, abs(hi) * 0.001, 1e-9)
+        pad = (hi - lo) * 0.1 if hi > lo else max(abs(hi) * 0.001, 1e-9)
         self.equity_plot.setYRange(lo - pad, hi + pad, padding=0)
-        self.drawdown_plot.setYRange(min(float(np.nanmin(dd)), -1.0) * 1.05, 0.0, padding=0.02)
-        if float(x[-1] - x[0]) < MIN_X_SPAN_S:  # a young curve starts at the left and grows to the right
-            self.equity_plot.setXRange(float(x[0]), float(x[0]) + MIN_X_SPAN_S, padding=0.02)
-        else:
-            self.equity_plot.enableAutoRange(axis="x")
+        self.drawdown_plot.setYRange(drawdown_floor(dd), 0.0, padding=0)
+        self.equity_plot.setXRange(*time_span(x), padding=0)
+
+
+def drawdown_floor(dd_pct: np.ndarray) -> float:
+    """The bottom of the drawdown axis (percent, < 0): 10 % below the deepest drawdown so a -0.0246 %
+    drawdown fills the axis instead of hiding under a fixed -1 %; -0.01 % when there is none."""
+    deepest = float(np.nanmin(dd_pct)) if dd_pct.size else 0.0
+    return min(deepest * 1.1, -MIN_DRAWDOWN_SPAN_PCT) if math.isfinite(deepest) else -MIN_DRAWDOWN_SPAN_PCT
+
+
+def time_span(x_s: np.ndarray) -> tuple[float, float]:
+    """The time axis's range (epoch s) for a curve: the data's first to last point plus 2 % each side,
+    never running past the data; a single point gets +/- 30 s around it."""
+    first, last = float(x_s[0]), float(x_s[-1])
+    if last - first <= 0:
+        return first - SINGLE_POINT_SPAN_S / 2, first + SINGLE_POINT_SPAN_S / 2
+    pad = (last - first) * 0.02
+    return first - pad, last + pad
 
 
 class PerformancePanel(QWidget):
