@@ -26,7 +26,7 @@ from ..brokers.paper import PaperExchange, paper_venue
 from ..config import Settings
 from ..core.bus import EventBus
 from ..core.events import LogEvent
-from ..core.instrument import market_id
+from ..core.instrument import HOME_VENUE, market_id, parse_market_id
 from ..execution.executor import Executor
 from ..trading.groups import GroupService
 from ..market.catalog import demo_instruments
@@ -197,7 +197,8 @@ class AppServices:
         """Import an OHLCV CSV (all bars or none: ``DataImportError`` names the line) and replay its bars as
         quotes into the paper market in place of the demo market. ``speed`` in bars per second (default 10).
         The symbol becomes tradable on paper (an instrument inferred from the prices when not in the catalog)
-        and joins the watchlist. Returns the ``CsvImport``."""
+        and joins the watchlist in place of the demo's symbols (:meth:`replay_watchlist`). Returns the
+        ``CsvImport``."""
         result = await self.market.import_csv(str(path))  # lists the symbol on the market and the exchange
         await self.market.stop()
         self.market.start_replay(result.bars, speed or 10.0)
@@ -205,8 +206,15 @@ class AppServices:
         self.replay_interval = result.interval
         self.replay_label = f"replay {Path(path).name} ({result.symbol} {result.interval.value}, {len(result.bars)} bars)"
         with contextlib.suppress(Exception):
-            await self.market.add_to_watchlist(result.symbol)
+            await self.replay_watchlist(result.symbol)
         return result
+
+    async def replay_watchlist(self, symbol: str) -> list[str]:
+        """The watchlist while ``symbol`` replays: the paper venue's other rows leave (no market prices them
+        any more: the demo stopped), rows of other venues stay, the replayed symbol comes in. Returns it."""
+        current = await self.market.watchlist()
+        keep = [m for m in current if parse_market_id(m)[0] != HOME_VENUE or m == symbol]
+        return await self.market.set_watchlist(keep if symbol in keep else keep + [symbol])
 
     # ---- readiness -----------------------------------------------------------------------------------
     async def not_ready(self) -> list[str]:

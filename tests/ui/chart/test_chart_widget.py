@@ -345,3 +345,20 @@ def test_after_panning_back_a_new_bar_does_not_scroll_and_y_fits_the_visible_bar
     assert chart.price_plot.getViewBox().viewRange()[0] == [pytest.approx(x0), pytest.approx(x1)]
     chart.show_latest()
     assert chart.price_plot.getViewBox().viewRange()[0][0] == pytest.approx((T0 + 151 * 60_000) / 1000)
+
+
+def test_the_view_follows_daily_bars_across_weekends(chart):
+    """Issue 13: a replayed stock's daily bars skip weekends; the view scrolled by one day per bar, fell
+    behind at every weekend and stayed on the first weeks while the replay ran on for years."""
+    monday = 1_704_067_200_000  # 2024-01-01, a Monday
+    days = [monday + (w * 7 + d) * Interval.D1.ms for w in range(60) for d in range(5)]  # weekdays only
+    bars = [Bar(SYM, Interval.D1, t, Decimal(100), Decimal(101), Decimal(99), Decimal(100), Decimal(1))
+            for t in days]
+    chart.set_bars(SYM, Interval.D1, bars[:40])
+    width = np.diff(chart.price_plot.getViewBox().viewRange()[0])[0]
+    for b in bars[40:]:
+        assert chart.update_bar(b)
+    x0, x1 = chart.price_plot.getViewBox().viewRange()[0]
+    assert x0 <= days[-1] / 1000 < x1  # the newest bar is in view after 260 appends over 52 weekends
+    assert x1 - x0 == pytest.approx(width)  # the zoom the trader chose is kept
+    assert chart.series.visible_slice(x0, x1).stop == len(bars)

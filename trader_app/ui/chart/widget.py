@@ -178,7 +178,8 @@ class ChartWidget(QWidget):
 
         Only the live candle, the last volume/histogram bar and the last line segments are redrawn on a
         replace; indicators refresh their last value only. An appended bar recomputes the indicators and,
-        when the view showed the newest bar, scrolls by one bar. Bars of another symbol or interval, or
+        when the view showed the newest bar, scrolls so the new bar takes its place (by its time step, so
+        weekend gaps of daily stock bars do not leave the view behind). Bars of another symbol or interval, or
         older than the last bar, are ignored: returns False then, True when applied.
         """
         s = self._series
@@ -203,9 +204,14 @@ class ChartWidget(QWidget):
             self._update_limits()
             if s.n == 1:
                 self.show_latest()
-            elif self._follow:
+            elif self._follow:  # keep the width, put the new bar where the last one was: weekend and
+                # holiday gaps (a replayed stock's daily bars) must not leave the view behind
                 x0, x1 = self.price_plot.getViewBox().viewRange()[0]
-                self.price_plot.setXRange(x0 + s.interval_s, x1 + s.interval_s, padding=0)
+                newest = float(s.open_s[-1])
+                shift = newest - float(s.open_s[-2])
+                if x1 + shift < newest + s.interval_s / 2:  # the view had fallen behind: catch up
+                    shift = newest + s.interval_s * (1 + self.RIGHT_MARGIN_BARS) - x1
+                self.price_plot.setXRange(x0 + shift, x1 + shift, padding=0)
             else:
                 self._fit_y()
         else:
