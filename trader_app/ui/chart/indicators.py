@@ -4,9 +4,9 @@ Formulas are TA-Lib's own (``talib.SMA``, ``talib.RSI`` with Wilder smoothing, `
 minus EMA(26) and an EMA(9) signal). Every array has the length of the closes, with TA-Lib's leading NaNs
 (RSI(14): 14, MACD(12,26,9): 33, SMA(n): n-1; shared/STACK.md trap 9).
 
-The chart recomputes everything when bars are loaded or a new bar opens, and on a tick of the live bar only
-refreshes the LAST value (``Indicators.refresh_last``) from a bounded tail window of closes, so a tick costs
-the same whether 300 or 50,000 bars are loaded.
+The chart computes everything when bars are loaded; a new bar appends one value to each array
+(``Indicators.append``) and a tick of the live bar refreshes the LAST value (``Indicators.refresh_last``),
+both from a bounded tail window of closes, so neither costs more with 1,000,000 bars than with 300.
 """
 
 from __future__ import annotations
@@ -49,7 +49,8 @@ class Indicators:
     """Indicator arrays over one bar series (all float64, same length as the closes).
 
     ``ma`` maps a period to its SMA; ``rsi`` is RSI(14) in points 0..100; ``macd``, ``macd_signal`` and
-    ``macd_hist`` are MACD(12,26,9) in price units.
+    ``macd_hist`` are MACD(12,26,9) in price units. The arrays are views of buffers with spare room, so
+    :meth:`append` is amortised O(1); a view is valid until the next ``append``.
     """
 
     ma_periods: list[int]
@@ -58,21 +59,62 @@ class Indicators:
     macd: np.ndarray = field(default_factory=lambda: np.empty(0))
     macd_signal: np.ndarray = field(default_factory=lambda: np.empty(0))
     macd_hist: np.ndarray = field(default_factory=lambda: np.empty(0))
+    _buffers: np.ndarray | None = field(default=None, repr=False)  # rows: rsi, macd, signal, hist, then the MAs
+    _n: int = 0
 
     @classmethod
     def compute(cls, closes: np.ndarray, ma_periods: list[int]) -> "Indicators":
         """All indicators over ``closes`` (1-D, any float; converted to float64)."""
         c = _as_closes(closes)
         ind = cls(ma_periods=list(ma_periods))
-        ind.ma = {p: talib.SMA(c, timeperiod=p) for p in ind.ma_periods}
-        ind.rsi = talib.RSI(c, timeperiod=RSI_PERIOD)
-        ind.macd, ind.macd_signal, ind.macd_hist = talib.MACD(
-            c, fastperiod=MACD_FAST, slowperiod=MACD_SLOW, signalperiod=MACD_SIGNAL
-        )
+        rows = cls._rows(c, ind.ma_periods)
+        n = len(c)
+        buf = np.empty((len(rows), max(256, 1 << (n + 1).bit_length())), dtype=np.float64)
+        for r, values in enumerate(rows):
+            buf[r, :n] = values
+        ind._buffers, ind._n = buf, n
+        ind._views()
         return ind
+
+    @staticmethod
+    def _rows(c: np.ndarray, periods: list[int]) -> list[np.ndarray]:
+        macd, signal, hist = talib.MACD(c, fastperiod=MACD_FAST, slowperiod=MACD_SLOW, signalperiod=MACD_SIGNAL)
+        return [talib.RSI(c, timeperiod=RSI_PERIOD), macd, signal, hist] + [talib.SMA(c, timeperiod=p) for p in periods]
+
+    def _views(self) -> None:
+        assert self._buffers is not None
+        b, n = self._buffers, self._n
+        self.rsi, self.macd, self.macd_signal, self.macd_hist = b[0, :n], b[1, :n], b[2, :n], b[3, :n]
+        self.ma = {p: b[4 + k, :n] for k, p in enumerate(self.ma_periods)}
 
     def __len__(self) -> int:
         return len(self.rsi)
+
+    def append(self, closes: np.ndarray) -> None:
+        """The closes grew by one or more bars: add their values at the end of every array.
+
+        ``closes`` is the whole series (longer than the arrays; ``ValueError`` otherwise). Only the last
+        ``TAIL_WINDOW`` closes are read (see :data:`TAIL_WINDOW` for why the values equal a full compute).
+        """
+        c = _as_closes(closes)
+        k = len(c) - self._n
+        if k <= 0:
+            raise ValueError(f"append needs more than {self._n} closes, got {len(c)}")
+        if self._buffers is None or self._n < TAIL_WINDOW:  # short series: a full compute is as cheap
+            fresh = Indicators.compute(c, self.ma_periods)
+            self._buffers, self._n = fresh._buffers, fresh._n
+            self._views()
+            return
+        rows = Indicators._rows(c[-(TAIL_WINDOW + k):], self.ma_periods)
+        n = len(c)
+        if n > self._buffers.shape[1]:
+            grown = np.empty((self._buffers.shape[0], self._buffers.shape[1] * 2), dtype=np.float64)
+            grown[:, : self._n] = self._buffers[:, : self._n]
+            self._buffers = grown
+        for r, values in enumerate(rows):
+            self._buffers[r, self._n:n] = values[-k:]
+        self._n = n
+        self._views()
 
     def refresh_last(self, closes: np.ndarray) -> None:
         """Recompute only the last value of every array after the last close changed.
@@ -85,10 +127,7 @@ class Indicators:
             raise ValueError(f"refresh_last needs {len(self)} closes, got {len(c)}")
         if not len(c):
             return
-        tail = Indicators.compute(c[-TAIL_WINDOW:], self.ma_periods)
-        for p in self.ma_periods:
-            self.ma[p][-1] = tail.ma[p][-1]
-        self.rsi[-1] = tail.rsi[-1]
-        self.macd[-1] = tail.macd[-1]
-        self.macd_signal[-1] = tail.macd_signal[-1]
-        self.macd_hist[-1] = tail.macd_hist[-1]
+        rows = Indicators._rows(c[-TAIL_WINDOW:], self.ma_periods)
+        assert self._buffers is not None
+        for r, values in enumerate(rows):
+            self._buffers[r, self._n - 1] = values[-1]

@@ -6,6 +6,12 @@ becomes visible and replayed afterwards; only chunks inside the view are replaye
 live bar) is drawn by a small child item, so a tick repaints only that element's rectangle.
 Coordinates inside the pictures are relative to the first bar's open time (the item's ``pos``), which keeps
 them small for Qt's float arithmetic.
+
+Level of detail: when bars get narrower than ``MIN_PX_PER_GROUP`` pixels (a zoom out over years of 1-minute
+bars), ``g`` consecutive bars (``g`` a power of two) are drawn as one element: a candle with the group's
+first open, highest high, lowest low and last close; a value bar with the group's peak (largest absolute
+value). So the view never draws many more elements than it has pixels, at any zoom. Chunks are cached per
+level (``g``), least recently used first out, at most ``MAX_CHUNKS`` per item, so memory stays bounded.
 """
 
 from __future__ import annotations
@@ -16,11 +22,44 @@ from PySide6.QtCore import QLineF, QRectF
 from PySide6.QtGui import QPainter, QPicture
 from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem
 
+from collections import OrderedDict
+
 from . import theme
 from .series import BarSeries
 
 CHUNK = 128
 BODY_FRACTION = 0.7  # candle body / volume bar width as a fraction of the interval
+MIN_PX_PER_GROUP = 2.0  # bars (or groups of bars) narrower than this are merged with their neighbours
+MAX_CHUNKS = 256  # cached pictures per item (a view needs about 8)
+
+
+def group_size(seconds_per_px: float, interval_s: float) -> int:
+    """Bars drawn as one element: 1 while a bar is at least ``MIN_PX_PER_GROUP`` px wide, else the smallest
+    power of two whose group is. ``seconds_per_px`` is the view's scale (0 or NaN = unknown: 1)."""
+    if not seconds_per_px > 0 or interval_s <= 0:
+        return 1
+    bars_per_px = seconds_per_px / interval_s
+    need = bars_per_px * MIN_PX_PER_GROUP
+    if need <= 1:
+        return 1
+    return 1 << int(np.ceil(np.log2(need)))
+
+
+def group_bounds(n: int, g: int) -> np.ndarray:
+    """Start index of each group of ``g`` among ``n`` elements (the last group may be shorter)."""
+    return np.arange(0, n, g)
+
+
+def peak_per_group(v: np.ndarray, g: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per group of ``g`` values: the value with the largest magnitude (NaN when the group has none) and its
+    index within ``v``. Source: the "peak" decimation pyqtgraph uses for lines, applied to bars."""
+    n = len(v)
+    m = -(-n // g)
+    padded = np.full(m * g, np.nan)
+    padded[:n] = v
+    mag = np.where(np.isfinite(padded), np.abs(padded), -1.0).reshape(m, g)
+    pick = mag.argmax(axis=1) + np.arange(m) * g
+    return padded[pick], np.minimum(pick, n - 1)
 
 
 class _LiveItem(pg.GraphicsObject):
@@ -68,7 +107,7 @@ class SeriesItem(pg.GraphicsObject):
     def __init__(self, series: BarSeries) -> None:
         super().__init__()
         self.series = series
-        self._chunks: dict[int, QPicture] = {}
+        self._chunks: OrderedDict[tuple[int, int], QPicture] = OrderedDict()  # (group size, chunk) -> picture
         self._closed = 0  # elements [0, _closed) belong to the chunks
         self._y = (0.0, 0.0)
         self._rect = QRectF()
@@ -82,6 +121,20 @@ class SeriesItem(pg.GraphicsObject):
 
     def draw(self, p: QPainter, i0: int, i1: int) -> None:
         raise NotImplementedError
+
+    def draw_groups(self, p: QPainter, i0: int, i1: int, g: int) -> None:
+        """Draw elements ``i0..i1-1`` merged ``g`` at a time (``g`` > 1; ``i0`` a multiple of ``g``)."""
+        raise NotImplementedError
+
+    def group_geometry(self, i0: int, i1: int, g: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Per group of ``g`` among elements ``i0..i1-1``: its first and last element and its centre (item
+        x), which spans the group's time from the first open to the last bar's end."""
+        s = self.series
+        first = np.arange(i0, i1, g)
+        last = np.minimum(first + g, i1) - 1
+        base = s.open_s[0]
+        centre = (s.open_s[first] + s.open_s[last] + s.interval_s) / 2 - base
+        return first, last, centre
 
     def y_bounds(self, i0: int, i1: int) -> tuple[float, float]:
         raise NotImplementedError
@@ -120,8 +173,8 @@ class SeriesItem(pg.GraphicsObject):
         n = self.count()
         new_closed = max(0, n - 1)
         if new_closed > self._closed:
-            for c in range(self._closed // CHUNK, (new_closed - 1) // CHUNK + 1):
-                self._chunks.pop(c, None)
+            for key in [k for k in self._chunks if (k[1] + 1) * CHUNK * k[0] > self._closed]:
+                del self._chunks[key]  # the chunks holding the newly closed elements (at every level)
             lo, hi = self.y_bounds(self._closed, new_closed)
             if np.isfinite(lo):
                 self._y = (min(self._y[0], lo), max(self._y[1], hi)) if self._closed else (lo, hi)
@@ -157,7 +210,9 @@ class SeriesItem(pg.GraphicsObject):
         area = self.viewRect()
         if isinstance(option, QStyleOptionGraphicsItem) and not option.exposedRect.isEmpty():
             area = option.exposedRect if area is None else area.intersected(option.exposedRect)
-        first, last = 0, (self._closed - 1) // CHUNK
+        g = group_size(self.pixelWidth() or 0.0, self.series.interval_s)
+        span = CHUNK * g  # elements per chunk at this level
+        first, last = 0, (self._closed - 1) // span
         if area is not None:
             s = self.series
             base = float(s.open_s[0])
@@ -166,15 +221,25 @@ class SeriesItem(pg.GraphicsObject):
             hi_i = int(np.searchsorted(closed, area.right() + base, side="right"))
             if hi_i <= lo_i:
                 return
-            first, last = lo_i // CHUNK, min(last, (hi_i - 1) // CHUNK)
+            first, last = lo_i // span, min(last, (hi_i - 1) // span)
+        chunks = self._chunks
         for c in range(first, last + 1):
-            pic = self._chunks.get(c)
+            key = (g, c)
+            pic = chunks.get(key)
             if pic is None:
                 pic = QPicture()
                 cp = QPainter(pic)
-                self.draw(cp, c * CHUNK, min(self._closed, (c + 1) * CHUNK))
+                i0, i1 = c * span, min(self._closed, (c + 1) * span)
+                if g == 1:
+                    self.draw(cp, i0, i1)
+                else:
+                    self.draw_groups(cp, i0, i1, g)
                 cp.end()
-                self._chunks[c] = pic
+                chunks[key] = pic
+                if len(chunks) > MAX_CHUNKS:
+                    chunks.popitem(last=False)
+            else:
+                chunks.move_to_end(key)
             pic.play(p)
 
 
@@ -206,6 +271,24 @@ class CandlestickItem(SeriesItem):
             p.drawLines([QLineF(xs[k], l[k], xs[k], h[k]) for k in idx])
             p.setBrush(brush)
             p.drawRects([QRectF(xs[k] - half, o[k], 2 * half, c[k] - o[k]) for k in idx])
+
+    def draw_groups(self, p: QPainter, i0: int, i1: int, g: int) -> None:
+        s = self.series
+        first, last, xs = self.group_geometry(i0, i1, g)
+        starts = first - i0
+        o, c = s.open[first], s.close[last]
+        h = np.maximum.reduceat(s.high[i0:i1], starts)
+        l = np.minimum.reduceat(s.low[i0:i1], starts)
+        half = (s.open_s[last] - s.open_s[first] + s.interval_s) * BODY_FRACTION / 2
+        up = c >= o
+        for mask, pen, brush in ((up, self._up_pen, self._up_brush), (~up, self._down_pen, self._down_brush)):
+            idx = np.flatnonzero(mask)
+            if not len(idx):
+                continue
+            p.setPen(pen)
+            p.drawLines([QLineF(xs[k], l[k], xs[k], h[k]) for k in idx])
+            p.setBrush(brush)
+            p.drawRects([QRectF(xs[k] - half[k], o[k], 2 * half[k], c[k] - o[k]) for k in idx])
 
 
 class ValueBarsItem(SeriesItem):
@@ -248,32 +331,66 @@ class ValueBarsItem(SeriesItem):
             p.setBrush(brush)
             p.drawRects([QRectF(xs[k] - half, 0.0, 2 * half, v[k]) for k in idx])
 
+    def draw_groups(self, p: QPainter, i0: int, i1: int, g: int) -> None:
+        first, last, xs = self.group_geometry(i0, i1, g)
+        v, at = peak_per_group(self._values()[i0:i1], g)
+        rising = self._rising(i0, i1)[at]  # the colour of the bar that gave the peak
+        s = self.series
+        half = (s.open_s[last] - s.open_s[first] + s.interval_s) * BODY_FRACTION / 2
+        ok = np.isfinite(v)
+        for flag in (True, False):
+            idx = np.flatnonzero(ok & (rising == flag))
+            if not len(idx):
+                continue
+            pen, brush = self._style[flag]
+            p.setPen(pen)
+            p.setBrush(brush)
+            p.drawRects([QRectF(xs[k] - half[k], 0.0, 2 * half[k], v[k]) for k in idx])
+
 
 class LineSeries:
-    """A line over the bar centres split in two: the closed part and the live last segment.
+    """A line over the bar centres split in two: the closed part and the live tail.
 
-    The closed part is a ``PlotDataItem`` clipped to the view (only the visible points are stroked, so a
-    repaint costs the same with 300 or 50,000 bars); it is re-set when a bar is added or everything reloads.
-    A tick of the live bar only re-sets the two-point live curve.
+    The closed part is a ``PlotDataItem`` clipped to the view and decimated to about one point per pixel
+    (peak method) by its plot (``panes.make_pane``), so a repaint costs the same with 300 or 1,000,000
+    bars. Handing it a million points costs milliseconds (pyqtgraph scans them for bounds), so new bars go
+    to the tail, a small ``PlotCurveItem`` from the closed part's end to the last bar; the closed part takes
+    them over once the tail holds ``REBASE`` bars (every 256th new bar). A tick re-sets only the tail.
     """
+
+    REBASE = 256
 
     def __init__(self, plot: pg.PlotItem, colour, width: float = 1.0, name: str = "") -> None:
         pen = pg.mkPen(colour, width=width)
         self.name = name
-        self.closed = pg.PlotDataItem(pen=pen, connect="finite", antialias=True, clipToView=True)
+        # autoDownsampleFactor 1: one bucket per pixel (peak keeps its min and max: two points per pixel)
+        self.closed = pg.PlotDataItem(pen=pen, connect="finite", antialias=True, autoDownsampleFactor=1.0)
         self.live = pg.PlotCurveItem(pen=pen, connect="finite", antialias=True)
+        self._base = 0  # the closed part holds points [0, base); the tail [base - 1, n)
         plot.addItem(self.closed)
         plot.addItem(self.live)
 
     def set_all(self, x: np.ndarray, y: np.ndarray) -> None:
-        k = max(0, len(y) - 1)
-        self.closed.setData(x[:k], y[:k], connect="finite")
-        self.set_last(x, y)
+        """Show ``y`` over ``x`` (same length, bar centres in epoch s)."""
+        self._base = max(0, len(y) - 1)
+        self.closed.setData(x[: self._base], y[: self._base], connect="finite")
+        self._set_tail(x, y)
 
     def set_last(self, x: np.ndarray, y: np.ndarray) -> None:
-        n = len(y)
-        k = max(0, n - 2)
-        self.live.setData(x[k:n], y[k:n], connect="finite")
+        """The last values changed or bars were appended (``x``, ``y`` the whole series)."""
+        if len(y) - self._base > self.REBASE or len(y) < self._base:
+            self.set_all(x, y)
+        else:
+            self._set_tail(x, y)
+
+    def _set_tail(self, x: np.ndarray, y: np.ndarray) -> None:
+        k = max(0, self._base - 1)
+        self.live.setData(x[k:], y[k:], connect="finite")
+
+    def drawn_points(self) -> int:
+        """Points the closed part currently hands to Qt (after clipping and decimation)."""
+        x = self.closed.curve.xData
+        return 0 if x is None else len(x)
 
     def remove(self, plot: pg.PlotItem) -> None:
         plot.removeItem(self.closed)

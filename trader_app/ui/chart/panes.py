@@ -27,12 +27,15 @@ def make_pane(layout: pg.GraphicsLayout, row: int, title: str, *, utc: bool, tim
         ax.setPen(pg.mkPen(theme.AXIS))
         ax.setTextPen(pg.mkPen(theme.TEXT_DIM))
         ax.enableAutoSIPrefix(False)  # no axis label to show a scale in, so never rescale tick values
-    if not time_axis:
-        date_axis.setStyle(showValues=False, tickLength=0)
-        date_axis.setHeight(0)
-    grid = GridItem(plot.getAxis("bottom"), right)
+    grid = GridItem(date_axis, right)  # asks the axis for tick values even when it is hidden
+    if not time_axis:  # hidden, not just empty: a shown axis regenerates and paints its ticks every pan
+        plot.hideAxis("bottom")
     plot.addItem(grid, ignoreBounds=True)
     plot.grid_item = grid
+    # lines stroke only their visible points, decimated to the plot's pixels ("peak" keeps every extreme);
+    # set on the plot because PlotItem.addItem gives each line the plot's modes, not its own
+    plot.setClipToView(True)
+    plot.setDownsampling(auto=True, mode="peak")
     plot.setMenuEnabled(False)
     plot.hideButtons()
     plot.layout.setContentsMargins(4, 2, 0, 2)

@@ -10,6 +10,7 @@ from trader_app.core import Bar, Interval
 from trader_app.core.instrument import parse_market_id
 
 _MIN_CAPACITY = 256
+_ROWS = 7  # open_s, open, high, low, close, volume, centre_s
 MAX_PRICE_DECIMALS = 8
 
 
@@ -27,7 +28,7 @@ class BarSeries:
         self.n = 0
         self.price_decimals = 2
         self._open_ms = np.empty(_MIN_CAPACITY, dtype=np.int64)
-        self._f = np.empty((6, _MIN_CAPACITY), dtype=np.float64)  # open_s, open, high, low, close, volume
+        self._f = np.empty((_ROWS, _MIN_CAPACITY), dtype=np.float64)  # open_s, open, high, low, close, volume, centre
 
     # -- views ---------------------------------------------------------------------------------------
     @property
@@ -65,8 +66,8 @@ class BarSeries:
 
     @property
     def center_s(self) -> np.ndarray:
-        """Bar centres in epoch seconds (a new array)."""
-        return self.open_s + self.interval_s / 2
+        """Bar centres in epoch seconds (open + interval / 2; a view like the others)."""
+        return self._f[6, : self.n]
 
     def center_of(self, i: int) -> float:
         return float(self._f[0, i]) + self.interval_s / 2
@@ -80,24 +81,20 @@ class BarSeries:
         """
         if not isinstance(interval, Interval):
             raise ValueError(f"interval must be an Interval, got {interval!r}")
-        times = np.fromiter((b.open_time_ms for b in bars), dtype=np.int64, count=len(bars))
         venue, bare = parse_market_id(symbol) if symbol else ("", "")
-        for b in bars:
-            if b.symbol != bare or b.venue != venue or b.interval != interval:
-                raise ValueError(
-                    f"bar {b.symbol} {b.interval.value} @ {b.open_time_ms} does not belong to {symbol} {interval.value}"
-                )
-        if len(times) > 1:
+        n = len(bars)
+        flat = np.fromiter(_walk(bars, symbol, bare, venue, interval), dtype=np.float64, count=6 * n).reshape(n, 6)
+        times = flat[:, 0].astype(np.int64)  # epoch ms, exact in a float64 (< 2**53)
+        if n > 1:
             bad = np.flatnonzero(np.diff(times) <= 0)
             if len(bad):
                 i = int(bad[0]) + 1
                 raise ValueError(f"bar open times must be strictly ascending: bar {i} at {times[i]} ms follows {times[i - 1]} ms")
-        n = len(bars)
         cap = max(_MIN_CAPACITY, 1 << (n + 1).bit_length())
-        f = np.empty((6, cap), dtype=np.float64)
-        f[0, :n] = times / 1000.0
-        for row, name in ((1, "open"), (2, "high"), (3, "low"), (4, "close"), (5, "volume")):
-            f[row, :n] = np.fromiter((float(getattr(b, name)) for b in bars), dtype=np.float64, count=n)
+        f = np.empty((_ROWS, cap), dtype=np.float64)
+        f[:6, :n] = flat.T
+        f[0, :n] /= 1000.0
+        f[6, :n] = f[0, :n] + interval.ms / 2000.0
         open_ms = np.empty(cap, dtype=np.int64)
         open_ms[:n] = times
         self.symbol, self.interval, self.n = symbol, interval, n
@@ -115,7 +112,7 @@ class BarSeries:
         """Add ``bar`` after the last one (the caller checked that it is newer)."""
         if self.n == self._f.shape[1]:
             cap = self._f.shape[1] * 2
-            f = np.empty((6, cap), dtype=np.float64)
+            f = np.empty((_ROWS, cap), dtype=np.float64)
             f[:, : self.n] = self._f[:, : self.n]
             open_ms = np.empty(cap, dtype=np.int64)
             open_ms[: self.n] = self._open_ms[: self.n]
@@ -133,6 +130,7 @@ class BarSeries:
             float(bar.low),
             float(bar.close),
             float(bar.volume),
+            bar.open_time_ms / 1000.0 + self.interval_s / 2,
         )
 
     def index_at(self, x_s: float) -> int | None:
@@ -151,6 +149,20 @@ class BarSeries:
         i0 = int(np.searchsorted(self.open_s, c0, side="left"))
         i1 = int(np.searchsorted(self.open_s, c1, side="right"))
         return slice(max(0, i0), min(self.n, i1))
+
+
+def _walk(bars: list[Bar], market: str, symbol: str, venue: str, interval: Interval):
+    """One pass over ``bars``: yields open time (ms), open, high, low, close, volume of each as floats and
+    raises ``ValueError`` at the first bar of another symbol, venue or interval than ``market``'s."""
+    for b in bars:
+        if b.symbol != symbol or b.venue != venue or b.interval != interval:
+            raise ValueError(f"bar {b.symbol} {b.interval.value} @ {b.open_time_ms} does not belong to {market} {interval.value}")
+        yield b.open_time_ms
+        yield float(b.open)
+        yield float(b.high)
+        yield float(b.low)
+        yield float(b.close)
+        yield float(b.volume)
 
 
 def price_decimals_of(bars: list[Bar]) -> int:

@@ -197,10 +197,10 @@ class ChartWidget(QWidget):
                 self._fit_y(force=False)
         elif last is None or bar.open_time_ms > last:
             s.append(bar)
-            self._ind = Indicators.compute(s.close, self._ma_periods)
+            self._ind.append(s.close)
             for item in (self.candles, self.volume_bars, self.macd_hist_bars):
                 item.reset() if s.n == 1 else item.advance()
-            self._set_all_lines()
+            self._set_last_line_values()
             self._update_limits()
             if s.n == 1:
                 self.show_latest()
@@ -296,11 +296,9 @@ class ChartWidget(QWidget):
             line.set_all(x, y)
 
     def _set_last_line_values(self) -> None:
-        s = self._series
-        k = max(0, s.n - 2)
-        x = s.open_s[k:] + s.interval_s / 2
+        x = self._series.center_s
         for line, y in self._lines():
-            line.set_last(x, y[k:])
+            line.set_last(x, y)
 
     def _update_limits(self) -> None:
         s = self._series
