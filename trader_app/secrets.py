@@ -2,7 +2,8 @@
 
 Keys are stored under the service name ``TraderApp`` with user names such as ``account:<id>:api_secret``.
 On a machine without a keyring backend, every call raises ``SecretStoreError`` with a plain message; the
-app never falls back to writing secrets anywhere else. Values never appear in messages or logs.
+app never falls back to writing secrets anywhere else. Headless ``serve`` may be given an encrypted secrets
+file instead, explicitly (``secret_file.py``). Values never appear in messages or logs.
 """
 
 from __future__ import annotations
@@ -47,11 +48,18 @@ def keyring_available() -> bool:
     return "fail" not in type(backend).__module__
 
 
+HEADLESS_FIX = ("On a machine without a desktop (a VPS), run `trader-app serve --secrets-file PATH` with the "
+                "file's key in $TRADER_APP_SECRETS_KEY or the systemd credential trader-app-secrets-key "
+                "(README, \"Headless serve\").")
+
+
 def _explain(exc: KeyringError, name: str) -> str:
+    if type(exc).__name__ == "SecretsFileError":  # the secrets file's own message names the file and reason
+        return str(exc)
     return (
         f"the OS keyring could not store or read {name!r} ({type(exc).__name__}). "
         "Install and unlock a keyring (GNOME Keyring/KWallet on Linux, Keychain on macOS, "
-        "Credential Manager on Windows); Trader App does not keep secrets in plain text."
+        "Credential Manager on Windows); Trader App does not keep secrets in plain text. " + HEADLESS_FIX
     )
 
 

@@ -16,6 +16,7 @@ import os
 import secrets as _random
 
 from .. import secrets as keyring_secrets
+from ..core.errors import SecretStoreError
 from ..core.offloop import run_blocking
 
 ENV_API_TOKEN = "TRADER_APP_API_TOKEN"
@@ -31,10 +32,14 @@ def load_admin_token() -> str:
     env = os.environ.get(ENV_API_TOKEN, "").strip()
     if env:
         return env
-    token = keyring_secrets.get_secret(ADMIN_SECRET)
-    if not token:
-        token = _random.token_urlsafe(32)
-        keyring_secrets.set_secret(ADMIN_SECRET, token)
+    try:
+        token = keyring_secrets.get_secret(ADMIN_SECRET)
+        if not token:
+            token = _random.token_urlsafe(32)
+            keyring_secrets.set_secret(ADMIN_SECRET, token)
+    except SecretStoreError as exc:
+        raise SecretStoreError(f"the REST API has no admin token: {exc} For the REST API alone, {ENV_API_TOKEN} "
+                               "may hold one (a long random string).") from None
     return token
 
 

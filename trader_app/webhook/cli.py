@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import os
 import signal
 import sys
 from typing import Any
@@ -31,6 +32,10 @@ def register(subparsers: Any) -> None:
     p.add_argument("--no-demo", action="store_true", help="do not run the demo market")
     p.add_argument("--print-admin-token", action="store_true",
                    help="also print the REST API's bearer admin token (it is a secret: mind your logs)")
+    p.add_argument("--secrets-file", metavar="PATH", default=None,
+                   help="keep secrets in this encrypted file instead of the OS keyring (a machine without a "
+                        "desktop); its key comes from $TRADER_APP_SECRETS_KEY or the systemd credential "
+                        "trader-app-secrets-key. Also $TRADER_APP_SECRETS_FILE")
     p.set_defaults(func=run)
 
 
@@ -48,11 +53,23 @@ def run(args: argparse.Namespace) -> int:
 async def serve(args: argparse.Namespace) -> int:
     from ..app import build_services
     from ..config import Settings, open_log_file, resolve_data_dir
+    from ..core.offloop import run_blocking
     from ..heap import settle_heap
+    from ..secret_file import chosen_path
+    from ..secret_file import install as install_secrets_file
+    from ..secrets import HEADLESS_FIX, keyring_available
+    from .auth import ENV_API_TOKEN, load_admin_token
 
     data_dir = resolve_data_dir(getattr(args, "data_dir", None))
     settings = Settings.load(data_dir, create=True)
     open_log_file(data_dir)
+    secrets_path = chosen_path(getattr(args, "secrets_file", None))
+    if secrets_path:
+        await run_blocking(install_secrets_file, secrets_path)  # scrypt: off the loop; ConfigError -> exit 2
+    elif not keyring_available() and not os.environ.get(ENV_API_TOKEN, "").strip():
+        print(f"trader-app serve: warning: no OS keyring here, so the REST API cannot keep its admin token and "
+              f"strategy groups cannot keep their webhook tokens. {HEADLESS_FIX} Or set {ENV_API_TOKEN} for the "
+              "REST API alone.", file=sys.stderr, flush=True)
     if args.host:
         settings.webhook.host = args.host
     settings.webhook.enabled = True
@@ -76,14 +93,12 @@ async def serve(args: argparse.Namespace) -> int:
             print(f"trader-app serve: listener not started: {services.listener_error or 'disabled'}", file=sys.stderr)
             code = 1
         else:
+            admin_token = await run_blocking(load_admin_token) if args.print_admin_token else ""
             print(f"listening on {services.webhook.url}", flush=True)
             print(f"webhook: POST {services.webhook.url}/api/webhook   REST API: {services.webhook.url}/api/v1 "
                   f"(docs: {services.webhook.url}/docs)", flush=True)
-            if args.print_admin_token:
-                from ..core.offloop import run_blocking
-                from .auth import load_admin_token
-
-                print(f"admin token: {await run_blocking(load_admin_token)}", flush=True)
+            if admin_token:
+                print(f"admin token: {admin_token}", flush=True)
             if not installed:
                 print("(press Ctrl+C to stop)", flush=True)
             await stop.wait()
