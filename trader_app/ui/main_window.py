@@ -97,8 +97,10 @@ class MainWindow(WindowActions, QMainWindow):
         for corner, area in ((Qt.Corner.TopLeftCorner, Qt.DockWidgetArea.LeftDockWidgetArea),
                              (Qt.Corner.BottomLeftCorner, Qt.DockWidgetArea.LeftDockWidgetArea),
                              (Qt.Corner.TopRightCorner, Qt.DockWidgetArea.RightDockWidgetArea),
-                             (Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)):
+                             (Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.BottomDockWidgetArea)):
             self.setCorner(corner, area)
+        # The order ticket's column spans only the top (beside the chart): the tables below run to the right
+        # edge, where their columns need the room and the ticket's form would leave it empty.
         # Every panel is a dock; the central widget is a zero-height spacer between the chart (top area) and
         # the tables (bottom area). Without one, Qt's dock layout drifts the side columns on every relayout.
         spacer = QWidget(self)
@@ -202,11 +204,11 @@ class MainWindow(WindowActions, QMainWindow):
         self.default_sizes()
 
     def default_sizes(self) -> None:
-        """Dock sizes of the default layout for the current window size (left 32 %, ticket 290 px, the chart
-        and tables the rest; tables 35 % of the height). Qt only honours them once the window is laid out, so this runs again on the
+        """Dock sizes of the default layout for the current window size (left 34 % within 420..640 px, ticket
+        280 px (250 below 1400), the chart and tables the rest; tables 35 % of the height). Qt only honours them once the window is laid out, so this runs again on the
         first show."""
         d, w, h = self.docks, self.width(), self.height()
-        left, right = int(w * 0.32), 290
+        left, right = min(max(int(w * 0.34), 420), 640), (280 if w >= 1400 else 250)
         self.resizeDocks([d["watchlist"], d["chart"], d["ticket"]], [left, w - left - right, right],
                          Qt.Orientation.Horizontal)
         self.resizeDocks([d["watchlist"], d["accounts"]], [int(h * 0.55), int(h * 0.40)], Qt.Orientation.Vertical)

@@ -6,6 +6,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from decimal import Decimal
 
+from PySide6.QtCore import QModelIndex, Qt
+
 from ...core.enums import SessionState
 from ...core.events import AccountEvent
 from ...core.portfolio import Account, AccountSummary, Balance
@@ -53,20 +55,27 @@ def _session_colour(row: AccountRow):
 
 
 class AccountsModel(KeyedTableModel):
-    """Rows keyed by (account_id, currency), fed by AccountEvents, Balances and AccountSummaries."""
+    """Rows keyed by (account_id, currency), fed by AccountEvents, Balances and AccountSummaries.
+
+    An account's currencies are grouped: a new currency row goes right under its account's other rows, and
+    the rows after an account's first leave Account, Broker, Mode and Session blank, so one account reads as
+    one block with a line per currency.
+    """
+
+    GROUPED_COLUMNS = 4  # Account, Broker, Mode, Session: shown on an account's first row only
 
     def __init__(self, parent=None) -> None:
         columns = [
-            Column("Account", lambda r: r.name, align=LEFT, width=100),
-            Column("Broker", lambda r: r.broker, align=LEFT, width=70),
-            Column("Mode", lambda r: r.mode, align=LEFT, width=48),
-            Column("Session", lambda r: r.session.value, _session_text, align=LEFT, colour=_session_colour, width=110,
+            Column("Account", lambda r: r.name, align=LEFT, width=70),
+            Column("Broker", lambda r: r.broker, align=LEFT, width=60, optional=3),
+            Column("Mode", lambda r: r.mode, align=LEFT, width=48, optional=4),
+            Column("Session", lambda r: r.session.value, _session_text, align=LEFT, colour=_session_colour, width=90,
                    tooltip=lambda r: "\n".join(t for t in (r.error, r.warning) if t)),
             Column("Ccy", lambda r: r.currency, align=LEFT, width=40),
-            Column("Equity", lambda r: r.equity, lambda r: amount(r.equity, r.currency), width=110),
-            Column("Cash", lambda r: r.cash, lambda r: amount(r.cash, r.currency), width=110),
+            Column("Equity", lambda r: r.equity, lambda r: amount(r.equity, r.currency), width=80),
+            Column("Cash", lambda r: r.cash, lambda r: amount(r.cash, r.currency), width=80, optional=1),
             Column("Unrealized", lambda r: r.unrealized_pnl, lambda r: amount(r.unrealized_pnl, r.currency),
-                   colour=lambda r: sign_colour(r.unrealized_pnl)),
+                   colour=lambda r: sign_colour(r.unrealized_pnl), optional=2),
             Column("Day PnL", lambda r: r.day_pnl, lambda r: amount(r.day_pnl, r.currency), colour=lambda r: sign_colour(r.day_pnl)),
         ]
         super().__init__(columns, key=lambda r: (r.account_id, r.currency), parent=parent)
@@ -75,6 +84,26 @@ class AccountsModel(KeyedTableModel):
         self._errors: dict[str, str] = {}
         self._warnings: dict[str, str] = {}
         self.names: dict[str, str] = {}   # account_id -> name, shared with the other models
+
+    def data(self, index, role=Qt.ItemDataRole.DisplayRole):
+        if (role == Qt.ItemDataRole.DisplayRole and index.column() < self.GROUPED_COLUMNS and index.row() > 0
+                and self.continues_account(index.row())):
+            return ""
+        return super().data(index, role)
+
+    def continues_account(self, row: int) -> bool:
+        """True when ``row`` is not its account's first row (the row above is the same account)."""
+        return 0 < row < self.rowCount() and self.record(row - 1).account_id == self.record(row).account_id
+
+    def _insert(self, items: list) -> None:
+        for key, record in items:  # each new currency row under the last row of its account
+            rows = [i for i, k in enumerate(self.keys()) if k[0] == key[0]]
+            at = rows[-1] + 1 if rows else self.rowCount()
+            self.beginInsertRows(QModelIndex(), at, at)
+            self._keys.insert(at, key)
+            self._rows.insert(at, record)
+            self._reindex()
+            self.endInsertRows()
 
     def _row(self, account_id: str, currency: str) -> AccountRow:
         existing = self.get((account_id, currency))

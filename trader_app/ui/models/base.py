@@ -35,7 +35,8 @@ _ROLES = frozenset({_DISPLAY, _ALIGN, _FOREGROUND, _TOOLTIP, RAW_ROLE, RECORD_RO
 @dataclass(frozen=True)
 class Column:
     """One column: ``title``, raw ``value(record)``, display ``text(record)``, alignment, optional colour and
-    ``tooltip(record)`` (text shown on hover, "" or None for none)."""
+    ``tooltip(record)`` (text shown on hover, "" or None for none); ``optional`` ranks the columns a narrow
+    table hides (see ``panels.common.TableView``)."""
 
     title: str
     value: Callable[[Any], Any]
@@ -44,6 +45,7 @@ class Column:
     colour: Callable[[Any], QColor | None] | None = None
     width: int = 0  # default width in px (0: let the view decide)
     tooltip: Callable[[Any], str | None] | None = None
+    optional: int = 0  # 0: always shown; n > 0: hidden when the table is too narrow, the highest n first
 
     def display(self, record: Any) -> str:
         if self.text is not None:

@@ -35,12 +35,12 @@ class OpenOrdersModel(KeyedTableModel):
             Column("Side", lambda o: o.side.value, align=LEFT, colour=lambda o: side_colour(o.side), width=45),
             Column("Type", lambda o: o.order_type.value, align=LEFT, width=90),
             Column("Qty", lambda o: o.quantity, lambda o: f.qty(o.symbol, o.quantity)),
-            Column("Filled", lambda o: o.filled_qty, lambda o: f.qty(o.symbol, o.filled_qty)),
+            Column("Filled", lambda o: o.filled_qty, lambda o: f.qty(o.symbol, o.filled_qty), optional=2),
             Column("Price", lambda o: o.price, lambda o: f.price(o.symbol, o.price)),
             Column("Stop", lambda o: o.stop_price, lambda o: f.price(o.symbol, o.stop_price)),
             Column("TIF", lambda o: o.time_in_force.value, align=LEFT, width=40),
             Column("Status", lambda o: o.status.value, align=LEFT, width=110),
-            Column("Client order id", lambda o: o.client_order_id, align=LEFT, width=190),
+            Column("Client order id", lambda o: o.client_order_id, align=LEFT, width=190, optional=3),
         ]
         super().__init__(columns, key=lambda o: (o.account_id, o.client_order_id), newest_first=True, parent=parent)
 
@@ -75,8 +75,8 @@ class FillsModel(KeyedTableModel):
             Column("Notional", lambda x: x.notional, lambda x: money(x.notional), width=105),
             Column("Commission", lambda x: x.commission, lambda x: f"{money(x.commission, 4)} {x.commission_asset}",
                    width=125),
-            Column("Client order id", lambda x: x.client_order_id, align=LEFT, width=190),
-            Column("Trade id", lambda x: x.trade_id, align=LEFT, width=150),
+            Column("Client order id", lambda x: x.client_order_id, align=LEFT, width=190, optional=3),
+            Column("Trade id", lambda x: x.trade_id, align=LEFT, width=150, optional=4),
         ]
         super().__init__(columns, key=lambda x: (x.account_id, x.trade_id), newest_first=True, max_rows=max_rows,
                          parent=parent)
@@ -104,7 +104,7 @@ class PositionsModel(KeyedTableModel):
                    colour=lambda p: sign_colour(p.quantity)),
             Column("Avg price", lambda p: p.avg_price, lambda p: f.price(p.symbol, p.avg_price)),
             Column("Last", lambda p: p.last_price, lambda p: f.price(p.symbol, p.last_price)),
-            Column("Market value", lambda p: p.market_value, lambda p: money(p.market_value), width=100),
+            Column("Market value", lambda p: p.market_value, lambda p: money(p.market_value), width=100, optional=2),
             Column("Unrealized PnL", lambda p: p.unrealized_pnl, lambda p: money(p.unrealized_pnl),
                    colour=lambda p: sign_colour(p.unrealized_pnl), width=110),
             Column("Profit %", lambda p: p.profit_rate_pct, lambda p: pct(p.profit_rate_pct),
@@ -158,12 +158,12 @@ class LedgerModel(KeyedTableModel):
             Column("Ccy", lambda e: e.currency, align=LEFT, width=45),
             Column("Amount", lambda e: e.amount, lambda e: money(e.amount), colour=lambda e: sign_colour(e.amount),
                    width=115),
-            Column("Cash before", lambda e: e.cash_before, lambda e: money(e.cash_before), width=115),
+            Column("Cash before", lambda e: e.cash_before, lambda e: money(e.cash_before), width=115, optional=3),
             Column("Cash after", lambda e: e.cash_after, lambda e: money(e.cash_after), width=115),
             Column("Symbol", lambda e: e.symbol, align=LEFT, width=80),
             Column("Qty", lambda e: e.quantity, lambda e: f.qty(e.symbol, e.quantity) if e.symbol else ""),
             Column("Price", lambda e: e.price, lambda e: f.price(e.symbol, e.price) if e.symbol else ""),
-            Column("Note", lambda e: e.note, align=LEFT, width=160),
+            Column("Note", lambda e: e.note, align=LEFT, width=160, optional=2),
         ]
         super().__init__(columns, key=lambda e: e.entry_id, newest_first=True, max_rows=max_rows, parent=parent)
 

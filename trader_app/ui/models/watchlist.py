@@ -58,28 +58,29 @@ class WatchlistModel(KeyedTableModel):
     def __init__(self, formats: Formats, parent=None) -> None:
         self.formats = f = formats
         columns = [
-            Column("Symbol", lambda r: r.symbol, align=LEFT, width=125),
+            Column("Symbol", lambda r: r.symbol, align=LEFT, width=80),
             Column("Last", lambda r: r.last, lambda r: f.price(r.symbol, r.last),
                    colour=lambda r: sign_colour(r.change_pct), width=80),
             Column("Chg %", lambda r: r.change_pct, lambda r: pct(r.change_pct),
                    colour=lambda r: sign_colour(r.change_pct), width=60),
             Column("Bid", lambda r: r.quote.bid if r.quote else None,
-                   lambda r: f.price(r.symbol, r.quote.bid) if r.quote else "", width=80),
+                   lambda r: f.price(r.symbol, r.quote.bid) if r.quote else "", width=80, optional=4),
             Column("Ask", lambda r: r.quote.ask if r.quote else None,
-                   lambda r: f.price(r.symbol, r.quote.ask) if r.quote else "", width=80),
-            Column("Volume", lambda r: r.volume, lambda r: f.qty(r.symbol, r.volume) if r.volume else "", width=80),
+                   lambda r: f.price(r.symbol, r.quote.ask) if r.quote else "", width=80, optional=4),
+            Column("Volume", lambda r: r.volume, lambda r: f.qty(r.symbol, r.volume) if r.volume else "", width=80,
+                   optional=5),
             Column("RSI", lambda r: r.rsi, lambda r: _float_text(r.rsi, 1), width=45),
             Column("MACD", lambda r: r.macd, lambda r: _float_text(r.macd, 3),
                    colour=lambda r: None if r.macd is None or r.macd_signal is None
                    else sign_colour(r.macd - r.macd_signal), width=60),
             Column("Position", lambda r: r.position_qty,
                    lambda r: f.qty(r.symbol, r.position_qty) if r.position_qty else "",
-                   colour=lambda r: sign_colour(r.position_qty)),
+                   colour=lambda r: sign_colour(r.position_qty), optional=6),
             Column("Avg price", lambda r: r.avg_price,
-                   lambda r: f.price(r.symbol, r.avg_price) if r.position_qty else ""),
+                   lambda r: f.price(r.symbol, r.avg_price) if r.position_qty else "", optional=8),
             Column("Profit %", lambda r: r.profit_pct, lambda r: pct(r.profit_pct),
-                   colour=lambda r: sign_colour(r.profit_pct)),
-            Column("Trail", lambda r: r.trail, align=LEFT, width=80),
+                   colour=lambda r: sign_colour(r.profit_pct), optional=7),
+            Column("Trail", lambda r: r.trail, align=LEFT, width=80, optional=9),
         ]
         super().__init__(columns, key=lambda r: r.symbol, parent=parent)
         self._positions: dict[tuple[str, str], Position] = {}

@@ -14,7 +14,7 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QFormLayout,
-    QHBoxLayout,
+    QGridLayout,
     QLabel,
     QLineEdit,
     QPushButton,
@@ -98,12 +98,14 @@ class AccountsPanel(TablePanel):
         accept = QPushButton("Accept", self)
         accept.setToolTip("Take the venue's positions of an account stopped at start-up and trade again")
         accept.clicked.connect(self.accept_positions)
-        row = QHBoxLayout()
-        row.setContentsMargins(2, 2, 2, 0)
-        for b in (new_button, connect, deposit, withdraw, accept):
-            row.addWidget(b)
-        row.addStretch(1)
-        self.vbox.addLayout(row)
+        # two rows of three: the panel fits a 420 px column without scrolling sideways
+        grid = QGridLayout()
+        grid.setContentsMargins(2, 2, 2, 0)
+        grid.setHorizontalSpacing(4)
+        grid.setVerticalSpacing(2)
+        for i, b in enumerate((new_button, connect, accept, deposit, withdraw)):
+            grid.addWidget(b, i // 3, i % 3)
+        self.vbox.addLayout(grid)
 
     def load(self) -> None:
         """Show the accounts, their balances and summaries as the services hold them now."""

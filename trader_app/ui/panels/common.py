@@ -12,12 +12,17 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from PySide6.QtCore import QByteArray, Qt
-from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QVBoxLayout, QWidget
+from PySide6.QtCore import QByteArray, Qt, QTimer
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QMenu, QTableView, QVBoxLayout, QWidget
 
 from ..models.base import KeyedTableModel
 
 log = logging.getLogger(__name__)
+
+MAX_FIT_WIDTH = 280  # px: a column sized to its content is never wider than this
+FIT_SAMPLE_ROWS = 200  # rows measured when sizing columns to their content
+FIT_DELAY_MS = 400  # content changes are measured at most this often
 
 _tasks: set[asyncio.Task[Any]] = set()
 
@@ -49,7 +54,12 @@ def spawn(coro: Awaitable[Any], on_error: Callable[[BaseException], None] | None
 class TableView(QTableView):
     """A compact, row-selecting table over a ``KeyedTableModel``; a header click sorts the model itself
     (``KeyedTableModel.sort``), without a proxy model: every proxy hop is more Python calls per painted
-    cell, and the watchlist repaints up to 20 times a second. Rows then stay put while quotes stream."""
+    cell, and the watchlist repaints up to 20 times a second. Rows then stay put while quotes stream.
+
+    Columns size themselves to their content (:meth:`fit_columns`) until the trader drags one. When the
+    table is narrower than its columns, the optional ones (``Column.optional`` > 0) are hidden, the highest
+    rank first (columns of the same rank together), and come back when there is room; a right click on the header lists every column to show or
+    hide by hand (a choice that then stays)."""
 
     def __init__(self, model: KeyedTableModel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -74,7 +84,109 @@ class TableView(QTableView):
         header.setSectionsClickable(True)
         header.sortIndicatorChanged.connect(self._sort)
         for i, col in enumerate(model.columns):
-            header.resizeSection(i, col.width or 90)
+            header.resizeSection(i, col.width or 72)  # then widened to the content (fit_columns)
+        # columns follow their content (grow only) until the trader drags one: then that one is theirs
+        self._user_sized: set[int] = set()
+        self._widths: dict[int, int] = {i: header.sectionSize(i) for i in range(len(model.columns))}
+        self._user_shown: dict[int, bool] = {}  # columns shown or hidden from the header menu
+        self._fitting = False
+        header.sectionResized.connect(self._section_resized)
+        header.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        header.customContextMenuRequested.connect(self._header_menu)
+        self._fit_timer = QTimer(self)
+        self._fit_timer.setSingleShot(True)
+        self._fit_timer.setInterval(FIT_DELAY_MS)
+        self._fit_timer.timeout.connect(self.fit_columns)
+        for sig in (model.rowsInserted, model.modelReset, model.dataChanged, model.layoutChanged):
+            sig.connect(self._schedule_fit)
+        self.fit_columns()
+
+    def _schedule_fit(self, *_args: Any) -> None:
+        if not self._fit_timer.isActive():
+            self._fit_timer.start()
+
+    def _section_resized(self, index: int, _old: int, new: int) -> None:
+        # widths come from the content and the trader's drags only: the stretched last column's width (and a
+        # hidden column's 0) are layout, not what the column needs
+        if not self._fitting and new > 0 and QGuiApplication.mouseButtons() != Qt.MouseButton.NoButton:
+            self._user_sized.add(index)
+            self._widths[index] = new
+
+    def fit_columns(self) -> None:
+        """Widen each column to its title and the text of the first 200 rows (at most 280 px; never narrower
+        than it is, never a column the trader resized by hand)."""
+        model, header = self.source_model, self.horizontalHeader()
+        rows = min(model.rowCount(), FIT_SAMPLE_ROWS)
+        cell, head = self.fontMetrics(), header.fontMetrics()
+        self._fitting = True
+        try:
+            for col, column in enumerate(model.columns):
+                if col in self._user_sized:
+                    continue
+                want = head.horizontalAdvance(column.title) + 22  # room for the sort arrow
+                for row in range(rows):
+                    text = model.data(model.index(row, col))
+                    if text:
+                        want = max(want, cell.horizontalAdvance(str(text)) + 12)
+                want = min(want, MAX_FIT_WIDTH)
+                if want > self._widths.get(col, 0):
+                    self._widths[col] = want
+                    if not header.isSectionHidden(col):
+                        header.resizeSection(col, want)
+        finally:
+            self._fitting = False
+        self.fit_visible()
+
+    def fit_visible(self) -> None:
+        """Show every column that fits the table's width, dropping optional ones (highest rank first)."""
+        header, columns = self.horizontalHeader(), self.source_model.columns
+        width = self.viewport().width()
+        if width <= 1:
+            return
+        shown = {i for i in range(len(columns)) if self._user_shown.get(i, True)}
+        optional = sorted((c.optional, i) for i, c in enumerate(columns)
+                          if c.optional and i in shown and i not in self._user_shown)
+        used = sum(self._widths.get(i, 0) for i in shown)
+        while used > width and optional:
+            rank = optional[-1][0]
+            while optional and optional[-1][0] == rank:  # columns of one rank go together (Bid with Ask)
+                _rank, i = optional.pop()
+                shown.discard(i)
+                used -= self._widths.get(i, 0)
+        self._fitting = True
+        try:
+            for i in range(len(columns)):
+                if header.isSectionHidden(i) == (i in shown):
+                    header.setSectionHidden(i, i not in shown)
+                    if i in shown and self._widths.get(i):
+                        header.resizeSection(i, self._widths[i])
+        finally:
+            self._fitting = False
+
+    def resizeEvent(self, event: Any) -> None:  # noqa: N802 - Qt name
+        super().resizeEvent(event)
+        self.fit_visible()
+
+    def hidden_columns(self) -> list[str]:
+        """Titles of the columns hidden now (by width or by hand)."""
+        header = self.horizontalHeader()
+        return [c.title for i, c in enumerate(self.source_model.columns) if header.isSectionHidden(i)]
+
+    def _header_menu(self, pos: Any) -> None:
+        menu = QMenu(self)
+        header = self.horizontalHeader()
+        for i, column in enumerate(self.source_model.columns):
+            action = menu.addAction(column.title)
+            action.setCheckable(True)
+            action.setChecked(not header.isSectionHidden(i))
+            action.toggled.connect(lambda on, i=i: self.set_column_shown(i, on))
+        menu.popup(header.mapToGlobal(pos))
+
+    def set_column_shown(self, index: int, shown: bool) -> None:
+        """Show or hide column ``index`` by the trader's choice (kept across width changes)."""
+        self._user_shown[index] = shown
+        self.horizontalHeader().setSectionHidden(index, not shown)
+        self.fit_visible()
 
     def _sort(self, column: int, order: Qt.SortOrder) -> None:
         if column >= 0:
@@ -95,9 +207,23 @@ class TableView(QTableView):
         return self.horizontalHeader().saveState()
 
     def restore_columns(self, state: QByteArray | bytes | None) -> bool:
+        """Restore :meth:`save_columns`' state: its widths are the trader's (no longer fitted to content);
+        which columns show is decided again for this window's width."""
         if not state:
             return False
-        return self.horizontalHeader().restoreState(QByteArray(state))
+        self._fitting = True
+        try:
+            header = self.horizontalHeader()
+            ok = header.restoreState(QByteArray(state))
+        finally:
+            self._fitting = False
+        if ok:
+            for i in range(len(self.source_model.columns)):
+                if header.sectionSize(i) > 0:
+                    self._widths[i] = header.sectionSize(i)
+            self._user_sized = set(range(len(self.source_model.columns)))
+            self.fit_visible()
+        return ok
 
 
 class TablePanel(QWidget):

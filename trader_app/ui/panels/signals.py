@@ -98,7 +98,7 @@ class SignalsModel(KeyedTableModel):
             Column("Signal", lambda r: describe(r.payload), align=LEFT, width=220),
             Column("Accounts", lambda r: len({dict(x).get("account_id") for x in r.results}), width=70),
             Column("Outcome", outcome, align=LEFT, colour=_outcome_colour, width=220),
-            Column("Id", lambda r: r.signal_id, align=LEFT, width=150),
+            Column("Id", lambda r: r.signal_id, align=LEFT, width=150, optional=3),
         ], key=lambda r: r.signal_id, newest_first=True, max_rows=MAX_SIGNALS)
 
 
@@ -116,8 +116,8 @@ class ResultsModel(KeyedTableModel):
             Column("Price", get("price"), width=90),
             Column("Status", get("status"), align=LEFT, width=110,
                    colour=lambda r: theme.DOWN_COLOR if r[1].get("status") in _BAD else None),
-            Column("Client order id", get("client_order_id"), align=LEFT, width=170),
-            Column("Venue order id", get("venue_order_id"), align=LEFT, width=150),
+            Column("Client order id", get("client_order_id"), align=LEFT, width=170, optional=3),
+            Column("Venue order id", get("venue_order_id"), align=LEFT, width=150, optional=4),
             Column("Error", get("error"), align=LEFT, width=300),
         ], key=lambda r: r[0])
 
