@@ -83,10 +83,11 @@ def build_parser(with_commands: bool = True) -> argparse.ArgumentParser:
         return parser
     from .backtest import cli as backtest_cli
     from .devtools import bench_backtest, bench_chart, bench_crash, bench_fanout, bench_ui, bench_venue
+    from .store import cli as store_cli
     from .webhook import cli as serve_cli
 
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for module in (serve_cli, backtest_cli):
+    for module in (serve_cli, backtest_cli, store_cli):
         module.register(subparsers)
     bench = subparsers.add_parser("bench", help="benchmarks (print figures)")
     bench_sub = bench.add_subparsers(dest="bench", metavar="NAME", required=True)

@@ -28,7 +28,7 @@ def test_migration_creates_every_table_and_is_at_head(store):
 def test_sqlite_pragmas_are_set_on_every_connection(store):
     with store.engine.connect() as conn:
         values = [conn.execute(text(f"PRAGMA {name}")).scalar() for name in ("journal_mode", "synchronous", "foreign_keys", "busy_timeout")]
-    assert values == ["wal", 1, 1, 5000]  # synchronous 1 = NORMAL
+    assert values == ["wal", 2, 1, 5000]  # synchronous 2 = FULL (engine.py says why)
 
 
 def test_open_creates_the_parent_folder_and_reopen_is_idempotent(tmp_path):

@@ -105,3 +105,17 @@ def test_columns_follow_their_content_and_narrow_tables_drop_optional_columns_by
     assert view.hidden_columns() == ["Volume"]
     view.resize(900, 200)
     assert view.hidden_columns() == ["Volume"]
+
+
+async def test_a_tripped_kill_switch_is_shown_in_the_status_bar(window, services):
+    account = services.accounts.list()[0]
+    window.update_status()
+    assert window.alert_label.text() == ""
+    services.risk_book.trip(account.account_id, "the order journal cannot be written (disk full); trading stopped")
+    window.update_status()
+    assert window.alert_label.text() == ("TRADING STOPPED on 1 account(s): the order journal cannot be written "
+                                         "(disk full); trading stopped")
+    assert account.name in window.alert_label.toolTip()
+    await services.risk_book.reset(account.account_id)
+    window.update_status()
+    assert window.alert_label.text() == ""

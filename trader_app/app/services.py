@@ -41,6 +41,8 @@ from ..trading.risk.rules import RiskBook
 from ..webhook.server import WebhookServer
 
 log = logging.getLogger(__name__)
+BACKUP_FIRST_CHECK_S = 60.0  # the first daily-backup check, after start (s)
+BACKUP_CHECK_S = 3600.0  # then hourly
 
 DEFAULT_ACCOUNT_NAME = "Paper 1"
 DEFAULT_CASH = {"USDT": Decimal("100000"), "USD": Decimal("100000"), "KRW": Decimal("100000000")}
@@ -115,6 +117,7 @@ class AppServices:
     listener_error: str = ""
     started: bool = False
     _stoppers: list[Callable[[], Awaitable[Any] | Any]] = field(default_factory=list, repr=False)
+    _backup_task: asyncio.Future[None] | None = field(default=None, repr=False)
 
     # ---- life cycle ----------------------------------------------------------------------------------
     async def start(self) -> None:
@@ -149,6 +152,24 @@ class AppServices:
         if self.start_webhook and self.webhook is None:
             await self._start_webhook()
         await self.notices.start()
+        if self.store.path is not None and self._backup_task is None:
+            self._backup_task = asyncio.ensure_future(self._backup_loop(self.store.path))
+
+    async def _backup_loop(self, db: Path) -> None:
+        """A daily online backup (``store/backup.py``, off the loop) whenever the newest is 24 h old: checked
+        a minute after start, then hourly. A failed backup is logged as an error and tried again."""
+        from ..core.offloop import run_blocking
+        from ..store.backup import backup_due, make_backup
+
+        await asyncio.sleep(BACKUP_FIRST_CHECK_S)
+        while True:
+            if await run_blocking(backup_due, db):
+                try:
+                    path = await run_blocking(make_backup, db, "daily")
+                    log.info("daily backup written: %s", path)
+                except Exception as exc:  # noqa: BLE001 - a backup must never stop the terminal
+                    log.error("the daily backup failed: %s", exc)
+            await asyncio.sleep(BACKUP_CHECK_S)
 
     async def _start_webhook(self) -> None:
         if not self.settings.webhook.enabled:
@@ -167,6 +188,9 @@ class AppServices:
         """Stop the notices, listener, strategies, quote feeds and market, disconnect the accounts (their
         state stays in the store), stop the order manager and portfolio, drain the bus and close the store.
         A part that fails to stop is logged and the others still stop."""
+        if self._backup_task is not None:
+            self._backup_task.cancel()
+            self._backup_task = None
         steps: list[tuple[str, Callable[[], Any]]] = [("notices", self.notices.stop)]
         if self.webhook is not None:
             steps.append(("webhook listener", self.webhook.stop))
@@ -313,6 +337,9 @@ def build_services(
     registry.register(binance_spot_venue(binance))
     registry.register(binance_futures_venue(binance))
     accounts = AccountService(store, bus, order_manager, portfolio, registry)
+    # a journal that cannot be written stops every account (fail closed; issue 12)
+    order_manager.on_store_failure = lambda reason: risk_book.trip_all(
+        [a.account_id for a in accounts.list()], reason)
     groups = GroupService(store, bus)
     # the cached group service: a signal never waits behind queued store writes to read its links
     executor = Executor(store, bus, order_manager, portfolio, market, groups=groups)

@@ -18,6 +18,8 @@ from .services import AppServices, build_services, install_log_forwarding
 from ..config import Settings
 from ..heap import settle_heap
 
+log = logging.getLogger(__name__)
+
 
 def make_qapp(argv: list[str] | None = None) -> Any:
     """The ``QApplication`` (created once), themed, with quit-on-last-window-closed off: the app's own
@@ -128,11 +130,27 @@ def run_window(
     of the demo market. Exit code 0 (130 on Ctrl+C)."""
 
     async def main() -> int:
+        from ..store.backup import StoreCorrupt
+        from .instance import hold_data_dir
+
+        lock = hold_data_dir(data_dir)  # ConfigError (exit 2) when another app runs on this data directory
+        try:
+            try:
+                services = build_services(data_dir, settings, demo=replay is None, webhook_port=webhook_port)
+            except StoreCorrupt as exc:
+                log.error("%s", exc)
+                if not offer_restore(exc):
+                    raise
+                services = build_services(data_dir, settings, demo=replay is None, webhook_port=webhook_port)
+            return await run(services)
+        finally:
+            lock.release()
+
+    async def run(services: AppServices) -> int:
         import sys
 
         from ..core.errors import TraderError
 
-        services = build_services(data_dir, settings, demo=replay is None, webhook_port=webhook_port)
         handler = install_log_forwarding(services.bus, services)
         closed = asyncio.get_running_loop().create_future()
         window = None
@@ -155,6 +173,26 @@ def run_window(
         return 0
 
     return run_on_qasync(main)
+
+
+def offer_restore(exc: Any) -> bool:
+    """The database failed its integrity check: say so in a dialog and offer its newest backup. True when
+    the trader chose to restore it (done here; the damaged file is kept beside it), False to quit."""
+    from PySide6.QtWidgets import QApplication, QMessageBox
+
+    from ..store.backup import restore
+
+    if QApplication.instance() is None or exc.backup is None:
+        return False
+    box = QMessageBox(QMessageBox.Icon.Critical, "Trader App: the database is damaged", str(exc))
+    box.setInformativeText("Restore the newest backup now? The damaged database is kept beside it. "
+                           "Orders and fills after the backup's time are fetched from the venues when the "
+                           "accounts reconcile.")
+    box.setStandardButtons(QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No)
+    if box.exec() != QMessageBox.StandardButton.Yes:
+        return False
+    restore(exc.path, exc.backup)
+    return True
 
 
 def run_smoke_test(

@@ -16,6 +16,11 @@ class ConfigError(TraderError):
     """A setting or a command-line value is invalid."""
 
 
+class StoreUnavailable(TraderError):
+    """The database refused a write or a read (disk full, read-only, locked, I/O error). Nothing of the
+    failed call was stored; an order whose journal write fails is never sent."""
+
+
 class SecretStoreError(TraderError):
     """The OS keyring is unavailable or refused the operation (never falls back to plain text)."""
 

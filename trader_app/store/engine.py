@@ -1,8 +1,15 @@
 """The SQLAlchemy engine: a sync engine (STACK.md trap 7: the async engine stalls the loop), with SQLite tuned
 for one writer thread and concurrent readers.
 
-SQLite connections get, on every connect: ``journal_mode=WAL`` (file databases), ``synchronous=NORMAL``,
+SQLite connections get, on every connect: ``journal_mode=WAL`` (file databases), ``synchronous=FULL``,
 ``foreign_keys=ON`` (link rows cascade with their group) and ``busy_timeout=5000`` (ms).
+
+Why FULL (issue 12): an order is journalled, then sent. In WAL mode ``synchronous=NORMAL`` syncs the WAL
+only at checkpoints, so "a transaction committed in WAL mode with synchronous=NORMAL might roll back
+following a power loss or system crash" (https://sqlite.org/pragma.html#pragma_synchronous): the journal
+entry of an order already at the venue could vanish, and the order with it. FULL syncs the WAL at every
+commit. The cost is one fsync per commit, and the store commits a whole batch at once (``worker.py``, group
+commit: a fan-out's orders share one transaction), so it is paid once per batch, not once per order.
 
 Transactions on SQLite are begun by SQLAlchemy, not by pysqlite: the driver's own implicit BEGIN (only
 before INSERT/UPDATE/DELETE) is switched off and every SQLAlchemy transaction emits ``BEGIN`` itself, so
@@ -52,7 +59,7 @@ def _install_sqlite_pragmas(engine: Engine, *, wal: bool) -> None:
         try:
             if wal:
                 cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.execute("PRAGMA synchronous=FULL")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         finally:

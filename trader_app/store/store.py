@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import functools
+import os
 import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
 from sqlalchemy import Engine
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
+
+from ..core.errors import StoreUnavailable
 
 from .engine import make_engine, sqlite_url
-from .migrate import upgrade
+from .backup import StoreCorrupt, make_backup, newest_backup, quick_check
+from .migrate import current_revision, head_revision, upgrade
 from .repos import (
     AccountRepository,
     BalanceRepository,
@@ -73,6 +79,8 @@ class Store:
         directory (``TRADER_APP_HOME`` or the platform default). The parent folder is created.
         ``url``: any SQLAlchemy URL instead (``postgresql+psycopg://...``). ``":memory:"`` or ``url="sqlite://"``
         is an in-memory database shared by all threads through one connection (for tests).
+        A database file must pass ``PRAGMA quick_check`` first (``StoreCorrupt`` names the newest backup); one
+        that needs a schema upgrade is backed up first (``backups/``, kind ``pre-migration``).
         Raises ``ValueError`` if both are given; ``ConfigError`` if the data directory cannot be created;
         SQLAlchemy/alembic errors if the database cannot be opened or migrated.
         """
@@ -80,6 +88,7 @@ class Store:
             raise ValueError("give either a path or a url, not both")
         if path == ":memory:":
             path, url = None, "sqlite://"
+        file: Path | None = None
         if url is None:
             if path is None:
                 from ..config import resolve_data_dir
@@ -90,9 +99,18 @@ class Store:
                 if file.is_dir():
                     file = file / DB_FILE
             file.parent.mkdir(parents=True, exist_ok=True)
+            if not os.access(file.parent, os.W_OK):  # a read-only mount: no journal, so no trading at all
+                raise StoreUnavailable(f"the data directory {file.parent} is read-only: Trader App writes every "
+                                       "order to its journal there before sending it")
             url = sqlite_url(file)
+            problems = quick_check(file)  # a damaged file is refused before anything writes to it
+            if problems:
+                raise StoreCorrupt(file, problems, newest_backup(file))
         engine = make_engine(url)
         try:
+            if file is not None and file.is_file() and file.stat().st_size > 0:
+                if current_revision(engine) != head_revision():  # an upgrade ahead: keep the old schema's data
+                    make_backup(file, "pre-migration")
             upgrade(engine)
         except BaseException:
             engine.dispose()
@@ -106,14 +124,19 @@ class Store:
         Group commit (``worker.py``): the calls queued together run in one transaction, each in a SAVEPOINT
         (a call that raises has all its writes rolled back, and only its own); the result is returned only
         once that transaction is COMMITTED, so when ``await store.run(...)`` returns, the writes are durable
-        (as durable as ``synchronous=NORMAL`` makes them). ``fn`` must reach the database through the
+        (``synchronous=FULL``: synced to disk, they survive a power loss). ``fn`` must reach the database through the
         store's repositories (or ``store.db``), never a connection of its own.
-        Raises ``RuntimeError`` after ``close()``; if the batch's commit fails, that error."""
+        Raises ``RuntimeError`` after ``close()``; ``StoreUnavailable`` when SQLite cannot write or read
+        (disk full, read-only, locked, I/O error: its own words in the message); if the batch's commit fails
+        for another reason, that error."""
         with self._lock:
             if self._closed:
                 raise RuntimeError("store is closed")
             future = self._worker.submit(functools.partial(fn, *args, **kwargs))
-        return await future
+        try:
+            return await future
+        except OperationalError as exc:
+            raise StoreUnavailable(f"the database refused the operation: {exc.orig}") from exc
 
     def close(self) -> None:
         """Finish queued work, stop the worker thread and release the database. Idempotent."""
@@ -128,6 +151,14 @@ class Store:
     def worker(self) -> StoreWorker:
         """The writer thread (``batches`` committed and ``jobs`` run, for benches)."""
         return self._worker
+
+    @property
+    def path(self) -> Path | None:
+        """The database file (None for an in-memory or non-SQLite database)."""
+        parsed = make_url(self.url)
+        if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+            return None
+        return Path(parsed.database)
 
     @property
     def closed(self) -> bool:

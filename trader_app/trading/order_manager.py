@@ -33,6 +33,7 @@ from ..core.errors import (
     OrderRejected,
     OrderStateUnknown,
     RateLimited,
+    StoreUnavailable,
     TraderError,
     UnknownSymbol,
     VenueUnavailable,
@@ -117,6 +118,8 @@ class OrderManager(OrderUpdates, Reconciliation):
         self._venue_quotes: dict[tuple[str, str], Quote] = {}  # by (venue, symbol)
         self._background: set[asyncio.Task[Any]] = set()
         self._journal_batch: list[tuple[Order, asyncio.Future[bool]]] | None = None
+        #: called with the reason when the journal cannot be written (the app trips every kill switch)
+        self.on_store_failure: Callable[[str], None] | None = None
         self._inbox: list[Any] = []  # the update processor's (order_updates.py)
         self._pending_keys: dict[Key, int] = {}
         self._inbox_wake: asyncio.Event | None = None
@@ -290,6 +293,13 @@ class OrderManager(OrderUpdates, Reconciliation):
         self._orders[key] = order  # claims the id while the journal is written
         try:
             created = await self._journal(order)
+        except StoreUnavailable as exc:  # fail closed: no journal, no send, and no more orders anywhere
+            self._orders.pop(key, None)
+            reason = f"the order journal cannot be written ({exc}); trading stopped"
+            log.error("order %s not sent: %s", request.client_order_id, reason)
+            if self.on_store_failure is not None:
+                self.on_store_failure(reason)
+            raise
         except BaseException:
             self._orders.pop(key, None)
             raise

@@ -286,6 +286,9 @@ class MainWindow(WindowActions, QMainWindow):
         for label, width in ((self.connection_label, 230), (self.market_label, 380), (self.rate_label, 130)):
             label.setFixedSize(width, height)
             sb.addWidget(label)
+        self.alert_label = QLabel("", self)  # a tripped kill switch (a loss limit, a store that cannot write)
+        self.alert_label.setStyleSheet("QLabel { color: #ff6b6b; font-weight: bold; }")
+        sb.addWidget(self.alert_label, 1)
         self.listener_label.setFixedSize(330, height)
         self.listener_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         sb.addPermanentWidget(self.listener_label)
@@ -306,6 +309,16 @@ class MainWindow(WindowActions, QMainWindow):
         if errors:
             text += f", {errors} in error"
         self.connection_label.setText(text)
+        book = getattr(self.services, "risk_book", None)
+        tripped = [(a.name, book.kill_switch(a.account_id)) for a in accounts.list()] if book is not None else []
+        tripped = [(name, state) for name, state in tripped if state is not None]
+        alert = ""
+        if tripped:
+            reasons = dict.fromkeys(state.reason for _, state in tripped)
+            alert = f"TRADING STOPPED on {len(tripped)} account(s): {'; '.join(reasons)}"
+        if self.alert_label.text() != alert:
+            self.alert_label.setText(alert)
+            self.alert_label.setToolTip("\n".join(f"{name}: {state.reason}" for name, state in tripped))
         self.listener_label.setText(f"Listener: {self.services.listener_text()}")
         self.market_label.setText(f"Market: {self.services.market_text()}")
         received = self.bridge.quotes_received

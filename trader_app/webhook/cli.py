@@ -52,6 +52,7 @@ def run(args: argparse.Namespace) -> int:
 
 async def serve(args: argparse.Namespace) -> int:
     from ..app import build_services
+    from ..app.instance import hold_data_dir
     from ..config import Settings, open_log_file, resolve_data_dir
     from ..core.offloop import run_blocking
     from ..heap import settle_heap
@@ -77,7 +78,12 @@ async def serve(args: argparse.Namespace) -> int:
     if port is not None and not 0 <= port <= 65535:
         print(f"trader-app serve: port must be 0..65535, got {port}", file=sys.stderr)
         return 2
-    services = build_services(data_dir, settings, demo=not args.no_demo, webhook_port=port)
+    lock = hold_data_dir(data_dir)  # ConfigError -> exit 2 when another app runs on this data directory
+    try:
+        services = build_services(data_dir, settings, demo=not args.no_demo, webhook_port=port)
+    except BaseException:  # StoreCorrupt names the newest backup and `trader-app restore`
+        lock.release()
+        raise
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     installed = []
@@ -108,5 +114,6 @@ async def serve(args: argparse.Namespace) -> int:
         for sig in installed:
             loop.remove_signal_handler(sig)
         await services.stop()
+        lock.release()
     print("stopped", flush=True)
     return code

@@ -27,7 +27,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -367,6 +367,12 @@ class RiskBook:
             self.trip(s.account_id, f"daily loss {fmt(loss, 2)} {s.currency} reached the limit {fmt(limit)} {s.currency}",
                       loss, s.currency)
 
+    def trip_all(self, account_ids: Iterable[str], reason: str) -> None:
+        """Trip the kill switch of every account in ``account_ids`` with ``reason`` (a store that cannot be
+        written stops them all)."""
+        for account_id in account_ids:
+            self.trip(account_id, reason)
+
     def _persist(self, key: str, value: Any) -> None:
         try:
             loop = asyncio.get_running_loop()
@@ -375,7 +381,12 @@ class RiskBook:
             return
         task = loop.create_task(self.store.run(self.store.kv.set, key, value))
         self._pending.add(task)
-        task.add_done_callback(self._pending.discard)
+        task.add_done_callback(self._persisted)
+
+    def _persisted(self, task: asyncio.Task[Any]) -> None:
+        self._pending.discard(task)
+        if not task.cancelled() and task.exception() is not None:  # the switch holds in memory all the same
+            log.error("the kill switch state could not be saved: %s", task.exception())
 
     async def drain(self) -> None:
         """Wait for kill-switch writes still in flight (shutdown, tests)."""
