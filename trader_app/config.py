@@ -83,6 +83,17 @@ class WebhookSettings(BaseModel):
     port: int = Field(default=8780, ge=0, le=65535)
     enabled: bool = True
     idempotency_window_s: float = Field(default=30.0, ge=0, le=86_400)
+    # exposure (issue 12; webhook/exposure.py): anything but loopback needs TLS
+    tls_cert_file: str = ""
+    tls_key_file: str = ""
+    tls_self_signed: bool = False  # generate a self-signed pair in <data dir>/tls/
+    client_ca_file: str = ""  # verify client certificates against this CA (TLS handshake)
+    verify_tradingview_cert: bool = False  # and require the subject CN "TradingView Webhooks"
+    allowlist: list[str] = Field(default_factory=list)  # source addresses/networks; "tradingview" = its 4
+    trusted_proxies: list[str] = Field(default_factory=list)  # peers whose X-Forwarded-For is believed
+    expose_api: bool = False  # the admin REST API answers other machines too
+    rate_limit_per_s: float = Field(default=10.0, gt=0, le=10_000)  # per source address
+    rate_limit_burst: int = Field(default=20, ge=1, le=100_000)
 
 
 class NoticeSettings(BaseModel):

@@ -38,6 +38,8 @@ from ..store import Store
 from ..strategies.runner import StrategyRunner
 from ..trading import AccountService, OrderManager, PortfolioService, RiskPipeline
 from ..trading.risk.rules import RiskBook
+from ..core.errors import ConfigError
+from ..webhook.exposure import exposure_problem, tls_files
 from ..webhook.server import WebhookServer
 
 log = logging.getLogger(__name__)
@@ -176,7 +178,11 @@ class AppServices:
             return
         port = self.settings.webhook.port if self.webhook_port is None else self.webhook_port
         try:
-            server = WebhookServer(self, self.settings.webhook.host, port)
+            problem = exposure_problem(self.settings, self.data_dir)  # non-loopback without TLS: refused
+            if problem:
+                raise ConfigError(problem)
+            tls = tls_files(self.settings, self.data_dir)
+            server = WebhookServer(self, self.settings.webhook.host, port, tls=tls)
             await server.start()
         except Exception as exc:  # a port in use must not stop the terminal; the status bar says why
             self.listener_error = f"{type(exc).__name__}: {exc}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -11,6 +12,22 @@ from .money import ONE, ZERO, round_price, round_qty_down
 #: the venue of the in-process paper exchange; the demo and replay markets price its instruments
 HOME_VENUE = "paper"
 _SEP = ":"
+
+
+def symbol_text(text: str) -> str:
+    """A symbol as typed or sent (``" btc/usdt "``) as the app spells it (``"BTC/USDT"``): trimmed and upper-cased.
+
+    It must be plain ASCII and unchanged by Unicode NFKC normalisation (https://unicode.org/reports/tr15/)
+    before anything else: ``"ſol/uſdt"`` (U+017F LATIN SMALL LETTER LONG S) upper-cases to ``SOL/USDT`` in
+    Python, and a full-width ``ＢＴＣ`` or a Cyrillic ``ВТС`` look like BTC; such text is refused rather than
+    traded. Raises ``ValueError`` naming the first offending character."""
+    stripped = text.strip()
+    for ch in stripped:
+        if not ch.isascii() or unicodedata.normalize("NFKC", ch) != ch:
+            name = unicodedata.name(ch, "unnamed character")
+            raise ValueError(f"{stripped[:40]!r} contains {ch!r} (U+{ord(ch):04X} {name}): symbols are plain ASCII "
+                             "letters, digits and . _ - /")
+    return stripped.upper()
 
 
 def market_id(venue: str, symbol: str) -> str:

@@ -12,7 +12,7 @@ from ..core.enums import OrderStatus, SignalSource
 from ..core.errors import OrderNotFound
 from ..core.ids import now_ms
 from .performance import ledger_performance
-from .schemas import ManualBatch, ManualOrder, PayloadError, parse_json_body, validate_payload
+from .schemas import ManualBatch, ManualOrder, PayloadError, SymbolText, parse_json_body, validate_payload
 from .views import order_view, position_view, signal_view, summary_view
 
 
@@ -21,7 +21,7 @@ class CloseAll(BaseModel):
     optionally only one symbol."""
 
     group_name: str | None = None
-    symbol: str | None = None
+    symbol: SymbolText = None
     account_id: str | None = None
 
 
@@ -90,7 +90,7 @@ def add_trading_routes(router: APIRouter, services: Any) -> None:
         if body.account_id is not None:
             services.accounts.get(body.account_id)
         outcome = await services.executor.close_all(
-            group_name=body.group_name, symbol=body.symbol.upper() if body.symbol else None,
+            group_name=body.group_name, symbol=body.symbol,
             account_ids=(body.account_id,) if body.account_id else None)
         return outcome.to_json()
 

@@ -40,6 +40,8 @@ from ..core.errors import DuplicateLink, SecretStoreError, TraderError
 from ..execution.batch import signal_fingerprint
 from ..execution.executor import UnknownGroup, new_signal
 from ..execution.signal import Signal
+from .exposure import policy_from
+from .guard import ListenerGuard
 from .schemas import (
     MAX_BODY_BYTES,
     BatchPayload,
@@ -92,8 +94,10 @@ def payload_schema() -> dict[str, Any]:
         "text/plain": {"schema": {"type": "string", "description": "the same JSON sent as text/plain"}}}}}
 
 
-def create_app(services: Any) -> FastAPI:
-    """Build the app over ``services`` (see the module docstring)."""
+def create_app(services: Any, certificates: Any = None) -> FastAPI:
+    """Build the app over ``services`` (see the module docstring), behind ``ListenerGuard`` (allowlist,
+    client certificate, REST API on loopback, rate limit per source, body size and depth) with the policy of
+    ``services.settings``; ``certificates``: the listener's ``PeerCertificates`` (HTTPS with client certs)."""
     app = FastAPI(title="Trader App local API", version="1",
                   description="TradingView webhook (`POST /api/webhook`) and the local REST API (`/api/v1`, "
                               "bearer admin token). Money is sent as decimal strings.")
@@ -135,6 +139,7 @@ def create_app(services: Any) -> FastAPI:
 
     app.include_router(build_router(services), prefix="/api/v1")
     app.include_router(health_router(services))
+    app.add_middleware(ListenerGuard, policy=policy_from(services.settings), certificates=certificates)
     return app
 
 

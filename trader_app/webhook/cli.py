@@ -30,6 +30,21 @@ def register(subparsers: Any) -> None:
                    help="listener port (default from settings, 8780; 0 = any free port)")
     p.add_argument("--host", metavar="ADDR", default=None, help="listener address (default from settings, 127.0.0.1)")
     p.add_argument("--no-demo", action="store_true", help="do not run the demo market")
+    p.add_argument("--tls-cert", metavar="FILE", default=None, help="HTTPS certificate (PEM); with --tls-key")
+    p.add_argument("--tls-key", metavar="FILE", default=None, help="HTTPS private key (PEM)")
+    p.add_argument("--tls-self-signed", action="store_true",
+                   help="HTTPS with a self-signed certificate made in the data directory's tls/ folder")
+    p.add_argument("--allow", metavar="ADDR", action="append", default=None,
+                   help="accept requests only from this address or network (repeat it; 'tradingview' = "
+                        "TradingView's four webhook addresses)")
+    p.add_argument("--trusted-proxy", metavar="ADDR", action="append", default=None,
+                   help="a reverse proxy whose X-Forwarded-For is believed (repeat it)")
+    p.add_argument("--client-ca", metavar="FILE", default=None,
+                   help="require client certificates signed by this CA (HTTPS only)")
+    p.add_argument("--verify-tradingview-cert", action="store_true",
+                   help="also require the client certificate's subject to be CN 'TradingView Webhooks'")
+    p.add_argument("--expose-api", action="store_true",
+                   help="let the admin REST API answer other machines too (it answers this machine only)")
     p.add_argument("--print-admin-token", action="store_true",
                    help="also print the REST API's bearer admin token (it is a secret: mind your logs)")
     p.add_argument("--secrets-file", metavar="PATH", default=None,
@@ -60,6 +75,7 @@ async def serve(args: argparse.Namespace) -> int:
     from ..secret_file import install as install_secrets_file
     from ..secrets import HEADLESS_FIX, keyring_available
     from .auth import ENV_API_TOKEN, load_admin_token
+    from .exposure import exposure_text
 
     data_dir = resolve_data_dir(getattr(args, "data_dir", None))
     settings = Settings.load(data_dir, create=True)
@@ -73,6 +89,18 @@ async def serve(args: argparse.Namespace) -> int:
               "REST API alone.", file=sys.stderr, flush=True)
     if args.host:
         settings.webhook.host = args.host
+    w = settings.webhook
+    if args.tls_cert or args.tls_key:
+        w.tls_cert_file, w.tls_key_file = args.tls_cert or "", args.tls_key or ""
+    w.tls_self_signed = w.tls_self_signed or args.tls_self_signed
+    if args.allow:
+        w.allowlist = list(args.allow)
+    if args.trusted_proxy:
+        w.trusted_proxies = list(args.trusted_proxy)
+    if args.client_ca:
+        w.client_ca_file = args.client_ca
+    w.verify_tradingview_cert = w.verify_tradingview_cert or args.verify_tradingview_cert
+    w.expose_api = w.expose_api or args.expose_api
     settings.webhook.enabled = True
     port = getattr(args, "webhook_port", None)
     if port is not None and not 0 <= port <= 65535:
@@ -101,6 +129,7 @@ async def serve(args: argparse.Namespace) -> int:
         else:
             admin_token = await run_blocking(load_admin_token) if args.print_admin_token else ""
             print(f"listening on {services.webhook.url}", flush=True)
+            print(f"exposure: {exposure_text(settings, data_dir)}", file=sys.stderr, flush=True)
             print(f"webhook: POST {services.webhook.url}/api/webhook   REST API: {services.webhook.url}/api/v1 "
                   f"(docs: {services.webhook.url}/docs)", flush=True)
             if admin_token:

@@ -42,6 +42,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationEr
 
 from ..core.enums import Side
 from ..core.errors import TraderError
+from ..core.instrument import symbol_text
 from ..core.money import to_decimal
 from ..trading.groups import GROUP_NAME_RE
 from ..execution.signal import SignalOrder, SignalOrderType
@@ -86,7 +87,7 @@ def _symbol(value: Any) -> str | None:
         return None
     if not isinstance(value, str):
         raise ValueError("must be a string such as BTC/USDT or AAPL")
-    text = value.strip().upper()
+    text = symbol_text(value)  # ValueError for a look-alike (NFKC, non-ASCII): a 422 naming the character
     if ":" in text:  # TradingView's EXCHANGE:TICKER
         text = text.rsplit(":", 1)[1]
     if not SYMBOL_RE.match(text):

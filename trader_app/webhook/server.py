@@ -18,12 +18,14 @@ import asyncio
 import contextlib
 import logging
 import socket
+import ssl
 from collections.abc import Iterator
 from typing import Any
 
 import uvicorn
 
 from ..core.errors import ConfigError
+from .guard import PeerCertificates
 
 log = logging.getLogger(__name__)
 
@@ -59,16 +61,42 @@ def bind_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
+def _certificate_protocol(certificates: PeerCertificates) -> type:
+    """uvicorn's h11 protocol that records each TLS connection's verified client certificate subject in
+    ``certificates`` (uvicorn puts no TLS details in the ASGI scope), for ``ListenerGuard``'s CN check."""
+    from uvicorn.protocols.http.h11_impl import H11Protocol
+
+    class CertificateProtocol(H11Protocol):
+        def connection_made(self, transport: Any) -> None:  # type: ignore[override]
+            super().connection_made(transport)
+            peer = transport.get_extra_info("peername")
+            if peer:
+                certificates.add((str(peer[0]), int(peer[1])), transport.get_extra_info("peercert"))
+
+        def connection_lost(self, exc: Exception | None) -> None:
+            peer = self.transport.get_extra_info("peername") if self.transport is not None else None
+            if peer:
+                certificates.discard((str(peer[0]), int(peer[1])))
+            super().connection_lost(exc)
+
+    return CertificateProtocol
+
+
 class WebhookServer:
     """The listener. ``services``: the ``AppServices`` (``create_app`` reads what it needs from it);
     ``app``: an app to serve instead (tests, the bench's fake venue)."""
 
-    def __init__(self, services: Any, host: str = "127.0.0.1", port: int = 8780, *, app: Any = None) -> None:
+    def __init__(self, services: Any, host: str = "127.0.0.1", port: int = 8780, *, app: Any = None,
+                 tls: Any = None) -> None:
+        """``tls``: an ``exposure.TlsFiles`` for HTTPS (client certificates verified against its
+        ``client_ca`` when given), None for plain HTTP."""
         self.services = services
         self.host = host
         self.requested_port = port
         self.port = port
         self._app = app
+        self.tls = tls
+        self.certificates = PeerCertificates()
         self._server: _InProcessServer | None = None
         self._task: asyncio.Task[None] | None = None
 
@@ -76,7 +104,7 @@ class WebhookServer:
     def url(self) -> str:
         """``http://host:port`` (the actual port once started)."""
         host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"http://{host}:{self.port}"
+        return f"{'https' if self.tls is not None else 'http'}://{host}:{self.port}"
 
     @property
     def running(self) -> bool:
@@ -91,11 +119,17 @@ class WebhookServer:
         if app is None:
             from .app import create_app
 
-            app = create_app(self.services)
+            app = create_app(self.services, self.certificates)
         sock = bind_socket(self.host, self.requested_port)
         self.port = sock.getsockname()[1]
+        tls: dict[str, Any] = {}
+        if self.tls is not None:
+            tls = {"ssl_certfile": str(self.tls.cert), "ssl_keyfile": str(self.tls.key)}
+            if self.tls.client_ca is not None:  # the handshake fails without a certificate this CA signed
+                tls.update(ssl_ca_certs=str(self.tls.client_ca), ssl_cert_reqs=ssl.CERT_REQUIRED,
+                           http=_certificate_protocol(self.certificates))
         config = uvicorn.Config(app, log_config=None, log_level="warning", access_log=False, lifespan="off",
-                                timeout_graceful_shutdown=2, server_header=False)
+                                timeout_graceful_shutdown=2, server_header=False, **tls)
         self._server = _InProcessServer(config)
         self._task = asyncio.ensure_future(self._server.serve(sockets=[sock]))
         while not self._server.started:

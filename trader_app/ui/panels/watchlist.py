@@ -19,6 +19,7 @@ from PySide6.QtWidgets import QCompleter, QHBoxLayout, QLineEdit, QMenu, QPushBu
 
 from ...core.events import LogEvent
 from ...core.ids import now_ms
+from ...core.instrument import symbol_text
 from ..models.format import Formats
 from ..models.watchlist import WatchlistModel
 from .common import TablePanel, spawn
@@ -106,8 +107,12 @@ class WatchlistPanel(TablePanel):
     def add_symbol(self, symbol: str) -> asyncio.Future[Any] | None:
         """Add a market id (``BTC/USDT``, ``binance:btc/usdt``: the venue is lower-cased, the symbol upper-cased)."""
         venue, sep, rest = symbol.strip().rpartition(":")
-        symbol = f"{venue.lower()}{sep}{rest.upper()}"
         if not rest:
+            return None
+        try:
+            symbol = f"{venue.lower()}{sep}{symbol_text(rest)}"
+        except ValueError as exc:  # a look-alike (non-ASCII, NFKC): refused, and said in the log
+            self._log("WARNING", f"cannot add {rest!r}: {exc}")
             return None
         self.add_edit.clear()
         self.last_task = spawn(self._add(symbol), lambda exc: self._log("WARNING", f"cannot add {symbol}: {exc}"))
