@@ -82,7 +82,7 @@ def build_parser(with_commands: bool = True) -> argparse.ArgumentParser:
     if not with_commands:
         return parser
     from .backtest import cli as backtest_cli
-    from .devtools import bench_backtest, bench_chart, bench_crash, bench_fanout, bench_ui, bench_venue
+    from .devtools import bench_backtest, bench_chart, bench_crash, bench_fanout, bench_fuzz, bench_ui, bench_venue
     from .store import cli as store_cli
     from .webhook import cli as serve_cli
 
@@ -91,7 +91,7 @@ def build_parser(with_commands: bool = True) -> argparse.ArgumentParser:
         module.register(subparsers)
     bench = subparsers.add_parser("bench", help="benchmarks (print figures)")
     bench_sub = bench.add_subparsers(dest="bench", metavar="NAME", required=True)
-    for module in (bench_ui, bench_fanout, bench_backtest, bench_crash, bench_venue, bench_chart):
+    for module in (bench_ui, bench_fanout, bench_backtest, bench_crash, bench_venue, bench_chart, bench_fuzz):
         module.register_bench(bench_sub)
     return parser
 

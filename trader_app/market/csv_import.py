@@ -325,7 +325,7 @@ def _parse_times(s: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     bad = np.zeros(n, dtype=bool)
     if pd.api.types.is_numeric_dtype(s.dtype) and not pd.api.types.is_bool_dtype(s.dtype):
         num = s.to_numpy(dtype=np.float64, na_value=np.nan)
-        ok = np.isfinite(num)
+        ok = np.isfinite(num) & (np.abs(num) < MAX_EPOCH)
         if not ((num[ok] >= 19000101) & (num[ok] <= 21001231)).any():
             out[ok] = _epoch_to_ms(num[ok])
             bad[~ok] = True
@@ -338,7 +338,11 @@ def _parse_times(s: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     is_ymd = text.str.fullmatch(r"(19|20)\d{2}(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])").fillna(False).to_numpy(dtype=bool)
     epoch = is_num & ~is_ymd
     if epoch.any():
-        out[epoch] = _epoch_to_ms(text[epoch].astype(float).to_numpy())
+        values = text[epoch].astype(float).to_numpy()
+        sane = np.abs(values) < MAX_EPOCH  # "9" * 400 is digits too, but no time
+        idx = np.flatnonzero(epoch)
+        out[idx[sane]] = _epoch_to_ms(values[sane])
+        bad[idx[~sane]] = True
     rest = ~epoch
     if rest.any():
         part = text[rest]
@@ -356,6 +360,9 @@ def _parse_times(s: pd.Series) -> tuple[np.ndarray, np.ndarray]:
         out[rest] = ms
         bad[rest] = nat
     return out, bad
+
+
+MAX_EPOCH = 1e19  # larger (or infinite) numbers are not epoch times in any unit
 
 
 def _epoch_to_ms(x: np.ndarray) -> np.ndarray:
