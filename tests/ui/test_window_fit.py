@@ -119,3 +119,25 @@ async def test_a_tripped_kill_switch_is_shown_in_the_status_bar(window, services
     await services.risk_book.reset(account.account_id)
     window.update_status()
     assert window.alert_label.text() == ""
+
+
+async def test_the_listener_form_refuses_plain_http_off_loopback_and_applies_a_safe_change(window, services):
+    form = window.panels["strategies"].listener_form
+    form.host.setText("0.0.0.0")
+    await form.apply()
+    assert "Not applied" in form.state.text() and "plain HTTP" in form.state.text()
+    assert services.settings.webhook.host == "127.0.0.1"  # nothing changed
+    form.host.setText("127.0.0.1")
+    form.port.setValue(0)
+    form._tradingview()
+    form.allow.setText(form.allow.text() + ", 127.0.0.1")
+    await form.apply()
+    assert services.settings.webhook.allowlist == ["tradingview", "127.0.0.1"]
+    assert services.webhook is not None and services.webhook.port > 0
+    assert form.state.text().startswith("Exposed: http://127.0.0.1:0 open to this machine only")
+    form.allow.setText("10.0.0.0/33")
+    with pytest.raises(Exception, match="not an address or network"):
+        await form.apply()
+    assert "not an address or network" in form.state.text()
+    assert services.settings.webhook.allowlist == ["tradingview", "127.0.0.1"]
+    await services.webhook.stop()

@@ -173,6 +173,15 @@ class AppServices:
                     log.error("the daily backup failed: %s", exc)
             await asyncio.sleep(BACKUP_CHECK_S)
 
+    async def restart_webhook(self) -> None:
+        """Stop the listener and start it again with the settings as they are now (the Local API tab's
+        *Apply*); ``listener_error`` says why when it cannot start."""
+        if self.webhook is not None:
+            await self.webhook.stop()
+            self.webhook = None
+        self.listener_error = ""
+        await self._start_webhook()
+
     async def _start_webhook(self) -> None:
         if not self.settings.webhook.enabled:
             return

@@ -30,6 +30,7 @@ from .. import theme
 from ..models.base import LEFT, Column, KeyedTableModel
 from .common import TableView, spawn, track_account_names
 from .notices import NoticesTab
+from .listener_form import ListenerForm
 from .strategy_instances import StrategyInstancesPanel
 from .strategy_forms import (
     MASK, GroupRow, LinkRow, RiskRow, ask_limits, ask_link, ask_new_group, buttons_row, limits_text,
@@ -152,6 +153,8 @@ class StrategiesPanel(QWidget):
         v.addLayout(row)
         v.addWidget(QLabel("REST clients send it as 'Authorization: Bearer <token>'; TRADER_APP_API_TOKEN "
                            "overrides the one kept in the keyring.", w))
+        self.listener_form = ListenerForm(self.services, w)
+        v.addWidget(self.listener_form)
         v.addStretch(1)
         return w
 
