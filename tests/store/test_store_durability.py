@@ -17,7 +17,7 @@ import pytest
 
 from trader_app.__main__ import main as cli_main
 from trader_app.app import build_services
-from trader_app.app.instance import hold_data_dir
+from trader_app.store.instance import hold_data_dir
 from trader_app.core import QuoteEvent
 from trader_app.core.enums import OrderType, Side
 from trader_app.core.errors import ConfigError, StoreUnavailable

@@ -131,7 +131,7 @@ def run_window(
 
     async def main() -> int:
         from ..store.backup import StoreCorrupt
-        from .instance import hold_data_dir
+        from ..store.instance import hold_data_dir
 
         lock = hold_data_dir(data_dir)  # ConfigError (exit 2) when another app runs on this data directory
         try:

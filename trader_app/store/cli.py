@@ -59,7 +59,7 @@ def run_backup(args: argparse.Namespace) -> int:
 
 def run_restore(args: argparse.Namespace) -> int:
     """``trader-app restore FILE``; returns the exit code."""
-    from ..app.instance import hold_data_dir
+    from .instance import hold_data_dir
     from ..core.errors import TraderError
     from .backup import restore
 

@@ -67,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
 
 async def serve(args: argparse.Namespace) -> int:
     from ..app import build_services
-    from ..app.instance import hold_data_dir
+    from ..store.instance import hold_data_dir
     from ..config import Settings, open_log_file, resolve_data_dir
     from ..core.offloop import run_blocking
     from ..heap import settle_heap

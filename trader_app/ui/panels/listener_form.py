@@ -77,8 +77,13 @@ class ListenerForm(QWidget):
         self.load()
 
     def load(self) -> None:
-        """Show the settings in use and what they expose."""
-        w = self.services.settings.webhook
+        """Show the settings in use and what they expose (a host without settings: the form is disabled)."""
+        settings = getattr(self.services, "settings", None)
+        if settings is None:
+            self.setEnabled(False)
+            self.state.setText("The listener's settings are not available here.")
+            return
+        w = settings.webhook
         self.host.setText(w.host)
         self.port.setValue(w.port)
         self.self_signed.setChecked(w.tls_self_signed)
