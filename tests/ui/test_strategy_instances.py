@@ -244,6 +244,10 @@ async def test_a_short_curve_fills_the_time_axis_and_a_small_drawdown_fills_the_
     dd_lo, dd_hi = plot.drawdown_plot.getViewBox().viewRange()[1]
     assert dd_hi == 0.0
     assert dd_lo == pytest.approx(-0.0246 * 1.1, rel=1e-3)  # the deepest point at 91 % of the axis
+    axis = plot.equity_plot.getAxis("bottom")
+    levels = axis.tickValues(t0 / 1000, t0 / 1000 + 10, 700)  # picks the zoom level for 10 s over 700 px
+    labels = [text for spacing, values in levels for text in axis.tickStrings(values, 1.0, spacing)]
+    assert labels and all(len(t) == 8 and t.count(":") == 2 for t in labels), labels  # HH:MM:SS, never "2.000"
     flat = EquityPlot()
     qtbot.addWidget(flat)
     flat.set_data(times, [100_000.0] * 11)

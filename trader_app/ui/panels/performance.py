@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import QApplication, QComboBox, QHBoxLayout, QLabel, QPushButton, QSplitter, QVBoxLayout, QWidget
 
 from ...analytics import METRIC_KEYS, PerformanceTracker, drawdown_series
@@ -104,6 +105,16 @@ class ValueAxis(pg.AxisItem):
         return [value_tick_text(v * scale, spacing * scale) for v in values]
 
 
+class TimeAxis(pg.DateAxisItem):
+    """A UTC date axis that stops at whole seconds (``HH:MM:SS``): a curve of a few seconds reads as clock
+    times, never as pyqtgraph's millisecond labels (``47.000``)."""
+
+    def __init__(self, orientation: str = "bottom", **kwargs: Any) -> None:
+        super().__init__(orientation, utcOffset=0, **kwargs)
+        self.zoomLevels = type(self.zoomLevels)((k, v) for k, v in self.zoomLevels.items() if k >= 30)
+        self.fontMetrics = QFontMetrics(self.font())  # else only known after the first paint (see chart/panes.py)
+
+
 class EquityPlot(pg.GraphicsLayoutWidget):
     """Equity (top) and drawdown in percent (bottom, filled), x linked; UTC date axes (epoch seconds) and
     value axes with thousands separators."""
@@ -111,9 +122,9 @@ class EquityPlot(pg.GraphicsLayoutWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setBackground("#1e1f24")
-        self.equity_plot = self.addPlot(row=0, col=0, axisItems={"bottom": pg.DateAxisItem(utcOffset=0),
+        self.equity_plot = self.addPlot(row=0, col=0, axisItems={"bottom": TimeAxis(),
                                                                  "left": ValueAxis("left")})
-        self.drawdown_plot = self.addPlot(row=1, col=0, axisItems={"bottom": pg.DateAxisItem(utcOffset=0),
+        self.drawdown_plot = self.addPlot(row=1, col=0, axisItems={"bottom": TimeAxis(),
                                                                    "left": ValueAxis("left")})
         self.ci.layout.setRowStretchFactor(0, 3)
         self.ci.layout.setRowStretchFactor(1, 1)
