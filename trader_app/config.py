@@ -101,6 +101,7 @@ class NoticeSettings(BaseModel):
 
     telegram_enabled: bool = False
     telegram_chat_id: str = ""
+    telegram_commands: bool = False  # answer /status, /balance, /positions, /pnl, /stop, /resume from that chat
 
 
 LOG_DIR = "logs"

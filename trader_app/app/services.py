@@ -365,6 +365,7 @@ def build_services(
         demo=demo, webhook_port=webhook_port, start_webhook=start_webhook,
     )
     services.strategies = StrategyRunner(services)
+    services.notices.services = services  # the Telegram commands report on the whole app
     services._stoppers.append(binance.close)  # after the accounts: their shared connections and streams
     return services
 

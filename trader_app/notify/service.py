@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import Any
 
 from ..config import Settings
 from ..core.bus import EventBus
 from ..core.errors import ConfigError
 from ..core.offloop import run_blocking
 from .telegram import TOKEN_SECRET, TelegramNotifier
+from .telegram_bot import TelegramCommands
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +38,8 @@ class NoticeService:
         self.data_dir = Path(data_dir)
         self.base_url = base_url
         self.notifier: TelegramNotifier | None = None
+        self.commands: TelegramCommands | None = None
+        self.services: Any = None  # the AppServices the commands report on (set by build_services)
         self.token_stored = False
 
     @property
@@ -68,16 +72,23 @@ class NoticeService:
             return
         self.notifier = TelegramNotifier(self.bus, token, n.telegram_chat_id, base_url=self.base_url)
         self.notifier.start()
+        if n.telegram_commands and self.services is not None:
+            self.commands = TelegramCommands(self.services, token, [n.telegram_chat_id], base_url=self.base_url)
+            self.commands.start()
 
     async def stop(self) -> None:
         """Stop the notifier (sends what is queued first, up to 5 s). Idempotent."""
         notifier, self.notifier = self.notifier, None
         if notifier is not None:
             await notifier.stop()
+        commands, self.commands = self.commands, None
+        if commands is not None:
+            await commands.stop()
 
     async def configure(self, *, enabled: bool, chat_id: str, bot_token: str | None = None,
-                        forget_token: bool = False) -> None:
-        """Save the settings (and ``bot_token`` to the keyring when given; ``forget_token`` deletes it) and
+                        forget_token: bool = False, commands: bool | None = None) -> None:
+        """Save the settings (and ``bot_token`` to the keyring when given; ``forget_token`` deletes it;
+        ``commands``: answer the chat's commands, ``notify/telegram_bot.py``; None keeps the setting) and
         restart the notifier with them. Raises ``ConfigError`` for a chat id that is not a Telegram chat id
         (an integer, or ``@channelname``) and ``SecretStoreError`` when the keyring cannot store the token;
         nothing is changed then."""
@@ -96,6 +107,8 @@ class NoticeService:
             await run_blocking(_forget_token)
         self.settings.notices.telegram_enabled = enabled
         self.settings.notices.telegram_chat_id = chat_id
+        if commands is not None:
+            self.settings.notices.telegram_commands = commands
         await run_blocking(self.settings.save, self.data_dir)
         await self.start()
 

@@ -34,6 +34,10 @@ class NoticesTab(QWidget):
         self.enabled_box = QCheckBox("Send a Telegram message for every executed signal and kill-switch change", self)
         self.enabled_box.setObjectName("noticesEnabled")
         form.addRow(self.enabled_box)
+        self.commands_box = QCheckBox("Answer /status, /balance, /positions, /pnl, /stop and /resume from this chat",
+                                      self)
+        self.commands_box.setObjectName("telegramCommands")
+        form.addRow(self.commands_box)
         self.chat_edit = QLineEdit(self)
         self.chat_edit.setObjectName("noticesChatId")
         self.chat_edit.setPlaceholderText("123456789, -1001234567890 or @channelname")
@@ -66,6 +70,7 @@ class NoticesTab(QWidget):
             return
         self.enabled_box.setChecked(n.settings.notices.telegram_enabled)
         self.chat_edit.setText(n.settings.notices.telegram_chat_id)
+        self.commands_box.setChecked(n.settings.notices.telegram_commands)
         self.token_edit.clear()
         self.token_edit.setPlaceholderText(_TOKEN_STORED if n.token_stored else _TOKEN_NONE)
         self.say(n.status)
@@ -73,7 +78,8 @@ class NoticesTab(QWidget):
     def save(self, forget_token: bool = False) -> Any:
         async def run() -> None:
             await self.notices.configure(enabled=self.enabled_box.isChecked(), chat_id=self.chat_edit.text(),
-                                         bot_token=self.token_edit.text() or None, forget_token=forget_token)
+                                         bot_token=self.token_edit.text() or None, forget_token=forget_token,
+                                         commands=self.commands_box.isChecked())
             self.load()
 
         return self._run(run())
