@@ -102,6 +102,9 @@ class NoticeSettings(BaseModel):
     telegram_enabled: bool = False
     telegram_chat_id: str = ""
     telegram_commands: bool = False  # answer /status, /balance, /positions, /pnl, /stop, /resume from that chat
+    # desktop (tray) notices per kind: fills, rejections, strategy_failures, kill_switch, connections
+    desktop: dict[str, bool] = Field(default_factory=lambda: {k: True for k in (
+        "fills", "rejections", "strategy_failures", "kill_switch", "connections")})
 
 
 LOG_DIR = "logs"

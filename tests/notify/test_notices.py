@@ -76,7 +76,8 @@ async def test_configured_notices_reach_the_chat_keep_the_token_in_the_keyring_a
         assert get_secret(TOKEN_SECRET) == TOKEN
         saved = (data_home / "settings.json").read_text()
         assert TOKEN not in saved and json.loads(saved)["notices"] == {
-            "telegram_enabled": True, "telegram_chat_id": "-1001234567890", "telegram_commands": False}
+            "telegram_enabled": True, "telegram_chat_id": "-1001234567890", "telegram_commands": False,
+            "desktop": {k: True for k in ("fills", "rejections", "strategy_failures", "kill_switch", "connections")}}
         assert await notices.send_test()
         services.bus.publish(SignalEvent("sig-1", SignalSource.WEBHOOK, "trend", {}, 0,
                                          ({"status": "FILLED"}, {"status": "REJECTED", "error": "too big"})))

@@ -36,6 +36,7 @@ from ..core.enums import SessionState, Side
 from ..core.events import LogEvent
 from ..core.ids import now_ms
 from .bridge import EventBridge
+from .desktop_notices import DesktopNotices
 from .models.format import Formats
 from .panels.accounts import AccountsPanel
 from .panels.performance import PerformancePanel
@@ -120,7 +121,17 @@ class MainWindow(WindowActions, QMainWindow):
         listeners = getattr(services.market, "instrument_listeners", None)
         if listeners is not None:
             listeners.append(self._instrument_added)
+        settings = getattr(services, "settings", None)
+        self.desktop_notices = None
+        if settings is not None:  # tray notices of fills, rejections, strategy failures, kill switches, lost connections
+            self.desktop_notices = DesktopNotices(self.bridge, settings, self._account_name, app_icon(), self)
         self.bridge.start()
+
+    def _account_name(self, account_id: str) -> str:
+        for account in self.services.accounts.list():
+            if account.account_id == account_id:
+                return account.name
+        return account_id
 
     def _instrument_added(self, instrument: Any) -> None:
         """A symbol listed later (an imported CSV, a connected venue's list): format its prices, offer it in

@@ -11,9 +11,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtWidgets import QCheckBox, QFormLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QCheckBox, QFormLayout, QHBoxLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
+
+from ...core.offloop import run_blocking
 
 from .. import theme
+from ..desktop_notices import KIND_TITLES, NOTICE_KINDS
 from .common import spawn
 from .strategy_forms import buttons_row
 
@@ -51,6 +54,16 @@ class NoticesTab(QWidget):
                                         ("testNotice", "Send test", lambda: self.send_test()),
                                         ("forgetToken", "Forget token", lambda: self.forget_token()))
         v.addLayout(row)
+        desktop = QHBoxLayout()
+        desktop.addWidget(QLabel("Desktop notices:", self))
+        self.desktop_boxes: dict[str, QCheckBox] = {}
+        for kind in NOTICE_KINDS:
+            box = QCheckBox(KIND_TITLES[kind], self)
+            box.toggled.connect(lambda on, kind=kind: self.set_desktop(kind, on))
+            self.desktop_boxes[kind] = box
+            desktop.addWidget(box)
+        desktop.addStretch(1)
+        v.addLayout(desktop)
         self.status = QLabel("", self)
         self.status.setObjectName("noticesStatus")
         self.status.setWordWrap(True)
@@ -71,9 +84,21 @@ class NoticesTab(QWidget):
         self.enabled_box.setChecked(n.settings.notices.telegram_enabled)
         self.chat_edit.setText(n.settings.notices.telegram_chat_id)
         self.commands_box.setChecked(n.settings.notices.telegram_commands)
+        for kind, box in self.desktop_boxes.items():
+            box.blockSignals(True)
+            box.setChecked(bool(n.settings.notices.desktop.get(kind, True)))
+            box.blockSignals(False)
         self.token_edit.clear()
         self.token_edit.setPlaceholderText(_TOKEN_STORED if n.token_stored else _TOKEN_NONE)
         self.say(n.status)
+
+    def set_desktop(self, kind: str, on: bool) -> Any:
+        """Turn one kind of desktop notice on or off and save the setting (off the loop)."""
+        n = self.notices
+        if n is None:
+            return None
+        n.settings.notices.desktop[kind] = on
+        return self._run(run_blocking(n.settings.save, n.data_dir))
 
     def save(self, forget_token: bool = False) -> Any:
         async def run() -> None:
