@@ -12,6 +12,7 @@ answers 200. Exit code 0 only if every check passed; each check is printed as ``
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -20,6 +21,8 @@ from typing import Any
 
 from ..core.enums import OrderStatus, OrderType, Side
 from ..core.money import round_price
+
+HEALTH_WAIT_S = 10.0  # how long the smoke test polls GET /health for 200 (s)
 
 # (symbol, side, type, quantity, price as a fraction of the bid or None, expected status)
 SMOKE_ORDERS: tuple[tuple[str, Side, OrderType, str, Decimal | None, OrderStatus], ...] = (
@@ -93,14 +96,23 @@ async def check_health(services: Any, report: SmokeReport) -> None:
     import httpx
 
     base = str(services.webhook.url).rstrip("/")
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + HEALTH_WAIT_S  # readiness is polled, as a load balancer would: prices may lag
     async with httpx.AsyncClient(timeout=5.0) as client:
-        status = None
-        for path in ("/health", "/api/v1/health"):
-            response = await client.get(base + path)
-            status = response.status_code
-            if status == 200:
-                report.check("GET /health answers 200", True, f"{base}{path}")
-                return
+        status, waiting = None, ""
+        while True:
+            for path in ("/health", "/api/v1/health"):
+                response = await client.get(base + path)
+                status = response.status_code
+                if status == 200:
+                    report.check("GET /health answers 200", True, f"{base}{path}")
+                    return
+                with contextlib.suppress(ValueError, AttributeError):
+                    waiting = ", ".join(response.json().get("waiting_for", []))
+            if loop.time() >= deadline:
+                break
+            await asyncio.sleep(0.25)
+        status = f"{status} after {HEALTH_WAIT_S:g} s (waiting for: {waiting or '?'})"
         report.check("GET /health answers 200", False, f"{base}: HTTP {status}")
 
 
