@@ -138,3 +138,37 @@ async def test_the_rest_api_opens_a_binance_account_with_the_dialogs_fields(tmp_
                 assert "signature" in services.accounts.session_error(bad)
         finally:
             await services.stop()
+
+
+async def test_a_futures_group_sets_the_links_leverage_on_the_venue_before_its_order(tmp_path):
+    """The order is sized with the link's leverage, so the venue must trade at it: Binance's default (20x
+    here) is set to the link's 3x first, once; a fractional leverage is refused without an order."""
+    async with FakeBinanceServer(FakeBinance()) as fake:
+        fake.venue.accounts.open(FKEY, FSECRET, {})
+        fake.venue.futures.open(FKEY, "5000")
+        services = build_services(tmp_path / "data", demo=True, start_webhook=False)
+        await services.start()
+        try:
+            fut = await services.accounts.create_account(
+                "binanceusdm", AccountMode.TESTNET, "Binance futures",
+                {"rest_url": fake.rest_url, "stream_url": fake.stream_url}, {"api_key": FKEY, "api_secret": FSECRET})
+            assert await _until(lambda: services.accounts.session_state(fut.account_id) is SessionState.CONNECTED, 10)
+            await services.groups.create_group("perp", MarketType.FUTURES)
+            await services.groups.link("perp", fut.account_id, "1", leverage="3")
+            await services.demo_task
+            order = SignalOrder("BTC/USDT", SignalOrderType.MARKET, Side.BUY, D("10"))
+            outcome = await services.executor.execute(new_signal("perp", (order,), SignalSource.WEBHOOK, {}))
+            (result,) = outcome.results
+            assert result.status == "FILLED", result.error
+            assert result.quantity == D("0.02307")  # 10 % of 5,000 USDT x 3 at 65,000.01, down to the lot
+            assert fake.venue.futures.books[FKEY].leverage["BTCUSDT"] == 3
+            await services.groups.update_link("perp", fut.account_id, leverage="2.5")
+            await services.bus.drain()
+            placed = fake.venue.futures.placed
+            second = SignalOrder("BTC/USDT", SignalOrderType.MARKET, Side.BUY, D("5"))
+            outcome = await services.executor.execute(new_signal("perp", (second,), SignalSource.WEBHOOK, {}))
+            (result,) = outcome.results
+            assert result.status == "REJECTED" and "whole numbers" in result.error
+            assert fake.venue.futures.placed == placed  # nothing sent
+        finally:
+            await services.stop()

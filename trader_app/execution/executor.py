@@ -298,6 +298,8 @@ class Executor:
             if run.fixed is None and order.qty_per is not None and order.qty_per > 0:
                 await self._await_quote(symbol, acc)
             request = run.fixed if run.fixed is not None else self._request(run, link, order, symbol)
+            if run.group is not None and run.group.market_type is MarketType.FUTURES and not request.reduce_only:
+                await self._ensure_leverage(acc, symbol, link.leverage)
             placed = await self.om.submit(request)
         except (TraderError, ValueError) as exc:
             return AccountResult(acc, kind, REJECTED, error=str(exc), **_request_fields(request, symbol, side))
@@ -313,6 +315,26 @@ class Executor:
         return AccountResult(acc, kind, placed.status.value, client_order_id=request.client_order_id,
                              venue_order_id=placed.venue_order_id, error=placed.reject_reason, symbol=symbol,
                              side=request.side.value, quantity=placed.quantity, price=placed.price)
+
+    async def _ensure_leverage(self, account_id: str, symbol: str, leverage: Decimal) -> None:
+        """Before a FUTURES order that may open exposure: the venue's leverage for ``symbol`` must be the
+        link's, since the order was sized with it. A venue with settable leverage (``set_leverage``, e.g.
+        Binance USD-M ``POST /fapi/v1/leverage``) is set when it differs, once per change; one without it
+        (paper) is left alone. Raises ``TraderError`` (the order is not sent) for a fractional leverage or a
+        venue that sets another value; the venue's own refusal propagates the same way."""
+        broker = self.om.broker(account_id)
+        setter = getattr(broker, "set_leverage", None)
+        if setter is None:
+            return
+        if leverage != leverage.to_integral_value() or leverage < 1:
+            raise TraderError(f"leverage {leverage} cannot be set on this venue: whole numbers from 1 only")
+        want = int(leverage)
+        if getattr(broker, "leverage", {}).get(symbol) == want:
+            return
+        got = await setter(symbol, want)
+        if got != want:
+            raise TraderError(f"the venue set {symbol}'s leverage to {got}, not {want}; order not sent")
+        log.info("account %s: %s leverage set to %dx (the group link's)", account_id, symbol, want)
 
     def _request(self, run: _Run, link: AccountLink, order: SignalOrder, symbol: str) -> OrderRequest:
         acc = link.account_id
