@@ -230,7 +230,8 @@ def _tmpfs(path: Path, size: str = "4m"):
         subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)], check=True,
                        capture_output=True, timeout=10)
     except (OSError, subprocess.SubprocessError):
-        pytest.skip("cannot mount a tmpfs here (not root, or no CAP_SYS_ADMIN); the SQLite-limit tests cover it")
+        pytest.skip("cannot mount a tmpfs here (not root, or no CAP_SYS_ADMIN); the injected-error tests above "
+                    "cover the order path")
     try:
         yield path
     finally:

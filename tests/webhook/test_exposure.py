@@ -137,8 +137,11 @@ def _write(folder: Path, name: str, cert, key) -> tuple[str, str]:
 def _listen_address() -> tuple[str, bool]:
     """A non-loopback address on this machine (added to lo, needs root) or a second loopback address."""
     addr = "10.213.77.1"
-    done = subprocess.run(["ip", "addr", "add", f"{addr}/32", "dev", "lo"], capture_output=True)
-    shown = subprocess.run(["ip", "addr", "show", "dev", "lo"], capture_output=True, text=True)
+    try:
+        done = subprocess.run(["ip", "addr", "add", f"{addr}/32", "dev", "lo"], capture_output=True, timeout=10)
+        shown = subprocess.run(["ip", "addr", "show", "dev", "lo"], capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.SubprocessError):  # no `ip` on this machine
+        return "127.0.0.2", False
     if addr in shown.stdout:
         return addr, done.returncode == 0
     return "127.0.0.2", False

@@ -147,7 +147,7 @@ def bench(bars: int, repeats: int = 15) -> dict[str, Any]:
     chart.show_latest()
     paint()
     zoom_again_ms = _median_ms(lambda: (chart.show_latest(), zoom_out()), 3)
-    drawn = chart.rsi_line.drawn_points() if hasattr(chart.rsi_line, "drawn_points") else -1
+    drawn = chart.rsi_line.drawn_points()
     plot_px = int(chart.rsi_plot.getViewBox().width())
     rss_zoomed = _rss_mib()
     chunks = sum(item.cached_chunks() for item in (chart.candles, chart.volume_bars, chart.macd_hist_bars))

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import ipaddress
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -85,7 +85,6 @@ class ExposurePolicy:
     burst: int = 20
     client_cn: str = ""
     exposed: bool = False
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def source(self, peer: str, forwarded_for: str | None) -> str:
         """The request's source address: the peer, or behind a trusted proxy the right-most

@@ -259,27 +259,20 @@ class CandlestickItem(SeriesItem):
 
     def draw(self, p: QPainter, i0: int, i1: int) -> None:
         s = self.series
-        xs = self.local_centres(i0, i1)
-        o, h, l, c = s.open[i0:i1], s.high[i0:i1], s.low[i0:i1], s.close[i0:i1]
-        half = s.interval_s * BODY_FRACTION / 2
-        up = c >= o
-        for mask, pen, brush in ((up, self._up_pen, self._up_brush), (~up, self._down_pen, self._down_brush)):
-            idx = np.flatnonzero(mask)
-            if not len(idx):
-                continue
-            p.setPen(pen)
-            p.drawLines([QLineF(xs[k], l[k], xs[k], h[k]) for k in idx])
-            p.setBrush(brush)
-            p.drawRects([QRectF(xs[k] - half, o[k], 2 * half, c[k] - o[k]) for k in idx])
+        n = i1 - i0
+        self._paint(p, self.local_centres(i0, i1), np.full(n, s.interval_s * BODY_FRACTION / 2),
+                    s.open[i0:i1], s.high[i0:i1], s.low[i0:i1], s.close[i0:i1])
 
     def draw_groups(self, p: QPainter, i0: int, i1: int, g: int) -> None:
         s = self.series
         first, last, xs = self.group_geometry(i0, i1, g)
         starts = first - i0
-        o, c = s.open[first], s.close[last]
-        h = np.maximum.reduceat(s.high[i0:i1], starts)
-        l = np.minimum.reduceat(s.low[i0:i1], starts)
         half = (s.open_s[last] - s.open_s[first] + s.interval_s) * BODY_FRACTION / 2
+        self._paint(p, xs, half, s.open[first], np.maximum.reduceat(s.high[i0:i1], starts),
+                    np.minimum.reduceat(s.low[i0:i1], starts), s.close[last])
+
+    def _paint(self, p: QPainter, xs, half, o, h, l, c) -> None:  # noqa: E741 - OHLC
+        """Candles at item x ``xs`` with body half-widths ``half`` (arrays of one length)."""
         up = c >= o
         for mask, pen, brush in ((up, self._up_pen, self._up_brush), (~up, self._down_pen, self._down_brush)):
             idx = np.flatnonzero(mask)
@@ -317,26 +310,18 @@ class ValueBarsItem(SeriesItem):
         return float(min(0.0, v.min())), float(max(0.0, v.max()))
 
     def draw(self, p: QPainter, i0: int, i1: int) -> None:
-        v = self._values()[i0:i1]
-        rising = self._rising(i0, i1)
-        xs = self.local_centres(i0, i1)
-        half = self.series.interval_s * BODY_FRACTION / 2
-        ok = np.isfinite(v)
-        for flag in (True, False):
-            idx = np.flatnonzero(ok & (rising == flag))
-            if not len(idx):
-                continue
-            pen, brush = self._style[flag]
-            p.setPen(pen)
-            p.setBrush(brush)
-            p.drawRects([QRectF(xs[k] - half, 0.0, 2 * half, v[k]) for k in idx])
+        self._paint(p, self.local_centres(i0, i1), np.full(i1 - i0, self.series.interval_s * BODY_FRACTION / 2),
+                    self._values()[i0:i1], self._rising(i0, i1))
 
     def draw_groups(self, p: QPainter, i0: int, i1: int, g: int) -> None:
         first, last, xs = self.group_geometry(i0, i1, g)
         v, at = peak_per_group(self._values()[i0:i1], g)
-        rising = self._rising(i0, i1)[at]  # the colour of the bar that gave the peak
         s = self.series
         half = (s.open_s[last] - s.open_s[first] + s.interval_s) * BODY_FRACTION / 2
+        self._paint(p, xs, half, v, self._rising(i0, i1)[at])  # coloured as the bar that gave the peak
+
+    def _paint(self, p: QPainter, xs, half, v, rising) -> None:
+        """Bars from 0 to ``v`` at item x ``xs`` with half-widths ``half``, up/down colours by ``rising``."""
         ok = np.isfinite(v)
         for flag in (True, False):
             idx = np.flatnonzero(ok & (rising == flag))

@@ -22,7 +22,9 @@ log = logging.getLogger(__name__)
 
 MAX_FIT_WIDTH = 280  # px: a column sized to its content is never wider than this
 FIT_SAMPLE_ROWS = 200  # rows measured when sizing columns to their content
-FIT_DELAY_MS = 400  # content changes are measured at most this often
+FIT_DELAY_MS = 400  # new rows are measured at most this often
+FIT_STREAM_DELAY_MS = 3000  # streaming updates (quotes on the watchlist) at most this often
+FIT_STREAM_ROWS = 16  # and only this many of the rows they changed: never a stall on the GUI thread
 
 _tasks: set[asyncio.Task[Any]] = set()
 
@@ -97,13 +99,24 @@ class TableView(QTableView):
         self._fit_timer.setSingleShot(True)
         self._fit_timer.setInterval(FIT_DELAY_MS)
         self._fit_timer.timeout.connect(self.fit_columns)
-        for sig in (model.rowsInserted, model.modelReset, model.dataChanged, model.layoutChanged):
-            sig.connect(self._schedule_fit)
+        self._dirty: tuple[int, int] | None = None  # rows changed since the last fit (None: measure the sample)
+        self._full_fit = True
+        for sig in (model.rowsInserted, model.modelReset, model.layoutChanged):
+            sig.connect(self._schedule_full_fit)
+        model.dataChanged.connect(self._schedule_row_fit)
         self.fit_columns()
 
-    def _schedule_fit(self, *_args: Any) -> None:
+    def _schedule_full_fit(self, *_args: Any) -> None:
+        self._full_fit = True
+        if not self._fit_timer.isActive() or self._fit_timer.remainingTime() > FIT_DELAY_MS:
+            self._fit_timer.start(FIT_DELAY_MS)
+
+    def _schedule_row_fit(self, top_left: Any, bottom_right: Any, *_args: Any) -> None:
+        """A streaming update (quotes, fills): only its rows are measured at the next fit, not the sample."""
+        lo, hi = top_left.row(), bottom_right.row()
+        self._dirty = (lo, hi) if self._dirty is None else (min(lo, self._dirty[0]), max(hi, self._dirty[1]))
         if not self._fit_timer.isActive():
-            self._fit_timer.start()
+            self._fit_timer.start(FIT_STREAM_DELAY_MS)
 
     def _section_resized(self, index: int, _old: int, new: int) -> None:
         # widths come from the content and the trader's drags only: the stretched last column's width (and a
@@ -113,10 +126,16 @@ class TableView(QTableView):
             self._widths[index] = new
 
     def fit_columns(self) -> None:
-        """Widen each column to its title and the text of the first 200 rows (at most 280 px; never narrower
-        than it is, never a column the trader resized by hand)."""
+        """Widen each column to its title and the text of the first 200 rows, or after a streaming update only
+        of the rows it changed (at most 280 px; never narrower than it is, never a column the trader resized
+        by hand)."""
         model, header = self.source_model, self.horizontalHeader()
-        rows = min(model.rowCount(), FIT_SAMPLE_ROWS)
+        if self._full_fit or self._dirty is None:
+            rows = range(min(model.rowCount(), FIT_SAMPLE_ROWS))
+        else:  # only the rows a streaming update changed (at most the sample's size)
+            lo, hi = self._dirty
+            rows = range(max(0, lo), min(model.rowCount(), hi + 1, lo + FIT_STREAM_ROWS))
+        self._full_fit, self._dirty = False, None
         cell, head = self.fontMetrics(), header.fontMetrics()
         self._fitting = True
         try:
@@ -124,7 +143,7 @@ class TableView(QTableView):
                 if col in self._user_sized:
                     continue
                 want = head.horizontalAdvance(column.title) + 22  # room for the sort arrow
-                for row in range(rows):
+                for row in rows:
                     text = model.data(model.index(row, col))
                     if text:
                         want = max(want, cell.horizontalAdvance(str(text)) + 12)
