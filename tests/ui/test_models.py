@@ -138,6 +138,7 @@ def test_format_helpers():
     assert places_of(Decimal("0.00001")) == 5
     assert places_of(Decimal("100")) == 0
     assert fixed(Decimal("1234.565"), 2) == "1,234.57"
+    assert fixed(Decimal("-0.0000001"), 2) == "0.00" and fixed(Decimal("-0.006"), 2) == "-0.01"  # never "-0.00"
     assert pct(Decimal("-0.5")) == "-0.50%"
 
 

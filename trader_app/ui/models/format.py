@@ -23,10 +23,13 @@ def places_of(step: Decimal) -> int:
 
 
 def fixed(value: Decimal | None, places: int) -> str:
-    """``value`` rounded half-up to ``places`` with thousands separators (``1234.5`` -> ``1,234.50``)."""
+    """``value`` rounded half-up to ``places`` with thousands separators (``1234.5`` -> ``1,234.50``); a value
+    that rounds to zero reads ``0.00``, never ``-0.00``."""
     if value is None:
         return ""
     q = value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    if q == 0:
+        q = abs(q)
     return f"{q:,.{places}f}"
 
 
