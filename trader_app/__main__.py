@@ -8,7 +8,8 @@ Common options: ``--data-dir DIR`` (else ``TRADER_APP_HOME``, else the platform'
 ``--webhook-port N`` (the listener's port; 0 = any free port).
 
 Sub-commands come from the packages that provide them: ``register(subparsers)`` of ``webhook/cli.py``
-(``serve``) and ``backtest/cli.py`` (``backtest``), and under ``trader-app bench <name>``
+(``serve``), ``backtest/cli.py`` (``backtest``), ``store/cli.py`` (``backup``, ``restore``) and
+``reports/cli.py`` (``report``), and under ``trader-app bench <name>``
 ``register_bench(bench_subparsers)`` of ``devtools/bench_ui.py`` (``ui``), ``devtools/bench_fanout.py``
 (``fanout``), ``devtools/bench_backtest.py`` (``backtest``), ``devtools/bench_chart.py`` (``chart``) and ``devtools/bench_crash.py`` (``crash``). They are imported only when a sub-command or
 help is asked for (they pull in pandas, the backtester, the fake venue), so the window and ``--version``
@@ -83,11 +84,12 @@ def build_parser(with_commands: bool = True) -> argparse.ArgumentParser:
         return parser
     from .backtest import cli as backtest_cli
     from .devtools import bench_backtest, bench_chart, bench_crash, bench_fanout, bench_fuzz, bench_ui, bench_venue
+    from .reports import cli as report_cli
     from .store import cli as store_cli
     from .webhook import cli as serve_cli
 
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for module in (serve_cli, backtest_cli, store_cli):
+    for module in (serve_cli, backtest_cli, store_cli, report_cli):
         module.register(subparsers)
     bench = subparsers.add_parser("bench", help="benchmarks (print figures)")
     bench_sub = bench.add_subparsers(dest="bench", metavar="NAME", required=True)

@@ -107,6 +107,18 @@ class NoticeSettings(BaseModel):
         "fills", "rejections", "strategy_failures", "kill_switch", "connections")})
 
 
+class ReportSettings(BaseModel):
+    """Daily and weekly reports (``reports/``). The narrative model's API key is a secret: OS keyring only
+    (``reports:narrative_api_key``)."""
+
+    schedule: bool = True  # make the daily and weekly reports when their period closes (and catch up once)
+    telegram_daily: bool = True  # send the daily report (summary and equity picture) with the Telegram notices
+    narrative_enabled: bool = False  # weekly reports get a written summary from an OpenAI-compatible model
+    narrative_base_url: str = "https://api.openai.com/v1"
+    narrative_model: str = "gpt-4o-mini"
+    keep_days: int = Field(default=400, ge=7, le=100_000)  # reports older than this are deleted
+
+
 LOG_DIR = "logs"
 LOG_FILE = "trader-app.log"
 
@@ -145,6 +157,7 @@ class Settings(BaseModel):
     market: MarketSettings = Field(default_factory=MarketSettings)
     webhook: WebhookSettings = Field(default_factory=WebhookSettings)
     notices: NoticeSettings = Field(default_factory=NoticeSettings)
+    reports: ReportSettings = Field(default_factory=ReportSettings)
 
     @classmethod
     def load(cls, data_dir: Path, *, create: bool = False) -> "Settings":

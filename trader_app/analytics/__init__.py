@@ -5,6 +5,7 @@ commissions) stay Decimal. Every function documents its formula and source.
 """
 
 from .drawdown import DrawdownPeriod, drawdown_periods, drawdown_series, max_drawdown, max_drawdown_duration_days
+from .period import PERIOD_METRIC_KEYS, period_metrics
 from .pnl import cumulative_pnl, daily_equity, daily_pnl, daily_returns, equity_series
 from .returns import (
     CRYPTO_PERIODS,

@@ -76,14 +76,18 @@ class PerformanceTracker:
             return
         if self.store is not None:
             with contextlib.suppress(Exception):
-                saved = await self.store.run(self.store.kv.get, KV_KEY, {})
-                for key, points in (saved or {}).items():
-                    account_id, _, currency = key.rpartition("|")
-                    self._series[(account_id, currency)] = deque(((int(t), float(e)) for t, e in points), maxlen=MAX_POINTS)
+                self.load_saved(await self.store.run(self.store.kv.get, KV_KEY, {}))
             await self.refresh_groups()
         self._unsubscribe = self.bus.subscribe(AccountSummaryEvent, self.on_summary)
         if self.store is not None and self.persist_every_s > 0:
             self._task = asyncio.ensure_future(self._persist_loop())
+
+    def load_saved(self, saved: dict[str, list[list[float]]] | None) -> None:
+        """Take the series as :meth:`persist` saved them (``{"<account_id>|<currency>": [[t_ms, equity],
+        ...]}``), replacing any series of the same key."""
+        for key, points in (saved or {}).items():
+            account_id, _, currency = key.rpartition("|")
+            self._series[(account_id, currency)] = deque(((int(t), float(e)) for t, e in points), maxlen=MAX_POINTS)
 
     async def stop(self) -> None:
         """Unsubscribe and save the series once more."""
@@ -183,7 +187,17 @@ class PerformanceTracker:
                      if (a, scope[2]) in self._series]
         else:
             raise ValueError(f"unknown scope {scope!r}")
-        return _aggregate(parts)
+        return combine_series(parts)
+
+    def accounts_series(self, account_ids: list[str], currency: str) -> tuple[np.ndarray, np.ndarray]:
+        """The sum of the equity of ``account_ids`` in ``currency`` (unweighted), as :meth:`series`."""
+        return combine_series([(self._series[(a, currency)], 1.0) for a in account_ids
+                               if (a, currency) in self._series])
+
+    def currencies(self, account_ids: list[str]) -> list[str]:
+        """The currencies in which any of ``account_ids`` has an equity series, sorted."""
+        wanted = set(account_ids)
+        return sorted({c for (a, c) in self._series if a in wanted})
 
     def metrics(self, scope: Scope) -> dict[str, Any]:
         """``performance_metrics`` of the scope's series (keys ``analytics.METRIC_KEYS``)."""
@@ -224,7 +238,9 @@ def _arrays(points: Any) -> tuple[np.ndarray, np.ndarray]:
     return np.asarray(t, dtype=np.int64), np.asarray(e, dtype=np.float64)
 
 
-def _aggregate(parts: list[tuple[Any, float]]) -> tuple[np.ndarray, np.ndarray]:
+def combine_series(parts: list[tuple[Any, float]]) -> tuple[np.ndarray, np.ndarray]:
+    """``sum(series x weight)`` of ``[(points, weight), ...]`` (points ``(t_ms, equity)`` in time order),
+    aligned on the union of their times with forward fill, from the first time every part has a value."""
     parts = [(s, w) for s, w in parts if len(s)]
     if not parts:
         return _arrays(())

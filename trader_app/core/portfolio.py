@@ -110,3 +110,14 @@ class AccountSummary:
     realized_pnl: Decimal
     day_pnl: Decimal
     session: SessionState = SessionState.DISCONNECTED
+
+
+@dataclass(frozen=True, slots=True)
+class RiskEvent:
+    """A risk event as recorded for the reports: ``kind`` "kill_switch_tripped" or "kill_switch_reset" on
+    ``account_id`` at ``ts_ms`` (epoch ms UTC), with the reason (rejected orders live in the orders journal)."""
+
+    ts_ms: int
+    account_id: str
+    kind: str
+    reason: str

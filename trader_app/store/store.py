@@ -29,6 +29,8 @@ from .repos import (
     LinkRepository,
     OrderRepository,
     PositionRepository,
+    ReportRepository,
+    RiskEventRepository,
     SignalRepository,
     StrategyInstanceRepository,
     WatchlistRepository,
@@ -67,6 +69,8 @@ class Store:
         self.signals = SignalRepository(sessions)
         self.strategy_instances = StrategyInstanceRepository(sessions)
         self.kv = KeyValueRepository(sessions)
+        self.reports = ReportRepository(sessions)
+        self.risk_events = RiskEventRepository(sessions)
         self._worker = StoreWorker(sessions, f"{WORKER_THREAD_NAME}_0")
         self._closed = False
         self._lock = threading.Lock()

@@ -5,6 +5,7 @@ from .groups import AccountLinkRow, SignalRow, StrategyGroupRow, StrategyInstanc
 from .market import BarRow, WatchlistRow
 from .misc import KeyValueRow
 from .portfolio import BalanceRow, LedgerRow, PositionRow
+from .reports import ReportRow, RiskEventRow
 from .trading import AccountRow, FillRow, OrderRow
 
 __all__ = [
@@ -18,6 +19,8 @@ __all__ = [
     "LedgerRow",
     "OrderRow",
     "PositionRow",
+    "ReportRow",
+    "RiskEventRow",
     "SignalRow",
     "StrategyGroupRow",
     "StrategyInstanceRow",

@@ -14,6 +14,7 @@ from .ledger import LedgerRepository
 from .links import LinkRepository
 from .orders import OrderRepository
 from .positions import PositionRepository
+from .reports import ReportRepository, RiskEventRepository
 from .signals import SignalRepository
 from .strategy_instances import StrategyInstanceRepository
 from .watchlist import WatchlistRepository
@@ -29,6 +30,8 @@ __all__ = [
     "LinkRepository",
     "OrderRepository",
     "PositionRepository",
+    "ReportRepository",
+    "RiskEventRepository",
     "SignalRepository",
     "StrategyInstanceRepository",
     "WatchlistRepository",

@@ -38,6 +38,7 @@ from ...core.events import AccountSummaryEvent, KillSwitchEvent
 from ...core.ids import now_ms
 from ...core.money import ZERO, fmt, to_decimal
 from ...core.orders import OrderRequest
+from ...core.portfolio import RiskEvent
 from .pipeline import RiskContext
 
 log = logging.getLogger(__name__)
@@ -326,6 +327,7 @@ class RiskBook:
         state = KillSwitchState(reason, self.clock(), loss, currency)
         self._kill[account_id] = state
         self._persist(f"risk:kill_switch:{account_id}", state.to_json())
+        self._record("kill_switch_tripped", account_id, reason, state.ts_ms)
         if self.bus is not None:
             self.bus.publish(KillSwitchEvent(account_id, True, reason, loss))
 
@@ -336,6 +338,7 @@ class RiskBook:
         self._reset_ms[account_id] = self.clock()
         await self.store.run(self.store.kv.set, f"risk:kill_switch:{account_id}",
                              {"tripped": False, "reset_ms": self._reset_ms[account_id]})
+        self._record("kill_switch_reset", account_id, "reset", self._reset_ms[account_id])
         if self.bus is not None:
             self.bus.publish(KillSwitchEvent(account_id, False, "reset"))
 
@@ -374,12 +377,22 @@ class RiskBook:
             self.trip(account_id, reason)
 
     def _persist(self, key: str, value: Any) -> None:
+        self._write(self.store.kv.set, key, value)
+
+    def _record(self, kind: str, account_id: str, reason: str, ts_ms: int) -> None:
+        """Add the trip or reset to ``store.risk_events`` (the reports list them); a store without that
+        table (an old test double) records nothing."""
+        events = getattr(self.store, "risk_events", None)
+        if events is not None:
+            self._write(events.add, RiskEvent(ts_ms, account_id, kind, reason))
+
+    def _write(self, fn: Callable[..., Any], *args: Any) -> None:
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:
-            self.store.kv.set(key, value)  # no loop (CLI/tests): write directly
+            fn(*args)  # no loop (CLI/tests): write directly
             return
-        task = loop.create_task(self.store.run(self.store.kv.set, key, value))
+        task = loop.create_task(self.store.run(fn, *args))
         self._pending.add(task)
         task.add_done_callback(self._persisted)
 
