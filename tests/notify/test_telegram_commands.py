@@ -24,7 +24,7 @@ CHAT, STRANGER = "1001", "666"
 
 
 def _answers(fake: FakeBotApi, chat: str = CHAT) -> list[str]:
-    return [text for c, text in fake.sent if c == chat and not text.startswith(("Kill switch", "Signal "))]
+    return [text for c, text in fake.sent if c == chat and not text.startswith(("Kill switch", "Signal ", "Fill on"))]
 
 
 async def test_commands_answer_the_configured_chat_and_stop_trips_every_kill_switch(tmp_path):

@@ -20,6 +20,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from ..analytics.tracker import PerformanceTracker
 from ..brokers.base import BrokerRegistry
 from ..brokers.binance.spec import BinanceNetworks, binance_futures_venue, binance_spot_venue
 from ..brokers.paper import PaperExchange, paper_venue
@@ -34,6 +35,7 @@ from ..market.feeds import VenueFeeds
 from .markets import MARKETS, LiveMarkets
 from ..market.service import MarketService
 from ..notify.service import NoticeService
+from ..reports.service import ReportService
 from ..store import Store
 from ..strategies.runner import StrategyRunner
 from ..trading import AccountService, OrderManager, PortfolioService, RiskPipeline
@@ -102,6 +104,8 @@ class AppServices:
     groups: GroupService
     executor: Executor
     notices: NoticeService
+    performance: PerformanceTracker | None = None  # equity per account, group and total (Performance panel, reports)
+    reports: ReportService | None = None  # daily/weekly reports and their schedule
     feeds: VenueFeeds | None = None  # one quote feed per venue from its connected accounts' adapters
     markets: LiveMarkets | None = None  # the demo or a live venue's public prices (``use_market``)
     strategies: StrategyRunner | None = None
@@ -131,6 +135,8 @@ class AppServices:
             return
         self.started = True
         await self.risk_book.load()
+        if self.performance is not None:  # before the accounts: their first summaries are the curves' start
+            await self.performance.start()
         await self.market.restore_imported_instruments()  # before the accounts: their positions may need them
         accounts = await self.accounts.load()
         repaired = await self.executor.repair_signals()
@@ -154,6 +160,11 @@ class AppServices:
         if self.start_webhook and self.webhook is None:
             await self._start_webhook()
         await self.notices.start()
+        if self.reports is not None:
+            try:
+                await self.reports.start()
+            except Exception:  # noqa: BLE001 - a broken schedule file must not stop the terminal
+                log.exception("the report schedule did not start")
         if self.store.path is not None and self._backup_task is None:
             self._backup_task = asyncio.ensure_future(self._backup_loop(self.store.path))
 
@@ -207,6 +218,10 @@ class AppServices:
             self._backup_task.cancel()
             self._backup_task = None
         steps: list[tuple[str, Callable[[], Any]]] = [("notices", self.notices.stop)]
+        if self.reports is not None:
+            steps.append(("report schedule", self.reports.stop))
+        if self.performance is not None:
+            steps.append(("performance tracker", self.performance.stop))
         if self.webhook is not None:
             steps.append(("webhook listener", self.webhook.stop))
         if self.strategies is not None:
@@ -365,6 +380,9 @@ def build_services(
         demo=demo, webhook_port=webhook_port, start_webhook=start_webhook,
     )
     services.strategies = StrategyRunner(services)
+    services.performance = PerformanceTracker(bus, store)
+    services.reports = ReportService(store, settings, data_dir, tracker=services.performance)
+    services.reports.listeners.append(services.notices.on_report)  # the daily report on Telegram
     services.notices.services = services  # the Telegram commands report on the whole app
     services._stoppers.append(binance.close)  # after the accounts: their shared connections and streams
     return services

@@ -3,7 +3,8 @@
 Settings (``settings.json``, ``notices``): ``telegram_enabled`` and ``telegram_chat_id`` (not secret). The bot
 token is a secret: it goes to the OS keyring (``notify:telegram_bot_token``) and nowhere else; the service
 only ever says whether one is stored. When enabled with a chat id and a stored token, a ``TelegramNotifier``
-sends a notice for every executed signal (its outcome per status) and every kill-switch trip or reset.
+sends a notice for every fill, every executed signal (its outcome per status), every kill-switch trip or
+reset, and the daily report (``on_report``).
 """
 
 from __future__ import annotations
@@ -70,11 +71,25 @@ class NoticeService:
         self.token_stored = bool(token)
         if not (n.telegram_enabled and n.telegram_chat_id and token):
             return
-        self.notifier = TelegramNotifier(self.bus, token, n.telegram_chat_id, base_url=self.base_url)
+        self.notifier = TelegramNotifier(self.bus, token, n.telegram_chat_id, base_url=self.base_url,
+                                         account_name=self._account_name)
         self.notifier.start()
         if n.telegram_commands and self.services is not None:
             self.commands = TelegramCommands(self.services, token, [n.telegram_chat_id], base_url=self.base_url)
             self.commands.start()
+
+    def _account_name(self, account_id: str) -> str:
+        accounts = getattr(self.services, "accounts", None)
+        account = accounts.get(account_id) if accounts is not None else None
+        return account.name if account is not None else account_id
+
+    async def on_report(self, stored: Any, report: dict[str, Any], pngs: dict[str, bytes]) -> None:
+        """A report listener (``ReportService.listeners``): the daily report of all accounts goes to the chat
+        (summary, then the equity picture per currency) when notices run and ``reports.telegram_daily``."""
+        if self.notifier is None or not self.settings.reports.telegram_daily:
+            return
+        if stored.period == "daily" and stored.scope == "all":
+            self.notifier.send_report(report["summary"], pngs)
 
     async def stop(self) -> None:
         """Stop the notifier (sends what is queued first, up to 5 s). Idempotent."""

@@ -1,8 +1,11 @@
-"""Telegram notices: a short message to one chat when a signal has been executed (its outcome per status)
-and when an account's kill switch trips or is reset.
+"""Telegram notices: a short message to one chat for every fill, when a signal has been executed (its outcome
+per status), when an account's kill switch trips or is reset, and the daily report (its summary with the
+equity picture, ``send_report``).
 
 Uses the Bot API's ``sendMessage`` (https://core.telegram.org/bots/api#sendmessage):
-``POST {base_url}/bot<token>/sendMessage`` with JSON ``{"chat_id", "text"}``. The bot token is a secret: it
+``POST {base_url}/bot<token>/sendMessage`` with JSON ``{"chat_id", "text"}``, and ``sendPhoto``
+(https://core.telegram.org/bots/api#sendphoto): multipart/form-data with ``chat_id``, ``caption`` (at most
+1024 characters) and the PNG as ``photo``. The bot token is a secret: it
 is read from the OS keyring (``notify:telegram_bot_token``) by ``from_keyring`` and never appears in logs or
 errors (httpx puts the URL, which holds the token, into its exception messages, so those are not logged).
 
@@ -21,7 +24,8 @@ from typing import Any
 import httpx
 
 from ..core.bus import EventBus
-from ..core.events import KillSwitchEvent, SignalEvent
+from ..core.events import FillEvent, KillSwitchEvent, SignalEvent
+from ..core.money import fmt
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +49,13 @@ def signal_text(event: SignalEvent) -> str | None:
     return text
 
 
+def fill_text(event: FillEvent, account_name: str = "") -> str:
+    """``Fill on Paper 1: BUY 0.1 BTC/USDT @ 65,000 (fee 6.5 USDT)``."""
+    f = event.fill
+    fee = f" (fee {fmt(f.commission)} {f.commission_asset})" if f.commission else ""
+    return f"Fill on {account_name or f.account_id}: {f.side.value} {fmt(f.quantity)} {f.symbol} @ {fmt(f.price)}{fee}"
+
+
 def kill_switch_text(event: KillSwitchEvent) -> str:
     if event.tripped:
         return f"Kill switch TRIPPED on account {event.account_id}: {event.reason}. New orders are blocked until reset."
@@ -55,16 +66,20 @@ class TelegramNotifier:
     """Sends notices for bus events to one Telegram chat (see the module docstring)."""
 
     def __init__(self, bus: EventBus, bot_token: str, chat_id: str, *, base_url: str = "https://api.telegram.org",
-                 client: httpx.AsyncClient | None = None, min_interval_s: float = 1.0, max_queue: int = 100) -> None:
+                 client: httpx.AsyncClient | None = None, min_interval_s: float = 1.0, max_queue: int = 100,
+                 account_name: Any = None, fills: bool = True) -> None:
         if not bot_token or not chat_id:
             raise ValueError("a Telegram bot token and chat id are both required")
         self.bus = bus
         self._url = f"{base_url.rstrip('/')}/bot{bot_token}/sendMessage"
+        self._photo_url = f"{base_url.rstrip('/')}/bot{bot_token}/sendPhoto"
+        self.account_name = account_name  # account id -> name for the fill notices (None: the id)
+        self.fills = fills
         self.chat_id = chat_id
         self._client = client
         self._own_client = client is None
         self.min_interval_s = min_interval_s
-        self._queue: asyncio.Queue[str] = asyncio.Queue(maxsize=max_queue)
+        self._queue: asyncio.Queue[tuple[str, bytes | None]] = asyncio.Queue(maxsize=max_queue)
         self._task: asyncio.Task[None] | None = None
         self._unsub: list[Any] = []
         self.sent = 0
@@ -87,6 +102,8 @@ class TelegramNotifier:
             self._client = httpx.AsyncClient(timeout=10)
         self._unsub = [self.bus.subscribe(SignalEvent, self._on_signal),
                        self.bus.subscribe(KillSwitchEvent, lambda e: self.notify(kill_switch_text(e)))]
+        if self.fills:
+            self._unsub.append(self.bus.subscribe(FillEvent, self._on_fill))
         self._task = asyncio.ensure_future(self._run())
 
     async def stop(self) -> None:
@@ -106,12 +123,28 @@ class TelegramNotifier:
             await self._client.aclose()
             self._client = None
 
-    def notify(self, text: str) -> None:
-        """Queue a message (dropped, and counted, when the queue is full)."""
+    def notify(self, text: str, photo: bytes | None = None) -> None:
+        """Queue a message, or with ``photo`` (PNG bytes) a picture captioned ``text`` (dropped, and counted,
+        when the queue is full)."""
         try:
-            self._queue.put_nowait(text[:4000])  # Telegram's limit is 4096 characters
+            self._queue.put_nowait((text[:4000], photo))  # Telegram's limit is 4096 characters
         except asyncio.QueueFull:
             self.dropped += 1
+
+    def send_report(self, summary: str, pngs: dict[str, bytes]) -> None:
+        """Queue a report: its summary as a message, then each equity picture captioned with its currency."""
+        self.notify(summary)
+        for currency, png in pngs.items():
+            self.notify(f"Equity ({currency})", png)
+
+    def _on_fill(self, event: FillEvent) -> None:
+        name = ""
+        if self.account_name is not None:
+            try:
+                name = self.account_name(event.fill.account_id)
+            except Exception:  # noqa: BLE001 - a name is a nicety
+                name = ""
+        self.notify(fill_text(event, name))
 
     def _on_signal(self, event: SignalEvent) -> None:
         text = signal_text(event)
@@ -120,18 +153,26 @@ class TelegramNotifier:
 
     async def _run(self) -> None:
         while True:
-            text = await self._queue.get()
+            text, photo = await self._queue.get()
             try:
-                await self.send(text)
+                await (self.send(text) if photo is None else self.send_photo(text, photo))
             finally:
                 self._queue.task_done()
             await asyncio.sleep(self.min_interval_s)
 
     async def send(self, text: str) -> bool:
         """Send one message now; True when Telegram accepted it. Never raises for network or API errors."""
+        return await self._post(self._url, json={"chat_id": self.chat_id, "text": text})
+
+    async def send_photo(self, caption: str, png: bytes) -> bool:
+        """Send a PNG with a caption (cut to Telegram's 1024 characters) now; True when accepted."""
+        return await self._post(self._photo_url, data={"chat_id": self.chat_id, "caption": caption[:1024]},
+                                files={"photo": ("equity.png", png, "image/png")})
+
+    async def _post(self, url: str, **kw: Any) -> bool:
         assert self._client is not None, "start() first"
         try:
-            r = await self._client.post(self._url, json={"chat_id": self.chat_id, "text": text})
+            r = await self._client.post(url, **kw)
         except httpx.HTTPError as exc:
             self.failed += 1
             log.warning("telegram notice not sent: %s", type(exc).__name__)  # the message holds the token: not logged

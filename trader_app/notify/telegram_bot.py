@@ -12,6 +12,8 @@ Commands (:data:`COMMANDS`):
 - ``/balance``: equity and cash per account and currency;
 - ``/positions``: open positions with their unrealized PnL;
 - ``/pnl``: today's PnL per account and currency;
+- ``/report daily`` (or ``weekly``): makes the report of the last closed period for all accounts now and
+  answers with its summary and equity picture(s);
 - ``/stop``: trips every account's kill switch ("stopped from Telegram"): new orders are refused;
 - ``/resume``: asks for ``/resume yes`` within 60 s, then resets every kill switch;
 - ``/help``.
@@ -32,7 +34,7 @@ from ..core.money import COIN_PLACES, CURRENCY_PLACES, fmt
 
 log = logging.getLogger(__name__)
 
-COMMANDS = ("/status", "/balance", "/positions", "/pnl", "/stop", "/resume", "/help")
+COMMANDS = ("/status", "/balance", "/positions", "/pnl", "/report daily", "/stop", "/resume", "/help")
 CONFIRM_S = 60.0
 POLL_TIMEOUT_S = 25
 STOP_REASON = "stopped from Telegram (/stop)"
@@ -155,6 +157,8 @@ class TelegramCommands:
             lines = [f"{a.name}: " + "; ".join(f"today {_money(x.day_pnl, x.currency)}"
                                                for x in s.portfolio.summaries(a.account_id)) for a in accounts]
             return "\n".join(lines) or "no accounts"
+        if command == "/report":
+            return await self._report(chat, arg or "daily")
         if command == "/stop":
             s.risk_book.trip_all([a.account_id for a in accounts], STOP_REASON)
             return f"Stopped: kill switch tripped on {len(accounts)} account(s); new orders are refused. /resume to undo."
@@ -169,6 +173,26 @@ class TelegramCommands:
             self._confirm_until[chat] = now + CONFIRM_S
             return f"Resume trading on every account? Send /resume yes within {CONFIRM_S:.0f} s."
         return "Commands: " + ", ".join(COMMANDS)
+
+    async def _report(self, chat: str, period: str) -> str:
+        reports = getattr(self.services, "reports", None)
+        if period not in ("daily", "weekly"):
+            return "Usage: /report daily or /report weekly"
+        if reports is None:
+            return "Reports are not available in this app."
+        stored = await reports.make(period, announce=False)
+        for currency, png in reports.last_pngs.items():
+            await self._send_photo(chat, f"Equity ({currency}), {stored.metrics['label']}", png)
+        return stored.metrics["summary"]
+
+    async def _send_photo(self, chat: str, caption: str, png: bytes) -> None:
+        try:
+            r = await self._client.post(f"{self._base}/sendPhoto", data={"chat_id": chat, "caption": caption[:1024]},  # type: ignore[union-attr]
+                                        files={"photo": ("equity.png", png, "image/png")})
+            if r.status_code != 200:
+                log.warning("telegram commands: picture refused (HTTP %s)", r.status_code)
+        except httpx.HTTPError as exc:
+            log.warning("telegram commands: picture not sent (%s)", type(exc).__name__)
 
     async def _send(self, chat: str, text: str) -> None:
         try:

@@ -64,13 +64,15 @@ class ReportService:
         self.listeners: list[ReportListener] = []
         self.scheduler: Any = None
         self.made = 0
+        self.last_pngs: dict[str, bytes] = {}
 
     # ---- one report --------------------------------------------------------------------------------------
     async def make(self, period: str, day: date | None = None, scope: str = "all", *,
-                   narrative: bool | None = None) -> StoredReport:
-        """Make, store and announce the ``period`` ("daily"/"weekly") report of ``scope`` for ``day`` (default:
-        the last closed period of the scope's market). ``narrative``: ask the model (default: for weekly
-        reports when configured). Raises ``ConfigError`` for an unknown period or scope."""
+                   narrative: bool | None = None, announce: bool = True) -> StoredReport:
+        """Make, store and (``announce``) tell the listeners of the ``period`` ("daily"/"weekly") report of
+        ``scope`` for ``day`` (default: the last closed period of the scope's market). ``narrative``: ask the
+        model (default: for weekly reports when configured). The equity pictures of the last report made are
+        kept in ``last_pngs``. Raises ``ConfigError`` for an unknown period or scope."""
         now = self.clock()
         resolved = await self.store.run(resolve_scope, self.store, scope)
         market = scope_market(resolved)
@@ -98,7 +100,8 @@ class ReportService:
                                          report, page)
         stored = StoredReport(report_id, period, resolved.text, start_ms, end_ms, now, report, page)
         self.made += 1
-        for listener in list(self.listeners):
+        self.last_pngs = pngs
+        for listener in list(self.listeners if announce else ()):
             try:
                 await listener(stored, report, pngs)
             except Exception:  # noqa: BLE001 - a listener must not undo the report
@@ -181,6 +184,10 @@ class ReportService:
         """Stop the schedule (the jobs stay stored with their next run time)."""
         scheduler, self.scheduler = self.scheduler, None
         if scheduler is not None:
+            # APScheduler 3 leaves a wakeup already queued on the loop, and that one processes jobs even after
+            # shutdown (it checks only for "paused"): pause, let it pass, then shut down.
+            scheduler.pause()
+            await asyncio.sleep(0)
             scheduler.shutdown(wait=False)
         if self.data_dir is not None and _RUNNING.get(str(self.data_dir)) is self:
             del _RUNNING[str(self.data_dir)]

@@ -1,12 +1,14 @@
 """A fake Telegram Bot API on 127.0.0.1: ``getUpdates`` (long polling over queued updates, honouring
-``offset`` and ``timeout``) and ``sendMessage`` (recorded), for one bot token; any other token gets 401 as
+``offset`` and ``timeout``), ``sendMessage`` and ``sendPhoto`` (multipart/form-data; recorded), for one bot token; any other token gets 401 as
 Telegram answers it (``{"ok": false, "error_code": 401, "description": "Unauthorized"}``).
-Source of the shapes: https://core.telegram.org/bots/api#getupdates and #sendmessage."""
+Source of the shapes: https://core.telegram.org/bots/api#getupdates, #sendmessage and #sendphoto."""
 
 from __future__ import annotations
 
 import asyncio
 import itertools
+from email.parser import BytesParser
+from email.policy import HTTP
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -21,11 +23,13 @@ class FakeBotApi:
         self.token = token
         self.updates: list[dict[str, Any]] = []
         self.sent: list[tuple[str, str]] = []
+        self.photos: list[tuple[str, str, bytes]] = []  # (chat_id, caption, PNG bytes)
         self._ids = itertools.count(1000)
         self._new = asyncio.Event()
         self.app = FastAPI()
         self.app.add_api_route("/bot{token}/getUpdates", self._get_updates, methods=["POST"])
         self.app.add_api_route("/bot{token}/sendMessage", self._send_message, methods=["POST"])
+        self.app.add_api_route("/bot{token}/sendPhoto", self._send_photo, methods=["POST"])
 
     def say(self, chat_id: int | str, text: str) -> None:
         n = next(self._ids)
@@ -59,3 +63,16 @@ class FakeBotApi:
         body = await request.json()
         self.sent.append((str(body["chat_id"]), str(body["text"])))
         return {"ok": True, "result": {"message_id": len(self.sent), "chat": {"id": body["chat_id"]}}}
+
+    async def _send_photo(self, token: str, request: Request) -> Any:
+        if (refused := self._auth(token)) is not None:
+            return refused
+        head = f"Content-Type: {request.headers['content-type']}\r\n\r\n".encode()
+        message = BytesParser(policy=HTTP).parsebytes(head + await request.body())
+        fields = {part.get_param("name", header="content-disposition"): part.get_payload(decode=True)
+                  for part in message.iter_parts()}
+        photo = fields.get("photo") or b""
+        if not photo.startswith(b"\x89PNG"):
+            return JSONResponse({"ok": False, "error_code": 400, "description": "Bad Request: no photo"}, status_code=400)
+        self.photos.append((fields["chat_id"].decode(), (fields.get("caption") or b"").decode(), photo))
+        return {"ok": True, "result": {"message_id": len(self.photos), "chat": {"id": fields["chat_id"].decode()}}}

@@ -1,0 +1,68 @@
+"""Telegram, the reports part (issue 14): a notice per fill, the daily report pushed with its equity picture,
+and ``/report daily`` answered with the summary and picture, against the fake Bot API on 127.0.0.1."""
+
+from __future__ import annotations
+
+import time
+from decimal import Decimal
+
+from waiting import until
+from fakes.telegram import FakeBotApi
+from trader_app.app import build_services
+from trader_app.core import QuoteEvent, Side, SignalSource
+from trader_app.core.enums import MarketType
+from trader_app.core.market_data import Quote
+from trader_app.execution.executor import new_signal
+from trader_app.execution.signal import SignalOrder, SignalOrderType
+from trader_app.notify.telegram import TOKEN_SECRET
+from trader_app.secrets import set_secret
+from trader_app.webhook.server import WebhookServer
+
+TOKEN = "123456:fake-bot-token-for-tests"
+CHAT, STRANGER = "1001", "666"
+
+
+async def test_fill_notice_daily_report_and_report_command(tmp_path):
+    fake = FakeBotApi(TOKEN)
+    server = WebhookServer(None, "127.0.0.1", 0, app=fake.app)
+    await server.start()
+    set_secret(TOKEN_SECRET, TOKEN)
+    services = build_services(tmp_path / "data", demo=False, start_webhook=False)
+    n = services.settings.notices
+    n.telegram_enabled, n.telegram_chat_id, n.telegram_commands = True, CHAT, True
+    services.notices.base_url = server.url
+    services.notices.notifier_interval_s = 0.0
+    await services.start()
+    try:
+        services.notices.notifier.min_interval_s = 0.0
+        paper = services.accounts.list()[0].account_id
+        services.bus.publish(QuoteEvent(Quote("BTC/USDT", int(time.time() * 1000), Decimal("64999"), Decimal("65001"),
+                                              Decimal("65000"), Decimal(1), Decimal("64000"))))
+        await services.groups.create_group("swing", MarketType.SPOT)
+        await services.groups.link("swing", paper, "1")
+        order = SignalOrder("BTC/USDT", SignalOrderType.MARKET, Side.BUY, Decimal("10"))
+        outcome = await services.executor.execute(new_signal("swing", (order,), SignalSource.WEBHOOK, {}))
+        assert outcome.results[0].status == "FILLED"
+        assert await until(lambda: any(t.startswith("Fill on Paper 1: BUY ") for _, t in fake.sent), 10), fake.sent
+        fill = next(t for _, t in fake.sent if t.startswith("Fill on"))
+        assert "BTC/USDT @ 65001" in fill and "(fee " in fill
+
+        # the scheduled daily report (here made by hand) goes to the chat: summary, then the picture
+        assert await until(lambda: services.performance.updates >= 3, 10)  # KRW, USD, USDT equity recorded
+        stored = await services.reports.make("daily")
+        assert await until(lambda: len(fake.photos) == 3, 10), (len(stored.metrics["sections"]), fake.sent[-3:])
+        assert any(t == stored.metrics["summary"] for _, t in fake.sent)
+        chat, caption, png = fake.photos[0]
+        assert (chat, caption) == (CHAT, "Equity (KRW)") and png.startswith(b"\x89PNG")
+
+        fake.say(STRANGER, "/report daily")
+        fake.say(CHAT, "/report daily")
+        assert await until(lambda: len(fake.photos) >= 4 and fake.sent[-1][1].startswith("Daily "), 15), fake.sent
+        assert [c for c, _, _ in fake.photos] == [CHAT] * len(fake.photos)
+        assert fake.sent[-1][1].splitlines()[0].endswith(", all accounts:")
+        assert [c for c, _ in fake.sent if c == STRANGER] == []
+        fake.say(CHAT, "/report monthly")
+        assert await until(lambda: fake.sent[-1][1] == "Usage: /report daily or /report weekly", 10)
+    finally:
+        await services.stop()
+        await server.stop()
