@@ -4,6 +4,7 @@ and ``/report daily`` answered with the summary and picture, against the fake Bo
 from __future__ import annotations
 
 import time
+from datetime import datetime, timezone
 from decimal import Decimal
 
 from waiting import until
@@ -49,20 +50,22 @@ async def test_fill_notice_daily_report_and_report_command(tmp_path):
 
         # the scheduled daily report (here made by hand) goes to the chat: summary, then the picture
         assert await until(lambda: services.performance.updates >= 3, 10)  # KRW, USD, USDT equity recorded
-        stored = await services.reports.make("daily")
+        stored = await services.reports.make("daily", datetime.now(timezone.utc).date())
         assert await until(lambda: len(fake.photos) == 3, 10), (len(stored.metrics["sections"]), fake.sent[-3:])
         assert any(t == stored.metrics["summary"] for _, t in fake.sent)
         chat, caption, png = fake.photos[0]
         assert (chat, caption) == (CHAT, "Equity (KRW)") and png.startswith(b"\x89PNG")
 
-        fake.say(STRANGER, "/report daily")
-        fake.say(CHAT, "/report daily")
+        fake.say(STRANGER, "/report today")
+        fake.say(CHAT, "/report today")
         assert await until(lambda: len(fake.photos) >= 4 and fake.sent[-1][1].startswith("Daily "), 15), fake.sent
         assert [c for c, _, _ in fake.photos] == [CHAT] * len(fake.photos)
         assert fake.sent[-1][1].splitlines()[0].endswith(", all accounts:")
         assert [c for c, _ in fake.sent if c == STRANGER] == []
         fake.say(CHAT, "/report monthly")
-        assert await until(lambda: fake.sent[-1][1] == "Usage: /report daily or /report weekly", 10)
+        assert await until(lambda: fake.sent[-1][1] == "Usage: /report daily, /report weekly or /report today", 10)
+        fake.say(CHAT, "/report daily")  # yesterday: nothing was recorded on this new data dir
+        assert await until(lambda: "No equity or fill recorded in the period." in fake.sent[-1][1], 15)
     finally:
         await services.stop()
         await server.stop()

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import math
 from datetime import date
 
-import numpy as np
 import pytest
 from report_week import ACC, build_week, ms
 
@@ -118,9 +118,15 @@ def test_group_scope_lists_only_its_signals_and_unknown_scopes_are_refused(store
 def test_empty_period_has_no_equity_and_undefined_ratios(store):
     start, end = period_bounds("daily", date(2026, 10, 1))
     r = build_report(store, "daily", "all", start, end, ms("2026-12-05 00:05"))
+    assert r["sections"] == [] and "No equity or fill recorded in the period." in r["summary"]
+    json.dumps(r, allow_nan=False)  # JSON-safe: no NaN anywhere
+
+
+def test_a_day_with_equity_but_no_trade_has_undefined_trade_ratios(store):
+    start, end = period_bounds("daily", date(2026, 12, 3))  # the deposit day: equity, no fill
+    r = build_report(store, "daily", "all", start, end, ms("2026-12-05 00:05"))
     m = r["sections"][0]["metrics"]
-    assert (m["equity_start"], m["pnl"], m["sharpe"], m["trades"]) == (None, None, None, 0)
-    assert "no equity recorded" in r["summary"]
-    assert np.isfinite(0)  # the report is JSON-safe: no NaN anywhere
-    import json
+    assert (m["equity_start"], m["final_equity"], m["net_deposits"], m["pnl"]) == ("10300.0", "10300.0", "500", "-500.0")
+    assert (m["trades"], m["win_rate_pct"], m["profit_factor"], m["sharpe"], m["best_trade_pnl"]) == (0, None, None, None, None)
+    assert m["max_drawdown_pct"] == 0.0
     json.dumps(r, allow_nan=False)

@@ -142,6 +142,11 @@ async def test_daily_loss_trips_kill_switch_which_persists_and_blocks_until_rese
     assert events[-1] == KillSwitchEvent("a1", False, "reset")
     assert store.kv.get("risk:kill_switch:a1") == {"tripped": False, "reset_ms": clock[0]}
     pipe.check(req("0.1"), ctx(now=clock[0]))
+    await book.drain()
+    # the trip and the reset are kept for the reports (store.risk_events)
+    assert [(e.ts_ms, e.account_id, e.kind, e.reason) for e in store.risk_events.between(0, clock[0] + 1)] == [
+        (clock[0] - 60_000, "a1", "kill_switch_tripped", "daily loss 1000.50 USDT reached the limit 1000 USDT"),
+        (clock[0], "a1", "kill_switch_reset", "reset")]
     pnl["a1"] = D("-1900")
     pipe.check(req("0.1"), ctx(now=clock[0]))  # 899.5 since the reset
     pnl["a1"] = D("-2000.5")

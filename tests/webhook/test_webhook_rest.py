@@ -34,7 +34,8 @@ PROTECTED = [("GET", "/accounts"), ("POST", "/accounts"), ("GET", "/accounts/x")
              ("POST", "/strategies"), ("GET", "/strategies/trend"), ("PUT", "/strategies/trend"),
              ("DELETE", "/strategies/trend"), ("GET", "/orders"), ("POST", "/orders"), ("DELETE", "/orders/x"),
              ("GET", "/positions"), ("POST", "/trading/close-all"), ("GET", "/signals"), ("GET", "/signals/x"),
-             ("GET", "/dashboard/overview"), ("GET", "/dashboard/performance"), ("GET", "/accounts/x/risk")]
+             ("GET", "/dashboard/overview"), ("GET", "/dashboard/performance"), ("GET", "/accounts/x/risk"),
+             ("GET", "/reports"), ("POST", "/reports"), ("GET", "/reports/1"), ("GET", "/reports/1/html")]
 
 
 @pytest.mark.parametrize("method,path", PROTECTED)

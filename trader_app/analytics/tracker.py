@@ -190,9 +190,10 @@ class PerformanceTracker:
         return combine_series(parts)
 
     def accounts_series(self, account_ids: list[str], currency: str) -> tuple[np.ndarray, np.ndarray]:
-        """The sum of the equity of ``account_ids`` in ``currency`` (unweighted), as :meth:`series`."""
+        """The sum of the equity of ``account_ids`` in ``currency`` (unweighted), as :meth:`series`; an account
+        counts 0 before its first point (an account added later joins the sum as a deposit would)."""
         return combine_series([(self._series[(a, currency)], 1.0) for a in account_ids
-                               if (a, currency) in self._series])
+                               if (a, currency) in self._series], before_first=0.0)
 
     def currencies(self, account_ids: list[str]) -> list[str]:
         """The currencies in which any of ``account_ids`` has an equity series, sorted."""
@@ -238,9 +239,10 @@ def _arrays(points: Any) -> tuple[np.ndarray, np.ndarray]:
     return np.asarray(t, dtype=np.int64), np.asarray(e, dtype=np.float64)
 
 
-def combine_series(parts: list[tuple[Any, float]]) -> tuple[np.ndarray, np.ndarray]:
+def combine_series(parts: list[tuple[Any, float]], before_first: float | None = None) -> tuple[np.ndarray, np.ndarray]:
     """``sum(series x weight)`` of ``[(points, weight), ...]`` (points ``(t_ms, equity)`` in time order),
-    aligned on the union of their times with forward fill, from the first time every part has a value."""
+    aligned on the union of their times with forward fill, from the first time every part has a value (or,
+    with ``before_first``, from the first point of any part, a part counting that value before its first)."""
     parts = [(s, w) for s, w in parts if len(s)]
     if not parts:
         return _arrays(())
@@ -251,7 +253,8 @@ def combine_series(parts: list[tuple[Any, float]]) -> tuple[np.ndarray, np.ndarr
     for k, (s, w) in enumerate(parts):
         t, e = _arrays(s)
         cols[k] = pd.Series(e * w, index=t)
-    frame = pd.DataFrame(cols).sort_index().ffill().dropna()
+    frame = pd.DataFrame(cols).sort_index().ffill()
+    frame = frame.dropna() if before_first is None else frame.fillna(before_first)
     return frame.index.to_numpy(dtype=np.int64), frame.sum(axis=1).to_numpy(dtype=np.float64)
 
 

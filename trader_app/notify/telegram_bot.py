@@ -13,7 +13,7 @@ Commands (:data:`COMMANDS`):
 - ``/positions``: open positions with their unrealized PnL;
 - ``/pnl``: today's PnL per account and currency;
 - ``/report daily`` (or ``weekly``): makes the report of the last closed period for all accounts now and
-  answers with its summary and equity picture(s);
+  answers with its summary and equity picture(s); ``/report today``: the current UTC day so far;
 - ``/stop``: trips every account's kill switch ("stopped from Telegram"): new orders are refused;
 - ``/resume``: asks for ``/resume yes`` within 60 s, then resets every kill switch;
 - ``/help``.
@@ -25,6 +25,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable
+from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Any
 
@@ -176,11 +177,12 @@ class TelegramCommands:
 
     async def _report(self, chat: str, period: str) -> str:
         reports = getattr(self.services, "reports", None)
-        if period not in ("daily", "weekly"):
-            return "Usage: /report daily or /report weekly"
+        if period not in ("daily", "weekly", "today"):
+            return "Usage: /report daily, /report weekly or /report today"
         if reports is None:
             return "Reports are not available in this app."
-        stored = await reports.make(period, announce=False)
+        day = datetime.now(timezone.utc).date() if period == "today" else None
+        stored = await reports.make("daily" if period == "today" else period, day, announce=False)
         for currency, png in reports.last_pngs.items():
             await self._send_photo(chat, f"Equity ({currency}), {stored.metrics['label']}", png)
         return stored.metrics["summary"]

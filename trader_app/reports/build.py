@@ -5,8 +5,10 @@
 ``{"period", "scope", "scope_name", "market", "label", "start", "end", "generated", "accounts",
 "sections", "signals", "risk_events", "rejections", "summary", "narrative"}`` where
 
-- ``sections``: one per currency of the scope's accounts, ``{"currency", "metrics", "other_fees", "trades",
-  "best_trade", "worst_trade", "equity"}``; ``metrics`` has :data:`~trader_app.analytics.PERIOD_METRIC_KEYS`
+- ``sections``: one per currency of the scope's accounts with equity points or fills in the period,
+  ``{"currency", "metrics", "other_fees", "trades", "trades_won", "trades_lost", "best_trade", "worst_trade",
+  "equity"}`` (``trades``: the
+  latest :data:`MAX_TRADES`; the metrics count every one); ``metrics`` has :data:`~trader_app.analytics.PERIOD_METRIC_KEYS`
   (the keys shared with ``trader-app backtest --json`` mean the same), ``equity`` the period's curve
   (``[[t_ms, equity], ...]``, at most :data:`PLOT_POINTS` points) for the plot;
 - ``signals``: ``{"received", "duplicates", "outcomes": {status: count}, "list": [...]}``, each signal with
@@ -40,7 +42,8 @@ from .periods import MarketCalendar, market_of_broker, period_label
 from .trades import PeriodFills, fill_currency, period_fills
 
 PLOT_POINTS = 600
-MAX_SIGNALS = 500
+MAX_SIGNALS = 500  # signals listed (the counts cover every one)
+MAX_TRADES = 500  # trades listed, the latest (the metrics cover every one)
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,7 +118,7 @@ def _section(currency: str, tracker: PerformanceTracker, scope: ReportScope, fil
     metrics = period_metrics(t, e, start_ms=start_ms, end_ms=end_ms, periods=periods_for_currency(currency),
                              net_deposits=deposits, realized_pnl=fills.realized_pnl, commissions=fills.commissions,
                              trade_pnl=pnl, fills=fills.fills, traded_notional=fills.traded_notional)
-    rows = [_trade_row(a, tr) for a, tr in sorted(fills.trades, key=lambda x: x[1].exit_time_ms)]
+    rows = [_trade_row(a, tr) for a, tr in sorted(fills.trades, key=lambda x: x[1].exit_time_ms)[-MAX_TRADES:]]
     best = max(range(len(pnl)), key=lambda k: pnl[k], default=None)
     worst = min(range(len(pnl)), key=lambda k: pnl[k], default=None)
     pt, pe = period_curve(t, e, start_ms, end_ms)
@@ -124,6 +127,8 @@ def _section(currency: str, tracker: PerformanceTracker, scope: ReportScope, fil
         "metrics": metrics_to_json(metrics),
         "other_fees": {k: fmt(v) for k, v in sorted(fills.other_fees.items())},
         "trades": rows,
+        "trades_won": sum(1 for p in pnl if p > 0),
+        "trades_lost": sum(1 for p in pnl if p < 0),
         "best_trade": _trade_row(*fills.trades[best]) if best is not None else None,
         "worst_trade": _trade_row(*fills.trades[worst]) if worst is not None else None,
         "equity": _thin(pt, pe),
@@ -144,14 +149,15 @@ def _signals(store: Any, scope: ReportScope, start_ms: int, end_ms: int) -> dict
         chosen.append(rec)
     outcomes: Counter[str] = Counter()
     listed = []
+    orders = store.orders.by_client_order_ids(r["client_order_id"] for rec in chosen for r in rec.results
+                                              if r.get("client_order_id"))
     for rec in chosen:
         results = []
         for r in rec.results:
             if r.get("account_id") not in ids and scope.text != "all":
                 continue
             status, error = str(r.get("status", "?")), str(r.get("error", ""))
-            coid = r.get("client_order_id")
-            order = store.orders.get(r["account_id"], coid) if coid and r.get("account_id") else None
+            order = orders.get((r.get("account_id", ""), r.get("client_order_id", "")))
             if order is not None and order.status.is_final:
                 status = order.status.value
                 error = order.reject_reason or error
@@ -197,7 +203,9 @@ def build_report(store: Any, period: str, scope_text: str, start_ms: int, end_ms
     for ccy in sorted(c for c in currencies if c):
         fills = period_fills(all_fills, currency_of, ccy, start_ms, end_ms)
         deposits = _deposits(store, scope.accounts, ccy, start_ms, end_ms)
-        sections.append(_section(ccy, tracker, scope, fills, deposits, start_ms, end_ms))
+        section = _section(ccy, tracker, scope, fills, deposits, start_ms, end_ms)
+        if section["equity"] or fills.fills or fills.trades:  # a currency with nothing in the period is left out
+            sections.append(section)
     risk = [{"time": iso_utc(ev.ts_ms), "account_id": ev.account_id, "kind": ev.kind, "reason": ev.reason}
             for ev in store.risk_events.between(start_ms, end_ms) if ev.account_id in currency_of]
     report = {
@@ -235,6 +243,8 @@ def summary_text(report: dict[str, Any]) -> str:
     """The plain summary of a report (used when no model writes one): equity, PnL, return and drawdown per
     currency, trades with the best and worst, signals and their outcomes, risk events."""
     lines = [f"{report['label'].capitalize()}, {report['scope_name']}:"]
+    if not report["sections"]:
+        lines.append("No equity or fill recorded in the period.")
     for s in report["sections"]:
         m = s["metrics"]
         if m["equity_start"] is None:
@@ -246,7 +256,7 @@ def summary_text(report: dict[str, Any]) -> str:
             f"unrealized change {_signed(m['unrealized_pnl_change'])}, fees {Decimal(m['commissions']):,.2f}); "
             f"max drawdown {_pct(m['max_drawdown_pct'])}.")
         if m["trades"]:
-            won = sum(1 for t in s["trades"] if Decimal(t["pnl"]) > 0)
+            won = s["trades_won"]
             best, worst = s["best_trade"], s["worst_trade"]
             lines.append(f"{m['trades']} trade(s) closed, {won} won; best {_signed(best['pnl'])} ({best['symbol']}), "
                          f"worst {_signed(worst['pnl'])} ({worst['symbol']}).")

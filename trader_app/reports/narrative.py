@@ -31,9 +31,8 @@ def numbers_only(report: dict[str, Any]) -> dict[str, Any]:
     instrument, group or person."""
     sections = []
     for s in report["sections"]:
-        won = sum(1 for t in s["trades"] if float(t["pnl"]) > 0)
-        sections.append({"currency": s["currency"], "metrics": s["metrics"], "trades_won": won,
-                         "trades_lost": sum(1 for t in s["trades"] if float(t["pnl"]) < 0)})
+        sections.append({"currency": s["currency"], "metrics": s["metrics"], "trades_won": s["trades_won"],
+                         "trades_lost": s["trades_lost"]})
     sig = report["signals"]
     return {
         "period": report["period"],

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import html
+import re
 from decimal import Decimal
 from typing import Any
 
@@ -60,9 +61,14 @@ def _sign_class(key: str, value: Any) -> str:
     return ""
 
 
+_NUMBER = re.compile(r"^[-+]?[\d,]*\.?\d+$")
+
+
 def _table(head: list[str], rows: list[list[str]]) -> str:
+    """A table; numbers right-aligned, text left-aligned."""
     h = "".join(f"<th>{_e(c)}</th>" for c in head)
-    body = "\n".join("<tr>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>" for row in rows)
+    body = "\n".join("<tr>" + "".join(f'<td class="{"n" if _NUMBER.match(c) else "t"}">{c}</td>' for c in row)
+                     + "</tr>" for row in rows)
     return f'<table cellspacing="0" cellpadding="4"><tr>{h}</tr>\n{body}</table>'
 
 
@@ -128,6 +134,7 @@ def render_html(report: dict[str, Any], pngs: dict[str, bytes] | None = None) ->
 body {{ font-family: system-ui, sans-serif; background: #ffffff; color: #1d1d1f; margin: 24px; font-size: 14px; }}
 table {{ border-collapse: collapse; margin: 8px 0 16px 0; font-size: 13px; }}
 th, td {{ border: 1px solid #cfd3d8; padding: 3px 8px; text-align: right; }}
+td.t {{ text-align: left; }}
 th {{ background: #eef1f4; text-align: left; font-weight: 600; }}
 .up {{ color: #1b7f3b; }} .down {{ color: #c62828; }}
 .small {{ color: #555; font-size: 12px; }}

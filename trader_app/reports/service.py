@@ -22,11 +22,13 @@ from pathlib import Path
 from typing import Any
 
 from ..config import Settings
+from ..core.errors import ConfigError
 from ..core.ids import now_ms
 from ..core.offloop import run_blocking
 from ..store.repos.reports import StoredReport
 from .build import build_report, resolve_scope, scope_market
-from .narrative import read_key, write_narrative
+from .narrative import forget_key as forget_key_secret
+from .narrative import read_key, store_key, write_narrative
 from .periods import MARKETS, last_closed_day, market_of_broker, period_bounds
 from .plot import section_pngs
 from .render import render_html
@@ -68,21 +70,19 @@ class ReportService:
 
     # ---- one report --------------------------------------------------------------------------------------
     async def make(self, period: str, day: date | None = None, scope: str = "all", *,
-                   narrative: bool | None = None, announce: bool = True) -> StoredReport:
+                   narrative: bool | None = None, announce: bool = True, save_series: bool = True) -> StoredReport:
         """Make, store and (``announce``) tell the listeners of the ``period`` ("daily"/"weekly") report of
         ``scope`` for ``day`` (default: the last closed period of the scope's market). ``narrative``: ask the
         model (default: for weekly reports when configured). The equity pictures of the last report made are
-        kept in ``last_pngs``. Raises ``ConfigError`` for an unknown period or scope."""
+        kept in ``last_pngs``; ``save_series=False`` skips saving the tracker's series first (a run of several
+        reports saves them once). Raises ``ConfigError`` for an unknown period or scope."""
         now = self.clock()
         resolved = await self.store.run(resolve_scope, self.store, scope)
         market = scope_market(resolved)
         day = day or last_closed_day(period, now, market)
         start_ms, end_ms = period_bounds(period, day, market)
-        if self.tracker is not None and getattr(self.tracker, "store", None) is not None:
-            try:
-                await self.tracker.persist()
-            except Exception as exc:  # noqa: BLE001 - the last saved minute is used then
-                log.warning("equity series not saved before the report: %s", exc)
+        if save_series:
+            await self._save_series()
         report = await self.store.run(build_report, self.store, period, resolved.text, start_ms, end_ms, now)
         cfg = self.settings.reports
         if narrative is None:
@@ -108,6 +108,13 @@ class ReportService:
                 log.exception("a report listener failed")
         return stored
 
+    async def _save_series(self) -> None:
+        if self.tracker is not None and getattr(self.tracker, "store", None) is not None:
+            try:
+                await self.tracker.persist()
+            except Exception as exc:  # noqa: BLE001 - the last saved minute is used then
+                log.warning("equity series not saved before the report: %s", exc)
+
     async def run_due(self, period: str, market_name: str) -> list[StoredReport]:
         """Make the reports of the last closed ``period`` of ``market_name`` ("crypto"/"krx"): ``all`` when its
         calendar is this market's, each account of the market and each strategy group; then delete reports
@@ -127,9 +134,10 @@ class ReportService:
             if scoped.accounts and scope_market(scoped).name == market_name:
                 scopes.append(f"group:{g.group_name}")
         made = []
+        await self._save_series()
         for scope in scopes:
             try:
-                made.append(await self.make(period, scope=scope))
+                made.append(await self.make(period, scope=scope, save_series=False))
             except Exception:  # noqa: BLE001 - one scope's failure must not stop the others
                 log.exception("the %s report of %s failed", period, scope)
         cutoff = self.clock() - self.settings.reports.keep_days * DAY_MS
@@ -173,6 +181,36 @@ class ReportService:
                 job.remove()
         scheduler.resume()
         self.scheduler = scheduler
+
+    async def configure(self, *, schedule: bool, telegram_daily: bool, narrative_enabled: bool, base_url: str,
+                        model: str, api_key: str | None = None, forget_key: bool = False) -> None:
+        """Save the report settings (the Reports panel): the schedule on or off (started or stopped now), the
+        daily report on Telegram, and the weekly narrative's endpoint and model; ``api_key`` goes to the OS
+        keyring (``forget_key`` deletes it). Raises ``ConfigError`` for a base URL that is not http(s) or an
+        empty model, ``SecretStoreError`` when the keyring cannot store the key; nothing is changed then."""
+        base_url, model = base_url.strip(), model.strip()
+        if not base_url.startswith(("http://", "https://")):
+            raise ConfigError(f"the narrative's base URL must start with http:// or https://, not {base_url!r}")
+        if narrative_enabled and not model:
+            raise ConfigError("the narrative needs a model name (e.g. gpt-4o-mini)")
+        key = (api_key or "").strip()
+        if key:
+            await run_blocking(store_key, key)
+        elif forget_key:
+            await run_blocking(forget_key_secret)
+        cfg = self.settings.reports
+        cfg.schedule, cfg.telegram_daily, cfg.narrative_enabled = schedule, telegram_daily, narrative_enabled
+        cfg.narrative_base_url, cfg.narrative_model = base_url, model or cfg.narrative_model
+        if self.data_dir is not None:
+            await run_blocking(self.settings.save, self.data_dir)
+        if schedule and self.scheduler is None:
+            await self.start()
+        elif not schedule and self.scheduler is not None:
+            await self.stop()
+
+    async def key_stored(self) -> bool:
+        """Whether the narrative's API key is in the keyring (never the key itself)."""
+        return bool(await run_blocking(_read_key_quietly))
 
     def next_runs(self) -> list[tuple[str, Any]]:
         """``[(job id, next run time (aware datetime))]`` of the scheduled report jobs."""

@@ -40,6 +40,7 @@ from .desktop_notices import DesktopNotices
 from .models.format import Formats
 from .panels.accounts import AccountsPanel
 from .panels.performance import PerformancePanel
+from .panels.reports import ReportsPanel
 from .panels.signals import SignalsPanel
 from .panels.strategies import StrategiesPanel
 from .panels.chart import ChartPanel
@@ -166,6 +167,7 @@ class MainWindow(WindowActions, QMainWindow):
             ("signals", "Signals", SignalsPanel(s, b)),
             ("strategies", "Strategies", StrategiesPanel(s, b)),
             ("performance", "Performance", PerformancePanel(s, b)),
+            ("reports", "Reports", ReportsPanel(s, b)),
         ):
             self._add_dock(name, title, widget)
         self.watchlist.symbolActivated.connect(self.activate_symbol)
@@ -204,7 +206,7 @@ class MainWindow(WindowActions, QMainWindow):
         self.splitDockWidget(d["watchlist"], d["accounts"], Qt.Orientation.Vertical)
         self.addDockWidget(area.TopDockWidgetArea, d["chart"])
         self.addDockWidget(area.RightDockWidgetArea, d["ticket"])
-        bottom = ["positions", "orders", "fills", "ledger", "log", "signals", "strategies", "performance"]
+        bottom = ["positions", "orders", "fills", "ledger", "log", "signals", "strategies", "performance", "reports"]
         self.addDockWidget(area.BottomDockWidgetArea, d[bottom[0]])
         for name in bottom[1:]:
             self.tabifyDockWidget(d[bottom[0]], d[name])

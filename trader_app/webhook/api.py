@@ -271,9 +271,11 @@ def build_router(services: Any) -> APIRouter:
             raise ApiError(404, f"unknown strategy group {group_name!r}")
         return {"deleted": group_name}
 
+    from .api_reports import add_report_routes
     from .api_trading import add_trading_routes
 
     add_trading_routes(router, services)
+    add_report_routes(router, services)
     root = APIRouter()
     root.include_router(public)
     root.include_router(router)

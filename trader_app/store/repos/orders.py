@@ -122,6 +122,18 @@ class OrderRepository(Repository):
             row = s.execute(stmt).scalar_one_or_none()
             return None if row is None else order_from_row(row)
 
+    def by_client_order_ids(self, client_order_ids: Iterable[str]) -> dict[tuple[str, str], Order]:
+        """``{(account_id, client_order_id): order}`` of the orders with those client order ids, in one
+        indexed query per 500 ids (a report looks up every account's order of every signal)."""
+        ids = sorted(set(client_order_ids))
+        out: dict[tuple[str, str], Order] = {}
+        with self._sessions() as s:
+            for k in range(0, len(ids), 500):
+                stmt = select(OrderRow).where(OrderRow.client_order_id.in_(ids[k:k + 500]))
+                for row in s.execute(stmt).scalars():
+                    out[(row.account_id, row.client_order_id)] = order_from_row(row)
+        return out
+
     def list(
         self,
         account_id: str | None = None,

@@ -53,6 +53,25 @@ def spawn(coro: Awaitable[Any], on_error: Callable[[BaseException], None] | None
     return task
 
 
+class StatusActions:
+    """For a panel with a status line (``self.status``, a ``QLabel``) whose buttons start async actions:
+    :meth:`say` shows a message (red when ``error``); :meth:`_run` starts an action, keeps it as ``last_task``
+    (tests await it) and says its exception when it fails."""
+
+    status: Any
+    last_task: Any = None
+
+    def say(self, message: str, error: bool = False) -> None:
+        from .. import theme
+
+        self.status.setStyleSheet(f"color: {theme.DOWN if error else theme.MUTED};")
+        self.status.setText(message)
+
+    def _run(self, coro: Any) -> Any:
+        self.last_task = spawn(coro, lambda exc: self.say(str(exc), error=True))
+        return self.last_task
+
+
 class TableView(QTableView):
     """A compact, row-selecting table over a ``KeyedTableModel``; a header click sorts the model itself
     (``KeyedTableModel.sort``), without a proxy model: every proxy hop is more Python calls per painted

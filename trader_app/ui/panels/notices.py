@@ -1,4 +1,5 @@
-"""The "Notices" tab of the Strategies panel: Telegram notices of executed signals and kill-switch changes.
+"""The "Notices" tab of the Strategies panel: Telegram notices of fills, executed signals and kill-switch changes
+(the daily report's settings are in the Reports panel).
 
 The trader turns them on, gives the chat id and pastes the bot token (from @BotFather); *Save* keeps the
 token in the OS keyring (the field is then cleared and shows only that a token is stored), the rest in
@@ -15,16 +16,15 @@ from PySide6.QtWidgets import QCheckBox, QFormLayout, QHBoxLayout, QLabel, QLine
 
 from ...core.offloop import run_blocking
 
-from .. import theme
 from ..desktop_notices import KIND_TITLES, NOTICE_KINDS
-from .common import spawn
+from .common import StatusActions
 from .strategy_forms import buttons_row
 
 _TOKEN_STORED = "a token is stored in the OS keyring (paste a new one to replace it)"
 _TOKEN_NONE = "paste the bot token from @BotFather"
 
 
-class NoticesTab(QWidget):
+class NoticesTab(QWidget, StatusActions):
     """Edits ``services.notices`` (a ``NoticeService``). ``last_task``: the newest action's task (tests await
     it)."""
 
@@ -34,10 +34,10 @@ class NoticesTab(QWidget):
         self.last_task: Any = None
         v = QVBoxLayout(self)
         form = QFormLayout()
-        self.enabled_box = QCheckBox("Send a Telegram message for every executed signal and kill-switch change", self)
+        self.enabled_box = QCheckBox("Send a Telegram message for every fill, executed signal and kill-switch change", self)
         self.enabled_box.setObjectName("noticesEnabled")
         form.addRow(self.enabled_box)
-        self.commands_box = QCheckBox("Answer /status, /balance, /positions, /pnl, /stop and /resume from this chat",
+        self.commands_box = QCheckBox("Answer /status, /balance, /positions, /pnl, /report, /stop and /resume from this chat",
                                       self)
         self.commands_box.setObjectName("telegramCommands")
         form.addRow(self.commands_box)
@@ -120,11 +120,3 @@ class NoticesTab(QWidget):
                      "token, and check that the bot may write to that chat", error=not ok)
 
         return self._run(run())
-
-    def say(self, message: str, error: bool = False) -> None:
-        self.status.setStyleSheet(f"color: {theme.DOWN if error else theme.MUTED};")
-        self.status.setText(message)
-
-    def _run(self, coro: Any) -> Any:
-        self.last_task = spawn(coro, lambda exc: self.say(str(exc), error=True))
-        return self.last_task
