@@ -21,6 +21,7 @@ from trader_app.packaging.build import (
     archive_name,
     executable_path,
     frozen_fanout_check,
+    frozen_report_check,
     make_archive,
     parse_shown_time,
     platform_tag,
@@ -229,15 +230,18 @@ def test_app_modules_lists_every_module_but_packaging(tmp_path):
     assert not any(m.startswith("trader_app.packaging") for m in real)
 
 
-@pytest.mark.parametrize(("script", "passed"), [
-    ("echo 'orders acknowledged FILLED: 9/9'", True),
-    ("echo 'orders acknowledged FILLED: 8/9'; exit 1", False),
-    ("echo 'Traceback (most recent call last):'; exit 1", False),
+@pytest.mark.parametrize(("check", "command", "script", "passed"), [
+    (frozen_fanout_check, "bench fanout", "echo 'orders acknowledged FILLED: 9/9'", True),
+    (frozen_fanout_check, "bench fanout", "echo 'orders acknowledged FILLED: 8/9'; exit 1", False),
+    (frozen_fanout_check, "bench fanout", "echo 'Traceback (most recent call last):'; exit 1", False),
+    (frozen_report_check, "bench report",
+     "echo 'numbers 91.4 ms (219 fills/s, 10 trades), picture 585.7 ms, page 0.4 ms, whole make 129.4 ms'", True),
+    (frozen_report_check, "bench report", "echo 'ModuleNotFoundError: No module named matplotlib'; exit 1", False),
+    (frozen_report_check, "bench report", "exit 0", False),
 ])
-def test_frozen_fanout_check_reads_the_bench_output(tmp_path, script, passed):
+def test_frozen_checks_read_the_bench_output(tmp_path, check, command, script, passed):
     exe = tmp_path / "trader-app"
-    exe.write_text(f"#!/bin/sh\n[ \"$1 $2\" = 'bench fanout' ] || exit 9\n{script}\n")
+    exe.write_text(f"#!/bin/sh\n[ \"$1 $2\" = '{command}' ] || exit 9\n{script}\n")
     exe.chmod(0o755)
-    seconds, output, problems = frozen_fanout_check(exe, timeout_s=30)
+    seconds, output, problems = check(exe, timeout_s=30)
     assert (problems == []) is passed and seconds >= 0
-    assert "orders acknowledged" in output or not passed

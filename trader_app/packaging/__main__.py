@@ -4,7 +4,7 @@
     python -m trader_app.packaging --startup-bench     # ... then time frozen vs venv start-up (median of 5)
     python -m trader_app.packaging --skip-build --startup-bench   # reuse dist/TraderApp
 
-Exit codes: 0 all passed; 1 the frozen smoke test or the frozen ``bench fanout`` failed; 2 the build failed;
+Exit codes: 0 all passed; 1 the frozen smoke test, ``bench fanout`` or ``bench report`` failed; 2 the build failed;
 3 the archive is larger than ``--max-archive-mb``; 4 the start-up bench could not run. Figures are printed as ``name: value`` lines.
 """
 
@@ -20,6 +20,7 @@ from .build import (
     bundle_problems,
     executable_path,
     frozen_fanout_check,
+    frozen_report_check,
     make_archive,
     median,
     platform_tag,
@@ -107,14 +108,16 @@ def main(argv: list[str] | None = None) -> int:
         else:
             print(f"frozen smoke test: FAILED ({'; '.join(result.problems)})", file=sys.stderr)
             code = 1
-        seconds, output, problems = frozen_fanout_check(exe)
-        for line in output.splitlines():
-            print(f"  | {line}")
-        if problems:
-            print(f"frozen bench fanout: FAILED ({'; '.join(problems)})", file=sys.stderr)
-            code = 1
-        else:
-            print(f"frozen bench fanout (3 accounts, WebSocket order entry): passed in {seconds:.1f} s")
+        for name, check in (("bench fanout (3 accounts, WebSocket order entry)", frozen_fanout_check),
+                            ("bench report (weekly report of 2 accounts, matplotlib picture)", frozen_report_check)):
+            seconds, output, problems = check(exe)
+            for line in output.splitlines():
+                print(f"  | {line}")
+            if problems:
+                print(f"frozen {name}: FAILED ({'; '.join(problems)})", file=sys.stderr)
+                code = 1
+            else:
+                print(f"frozen {name}: passed in {seconds:.1f} s")
 
     if args.startup_bench:
         try:

@@ -179,10 +179,10 @@ REQUIRED_MODULES = (
     "uvicorn.protocols.http.h11_impl", "uvicorn.protocols.http.auto", "uvicorn.loops.asyncio",
     "uvicorn.loops.auto", "uvicorn.lifespan.on", "sqlalchemy.dialects.sqlite.pysqlite", "alembic.ddl.sqlite",
     "talib", "talib.abstract", "fastapi", "qasync", "pyqtgraph",
+    "matplotlib.backends.backend_agg",  # the reports' equity picture
 )
 # ... and ones it must not (build.spec's excludes).
-FORBIDDEN_MODULES = ("tkinter", "matplotlib", "IPython", "polars", "pyqtgraph.opengl", "PIL", "pytest",
-                     "trader_app.packaging")
+FORBIDDEN_MODULES = ("tkinter", "IPython", "polars", "pyqtgraph.opengl", "pytest", "trader_app.packaging")
 # Files read at run time, relative to the bundle's contents directory.
 REQUIRED_FILES = ("trader_app/resources/__init__.py", "trader_app/resources/theme.qss",
                   "trader_app/resources/icons/trader-app.png", "trader_app/store/migrations/env.py")
@@ -298,26 +298,47 @@ FANOUT_ARGS = ("bench", "fanout", "--accounts", "3", "--signals", "2", "--sequen
 _FANOUT_OK = re.compile(r"^orders acknowledged FILLED: (\d+)/(\d+)$", re.M)
 
 
-def frozen_fanout_check(exe: Path | str, *, timeout_s: float = 180.0) -> tuple[float, str, list[str]]:
-    """Run a tiny ``trader-app bench fanout`` with the frozen ``exe``: the fake venue in a spawned process,
-    its WebSocket order entry (picows, aiofastnet: compiled modules the analysis cannot follow), the executor
-    and the journal, all from the bundle. Returns ``(seconds, output, problems)``; passes (no problems) when
-    it exits 0 with every order acknowledged FILLED. Never raises for a failing app."""
+def _frozen_run(exe: Path | str, args: tuple[str, ...], timeout_s: float) -> tuple[int, float, str]:
+    """``(exit code, seconds, output)`` of the frozen ``exe`` with ``args`` in a throw-away home (-1 when it
+    timed out or could not start)."""
     with tempfile.TemporaryDirectory(prefix="trader-app-frozen-") as home:
         t0 = time.perf_counter()
         try:
-            done = subprocess.run([str(exe), *FANOUT_ARGS], env=_offscreen_env(Path(home)), stdout=subprocess.PIPE,
+            done = subprocess.run([str(exe), *args], env=_offscreen_env(Path(home)), stdout=subprocess.PIPE,
                                   stderr=subprocess.STDOUT, text=True, errors="replace", timeout=timeout_s)
             code, output = done.returncode, done.stdout
         except subprocess.TimeoutExpired:
             code, output = -1, "timed out"
         except OSError as exc:
             code, output = -1, f"cannot start {exe}: {exc}"
-        seconds = time.perf_counter() - t0
+        return code, time.perf_counter() - t0, output
+
+
+def frozen_fanout_check(exe: Path | str, *, timeout_s: float = 180.0) -> tuple[float, str, list[str]]:
+    """Run a tiny ``trader-app bench fanout`` with the frozen ``exe``: the fake venue in a spawned process,
+    its WebSocket order entry (picows, aiofastnet: compiled modules the analysis cannot follow), the executor
+    and the journal, all from the bundle. Returns ``(seconds, output, problems)``; passes (no problems) when
+    it exits 0 with every order acknowledged FILLED. Never raises for a failing app."""
+    code, seconds, output = _frozen_run(exe, FANOUT_ARGS, timeout_s)
     problems = [] if code == 0 else [f"exit code {code}"]
     m = _FANOUT_OK.search(output)
     if m is None or m.group(1) != m.group(2) or m.group(1) == "0":
         problems.append("not every order was acknowledged FILLED")
+    return seconds, output, problems
+
+
+REPORT_ARGS = ("bench", "report", "--accounts", "2", "--fills", "10", "--signals", "3", "--repeats", "1")
+_REPORT_OK = re.compile(r"^numbers [\d.]+ ms .* picture [\d.]+ ms, page [\d.]+ ms", re.M)
+
+
+def frozen_report_check(exe: Path | str, *, timeout_s: float = 180.0) -> tuple[float, str, list[str]]:
+    """Run a tiny ``trader-app bench report`` with the frozen ``exe``: a weekly report built, drawn with
+    matplotlib (Agg), rendered and stored, all from the bundle. Returns ``(seconds, output, problems)``; passes
+    when it exits 0 and prints its figures. Never raises for a failing app."""
+    code, seconds, output = _frozen_run(exe, REPORT_ARGS, timeout_s)
+    problems = [] if code == 0 else [f"exit code {code}"]
+    if _REPORT_OK.search(output) is None:
+        problems.append("no report figures printed")
     return seconds, output, problems
 
 
