@@ -69,3 +69,28 @@ async def test_fill_notice_daily_report_and_report_command(tmp_path):
     finally:
         await services.stop()
         await server.stop()
+
+
+async def test_a_burst_of_fills_is_one_notice():
+    from trader_app.core.bus import EventBus
+    from trader_app.core.events import FillEvent
+    from trader_app.core.orders import Fill
+    from trader_app.notify.telegram import TelegramNotifier
+
+    bus = EventBus()
+    notifier = TelegramNotifier(bus, TOKEN, CHAT, fill_window_s=0.05, account_name=lambda a: "Paper 1")
+    notifier._unsub = [bus.subscribe(FillEvent, notifier._on_fill)]  # the subscription start() makes, no sender
+    for i in range(12):
+        bus.publish(FillEvent(Fill(f"t{i}", "a1", f"c{i}", "BTC/USDT", Side.BUY, Decimal("65000"), Decimal("0.01"),
+                                   Decimal(0), "USDT", 0)))
+    await bus.drain()
+    assert await until(lambda: notifier._queue.qsize() == 1, 5)
+    text, photo = notifier._queue.get_nowait()
+    lines = text.splitlines()
+    assert photo is None and lines[0] == "12 fills:" and lines[-1] == "and 2 more"
+    assert lines[1:11] == ["Fill on Paper 1: BUY 0.01 BTC/USDT @ 65000"] * 10
+    bus.publish(FillEvent(Fill("t99", "a1", "c99", "BTC/USDT", Side.SELL, Decimal("65100"), Decimal("0.01"),
+                               Decimal("0.065"), "USDT", 0)))
+    await bus.drain()
+    assert await until(lambda: notifier._queue.qsize() == 1, 5)
+    assert notifier._queue.get_nowait()[0] == "Fill on Paper 1: SELL 0.01 BTC/USDT @ 65100 (fee 0.065 USDT)"

@@ -9,6 +9,7 @@ Uses the Bot API's ``sendMessage`` (https://core.telegram.org/bots/api#sendmessa
 is read from the OS keyring (``notify:telegram_bot_token``) by ``from_keyring`` and never appears in logs or
 errors (httpx puts the URL, which holds the token, into its exception messages, so those are not logged).
 
+Fills are collected for ``fill_window_s`` (2 s) and sent as one message (up to 10 lines and "and N more").
 Messages go through a queue drained by one task, at most one per ``min_interval_s`` (Telegram allows about
 one message a second per chat); the queue is bounded (older notices are dropped when it is full) so a
 flood of signals never grows memory. Bus handlers only enqueue: nothing here blocks the loop.
@@ -30,6 +31,7 @@ from ..core.money import fmt
 log = logging.getLogger(__name__)
 
 TOKEN_SECRET = "notify:telegram_bot_token"
+MAX_FILL_LINES = 10  # fills listed in one collapsed notice
 _PENDING = {"PENDING"}
 
 
@@ -67,7 +69,7 @@ class TelegramNotifier:
 
     def __init__(self, bus: EventBus, bot_token: str, chat_id: str, *, base_url: str = "https://api.telegram.org",
                  client: httpx.AsyncClient | None = None, min_interval_s: float = 1.0, max_queue: int = 100,
-                 account_name: Any = None, fills: bool = True) -> None:
+                 account_name: Any = None, fills: bool = True, fill_window_s: float = 2.0) -> None:
         if not bot_token or not chat_id:
             raise ValueError("a Telegram bot token and chat id are both required")
         self.bus = bus
@@ -75,6 +77,9 @@ class TelegramNotifier:
         self._photo_url = f"{base_url.rstrip('/')}/bot{bot_token}/sendPhoto"
         self.account_name = account_name  # account id -> name for the fill notices (None: the id)
         self.fills = fills
+        self.fill_window_s = fill_window_s
+        self._fills: list[str] = []
+        self._fill_flush: asyncio.TimerHandle | None = None
         self.chat_id = chat_id
         self._client = client
         self._own_client = client is None
@@ -111,6 +116,9 @@ class TelegramNotifier:
         for unsub in self._unsub:
             unsub()
         self._unsub = []
+        if self._fill_flush is not None:
+            self._fill_flush.cancel()
+            self._flush_fills()
         if self._task is not None:
             try:
                 await asyncio.wait_for(self._queue.join(), timeout=5)
@@ -138,13 +146,26 @@ class TelegramNotifier:
             self.notify(f"Equity ({currency})", png)
 
     def _on_fill(self, event: FillEvent) -> None:
+        """Collect the fill; the fills of one ``fill_window_s`` go out as one message (a fan-out to 100
+        accounts is one notice, not 100 queued at one a second)."""
         name = ""
         if self.account_name is not None:
             try:
                 name = self.account_name(event.fill.account_id)
             except Exception:  # noqa: BLE001 - a name is a nicety
                 name = ""
-        self.notify(fill_text(event, name))
+        self._fills.append(fill_text(event, name))
+        if self._fill_flush is None:
+            self._fill_flush = asyncio.get_running_loop().call_later(self.fill_window_s, self._flush_fills)
+
+    def _flush_fills(self) -> None:
+        lines, self._fills, self._fill_flush = self._fills, [], None
+        if len(lines) == 1:
+            self.notify(lines[0])
+        elif lines:
+            shown = lines[:MAX_FILL_LINES]
+            more = f"\nand {len(lines) - len(shown)} more" if len(lines) > len(shown) else ""
+            self.notify(f"{len(lines)} fills:\n" + "\n".join(shown) + more)
 
     def _on_signal(self, event: SignalEvent) -> None:
         text = signal_text(event)
