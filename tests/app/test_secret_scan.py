@@ -1,12 +1,14 @@
 """No secret outside the keyring (issue 12): after a full run (paper and Binance accounts on the fake
 Binance, one with a wrong secret; the REST API with the right and wrong admin tokens; webhooks with right and
-wrong tokens; a Telegram bot token saved), every token and key planted is searched for, raw and in base64,
+wrong tokens; a Telegram bot token saved; the weekly narrative's API key saved and a weekly report asking an
+unreachable model), every token and key planted is searched for, raw and in base64,
 in every file of the data directory, the log file, the captured log records, the API's answers and the
 accounts' error texts: none is found."""
 
 from __future__ import annotations
 
 import base64
+import json
 import logging
 import secrets
 
@@ -22,6 +24,7 @@ KEY, SECRET = secrets.token_hex(32), secrets.token_urlsafe(48)
 BAD_KEY, BAD_SECRET = secrets.token_hex(32), secrets.token_urlsafe(48)
 ADMIN = secrets.token_urlsafe(32)
 BOT_TOKEN = f"123456789:{secrets.token_urlsafe(26)}"
+NARRATIVE_KEY = f"sk-{secrets.token_urlsafe(32)}"
 
 
 def _forms(secret: str) -> list[bytes]:
@@ -34,7 +37,7 @@ async def test_no_planted_secret_is_found_anywhere_after_a_full_run(tmp_path, mo
     monkeypatch.setenv("TRADER_APP_API_TOKEN", ADMIN)
     data = tmp_path / "data"
     texts: list[str] = []
-    planted = [KEY, SECRET, BAD_KEY, BAD_SECRET, ADMIN, BOT_TOKEN]
+    planted = [KEY, SECRET, BAD_KEY, BAD_SECRET, ADMIN, BOT_TOKEN, NARRATIVE_KEY]
     async with FakeBinanceServer(FakeBinance()) as fake:
         fake.venue.accounts.open(KEY, SECRET, {"USDT": "1000"})
         fake.venue.accounts.open(BAD_KEY, "not-" + BAD_SECRET, {"USDT": "1000"})  # the app holds a wrong secret
@@ -54,6 +57,10 @@ async def test_no_planted_secret_is_found_anywhere_after_a_full_run(tmp_path, mo
             await services.groups.link("swing", good.account_id, "1")
             await services.notices.configure(enabled=False, chat_id="@trader_app_test", bot_token=BOT_TOKEN)
             await services.demo_task
+            # the weekly narrative's key, and a weekly report asking a model that refuses it (nothing listens)
+            await services.reports.configure(schedule=True, telegram_daily=True, narrative_enabled=True,
+                                             base_url="http://127.0.0.1:9/v1", model="m", api_key=NARRATIVE_KEY)
+            texts.append(json.dumps((await services.reports.make("weekly")).metrics))
             from trader_app.webhook.app import create_app
 
             async with httpx.AsyncClient(transport=httpx.ASGITransport(app=create_app(services)),
