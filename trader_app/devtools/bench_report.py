@@ -115,6 +115,7 @@ def bench(accounts: int, fills: int, signals: int, repeats: int) -> dict[str, An
 
 
 def lines(f: dict[str, Any]) -> list[str]:
+    """The figures as the lines ``bench report`` prints."""
     m = f["ms"]
     return [
         f"weekly report of {f['accounts']} accounts: {f['fills']:,} fills, {f['signals']:,} signals x {f['accounts']} "

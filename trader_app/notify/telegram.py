@@ -59,6 +59,7 @@ def fill_text(event: FillEvent, account_name: str = "") -> str:
 
 
 def kill_switch_text(event: KillSwitchEvent) -> str:
+    """The notice of a kill switch tripped or reset."""
     if event.tripped:
         return f"Kill switch TRIPPED on account {event.account_id}: {event.reason}. New orders are blocked until reset."
     return f"Kill switch reset on account {event.account_id}: orders flow again."

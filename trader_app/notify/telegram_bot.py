@@ -72,12 +72,14 @@ class TelegramCommands:
 
     # ---- polling -------------------------------------------------------------------------------------
     def start(self) -> None:
+        """Start long polling (a task on the running loop)."""
         if self._task is None:
             if self._client is None:
                 self._client = httpx.AsyncClient(timeout=POLL_TIMEOUT_S + 10)
             self._task = asyncio.ensure_future(self._poll())
 
     async def stop(self) -> None:
+        """Stop polling and close the HTTP client."""
         if self._task is not None:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)

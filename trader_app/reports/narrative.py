@@ -100,6 +100,7 @@ def store_key(key: str) -> None:
 
 
 def forget_key() -> None:
+    """Delete the API key from the OS keyring (blocking)."""
     from ..secrets import delete_secret
 
     delete_secret(KEY_SECRET)

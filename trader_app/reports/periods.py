@@ -36,6 +36,7 @@ class MarketCalendar:
 
     @property
     def zone(self) -> ZoneInfo:
+        """The market's time zone (IANA database)."""
         return ZoneInfo(self.timezone)
 
 

@@ -71,6 +71,7 @@ class ReportRepository(Repository):
             return [_report(r, False) for r in s.execute(stmt).scalars()]
 
     def delete(self, report_id: int) -> bool:
+        """Delete one report; False when there was none with that id."""
         with self._sessions.begin() as s:
             return bool(s.execute(delete(ReportRow).where(ReportRow.id == report_id)).rowcount)
 
@@ -84,6 +85,7 @@ class RiskEventRepository(Repository):
     """``store.risk_events``: kill-switch trips and resets, in time order."""
 
     def add(self, event: RiskEvent) -> None:
+        """Record one event."""
         with self._sessions.begin() as s:
             s.add(RiskEventRow(ts_ms=event.ts_ms, account_id=event.account_id, kind=event.kind, reason=event.reason))
 

@@ -138,6 +138,7 @@ class ReportsPanel(QWidget, StatusActions):
 
     @property
     def reports(self) -> Any:
+        """The app's ``ReportService`` (None in a build without it)."""
         return getattr(self.services, "reports", None)
 
     # ---- list and page --------------------------------------------------------------------------------------
@@ -285,6 +286,8 @@ class ReportsPanel(QWidget, StatusActions):
         return self._run(run())
 
     def save_settings(self) -> Any:
+        """Save the schedule, Telegram and narrative settings (the key to the keyring); a refusal shows in the
+        status line and changes nothing."""
         async def run() -> None:
             await self.reports.configure(schedule=self.schedule_box.isChecked(), telegram_daily=self.telegram_box.isChecked(),
                                          narrative_enabled=self.narrative_box.isChecked(), base_url=self.url_edit.text(),
