@@ -32,7 +32,8 @@ def register(subparsers: Any) -> None:
     p = subparsers.add_parser("report", help="make a daily or weekly report now",
                               description="Make a daily or weekly report (equity, PnL, drawdown, Sharpe/Sortino, "
                                           "trades, signals, risk events), store it and write its HTML page.")
-    p.add_argument("--period", choices=("daily", "weekly"), required=True)
+    p.add_argument("--period", choices=("daily", "weekly"), required=True,
+                   help="daily: one day (UTC for crypto); weekly: Saturday to Friday")
     p.add_argument("--date", type=_day, default=None, metavar="YYYY-MM-DD",
                    help="a day of the period (default: the last closed one)")
     p.add_argument("--scope", default="all", metavar="SCOPE", help="all (default), account:ID or group:NAME")
