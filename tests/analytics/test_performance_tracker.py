@@ -83,3 +83,26 @@ async def test_groups_from_the_store_and_persistence():
         await tr2.stop()
     finally:
         store.close()
+
+
+def test_a_long_run_keeps_minutes_before_the_fine_tail_so_a_week_stays_whole():
+    from trader_app.analytics.tracker import FINE_POINTS, PERSIST_POINTS
+
+    tr = PerformanceTracker(EventBus(), sample_ms=1000)
+    step, days = 10_000, 8  # a point every 10 s for 8 days: 69,120 points
+    n = days * DAY // step
+    for k in range(n):
+        tr.add_point("a1", "USDT", k * step, 1000.0 + k)
+    t, e = tr.series(("account", "a1", "USDT"))
+    end = (n - 1) * step
+    assert end - t[0] >= 7 * DAY  # the week before the last point is all there (memory cap: 20,000 minutes)
+    fine_start = end - (FINE_POINTS - 1) * step
+    assert (t[-FINE_POINTS:] == range(fine_start, end + 1, step)).all()  # the last 21,600 points at 10 s
+    older = t[:-FINE_POINTS]
+    assert older.size <= PERSIST_POINTS and (older[1:] - older[:-1] == 60_000).all()  # one per minute before
+    assert (older % 60_000 == 50_000).all()  # the last point of each minute
+    assert len(t) == len(e) and t.size < FINE_POINTS + PERSIST_POINTS
+    # a copy reads the same and does not move with the original
+    copy = tr.copy()
+    tr.add_point("a1", "USDT", end + step, 0.0)
+    assert copy.series(("account", "a1", "USDT"))[0][-1] == end

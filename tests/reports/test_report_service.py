@@ -110,3 +110,26 @@ async def test_schedule_survives_a_restart_and_catches_a_missed_run_up_once(tmp_
     finally:
         await restarted.stop()
         store.close()
+
+
+async def test_a_reports_reads_never_hold_the_store_worker_that_journals_orders(tmp_path, monkeypatch):
+    import threading
+
+    import trader_app.reports.service as service_module
+    from trader_app.store.store import WORKER_THREAD_NAME
+
+    store = Store.open(tmp_path / "trader.db")
+    build_week(store)
+    threads = []
+    real = service_module.build_report
+
+    def spy(*args, **kw):
+        threads.append(threading.current_thread().name)
+        return real(*args, **kw)
+
+    monkeypatch.setattr(service_module, "build_report", spy)
+    try:
+        await ReportService(store, Settings(), None, clock=lambda: ms("2026-12-05 00:10")).make("weekly")
+    finally:
+        store.close()
+    assert len(threads) == 1 and not threads[0].startswith(WORKER_THREAD_NAME)

@@ -1,8 +1,10 @@
 """Live performance: equity over time per account, per strategy group and in total, with the metrics.
 
 ``PerformanceTracker`` listens to ``AccountSummaryEvent`` (the portfolio service's mark-to-market, about
-4 a second per account) and keeps one equity series per (account, currency): a point per ``sample_ms``
-(default 1 s buckets; a later update in the same bucket replaces the point). Aggregates:
+4 a second per account) and keeps one equity series per (account, currency) (:class:`EquitySeries`): a point
+per ``sample_ms`` (default 1 s buckets; a later update in the same bucket replaces the point) for the last
+``FINE_POINTS`` (6 hours at 1 s), and before them one point per minute for ``PERSIST_POINTS`` minutes (about
+13.9 days), so a week's report has the whole week however long the app runs. Aggregates:
 
 - a strategy group: ``sum(equity_account x weight)`` over its linked accounts (the capital allocated to
   the group; FUTURES leverage is not counted: it is exposure, not equity);
@@ -21,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import logging
 from collections import deque
 from collections.abc import Callable
@@ -39,10 +42,59 @@ log = logging.getLogger(__name__)
 
 KV_KEY = "performance.equity"
 CRYPTO_CURRENCIES = frozenset({"USDT", "USDC", "BUSD", "FDUSD", "DAI", "BTC", "ETH"})
-MAX_POINTS = 100_000
+FINE_POINTS = 21_600
 PERSIST_POINTS = 20_000
 PERSIST_STEP_MS = 60_000
 Scope = tuple[str, ...]  # ("total", ccy) | ("account", account_id, ccy) | ("group", group_name, ccy)
+
+
+class EquitySeries:
+    """The points ``(t_ms, equity)`` of one (account, currency), in time order: ``fine`` holds the last
+    ``FINE_POINTS`` at the tracker's sample resolution, ``coarse`` the last point of each minute (every point
+    goes to both; ``coarse`` keeps ``PERSIST_POINTS`` minutes). :meth:`points` is the minute points older than
+    the first fine point followed by the fine points."""
+
+    __slots__ = ("fine", "coarse")
+
+    def __init__(self) -> None:
+        self.fine: deque[tuple[int, float]] = deque(maxlen=FINE_POINTS)
+        self.coarse: deque[tuple[int, float]] = deque(maxlen=PERSIST_POINTS)
+
+    def __len__(self) -> int:
+        return len(self.coarse) + len(self.fine)
+
+    def last(self) -> tuple[int, float] | None:
+        """The newest point, or None."""
+        if self.fine:
+            return self.fine[-1]
+        return self.coarse[-1] if self.coarse else None
+
+    def add(self, point: tuple[int, float], replace_last: bool = False) -> None:
+        """Append ``point`` (or put it in place of the newest fine point)."""
+        if replace_last and self.fine:
+            self.fine[-1] = point
+        else:
+            self.fine.append(point)
+        if self.coarse and self.coarse[-1][0] // PERSIST_STEP_MS == point[0] // PERSIST_STEP_MS:
+            self.coarse[-1] = point
+        else:
+            self.coarse.append(point)
+
+    def load(self, points: Any) -> None:
+        """Put saved minute points (``[[t_ms, equity], ...]``, time order) into the minute history."""
+        self.coarse.extend((int(t), float(e)) for t, e in points)
+
+    def points(self) -> list[tuple[int, float]]:
+        """Every point, oldest first (minute points, then the fine ones)."""
+        first = self.fine[0][0] if self.fine else None
+        older = list(self.coarse) if first is None else list(itertools.takewhile(lambda p: p[0] < first, self.coarse))
+        return older + list(self.fine)
+
+    def copy(self) -> "EquitySeries":
+        other = EquitySeries()
+        other.fine.extend(self.fine)
+        other.coarse.extend(self.coarse)
+        return other
 
 
 def periods_for_currency(currency: str) -> int:
@@ -63,7 +115,7 @@ class PerformanceTracker:
         self.clock = clock
         self.sample_ms = sample_ms
         self.persist_every_s = persist_every_s
-        self._series: dict[tuple[str, str], deque[tuple[int, float]]] = {}
+        self._series: dict[tuple[str, str], EquitySeries] = {}
         self._groups: dict[str, list[tuple[str, float]]] = {}
         self._unsubscribe: Callable[[], None] | None = None
         self._task: asyncio.Task[Any] | None = None
@@ -82,12 +134,21 @@ class PerformanceTracker:
         if self.store is not None and self.persist_every_s > 0:
             self._task = asyncio.ensure_future(self._persist_loop())
 
+    def copy(self) -> "PerformanceTracker":
+        """A detached copy of the series and groups (no bus, no store), safe to read on another thread while
+        this one keeps recording. O(points), on the caller's thread."""
+        other = PerformanceTracker(bus=None, sample_ms=self.sample_ms)
+        other._series = {k: v.copy() for k, v in self._series.items()}
+        other._groups = {g: list(m) for g, m in self._groups.items()}
+        return other
+
     def load_saved(self, saved: dict[str, list[list[float]]] | None) -> None:
         """Take the series as :meth:`persist` saved them (``{"<account_id>|<currency>": [[t_ms, equity],
         ...]}``), replacing any series of the same key."""
         for key, points in (saved or {}).items():
             account_id, _, currency = key.rpartition("|")
-            self._series[(account_id, currency)] = deque(((int(t), float(e)) for t, e in points), maxlen=MAX_POINTS)
+            series = self._series[(account_id, currency)] = EquitySeries()
+            series.load(points)
 
     async def stop(self) -> None:
         """Unsubscribe and save the series once more."""
@@ -128,7 +189,7 @@ class PerformanceTracker:
 
     async def persist(self) -> None:
         """Save one point per minute of every series (the last 20,000) to ``store.kv``."""
-        data = {f"{a}|{c}": _thin(list(s)) for (a, c), s in self._series.items()}
+        data = {f"{a}|{c}": _thin(s.points()) for (a, c), s in self._series.items()}
         await self.store.run(self.store.kv.set, KV_KEY, data)
 
     async def _persist_loop(self) -> None:
@@ -150,16 +211,14 @@ class PerformanceTracker:
         replaces it (latest time and value); a point older than the last one is ignored."""
         series = self._series.get((account_id, currency))
         if series is None:
-            series = self._series[(account_id, currency)] = deque(maxlen=MAX_POINTS)
-        if series:
-            last_t = series[-1][0]
-            if ts_ms < last_t:
+            series = self._series[(account_id, currency)] = EquitySeries()
+        last = series.last()
+        same_bucket = False
+        if last is not None:
+            if ts_ms < last[0]:
                 return
-            if ts_ms // self.sample_ms == last_t // self.sample_ms:
-                series[-1] = (ts_ms, equity)
-                self.updates += 1
-                return
-        series.append((ts_ms, equity))
+            same_bucket = ts_ms // self.sample_ms == last[0] // self.sample_ms
+        series.add((ts_ms, equity), replace_last=same_bucket)
         self.updates += 1
 
     # ---- output ------------------------------------------------------------------------------------------
@@ -179,11 +238,12 @@ class PerformanceTracker:
         Raises ``ValueError`` for an unknown scope kind."""
         kind = scope[0]
         if kind == "account":
-            return _arrays(self._series.get((scope[1], scope[2]), ()))
+            series = self._series.get((scope[1], scope[2]))
+            return _arrays(series.points() if series is not None else ())
         if kind == "total":
-            parts = [(s, 1.0) for (a, c), s in self._series.items() if c == scope[1]]
+            parts = [(s.points(), 1.0) for (a, c), s in self._series.items() if c == scope[1]]
         elif kind == "group":
-            parts = [(self._series[(a, scope[2])], w) for a, w in self._groups.get(scope[1], ())
+            parts = [(self._series[(a, scope[2])].points(), w) for a, w in self._groups.get(scope[1], ())
                      if (a, scope[2]) in self._series]
         else:
             raise ValueError(f"unknown scope {scope!r}")
@@ -192,7 +252,7 @@ class PerformanceTracker:
     def accounts_series(self, account_ids: list[str], currency: str) -> tuple[np.ndarray, np.ndarray]:
         """The sum of the equity of ``account_ids`` in ``currency`` (unweighted), as :meth:`series`; an account
         counts 0 before its first point (an account added later joins the sum as a deposit would)."""
-        return combine_series([(self._series[(a, currency)], 1.0) for a in account_ids
+        return combine_series([(self._series[(a, currency)].points(), 1.0) for a in account_ids
                                if (a, currency) in self._series], before_first=0.0)
 
     def currencies(self, account_ids: list[str]) -> list[str]:

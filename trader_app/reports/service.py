@@ -1,6 +1,7 @@
 """``ReportService``: makes, stores and schedules the daily and weekly reports.
 
-:meth:`ReportService.make` gathers the numbers (``build.py``, on the store's worker thread), asks the model
+:meth:`ReportService.make` gathers the numbers (``build.py``, reads on the blocking-call pool: the store's
+worker thread journals orders and is never held by a report), asks the model
 for a weekly narrative when configured (``narrative.py``), draws the equity pictures and renders the page
 (``plot.py``/``render.py``, on the blocking-call pool), and saves the report in ``store.reports`` (the same
 period and scope made again replaces it). Listeners (the Telegram notices) hear of each new report.
@@ -54,7 +55,7 @@ async def run_scheduled(data_dir: str, period: str, market: str) -> None:
 
 class ReportService:
     """Reports of ``store`` (see the module docstring). ``tracker``: the app's ``PerformanceTracker`` (its
-    series are saved before a report is built); ``clock`` epoch ms; ``listeners`` hear of each new report."""
+    live series are the reports' equity); ``clock`` epoch ms; ``listeners`` hear of each new report."""
 
     def __init__(self, store: Any, settings: Settings, data_dir: Path | str | None, *, tracker: Any = None,
                  clock: Callable[[], int] = now_ms) -> None:
@@ -70,20 +71,23 @@ class ReportService:
 
     # ---- one report --------------------------------------------------------------------------------------
     async def make(self, period: str, day: date | None = None, scope: str = "all", *,
-                   narrative: bool | None = None, announce: bool = True, save_series: bool = True) -> StoredReport:
+                   narrative: bool | None = None, announce: bool = True) -> StoredReport:
         """Make, store and (``announce``) tell the listeners of the ``period`` ("daily"/"weekly") report of
         ``scope`` for ``day`` (default: the last closed period of the scope's market). ``narrative``: ask the
         model (default: for weekly reports when configured). The equity pictures of the last report made are
-        kept in ``last_pngs``; ``save_series=False`` skips saving the tracker's series first (a run of several
-        reports saves them once). Raises ``ConfigError`` for an unknown period or scope."""
+        kept in ``last_pngs``. Equity comes from the app's tracker when there is one, else from the series saved
+        in the store. Raises ``ConfigError`` for an unknown period or scope."""
         now = self.clock()
-        resolved = await self.store.run(resolve_scope, self.store, scope)
+        # reads run on the blocking-call pool, never on the store's worker: that thread journals orders, and a
+        # report's reads (every fill of the scope, ~1 s for 10,000) must not hold a signal's journal write
+        resolved = await run_blocking(resolve_scope, self.store, scope)
         market = scope_market(resolved)
         day = day or last_closed_day(period, now, market)
         start_ms, end_ms = period_bounds(period, day, market)
-        if save_series:
-            await self._save_series()
-        report = await self.store.run(build_report, self.store, period, resolved.text, start_ms, end_ms, now)
+        # the running tracker's own series (copied here, on the loop): no save and no decoding of the saved JSON
+        # (a multi-MB json.loads holds the GIL, and with it the loop and the journal, for a third of a second)
+        series = self.tracker.copy() if self.tracker is not None else None
+        report = await run_blocking(build_report, self.store, period, resolved.text, start_ms, end_ms, now, series)
         cfg = self.settings.reports
         if narrative is None:
             narrative = period == "weekly" and cfg.narrative_enabled
@@ -108,13 +112,6 @@ class ReportService:
                 log.exception("a report listener failed")
         return stored
 
-    async def _save_series(self) -> None:
-        if self.tracker is not None and getattr(self.tracker, "store", None) is not None:
-            try:
-                await self.tracker.persist()
-            except Exception as exc:  # noqa: BLE001 - the last saved minute is used then
-                log.warning("equity series not saved before the report: %s", exc)
-
     async def run_due(self, period: str, market_name: str) -> list[StoredReport]:
         """Make the reports of the last closed ``period`` of ``market_name`` ("crypto"/"krx"): ``all`` when its
         calendar is this market's, each account of the market and each strategy group; then delete reports
@@ -125,19 +122,18 @@ class ReportService:
         if not mine:
             return []
         scopes = []
-        all_scope = await self.store.run(resolve_scope, self.store, "all")
+        all_scope = await run_blocking(resolve_scope, self.store, "all")
         if scope_market(all_scope).name == market_name:
             scopes.append("all")
         scopes += [f"account:{a.account_id}" for a in mine]
         for g in groups:
-            scoped = await self.store.run(resolve_scope, self.store, f"group:{g.group_name}")
+            scoped = await run_blocking(resolve_scope, self.store, f"group:{g.group_name}")
             if scoped.accounts and scope_market(scoped).name == market_name:
                 scopes.append(f"group:{g.group_name}")
         made = []
-        await self._save_series()
         for scope in scopes:
             try:
-                made.append(await self.make(period, scope=scope, save_series=False))
+                made.append(await self.make(period, scope=scope))
             except Exception:  # noqa: BLE001 - one scope's failure must not stop the others
                 log.exception("the %s report of %s failed", period, scope)
         cutoff = self.clock() - self.settings.reports.keep_days * DAY_MS
