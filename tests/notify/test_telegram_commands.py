@@ -6,38 +6,24 @@ from __future__ import annotations
 
 import time
 from decimal import Decimal
+from typing import Any
 
+from telegram_app import CHAT, STRANGER, telegram_app
 from waiting import until
-from fakes.telegram import FakeBotApi
-from trader_app.app import build_services
 from trader_app.core import QuoteEvent, Side, SignalSource
 from trader_app.core.enums import MarketType
 from trader_app.core.market_data import Quote
 from trader_app.execution.executor import new_signal
 from trader_app.execution.signal import SignalOrder, SignalOrderType
-from trader_app.notify.telegram import TOKEN_SECRET
-from trader_app.secrets import set_secret
-from trader_app.webhook.server import WebhookServer
-
-TOKEN = "123456:fake-bot-token-for-tests"
-CHAT, STRANGER = "1001", "666"
 
 
-def _answers(fake: FakeBotApi, chat: str = CHAT) -> list[str]:
+
+def _answers(fake: Any, chat: str = CHAT) -> list[str]:
     return [text for c, text in fake.sent if c == chat and not text.startswith(("Kill switch", "Signal ", "Fill on"))]
 
 
 async def test_commands_answer_the_configured_chat_and_stop_trips_every_kill_switch(tmp_path):
-    fake = FakeBotApi(TOKEN)
-    server = WebhookServer(None, "127.0.0.1", 0, app=fake.app)
-    await server.start()
-    set_secret(TOKEN_SECRET, TOKEN)
-    services = build_services(tmp_path / "data", demo=False, start_webhook=False)
-    n = services.settings.notices
-    n.telegram_enabled, n.telegram_chat_id, n.telegram_commands = True, CHAT, True
-    services.notices.base_url = server.url
-    await services.start()
-    try:
+    async with telegram_app(tmp_path / "data") as (fake, services):
         paper = services.accounts.list()[0].account_id
         services.bus.publish(QuoteEvent(Quote("BTC/USDT", int(time.time() * 1000), Decimal("64999"), Decimal("65001"),
                                               Decimal("65000"), Decimal(1), Decimal("64000"))))
@@ -76,6 +62,3 @@ async def test_commands_answer_the_configured_chat_and_stop_trips_every_kill_swi
         fake.say(CHAT, "/nonsense")
         assert await until(lambda: len(_answers(fake)) == 8, 10)
         assert _answers(fake)[-1].startswith("Commands: /status, /balance")
-    finally:
-        await services.stop()
-        await server.stop()

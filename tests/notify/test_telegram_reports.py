@@ -7,34 +7,17 @@ import time
 from datetime import datetime, timezone
 from decimal import Decimal
 
+from telegram_app import CHAT, STRANGER, TOKEN, telegram_app
 from waiting import until
-from fakes.telegram import FakeBotApi
-from trader_app.app import build_services
 from trader_app.core import QuoteEvent, Side, SignalSource
 from trader_app.core.enums import MarketType
 from trader_app.core.market_data import Quote
 from trader_app.execution.executor import new_signal
 from trader_app.execution.signal import SignalOrder, SignalOrderType
-from trader_app.notify.telegram import TOKEN_SECRET
-from trader_app.secrets import set_secret
-from trader_app.webhook.server import WebhookServer
-
-TOKEN = "123456:fake-bot-token-for-tests"
-CHAT, STRANGER = "1001", "666"
 
 
 async def test_fill_notice_daily_report_and_report_command(tmp_path):
-    fake = FakeBotApi(TOKEN)
-    server = WebhookServer(None, "127.0.0.1", 0, app=fake.app)
-    await server.start()
-    set_secret(TOKEN_SECRET, TOKEN)
-    services = build_services(tmp_path / "data", demo=False, start_webhook=False)
-    n = services.settings.notices
-    n.telegram_enabled, n.telegram_chat_id, n.telegram_commands = True, CHAT, True
-    services.notices.base_url = server.url
-    services.notices.notifier_interval_s = 0.0
-    await services.start()
-    try:
+    async with telegram_app(tmp_path / "data") as (fake, services):
         services.notices.notifier.min_interval_s = 0.0
         paper = services.accounts.list()[0].account_id
         services.bus.publish(QuoteEvent(Quote("BTC/USDT", int(time.time() * 1000), Decimal("64999"), Decimal("65001"),
@@ -66,9 +49,6 @@ async def test_fill_notice_daily_report_and_report_command(tmp_path):
         assert await until(lambda: fake.sent[-1][1] == "Usage: /report daily, /report weekly or /report today", 10)
         fake.say(CHAT, "/report daily")  # yesterday: nothing was recorded on this new data dir
         assert await until(lambda: "No equity or fill recorded in the period." in fake.sent[-1][1], 15)
-    finally:
-        await services.stop()
-        await server.stop()
 
 
 async def test_a_burst_of_fills_is_one_notice():

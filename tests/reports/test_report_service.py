@@ -4,6 +4,7 @@ once."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 from datetime import date, datetime, timedelta, timezone
 
@@ -21,18 +22,27 @@ from trader_app.webhook.server import WebhookServer
 API_KEY = "sk-test-key-never-in-a-report"
 
 
-async def test_weekly_narrative_sends_only_the_numbers(tmp_path):
+@contextlib.asynccontextmanager
+async def narrative_service(tmp_path):
+    """``(fake model server, store with the week, ReportService with the narrative on, pointed at the fake)``."""
     fake = FakeOpenAI(API_KEY)
     server = WebhookServer(None, "127.0.0.1", 0, app=fake.app)
     await server.start()
     store = Store.open(tmp_path / "trader.db")
     build_week(store)
-    set_secret(KEY_SECRET, API_KEY)
     settings = Settings()
     cfg = settings.reports
     cfg.narrative_enabled, cfg.narrative_base_url, cfg.narrative_model = True, f"{server.url}/v1", "test-model"
-    service = ReportService(store, settings, None, clock=lambda: ms("2026-12-05 00:10"))
     try:
+        yield fake, store, ReportService(store, settings, None, clock=lambda: ms("2026-12-05 00:10"))
+    finally:
+        store.close()
+        await server.stop()
+
+
+async def test_weekly_narrative_sends_only_the_numbers(tmp_path):
+    set_secret(KEY_SECRET, API_KEY)
+    async with narrative_service(tmp_path) as (fake, store, service):
         stored = await service.make("weekly", date(2026, 12, 4))
         (body,) = fake.requests
         assert body["model"] == "test-model"
@@ -53,30 +63,16 @@ async def test_weekly_narrative_sends_only_the_numbers(tmp_path):
         assert len(fake.requests) == 1
         again = await service.make("weekly", date(2026, 12, 4))
         assert again.id == stored.id and len(store.reports.list()) == 2
-    finally:
-        store.close()
-        await server.stop()
 
 
 async def test_without_a_key_or_with_a_wrong_one_the_template_summary_is_used(tmp_path):
-    fake = FakeOpenAI(API_KEY)
-    server = WebhookServer(None, "127.0.0.1", 0, app=fake.app)
-    await server.start()
-    store = Store.open(tmp_path / "trader.db")
-    build_week(store)
-    settings = Settings()
-    settings.reports.narrative_enabled, settings.reports.narrative_base_url = True, f"{server.url}/v1"
-    service = ReportService(store, settings, None, clock=lambda: ms("2026-12-05 00:10"))
-    try:
+    async with narrative_service(tmp_path) as (fake, _store, service):
         stored = await service.make("weekly", date(2026, 12, 4))  # no key stored
         assert stored.metrics["narrative"] is None and fake.requests == []
         set_secret(KEY_SECRET, "sk-wrong")
         stored = await service.make("weekly", date(2026, 12, 4))  # refused (401): template only
         assert stored.metrics["narrative"] is None
         assert stored.metrics["summary"].startswith("Weekly 2026-11-28 to 2026-12-04, all accounts:")
-    finally:
-        store.close()
-        await server.stop()
 
 
 async def test_schedule_survives_a_restart_and_catches_a_missed_run_up_once(tmp_path):

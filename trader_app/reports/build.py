@@ -39,7 +39,7 @@ from ..core.errors import ConfigError
 from ..core.money import ZERO, fmt
 from ..core.portfolio import Account
 from .periods import MarketCalendar, market_of_broker, period_label
-from .trades import PeriodFills, fill_currency, period_fills
+from .trades import PeriodFills, period_fills
 
 PLOT_POINTS = 600
 MAX_SIGNALS = 500  # signals listed (the counts cover every one)
@@ -99,16 +99,15 @@ def _trade_row(account_id: str, trade: Any) -> dict[str, Any]:
             "return_pct": fmt(trade.return_pct, 4), "commission": fmt(trade.commission)}
 
 
-def _deposits(store: Any, accounts: tuple[Account, ...], currency: str, start_ms: int, end_ms: int) -> Decimal:
-    total = ZERO
+def _deposits(store: Any, accounts: tuple[Account, ...], start_ms: int, end_ms: int) -> dict[str, Decimal]:
+    """``{currency: deposits - withdrawals}`` booked in ``[start_ms, end_ms)`` on ``accounts``' ledgers."""
+    totals: dict[str, Decimal] = {}
     for acc in accounts:
         for entry in store.ledger.list(account_id=acc.account_id):
-            if entry.currency == currency and start_ms <= entry.ts_ms < end_ms:
-                if entry.kind is LedgerKind.DEPOSIT:
-                    total += entry.amount
-                elif entry.kind is LedgerKind.WITHDRAW:
-                    total -= abs(entry.amount)
-    return total
+            if start_ms <= entry.ts_ms < end_ms and entry.kind in (LedgerKind.DEPOSIT, LedgerKind.WITHDRAW):
+                amount = entry.amount if entry.kind is LedgerKind.DEPOSIT else -abs(entry.amount)
+                totals[entry.currency] = totals.get(entry.currency, ZERO) + amount
+    return totals
 
 
 def _section(currency: str, tracker: PerformanceTracker, scope: ReportScope, fills: PeriodFills, deposits: Decimal,
@@ -185,25 +184,26 @@ def _rejections(store: Any, scope: ReportScope, start_ms: int, end_ms: int) -> l
     return sorted(out, key=lambda r: r["time"])
 
 
-def build_report(store: Any, period: str, scope_text: str, start_ms: int, end_ms: int, now_ms: int,
+def build_report(store: Any, period: str, scope: ReportScope | str, start_ms: int, end_ms: int, now_ms: int,
                  tracker: PerformanceTracker | None = None) -> dict[str, Any]:
-    """The report (see the module docstring) of ``[start_ms, end_ms)`` as of ``now_ms`` (epoch ms UTC).
-    ``tracker``: the running app's tracker (its live series); default: the series saved in the store.
-    Blocking (store reads): call it off the event loop. Raises ``ConfigError`` for an unknown scope."""
-    scope = resolve_scope(store, scope_text)
+    """The report (see the module docstring) of ``[start_ms, end_ms)`` as of ``now_ms`` (epoch ms UTC) for
+    ``scope`` (resolved, or its text). ``tracker``: the running app's tracker (its live series); default: the
+    series saved in the store. Blocking (store reads): call it off the event loop. Raises ``ConfigError``
+    for an unknown scope."""
+    if isinstance(scope, str):
+        scope = resolve_scope(store, scope)
     market = scope_market(scope)
     if tracker is None:
         tracker = PerformanceTracker(bus=None)
         tracker.load_saved(store.kv.get(KV_KEY, {}))
     currency_of = {a.account_id: a.base_currency for a in scope.accounts}
     all_fills = [f for a in scope.accounts for f in store.fills.list(account_id=a.account_id)]
-    currencies = set(tracker.currencies(list(currency_of)))
-    currencies |= {fill_currency(f, currency_of[f.account_id]) for f in all_fills if start_ms <= f.ts_ms < end_ms}
+    by_currency = period_fills(all_fills, currency_of, start_ms, end_ms)
+    deposits = _deposits(store, scope.accounts, start_ms, end_ms)
     sections = []
-    for ccy in sorted(c for c in currencies if c):
-        fills = period_fills(all_fills, currency_of, ccy, start_ms, end_ms)
-        deposits = _deposits(store, scope.accounts, ccy, start_ms, end_ms)
-        section = _section(ccy, tracker, scope, fills, deposits, start_ms, end_ms)
+    for ccy in sorted(c for c in set(tracker.currencies(list(currency_of))) | set(by_currency) if c):
+        fills = by_currency.get(ccy) or PeriodFills()
+        section = _section(ccy, tracker, scope, fills, deposits.get(ccy, ZERO), start_ms, end_ms)
         if section["equity"] or fills.fills or fills.trades:  # a currency with nothing in the period is left out
             sections.append(section)
     risk = [{"time": iso_utc(ev.ts_ms), "account_id": ev.account_id, "kind": ev.kind, "reason": ev.reason}

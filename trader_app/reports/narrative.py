@@ -83,24 +83,3 @@ async def write_narrative(report: dict[str, Any], *, base_url: str, model: str, 
     if not text:
         return None
     return {"model": model, "prompt": f"[system] {SYSTEM_PROMPT}\n[user] {prompt}", "text": text}
-
-
-def read_key() -> str | None:
-    """The API key from the OS keyring, or None (blocking: keyring I/O)."""
-    from ..secrets import get_secret
-
-    return get_secret(KEY_SECRET)
-
-
-def store_key(key: str) -> None:
-    """Save the API key in the OS keyring (blocking). Raises ``SecretStoreError`` when it cannot."""
-    from ..secrets import set_secret
-
-    set_secret(KEY_SECRET, key)
-
-
-def forget_key() -> None:
-    """Delete the API key from the OS keyring (blocking)."""
-    from ..secrets import delete_secret
-
-    delete_secret(KEY_SECRET)

@@ -28,8 +28,8 @@ from ..core.ids import now_ms
 from ..core.offloop import run_blocking
 from ..store.repos.reports import StoredReport
 from .build import build_report, resolve_scope, scope_market
-from .narrative import forget_key as forget_key_secret
-from .narrative import read_key, store_key, write_narrative
+from ..secrets import delete_secret, get_secret, set_secret
+from .narrative import KEY_SECRET, write_narrative
 from .periods import MARKETS, last_closed_day, market_of_broker, period_bounds
 from .plot import section_pngs
 from .render import render_html
@@ -87,7 +87,7 @@ class ReportService:
         # the running tracker's own series (copied here, on the loop): no save and no decoding of the saved JSON
         # (a multi-MB json.loads holds the GIL, and with it the loop and the journal, for a third of a second)
         series = self.tracker.copy() if self.tracker is not None else None
-        report = await run_blocking(build_report, self.store, period, resolved.text, start_ms, end_ms, now, series)
+        report = await run_blocking(build_report, self.store, period, resolved, start_ms, end_ms, now, series)
         cfg = self.settings.reports
         if narrative is None:
             narrative = period == "weekly" and cfg.narrative_enabled
@@ -191,9 +191,9 @@ class ReportService:
             raise ConfigError("the narrative needs a model name (e.g. gpt-4o-mini)")
         key = (api_key or "").strip()
         if key:
-            await run_blocking(store_key, key)
+            await run_blocking(set_secret, KEY_SECRET, key)
         elif forget_key:
-            await run_blocking(forget_key_secret)
+            await run_blocking(delete_secret, KEY_SECRET)
         cfg = self.settings.reports
         cfg.schedule, cfg.telegram_daily, cfg.narrative_enabled = schedule, telegram_daily, narrative_enabled
         cfg.narrative_base_url, cfg.narrative_model = base_url, model or cfg.narrative_model
@@ -229,7 +229,7 @@ class ReportService:
 
 def _read_key_quietly() -> str | None:
     try:
-        return read_key()
+        return get_secret(KEY_SECRET)
     except Exception as exc:  # noqa: BLE001 - no keyring on this machine: no narrative
         log.warning("the narrative's API key cannot be read: %s", type(exc).__name__)
         return None

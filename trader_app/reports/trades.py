@@ -52,17 +52,18 @@ class PeriodFills:
     traded_notional: Decimal = ZERO
 
 
-def period_fills(fills: Iterable[Fill], currency_of: dict[str, str], currency: str, start_ms: int,
-                 end_ms: int) -> PeriodFills:
-    """Account every fill (any order; sorted here by time) settled in ``currency`` up to ``end_ms``;
-    ``currency_of`` maps account ids to their base currency (for symbols without a quote)."""
-    out = PeriodFills()
+def period_fills(fills: Iterable[Fill], currency_of: dict[str, str], start_ms: int,
+                 end_ms: int) -> dict[str, PeriodFills]:
+    """``{currency: PeriodFills}``: every fill up to ``end_ms`` accounted once, in time order (sorted here),
+    under the currency it settles in; ``currency_of`` maps account ids to their base currency (for symbols
+    without a quote)."""
+    result: dict[str, PeriodFills] = {}
     positions: dict[tuple[str, str], Position] = {}
     trackers: dict[tuple[str, str], TradeTracker] = {}
     ordered = sorted((f for f in fills if f.ts_ms < end_ms), key=lambda f: (f.ts_ms, f.trade_id))
     for n, fill in enumerate(ordered):
-        if fill_currency(fill, currency_of.get(fill.account_id, "")) != currency:
-            continue
+        currency = fill_currency(fill, currency_of.get(fill.account_id, ""))
+        out = result.get(currency) or result.setdefault(currency, PeriodFills())
         key = (fill.account_id, fill.symbol)
         pos = positions.get(key) or Position(fill.account_id, fill.symbol, ZERO, ZERO)
         tracker = trackers.get(key) or trackers.setdefault(key, TradeTracker(fill.symbol))
@@ -83,4 +84,4 @@ def period_fills(fills: Iterable[Fill], currency_of: dict[str, str], currency: s
             out.other_fees[asset] = out.other_fees.get(asset, ZERO) + fill.commission
         else:
             out.commissions += fee
-    return out
+    return result

@@ -380,11 +380,8 @@ class RiskBook:
         self._write(self.store.kv.set, key, value)
 
     def _record(self, kind: str, account_id: str, reason: str, ts_ms: int) -> None:
-        """Add the trip or reset to ``store.risk_events`` (the reports list them); a store without that
-        table (an old test double) records nothing."""
-        events = getattr(self.store, "risk_events", None)
-        if events is not None:
-            self._write(events.add, RiskEvent(ts_ms, account_id, kind, reason))
+        """Add the trip or reset to ``store.risk_events`` (the reports list them)."""
+        self._write(self.store.risk_events.add, RiskEvent(ts_ms, account_id, kind, reason))
 
     def _write(self, fn: Callable[..., Any], *args: Any) -> None:
         try:

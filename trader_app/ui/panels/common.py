@@ -16,6 +16,7 @@ from PySide6.QtCore import QByteArray, Qt, QTimer
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QMenu, QTableView, QVBoxLayout, QWidget
 
+from .. import theme
 from ..models.base import KeyedTableModel
 
 log = logging.getLogger(__name__)
@@ -62,8 +63,6 @@ class StatusActions:
     last_task: Any = None
 
     def say(self, message: str, error: bool = False) -> None:
-        from .. import theme
-
         self.status.setStyleSheet(f"color: {theme.DOWN if error else theme.MUTED};")
         self.status.setText(message)
 
