@@ -206,7 +206,7 @@ class ReportService:
 
     async def key_stored(self) -> bool:
         """Whether the narrative's API key is in the keyring (never the key itself)."""
-        return bool(await run_blocking(_read_key_quietly))
+        return bool(await run_blocking(_read_key_quietly, logging.DEBUG))  # the panel asks on every show
 
     def next_runs(self) -> list[tuple[str, Any]]:
         """``[(job id, next run time (aware datetime))]`` of the scheduled report jobs."""
@@ -227,9 +227,10 @@ class ReportService:
             del _RUNNING[str(self.data_dir)]
 
 
-def _read_key_quietly() -> str | None:
+def _read_key_quietly(level: int = logging.WARNING) -> str | None:
+    """The narrative's key, or None when none is stored or the keyring cannot be read (logged at ``level``)."""
     try:
         return get_secret(KEY_SECRET)
     except Exception as exc:  # noqa: BLE001 - no keyring on this machine: no narrative
-        log.warning("the narrative's API key cannot be read: %s", type(exc).__name__)
+        log.log(level, "the narrative's API key cannot be read: %s", type(exc).__name__)
         return None
