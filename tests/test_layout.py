@@ -60,3 +60,20 @@ def test_the_layers_import_only_downwards_and_nothing_loads_modules_by_name():
         assert "import_module(" not in path.read_text(), f"{path.relative_to(ROOT)} loads a module by name"
     ui_imports = set().union(*(_imports(p) for p in (ROOT / "trader_app" / "ui").rglob("*.py")))
     assert not {m for m in ui_imports if m.startswith(("trader_app.app", "trader_app.devtools"))}
+
+
+def test_nothing_reads_the_steering_folder_beside_the_repository():
+    """The repository stands alone (a plain clone passes its tests): reference material the tests use lives in
+    ``tests/reference/``; no source, test or script reaches for ``../shared``."""
+    root = Path(__file__).resolve().parents[1]
+    needles = ("../shared", '/ "shared"', "/ 'shared'", "parents[3]")
+    offenders = []
+    for path in [*root.glob("trader_app/**/*.py"), *root.glob("tests/**/*.py"), root / ".ci" / "run",
+                 root / "build.spec"]:
+        if path == Path(__file__).resolve():
+            continue
+        text = path.read_text(encoding="utf-8", errors="replace")
+        offenders += [f"{path.relative_to(root)}: {n}" for n in needles if n in text]
+    assert offenders == []
+    assert (root / "tests" / "reference" / "test_vectors.json").is_file()
+    assert (root / "tests" / "reference" / "samples" / "SOURCES.md").is_file()

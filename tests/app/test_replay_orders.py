@@ -38,3 +38,28 @@ async def test_a_webhook_signal_on_a_replayed_symbol_fills(tmp_path):
         assert (r.status, r.symbol, r.quantity) == ("FILLED", "GOOG", D("3")), r.error
     finally:
         await services.stop()
+
+
+async def test_after_a_replay_session_the_watchlist_returns_and_the_layout_is_logged(tmp_path, caplog):
+    import logging
+
+    csv = tmp_path / "GOOG.csv"
+    shutil.copy(DATA / "AAPL.csv", csv)
+    first = build_services(tmp_path / "data", demo=False, start_webhook=False)
+    await first.start()
+    try:
+        before = await first.market.watchlist()
+        assert before == ["BTC/USDT", "ETH/USDT", "SOL/USDT", "005930", "AAPL"]
+        with caplog.at_level(logging.INFO, logger="trader_app"):
+            await first.start_replay(csv, speed=1000)
+        assert await first.market.watchlist() == ["GOOG"]  # the demo's rows leave while GOOG replays
+        assert any(r.getMessage().startswith("replaying ") and "GOOG" in r.getMessage() and "(read as " in
+                   r.getMessage() for r in caplog.records)
+    finally:
+        await first.stop()
+    second = build_services(tmp_path / "data", demo=True, start_webhook=False)  # a normal start on the demo
+    await second.start()
+    try:
+        assert await second.market.watchlist() == before
+    finally:
+        await second.stop()

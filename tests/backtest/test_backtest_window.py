@@ -73,3 +73,29 @@ async def test_stored_series_are_offered_and_run(qtbot):
         win.close()
     finally:
         store.close()
+
+
+async def test_the_default_data_fits_the_default_cash_and_a_run_without_trades_says_why(qtbot):
+    store = Store.open(":memory:")
+    try:
+        closes = [72100, 72300, 72000, 73000, 74000, 73500, 72000, 71000, 72500, 74000, 75000]
+        store.bars.save([Bar("005930", Interval.D1, k * 86_400_000, Decimal(c), Decimal(c), Decimal(c), Decimal(c),
+                             Decimal(1)) for k, c in enumerate(closes)])
+        store.bars.save([Bar("BTC/USDT", Interval.M1, k * 60_000, Decimal(c), Decimal(c), Decimal(c), Decimal(c),
+                             Decimal(1)) for k, c in enumerate([10, 10, 10, 11, 12, 11, 9, 8, 9, 11, 12])])
+        win = BacktestWindow(SimpleNamespace(store=store))
+        qtbot.addWidget(win)
+        win.show()
+        await spawn(win.load_series())
+        # a pair first (fractions fit 10,000 of cash), the KRX stock after it; the combo shows its whole text
+        assert [win.data_box.itemText(i) for i in range(win.data_box.count())] == [
+            "BTC/USDT 1m (11 bars)", "005930 1d (11 bars)"]
+        assert win.data_box.width() >= win.data_box.fontMetrics().horizontalAdvance("005930 1d (11 bars)")
+        win.data_box.setCurrentIndex(1)
+        win.param_form.set_values({"fast": 2, "slow": 3})
+        result = await spawn(win.run_backtest())
+        assert result.trades == []
+        assert win.status.text().endswith("0 trades: one share costs more than the cash (72100.00 > 10000.00)")
+        win.close()
+    finally:
+        store.close()

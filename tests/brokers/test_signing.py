@@ -1,4 +1,4 @@
-"""Signatures against the venues' published vectors (shared/reference/test_vectors.json) and random keys."""
+"""Signatures against the venues' published vectors (tests/reference/test_vectors.json) and random keys."""
 
 from __future__ import annotations
 

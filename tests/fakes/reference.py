@@ -1,4 +1,8 @@
-"""Where the venues' reference material is: ``../shared/reference`` beside the project (as CI lays it out)."""
+"""The venues' reference material the tests use, kept in the repository under ``tests/reference/``.
+
+Copied from the steering folder's ``shared/reference`` (sources in ``tests/reference/README.md`` and
+``tests/reference/samples/SOURCES.md``), so the suite passes from a plain clone with nothing beside it.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-REFERENCE = Path(__file__).resolve().parents[3] / "shared" / "reference"
+REFERENCE = Path(__file__).resolve().parents[1] / "reference"
 
 
 def sample(name: str) -> Any:
@@ -15,5 +19,5 @@ def sample(name: str) -> Any:
 
 
 def vectors() -> list[dict[str, Any]]:
-    """The signature test vectors."""
+    """The signature test vectors (each names its source)."""
     return json.loads((REFERENCE / "test_vectors.json").read_text())

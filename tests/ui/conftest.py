@@ -11,6 +11,12 @@ import pytest_asyncio
 
 
 
+@pytest.fixture(autouse=True)
+def _windows_close_without_quitting(qapp):
+    """As the app sets it (``open_window``): closing the last window must not stop the loop under a test."""
+    qapp.setQuitOnLastWindowClosed(False)
+
+
 @pytest_asyncio.fixture
 async def services(tmp_path):
     from trader_app.app import build_services

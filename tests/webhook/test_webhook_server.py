@@ -38,7 +38,14 @@ async def test_real_server_takes_a_text_plain_alert_and_keeps_signal_handlers(ri
             r = await client.post("/api/webhook", content=b"x" * (70 * 1024))
             assert r.status_code == 413
             assert (await client.get("/api/v1/health")).json()["status"] == "ok"
-            assert (await client.get("/docs")).status_code == 200
+            docs = await client.get("/docs")
+            assert docs.status_code == 200
+            # offline: the page loads Swagger UI from this server, never from a CDN
+            assert "cdn" not in docs.text.lower() and "/docs/assets/swagger-ui-bundle.js" in docs.text
+            for asset in ("swagger-ui-bundle.js", "swagger-ui.css"):
+                r = await client.get(f"/docs/assets/{asset}")
+                assert r.status_code == 200 and len(r.content) > 10_000
+            assert (await client.get("/openapi.json")).json()["info"]["title"] == "Trader App local API"
         with pytest.raises(ConfigError, match=f"cannot listen on 127.0.0.1:{server.port}"):
             await WebhookServer(services_of(rig), "127.0.0.1", server.port).start()
     finally:
@@ -76,7 +83,25 @@ def test_serve_prints_the_url_answers_and_stops_on_sigterm(tmp_path):
         log_text = (data / "logs" / "trader-app.log").read_text()
         assert " INFO " in log_text
         assert " INFO " not in err
+        port = url.rsplit(":", 1)[1]
+        assert f"exposure: http://127.0.0.1:{port} open to this machine only" in err  # the port listened on
     finally:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def test_a_port_in_use_is_refused_with_the_way_out(tmp_path):
+    import socket
+
+    from trader_app.core.errors import ConfigError
+    from trader_app.webhook.server import bind_socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        with pytest.raises(ConfigError) as info:
+            bind_socket("127.0.0.1", port)
+    assert str(info.value).startswith(f"cannot listen on 127.0.0.1:{port}: Address already in use")
+    assert "--webhook-port N" in str(info.value)

@@ -8,10 +8,12 @@ Keys (exactly, in this order): :data:`PERIOD_METRIC_KEYS`. Those also in
 
 Definitions (quote currency, Decimal where money; percent where ``_pct``):
 
-- ``equity_start``: the last equity point at or before the period's start (else the first point inside it);
-  ``final_equity``: the last point before its end.
+- ``equity_start``: the last equity point at or before the period's start; without one (an account created
+  inside the period), the first point inside it less the cash moved in up to that point, i.e. the equity
+  before the period's first deposit (0 for a new account); ``final_equity``: the last point before its end.
 - ``net_deposits``: deposits minus withdrawals booked inside the period (the paper ledger).
-- ``pnl = final_equity - equity_start - net_deposits``; ``total_return_pct = pnl / equity_start x 100``.
+- ``pnl = final_equity - equity_start - net_deposits``; ``total_return_pct = pnl / equity_start x 100``, or
+  ``pnl / net_deposits x 100`` when the period started from nothing (``equity_start`` 0).
 - ``realized_pnl``: PnL realized by the period's fills (average-price method, before commission);
   ``commissions``: their commission in the quote currency; ``unrealized_pnl_change = pnl - realized_pnl +
   commissions``: what the open positions' mark-to-market added or lost over the period.
@@ -108,7 +110,7 @@ def period_metrics(
     start_ms: int,
     end_ms: int,
     periods: int,
-    net_deposits: Decimal = Decimal(0),
+    cash_moves: Sequence[tuple[int, Decimal]] = (),
     realized_pnl: Decimal = Decimal(0),
     commissions: Decimal = Decimal(0),
     trade_pnl: Sequence[Decimal] = (),
@@ -116,18 +118,24 @@ def period_metrics(
     traded_notional: Decimal = Decimal(0),
 ) -> dict[str, Any]:
     """All of :data:`PERIOD_METRIC_KEYS` for the period ``[start_ms, end_ms)`` (epoch ms UTC) of an equity
-    curve (``times_ms`` int, ``equity`` float, any span: the period is cut out here) and the period's trade
-    figures (see the module docstring). Money keys are Decimal; without any equity point the equity keys are
+    curve (``times_ms`` int, ``equity`` float, any span: the period is cut out here), the period's deposits
+    and withdrawals ``cash_moves`` (``(epoch ms, signed amount)``, deposits positive) and its trade figures
+    (see the module docstring). Money keys are Decimal; without any equity point the equity keys are
     None and the ratios ``nan``. Raises ``ValueError`` when the arrays differ in length."""
     t, e = period_curve(times_ms, equity, start_ms, end_ms)
     pnl_list = [Decimal(p) for p in trade_pnl]
     pnl_arr = np.asarray([float(p) for p in pnl_list], dtype=np.float64)
     r = hourly_returns(t, e)
     hour_periods = periods * HOURS_PER_DAY
+    net_deposits = sum((amount for ts, amount in cash_moves if start_ms <= ts < end_ms), Decimal(0))
     if e.size:
         start_eq, end_eq = _money(e[0]), _money(e[-1])
+        if t[0] > start_ms:  # no point at or before the start: take the equity before the period's cash moves
+            start_eq -= sum((amount for ts, amount in cash_moves if start_ms <= ts <= t[0]), Decimal(0))
+            start_eq = start_eq if start_eq > 0 else Decimal(0)
         pnl: Decimal | None = end_eq - start_eq - net_deposits
-        ret = float(pnl / start_eq * 100) if start_eq else math.nan
+        base = start_eq or net_deposits
+        ret = float(pnl / base * 100) if base > 0 else math.nan
         mdd = max_drawdown(e) * 100.0
         unrealized: Decimal | None = pnl - realized_pnl + commissions
     else:

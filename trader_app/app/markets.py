@@ -77,6 +77,9 @@ class LiveMarkets:
         s.demo = False
         cfg = s.settings.market
         ep = endpoints(SPOT).with_overrides(rest=cfg.binance_rest_url, stream=cfg.binance_stream_url)
+        # the paper venue trades on this market's prices from now on, reachable or not: never on the demo's
+        # leftovers (its stored candles charted as the live market's, its last prices as marks)
+        s.market.paper_prices = ep.venue
         self.network = VenueNetwork(ep.venue, usage_prefix="x-mbx-used-weight-")
         self.public = BinancePublic(ep, self.network)
         self._connecting = asyncio.ensure_future(self._connect(self.public))
@@ -95,6 +98,10 @@ class LiveMarkets:
             keep += [market_id(venue, sym) for sym in defaults if sym in listed]
         if keep != current:
             await market.set_watchlist(keep)
+
+    def state_of(self, venue: str) -> str:
+        """"unreachable" while ``venue`` is the live market and its connection fails, else ""."""
+        return "unreachable" if self.public is not None and self.public.venue == venue and self.error else ""
 
     async def wait_connected(self, timeout_s: float = 30.0) -> None:
         """Wait until the live market feeds (tests, smoke). Raises TimeoutError."""

@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import logging
 import threading
+import traceback
 from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -52,6 +53,9 @@ DEFAULT_ACCOUNT_NAME = "Paper 1"
 DEFAULT_CASH = {"USDT": Decimal("100000"), "USD": Decimal("100000"), "KRW": Decimal("100000000")}
 
 
+WATCHLIST_BEFORE_REPLAY = "watchlist.before_replay"  # store.kv: the watchlist a replay replaced
+
+
 class BusLogHandler(logging.Handler):
     """Forwards log records of the ``trader_app`` loggers to the bus as ``LogEvent`` (the Log panel).
 
@@ -66,21 +70,44 @@ class BusLogHandler(logging.Handler):
         self.bus = bus
         self.loop = loop
         self._thread = threading.get_ident()
+        self._own: LogEvent | None = None  # the event being published from a log record (not to log again)
 
     def emit(self, record: logging.LogRecord) -> None:
+        if getattr(record, "from_bus", False):
+            return  # a LogEvent of the bus written to the log file (see ``to_file``): already on the bus
         try:
             message = record.getMessage()
             if record.exc_info and record.exc_info[1] is not None:
-                message += f" ({type(record.exc_info[1]).__name__}: {record.exc_info[1]})"
+                if getattr(record, "with_traceback", False):
+                    message += "\n" + "".join(traceback.format_exception(*record.exc_info)).rstrip()
+                else:
+                    message += f" ({type(record.exc_info[1]).__name__}: {record.exc_info[1]})"
             event = LogEvent(int(record.created * 1000), record.levelname, record.name.removeprefix("trader_app."),
                              message)
             self.history.append(event)
             if threading.get_ident() == self._thread:
-                self.bus.publish(event)
+                self._publish(event)
             elif not self.loop.is_closed():
-                self.loop.call_soon_threadsafe(self.bus.publish, event)
+                self.loop.call_soon_threadsafe(self._publish, event)
         except Exception:  # noqa: BLE001 - logging must never raise into the caller
             self.handleError(record)
+
+    def _publish(self, event: LogEvent) -> None:
+        self._own = event
+        try:
+            self.bus.publish(event)
+        finally:
+            self._own = None
+
+    def to_file(self, event: LogEvent) -> None:
+        """A ``LogEvent`` published on the bus by a service or panel (a fill, a refused order, a report made)
+        also goes to the ``trader_app`` loggers, so ``logs/trader-app.log`` holds what the Log panel shows.
+        Events this handler made from log records are skipped (they came from there)."""
+        if event is self._own:
+            return
+        level = logging.getLevelName(event.level.upper())
+        logging.getLogger(f"trader_app.{event.source}").log(level if isinstance(level, int) else logging.INFO,
+                                                             "%s", event.message, extra={"from_bus": True})
 
 
 @dataclass
@@ -146,6 +173,10 @@ class AppServices:
         if not accounts:
             cash = dict(self.settings.paper.initial_cash) or DEFAULT_CASH
             await self.accounts.create_paper_account(DEFAULT_ACCOUNT_NAME, cash)
+        saved = await self.store.run(self.store.kv.get, WATCHLIST_BEFORE_REPLAY, None)
+        if saved is not None and self.demo:  # the last session replayed a CSV: the trader's own rows come back
+            await self.market.set_watchlist(list(saved))
+            await self.store.run(self.store.kv.delete, WATCHLIST_BEFORE_REPLAY)
         if not await self.market.watchlist():
             known = {i.market_id for i in self.market.instruments()}
             for symbol in self.settings.demo.symbols:
@@ -259,6 +290,8 @@ class AppServices:
         self.replay_symbol = result.symbol
         self.replay_interval = result.interval
         self.replay_label = f"replay {Path(path).name} ({result.symbol} {result.interval.value}, {len(result.bars)} bars)"
+        log.info("replaying %d %s bars of %s from %s (read as %s)", len(result.bars), result.interval.value,
+                 result.symbol, path, result.layout or "a CSV")
         with contextlib.suppress(Exception):
             await self.replay_watchlist(result.symbol)
         return result
@@ -267,6 +300,9 @@ class AppServices:
         """The watchlist while ``symbol`` replays: the paper venue's other rows leave (no market prices them
         any more: the demo stopped), rows of other venues stay, the replayed symbol comes in. Returns it."""
         current = await self.market.watchlist()
+        if await self.store.run(self.store.kv.get, WATCHLIST_BEFORE_REPLAY, None) is None:
+            # kept for the next start on a live or demo market (``start``): a replay's rows are not the trader's
+            await self.store.run(self.store.kv.set, WATCHLIST_BEFORE_REPLAY, current)
         keep = [m for m in current if parse_market_id(m)[0] != HOME_VENUE or m == symbol]
         return await self.market.set_watchlist(keep if symbol in keep else keep + [symbol])
 
@@ -316,6 +352,10 @@ class AppServices:
         if self.markets is None:
             self.markets = LiveMarkets(self)
         await self.markets.use(name)
+
+    def venue_state(self, venue: str) -> str:
+        """What is wrong with ``venue``'s market data ("unreachable"), or "" (the chart says why it is empty)."""
+        return self.markets.state_of(venue) if self.markets is not None else ""
 
     def market_text(self) -> str:
         if self.replay_label:
@@ -410,4 +450,13 @@ def install_log_forwarding(bus: EventBus, services: AppServices | None = None) -
     logger.addHandler(handler)
     if logger.level == logging.NOTSET or logger.level > logging.INFO:
         logger.setLevel(logging.INFO)
+    handler.unsubscribe = bus.subscribe(LogEvent, handler.to_file)
     return handler
+
+
+def remove_log_forwarding(handler: BusLogHandler) -> None:
+    """Undo ``install_log_forwarding``: the handler leaves the ``trader_app`` logger and the bus."""
+    logging.getLogger("trader_app").removeHandler(handler)
+    unsubscribe = getattr(handler, "unsubscribe", None)
+    if unsubscribe is not None:
+        unsubscribe()

@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from .services import AppServices, build_services, install_log_forwarding
+from .services import AppServices, build_services, install_log_forwarding, remove_log_forwarding
 from ..config import Settings
 from ..heap import settle_heap
 
@@ -168,7 +168,7 @@ def run_window(
         finally:
             if window is not None and window.isVisible():
                 window.close()
-            logging.getLogger("trader_app").removeHandler(handler)
+            remove_log_forwarding(handler)
             await services.stop()
         return 0
 
@@ -224,7 +224,7 @@ def run_smoke_test(
         finally:
             if window is not None:
                 window.close()
-            logging.getLogger("trader_app").removeHandler(handler)
+            remove_log_forwarding(handler)
             await services.stop()
         for line in report.lines():
             print(line, flush=True)

@@ -108,13 +108,23 @@ def _list(out: TextIO) -> None:
             out.write(f"    {p.name} ({p.type.__name__}, default {p.default!r}){bounds}{choices}: {p.help}\n")
 
 
+MONEY_KEYS = ("final_equity", "commissions")
+
+
 def _print_metrics(result_json: dict[str, Any], out: TextIO) -> None:
     out.write(f"{result_json['strategy']} on {result_json['symbol']}  params: "
               f"{', '.join(f'{k}={v}' for k, v in result_json['params'].items())}\n")
     m = result_json["metrics"]
     for key in METRIC_KEYS:
         v = m[key]
-        text = "-" if v is None else (f"{v:,.4f}" if isinstance(v, float) else str(v))
+        if v is None:
+            text = "-"
+        elif isinstance(v, float):
+            text = f"{v:,.4f}"
+        elif key in MONEY_KEYS:  # cash at cents for the reader; --json keeps the exact decimal string
+            text = f"{Decimal(v):,.2f}"
+        else:
+            text = str(v)
         out.write(f"  {key:<28} {text}\n")
     if result_json.get("liquidation"):
         liq = result_json["liquidation"]

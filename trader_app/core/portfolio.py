@@ -108,7 +108,7 @@ class AccountSummary:
     equity: Decimal
     unrealized_pnl: Decimal
     realized_pnl: Decimal
-    day_pnl: Decimal
+    day_pnl: Decimal | None  # None until the day's opening equity is known (positions loaded and priced)
     session: SessionState = SessionState.DISCONNECTED
 
 

@@ -204,10 +204,19 @@ async def run_smoke(window: Any, services: Any, seconds: float, screenshot: Path
         report.check(f"{name} panel has rows", max(rows) > 0, " + ".join(str(r) for r in rows) + " rows")
     bars = window.chart.bar_count()
     report.check("chart has bars", bars > 0, f"{bars} bars of {window.chart.symbol}")
+    outside = docks_outside_screen(window)
+    if outside is not None:  # a real screen (X11, Wayland, a desktop): every dock must be reachable on it
+        screen = window.screen().availableGeometry()
+        report.check("every dock inside the screen", not outside,
+                     f"screen {screen.width()}x{screen.height()}, window {window.frameGeometry().width()}x"
+                     f"{window.frameGeometry().height()}" + (f"; outside: {', '.join(outside)}" if outside else ""))
 
     if screenshot is not None:
         screenshot.parent.mkdir(parents=True, exist_ok=True)
-        saved = window.grab().save(str(screenshot), "PNG")
+        if outside is not None:  # the whole screen as the user sees it (window frame included)
+            saved = window.screen().grabWindow(0).save(str(screenshot), "PNG")
+        else:
+            saved = window.grab().save(str(screenshot), "PNG")
         report.screenshot = screenshot
         report.check("screenshot saved", saved and screenshot.is_file() and screenshot.stat().st_size > 0,
                      str(screenshot))
@@ -217,6 +226,25 @@ async def run_smoke(window: Any, services: Any, seconds: float, screenshot: Path
             report.panel_sheet = sheet
             report.check("tabbed panels saved", sheet.is_file(), f"{sheet} ({', '.join(drawn)})")
     return report
+
+
+def docks_outside_screen(window: Any) -> list[str] | None:
+    """The titles of the visible docks not wholly inside the screen's available area (global coordinates);
+    None on the offscreen platform, which has no real screen to fit."""
+    from PySide6.QtCore import QRect
+    from PySide6.QtGui import QGuiApplication
+
+    if QGuiApplication.platformName() in ("offscreen", "minimal"):
+        return None
+    screen = window.screen().availableGeometry()
+    outside = []
+    for dock in window.docks.values():
+        if not dock.isVisible() or dock.visibleRegion().isEmpty() and not dock.isFloating():
+            continue  # a tab behind another: its tab bar is what the user sees
+        top_left = dock.mapToGlobal(dock.rect().topLeft())
+        if not screen.contains(QRect(top_left, dock.size())):
+            outside.append(dock.windowTitle())
+    return outside
 
 
 async def save_panel_sheet(window: Any, path: Path) -> list[str]:

@@ -40,7 +40,7 @@ def allocated_capital(equity: Decimal, weight: Decimal, leverage: Decimal) -> De
     non-positive equity, a weight outside (0, 1] or a leverage below 1.
     """
     if equity <= 0:
-        raise SizingError(f"account equity is {fmt(equity)}; nothing to allocate")
+        raise SizingError(f"account equity is {fmt(equity, 2)}; nothing to allocate")
     if not (ZERO < weight <= 1):
         raise SizingError(f"weight must be in (0, 1], got {fmt(weight)}")
     if leverage < 1:

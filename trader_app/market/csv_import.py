@@ -8,6 +8,8 @@ Layouts read (the first non-blank line decides; ``CsvImport.layout`` says which 
 - TradingView chart exports: ``time,open,high,low,close[,Volume][,indicator columns...]`` (epoch seconds or
   ISO times); a symbol without volume has no ``Volume`` column: volume 0;
 - Yahoo Finance: ``Date,Open,High,Low,Close,Adj Close,Volume`` (``Adj Close`` ignored);
+- current yfinance ``yf.download(...).to_csv()``: a 3-line header ``Price,Close,High,Low,Open,Volume`` /
+  ``Ticker,AAPL,AAPL,...`` / ``Date,,,,,``; the first column holds the dates;
 - a header naming a time column and ``open, high, low, close, volume`` in any case and order (extra columns
   such as ``Adj Close`` are ignored). The time column is the first of ``open_time, timestamp, datetime,
   date_time, date, time, ts`` present; ``Date`` and ``Time`` columns both present are joined (``date time``).
@@ -162,10 +164,16 @@ def _read_table(path: Path) -> _Table:
             names[0] = "datetime"  # the unnamed index column of DataFrame.to_csv holds the times
         if layout == "MetaTrader":
             names = _metatrader_volume(names, lines[first_no + 1:], sep)
+        header_end = first_no + 1
+        extra = _yfinance_header_lines(names, lines[first_no + 1:first_no + 6], sep)
+        if extra:
+            layout = "yfinance download (Price/Ticker/Date header)"
+            names[0] = "datetime"
+            header_end = first_no + 1 + extra
         columns = _locate_columns(names, p, first_no + 1)
         n_fields = len(fields)
         # pandas cannot start a header-less read on a blank line: skip to the first data line
-        skip = next((i for i in range(first_no + 1, len(lines)) if lines[i].strip()), first_no + 1)
+        skip = next((i for i in range(header_end, len(lines)) if lines[i].strip()), header_end)
     else:
         if len(fields) < 6:
             raise DataImportError(
@@ -207,6 +215,29 @@ def _layout_of(names: list[str]) -> str:
     if "open_time" in names or "close_time" in names:
         return "Binance kline export"
     return "header with time, open, high, low, close, volume"
+
+
+def _yfinance_header_lines(names: list[str], following: list[str], sep: str) -> int:
+    """How many more header lines a current yfinance ``download(...).to_csv()`` file has after its first
+    (``Price,Close,High,Low,Open,Volume`` then ``Ticker,AAPL,...`` then ``Date,,,,,``): 2, or 0 for any other
+    file. The first column of the data rows is the time."""
+    if not names or names[0] != "price" or not all(c in names for c in PRICE_COLUMNS):
+        return 0
+    rows = [[f.strip().strip('"').lower() for f in line.split(sep)] for line in following if line.strip()]
+    count = 0
+    for row in rows[:2]:
+        if row and row[0] in ("ticker", "date", "datetime") and not any(_looks_numeric(f, ".") for f in row[1:] if f):
+            count += 1
+        else:
+            break
+    # the blank lines between them count too: up to the last header row found
+    seen = 0
+    for i, line in enumerate(following):
+        if line.strip():
+            seen += 1
+            if seen == count:
+                return i + 1
+    return 0
 
 
 def _metatrader_volume(names: list[str], data_lines: list[str], sep: str) -> list[str]:
@@ -440,9 +471,14 @@ def _fmt_span(ms: float) -> str:
 
 
 def _symbol_from_name(path: Path) -> str:
-    """``BTCUSDT-1m-2024-01`` -> ``BTC/USDT``; ``AAPL`` -> ``AAPL``; ``005930_1d`` -> ``005930``."""
+    """``BTCUSDT-1m-2024-01`` -> ``BTC/USDT``; ``RANDOM_USDT`` -> ``RANDOM/USDT`` (a crypto pair, traded in
+    fractions, not a stock in whole shares); ``AAPL`` -> ``AAPL``; ``005930_1d`` -> ``005930``."""
     stem = path.stem.strip()
     tokens = re.split(r"[-_ ]+", stem)
+    base_quote = re.fullmatch(r"([A-Za-z0-9]+)_([A-Za-z]+)", stem)  # BASE_QUOTE (KRW-BTC is Upbit's QUOTE-BASE)
+    if base_quote and base_quote.group(2).upper() in _QUOTES and base_quote.group(1).upper() not in _QUOTES \
+            and not base_quote.group(1).isdigit():
+        return f"{base_quote.group(1).upper()}/{base_quote.group(2).upper()}"
     if len(tokens) > 1 and re.fullmatch(r"\d+(s|m|h|d|w|M|mo|min)|daily|hourly|minute", tokens[1], re.IGNORECASE):
         stem = tokens[0]
     sym = stem.upper()

@@ -199,6 +199,13 @@ class MarketService:
         with the demo or a replay, ``binance`` on Binance's live prices); every other venue on its own."""
         return self.paper_prices if venue == HOME_VENUE else venue
 
+    def bars_venue(self, venue: str) -> str:
+        """The venue whose bars chart ``venue``'s symbols: the paper venue's are its price venue's (Binance's
+        candles while paper trades on Binance, its own with the demo or a replay), except during a replay."""
+        if venue == HOME_VENUE and self.replay is not None and not self.replay.finished:
+            return HOME_VENUE
+        return self.price_venue(venue)
+
     async def wait_quote(self, symbol: str, venue: str, timeout_s: float = 3.0) -> Quote | None:
         """The latest quote of ``symbol`` on ``venue``; when there is none yet, ask the ``quote_demand``
         callbacks (the venue feeds subscribe it on the running connection) and wait up to ``timeout_s`` for
@@ -281,12 +288,14 @@ class MarketService:
     # ------------------------------------------------------------------ bars
     async def history(self, symbol: str, interval: Interval, limit: int = 500, venue: str | None = None) -> list[Bar]:
         """The last ``limit`` bars of ``symbol`` on ``venue`` (None: ``symbol`` is a market id) at
-        ``interval``, ascending: stored closed bars plus the forming live bar. For a venue with a history
+        ``interval``, ascending: stored closed bars plus the forming live bar. A paper symbol is charted with
+        the bars of the venue whose prices it trades on (``bars_venue``), never with another market's. For a venue with a history
         source (``add_history_source``), the bars after the last stored one are fetched from the venue first
         and kept in the store (a failed fetch is logged; the stored bars are returned). While a replay covers
         ``symbol``, only bars already replayed are returned."""
         if venue is None:
             venue, symbol = parse_market_id(symbol)
+        venue = self.bars_venue(venue)
         if venue != HOME_VENUE:
             await self._fetch_history(venue, symbol, interval, limit)
             await self.aggregator.flush()

@@ -36,7 +36,7 @@ from ..analytics.summary import iso_utc
 from ..analytics.tracker import KV_KEY
 from ..core.enums import LedgerKind, OrderStatus
 from ..core.errors import ConfigError
-from ..core.money import ZERO, fmt
+from ..core.money import ZERO, amount_text, fmt
 from ..core.portfolio import Account
 from .periods import MarketCalendar, market_of_broker, period_label
 from .trades import PeriodFills, period_fills
@@ -93,29 +93,36 @@ def _thin(t: np.ndarray, e: np.ndarray, points: int = PLOT_POINTS) -> list[list[
 
 
 def _trade_row(account_id: str, trade: Any) -> dict[str, Any]:
+    """One closed trade as the page shows it: money at its currency's places, prices at 8 at most (an average
+    entry price is a quotient: 0.33333333333333333 is noise to a reader)."""
+    quote = trade.symbol.rpartition("/")[2] if "/" in trade.symbol else ""
     return {"account_id": account_id, "symbol": trade.symbol, "side": trade.side, "quantity": fmt(trade.quantity),
             "entry_time": iso_utc(trade.entry_time_ms), "exit_time": iso_utc(trade.exit_time_ms),
-            "entry_price": fmt(trade.entry_price), "exit_price": fmt(trade.exit_price), "pnl": fmt(trade.pnl),
-            "return_pct": fmt(trade.return_pct, 4), "commission": fmt(trade.commission)}
+            "entry_price": amount_text(trade.entry_price), "exit_price": amount_text(trade.exit_price),
+            "pnl": amount_text(trade.pnl, quote), "return_pct": fmt(trade.return_pct, 4),
+            "commission": amount_text(trade.commission, quote)}
 
 
-def _deposits(store: Any, accounts: tuple[Account, ...], start_ms: int, end_ms: int) -> dict[str, Decimal]:
-    """``{currency: deposits - withdrawals}`` booked in ``[start_ms, end_ms)`` on ``accounts``' ledgers."""
-    totals: dict[str, Decimal] = {}
+def _deposits(store: Any, accounts: tuple[Account, ...], start_ms: int,
+              end_ms: int) -> dict[str, list[tuple[int, Decimal]]]:
+    """``{currency: [(epoch ms, amount)]}``: the deposits (positive) and withdrawals (negative) booked in
+    ``[start_ms, end_ms)`` on ``accounts``' ledgers."""
+    moves: dict[str, list[tuple[int, Decimal]]] = {}
     for acc in accounts:
         for entry in store.ledger.list(account_id=acc.account_id):
             if start_ms <= entry.ts_ms < end_ms and entry.kind in (LedgerKind.DEPOSIT, LedgerKind.WITHDRAW):
                 amount = entry.amount if entry.kind is LedgerKind.DEPOSIT else -abs(entry.amount)
-                totals[entry.currency] = totals.get(entry.currency, ZERO) + amount
-    return totals
+                moves.setdefault(entry.currency, []).append((entry.ts_ms, amount))
+    return moves
 
 
-def _section(currency: str, tracker: PerformanceTracker, scope: ReportScope, fills: PeriodFills, deposits: Decimal,
+def _section(currency: str, tracker: PerformanceTracker, scope: ReportScope, fills: PeriodFills,
+             deposits: list[tuple[int, Decimal]],
              start_ms: int, end_ms: int) -> dict[str, Any]:
     t, e = tracker.accounts_series([a.account_id for a in scope.accounts], currency)
     pnl = [trade.pnl for _, trade in fills.trades]
     metrics = period_metrics(t, e, start_ms=start_ms, end_ms=end_ms, periods=periods_for_currency(currency),
-                             net_deposits=deposits, realized_pnl=fills.realized_pnl, commissions=fills.commissions,
+                             cash_moves=deposits, realized_pnl=fills.realized_pnl, commissions=fills.commissions,
                              trade_pnl=pnl, fills=fills.fills, traded_notional=fills.traded_notional)
     rows = [_trade_row(a, tr) for a, tr in sorted(fills.trades, key=lambda x: x[1].exit_time_ms)[-MAX_TRADES:]]
     best = max(range(len(pnl)), key=lambda k: pnl[k], default=None)
@@ -126,6 +133,7 @@ def _section(currency: str, tracker: PerformanceTracker, scope: ReportScope, fil
         "metrics": metrics_to_json(metrics),
         "other_fees": {k: fmt(v) for k, v in sorted(fills.other_fees.items())},
         "trades": rows,
+        "partial_closes": fills.partial_closes,
         "trades_won": sum(1 for p in pnl if p > 0),
         "trades_lost": sum(1 for p in pnl if p < 0),
         "best_trade": _trade_row(*fills.trades[best]) if best is not None else None,
@@ -203,7 +211,7 @@ def build_report(store: Any, period: str, scope: ReportScope | str, start_ms: in
     sections = []
     for ccy in sorted(c for c in set(tracker.currencies(list(currency_of))) | set(by_currency) if c):
         fills = by_currency.get(ccy) or PeriodFills()
-        section = _section(ccy, tracker, scope, fills, deposits.get(ccy, ZERO), start_ms, end_ms)
+        section = _section(ccy, tracker, scope, fills, deposits.get(ccy, []), start_ms, end_ms)
         if section["equity"] or fills.fills or fills.trades:  # a currency with nothing in the period is left out
             sections.append(section)
     risk = [{"time": iso_utc(ev.ts_ms), "account_id": ev.account_id, "kind": ev.kind, "reason": ev.reason}
@@ -260,6 +268,9 @@ def summary_text(report: dict[str, Any]) -> str:
             best, worst = s["best_trade"], s["worst_trade"]
             lines.append(f"{m['trades']} trade(s) closed, {won} won; best {_signed(best['pnl'])} ({best['symbol']}), "
                          f"worst {_signed(worst['pnl'])} ({worst['symbol']}).")
+        elif s.get("partial_closes"):
+            lines.append(f"No position closed in full; {s['partial_closes']} partial close(s) realized "
+                         f"{_signed(m['realized_pnl'])} before fees.")
         else:
             lines.append("No trade closed.")
     sig = report["signals"]

@@ -14,13 +14,35 @@ from typing import Any
 import numpy as np
 
 WIDTH_IN, HEIGHT_IN, DPI = 10.0, 4.2, 100
+MINUTE_MS, DAY_MS = 60_000, 86_400_000
+
+
+def time_axis_format(span_ms: int) -> str:
+    """The ``strftime`` format of the time axis' labels for a curve spanning ``span_ms``: one unit a label,
+    never a mix (matplotlib's concise labels read "21:37 / 05 / 10" over a few minutes)."""
+    if span_ms <= 10 * MINUTE_MS:
+        return "%H:%M:%S"
+    if span_ms <= 2 * DAY_MS:
+        return "%H:%M"
+    if span_ms <= 16 * DAY_MS:
+        return "%a %d %b"
+    return "%d %b %Y"
 
 
 def equity_png(points: list[list[float]], currency: str, title: str) -> bytes:
     """PNG bytes of ``points`` (``[[t_ms, equity], ...]`` in time order). With fewer than two points the
     picture says there is no curve to draw."""
-    from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
+    fig = equity_figure(points, currency, title)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=DPI)
+    return buf.getvalue()
+
+
+def equity_figure(points: list[list[float]], currency: str, title: str) -> Any:
+    """The matplotlib ``Figure`` of :func:`equity_png` (equity above, drawdown below, UTC time axis labelled
+    with :func:`time_axis_format`, the day named in the axis title for spans of up to two days)."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.dates import AutoDateLocator, DateFormatter
     from matplotlib.figure import Figure
 
     fig = Figure(figsize=(WIDTH_IN, HEIGHT_IN), dpi=DPI, facecolor="white")
@@ -36,23 +58,24 @@ def equity_png(points: list[list[float]], currency: str, title: str) -> bytes:
         drawdown = np.where(peak > 0, equity / np.where(peak > 0, peak, 1.0) - 1.0, 0.0) * 100.0
         ax.plot(times, equity, color="#1565c0", linewidth=1.4)
         dd_ax.fill_between(times, drawdown, 0.0, color="#e53935", alpha=0.5, linewidth=0)
-        locator = AutoDateLocator(tz=timezone.utc)
-        dd_ax.xaxis.set_major_locator(locator)
-        dd_ax.xaxis.set_major_formatter(ConciseDateFormatter(locator, tz=timezone.utc))
+        span = int(points[-1][0] - points[0][0])
+        dd_ax.xaxis.set_major_locator(AutoDateLocator(tz=timezone.utc, minticks=3, maxticks=9))
+        dd_ax.xaxis.set_major_formatter(DateFormatter(time_axis_format(span), tz=timezone.utc))
+        days = {t.date() for t in (times[0], times[-1])}
+        dd_ax.set_xlabel("UTC, " + " to ".join(sorted(d.isoformat() for d in days)) if span <= 2 * DAY_MS else "UTC")
         dd_ax.set_ylim(top=0.0, bottom=min(float(drawdown.min()) * 1.1, -0.01))
     else:
         ax.text(0.5, 0.5, "no equity curve in this period", ha="center", va="center", transform=ax.transAxes)
     ax.set_ylabel(currency)
     dd_ax.set_ylabel("drawdown %")
-    dd_ax.set_xlabel("UTC")
+    if not dd_ax.get_xlabel():
+        dd_ax.set_xlabel("UTC")
     ax.tick_params(labelbottom=False)
     ax.ticklabel_format(axis="y", style="plain", useOffset=False)
     for a in (ax, dd_ax):
         a.grid(True, color="#dddddd", linewidth=0.6)
     fig.subplots_adjust(left=0.09, right=0.98, top=0.92, bottom=0.13)
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=DPI)
-    return buf.getvalue()
+    return fig
 
 
 def section_pngs(report: dict[str, Any]) -> dict[str, bytes]:

@@ -100,6 +100,24 @@ def _section(section: dict[str, Any], png: bytes | None, names: dict[str, str]) 
     return "\n".join(parts)
 
 
+# The page's light colours and their dark counterparts, for the Reports panel's preview in the window's dark
+# theme (the stored page, the browser's copy and Telegram keep the light ones).
+DARK_COLOURS = {"background: #ffffff": "background: #15181d", "color: #1d1d1f": "color: #d7dce2",
+                "border: 1px solid #cfd3d8": "border: 1px solid #343a44", "background: #eef1f4": "background: #222831",
+                "color: #1b7f3b": "color: #26a69a", "color: #c62828": "color: #ef5350", "color: #555": "color: #8a93a0",
+                "background: #f5f6f8": "background: #1b1f26"}
+
+
+def dark_page(html: str) -> str:
+    """``html`` (a page of :func:`render_html`) with its stylesheet's colours swapped for the dark theme's."""
+    head, sep, rest = html.partition("</style>")
+    if not sep:
+        return html
+    for light, dark in DARK_COLOURS.items():
+        head = head.replace(light, dark)
+    return head + sep + rest
+
+
 def render_html(report: dict[str, Any], pngs: dict[str, bytes] | None = None) -> str:
     """The page of ``report`` (``build.build_report``); ``pngs``: ``{currency: PNG}`` from
     ``plot.section_pngs`` (None: no pictures)."""

@@ -42,7 +42,8 @@ def fee_in_quote(fill: Fill, currency: str) -> Decimal | None:
 class PeriodFills:
     """The fills of one currency and period: ``trades`` ``[(account_id, Trade)]`` closed inside it (exit time
     in ``[start_ms, end_ms)``), ``realized_pnl`` of its fills (before commission), ``commissions`` in the quote
-    currency, ``other_fees`` ``{asset: amount}`` paid in other assets, ``fills`` and ``traded_notional``."""
+    currency, ``other_fees`` ``{asset: amount}`` paid in other assets, ``fills`` and ``traded_notional``;
+    ``partial_closes``: fills that reduced a position without closing it (their PnL is in ``realized_pnl``)."""
 
     trades: list[tuple[str, Trade]] = field(default_factory=list)
     realized_pnl: Decimal = ZERO
@@ -50,6 +51,7 @@ class PeriodFills:
     other_fees: dict[str, Decimal] = field(default_factory=dict)
     fills: int = 0
     traded_notional: Decimal = ZERO
+    partial_closes: int = 0  # fills inside the period that reduced a position without closing it
 
 
 def period_fills(fills: Iterable[Fill], currency_of: dict[str, str], start_ms: int,
@@ -73,9 +75,12 @@ def period_fills(fills: Iterable[Fill], currency_of: dict[str, str], start_ms: i
         closed_before = len(tracker.trades)
         tracker.on_fill(SimFill(n, fill.ts_ms, fill.side, fill.quantity, fill.price, fee or ZERO, fill.account_id),
                         pos.quantity, realized)
-        out.trades += [(fill.account_id, t) for t in tracker.trades[closed_before:] if t.exit_time_ms >= start_ms]
+        closed = [t for t in tracker.trades[closed_before:] if t.exit_time_ms >= start_ms]
+        out.trades += [(fill.account_id, t) for t in closed]
         if fill.ts_ms < start_ms:
             continue
+        if realized and not closed and new_pos.quantity != 0 and (new_pos.quantity > 0) == (pos.quantity > 0):
+            out.partial_closes += 1
         out.fills += 1
         out.traded_notional += fill.notional
         out.realized_pnl += realized

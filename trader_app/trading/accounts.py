@@ -33,11 +33,12 @@ from ..core.enums import AccountMode, SessionState
 from ..core.errors import AuthError, ConfigError, SecretStoreError, TraderError
 from ..core.events import AccountEvent
 from ..core.ids import new_id
-from ..core.money import fmt, to_decimal
+from ..core.enums import LedgerKind
+from ..core.money import ZERO, fmt, to_decimal
 from ..core.offloop import run_blocking
 from ..core.portfolio import Account, LedgerEntry
 from .order_manager import OrderManager
-from .portfolio import PortfolioService
+from .portfolio import DAY_MS, PortfolioService
 from .retry import RETRYABLE
 
 log = logging.getLogger(__name__)
@@ -120,7 +121,10 @@ class AccountService:
         ``store.kv``. Returns the accounts in creation order."""
         self._portfolio.restore_day_baselines(await self._store.run(self._store.kv.get, BASELINES_KEY, None))
         connecting = []
-        for account in await self._store.run(self._store.accounts.list):
+        accounts = await self._store.run(self._store.accounts.list)
+        for (account_id, currency), moves in (await self._store.run(self._opened_today, accounts, self._portfolio.utc_day())).items():
+            self._portfolio.open_day_from_nothing(account_id, currency, moves)
+        for account in accounts:
             self._accounts[account.account_id] = account
             if account.account_id in self._brokers:
                 continue  # already connected
@@ -131,6 +135,24 @@ class AccountService:
         await asyncio.gather(*connecting)
         await self._om.reconcile(startup=True, wait=False)
         return self.list()
+
+    def _opened_today(self, accounts: list[Account], day: int) -> dict[tuple[str, str], Decimal]:
+        """``{(account_id, currency): today's deposits less withdrawals}`` for the currencies whose first ledger
+        entry falls on UTC ``day`` (epoch ms // 86,400,000; store thread). Their day opened at 0, whatever a
+        restart or a restore left."""
+        out: dict[tuple[str, str], Decimal] = {}
+        for account in accounts:
+            first: dict[str, int] = {}
+            moves: dict[str, Decimal] = {}
+            for entry in self._store.ledger.list(account_id=account.account_id):
+                first[entry.currency] = min(first.get(entry.currency, entry.ts_ms), entry.ts_ms)
+                if entry.kind in (LedgerKind.DEPOSIT, LedgerKind.WITHDRAW) and entry.ts_ms // DAY_MS == day:
+                    amount = entry.amount if entry.kind is LedgerKind.DEPOSIT else -abs(entry.amount)
+                    moves[entry.currency] = moves.get(entry.currency, ZERO) + amount
+            for currency, ts in first.items():
+                if ts // DAY_MS == day:
+                    out[(account.account_id, currency)] = moves.get(currency, ZERO)
+        return out
 
     async def login_all(self) -> dict[str, SessionState]:
         """(Re)connect every enabled account that is not connected; returns each account's session state."""

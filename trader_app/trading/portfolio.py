@@ -172,22 +172,50 @@ class PortfolioService:
             equity=equity,
             unrealized_pnl=unrealized,
             realized_pnl=realized,
-            day_pnl=equity - self._day_baseline(account_id, currency, equity),
+            day_pnl=self._day_pnl(account_id, currency, equity),
             session=self._sessions.get(account_id, SessionState.DISCONNECTED),
         )
 
-    def _day_baseline(self, account_id: str, currency: str, equity: Decimal) -> Decimal:
+    def _day_pnl(self, account_id: str, currency: str, equity: Decimal) -> Decimal | None:
+        """``equity`` less the day's opening equity (plus the day's deposits less withdrawals); None while the
+        equity is not complete (see ``equity_complete``), so the opening figure is never taken from a partial
+        one: taken at the first summary after a restart, while the positions were not loaded or not priced yet,
+        it was the cash alone, and the day PnL read +10,492 on an account that had lost 21."""
+        if not self.equity_complete(account_id, currency):
+            return None
         day = self._clock() // DAY_MS
         entry = self._baseline.get((account_id, currency))
         if entry is None or entry[0] != day:
             entry = (day, equity)
             self._baseline[(account_id, currency)] = entry
-        return entry[1]
+        return equity - entry[1]
+
+    def equity_complete(self, account_id: str, currency: str) -> bool:
+        """Whether the equity of ``account_id`` in ``currency`` counts everything: the account is connected
+        (its balances and positions are loaded) and every position quoted in ``currency`` has a price."""
+        if self._sessions.get(account_id) is not SessionState.CONNECTED:
+            return False
+        for symbol in self._symbols_of.get(account_id, ()):
+            p = self._positions[(account_id, symbol)]
+            if p.quantity and p.last_price is None and self.currency_of(account_id, symbol) == currency:
+                return False
+        return True
 
     def day_baselines(self) -> dict[str, list]:
         """The day-PnL baselines as JSON-able data ``{"<account_id>|<currency>": [utc_day, "equity"]}``
         (``utc_day`` = epoch ms // 86_400_000), for ``store.kv`` across restarts."""
         return {f"{a}|{c}": [day, str(eq)] for (a, c), (day, eq) in sorted(self._baseline.items())}
+
+    def utc_day(self) -> int:
+        """Today as a UTC day number (epoch ms // 86,400,000) on this service's clock."""
+        return self._clock() // DAY_MS
+
+    def open_day_from_nothing(self, account_id: str, currency: str, cash_moves_today: Decimal) -> None:
+        """An account whose ``currency`` had nothing before today (its first ledger entry is today's): the day
+        opened at 0, so its baseline is today's deposits less withdrawals ``cash_moves_today`` (exact, with no
+        need to see a complete equity first); it replaces whatever baseline a restart or a restore brought
+        back."""
+        self._baseline[(account_id, currency)] = (self._clock() // DAY_MS, cash_moves_today)
 
     def restore_day_baselines(self, data: dict[str, list] | None) -> None:
         """Take back baselines saved by ``day_baselines``; entries of another UTC day or malformed ones are ignored."""
@@ -230,8 +258,9 @@ class PortfolioService:
         p = event.position
         key = (p.account_id, p.symbol)
         quote = self._mark_quote(p.account_id, p.symbol)
-        if quote is not None:
-            p = replace(p, last_price=mark_price(quote))
+        # marked by a quote of this session only: the price a position was saved with (its fill, or the mark
+        # before a restart) is not today's price, and showing it would read as 0.00 unrealized PnL
+        p = replace(p, last_price=mark_price(quote) if quote is not None else None)
         self._positions[key] = p
         self._symbols_of.setdefault(p.account_id, set()).add(p.symbol)
         held = self._held.setdefault(p.symbol, set())
@@ -245,7 +274,7 @@ class PortfolioService:
         b = event.balance
         self._balances[(b.account_id, b.currency)] = b
         self._currencies_of.setdefault(b.account_id, set()).add(b.currency)
-        self._day_baseline(b.account_id, b.currency, self.equity(b.account_id, b.currency))
+        self._day_pnl(b.account_id, b.currency, self.equity(b.account_id, b.currency))  # opens the day once complete
         self._dirty(b.account_id)
 
     def _on_ledger(self, event: LedgerEvent) -> None:
@@ -253,8 +282,9 @@ class PortfolioService:
         if e.kind not in (LedgerKind.DEPOSIT, LedgerKind.WITHDRAW):
             return
         entry = self._baseline.get((e.account_id, e.currency))
+        amount = e.amount if e.kind is LedgerKind.DEPOSIT else -abs(e.amount)
         if entry is not None and entry[0] == self._clock() // DAY_MS:
-            self._baseline[(e.account_id, e.currency)] = (entry[0], entry[1] + e.amount)
+            self._baseline[(e.account_id, e.currency)] = (entry[0], entry[1] + amount)
 
     def _on_account(self, event: AccountEvent) -> None:
         account_id = event.account.account_id

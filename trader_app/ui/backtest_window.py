@@ -66,6 +66,19 @@ def runs_model(parent: Any = None) -> KeyedTableModel:
     return KeyedTableModel(cols, key=lambda r: r[0], parent=parent)
 
 
+
+def why_no_trades(data: Any, config: Any) -> str:
+    """The reason a run made no trade when it is the cash: "; 0 trades: one share costs more than the cash
+    (72,100.00 > 10,000.00)" when even the smallest order at the first close exceeds the cash, else ""."""
+    if not len(data):
+        return ""
+    first = Decimal(str(data.close[0]))
+    smallest = max(config.lot_size, config.min_qty or Decimal(0)) * first
+    if smallest <= config.cash:
+        return ""
+    unit = "share" if not config.is_crypto else "lot"
+    return f"; 0 trades: one {unit} costs more than the cash ({fmt(smallest, 2)} > {fmt(config.cash, 2)})"
+
 class BacktestWindow(QWidget):
     """A top-level window over ``services`` (uses ``services.store`` for stored bars when present)."""
 
@@ -103,6 +116,9 @@ class BacktestWindow(QWidget):
         self.strategy_box.currentTextChanged.connect(lambda _t: self._strategy_changed())
         form.addRow("Strategy", self.strategy_box)
         self.data_box = QComboBox(left)
+        self.data_box.setObjectName("backtestData")
+        # the whole "SYMBOL interval (N bars)" text, never cut off
+        self.data_box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         browse = QPushButton("CSV file\u2026", left)
         browse.clicked.connect(self._browse)
         row = QHBoxLayout()
@@ -200,6 +216,9 @@ class BacktestWindow(QWidget):
             data = self.data_box.itemData(i)
             if data and data[0] == "stored":
                 self.data_box.removeItem(i)
+        # pairs first (traded in fractions, they fit any cash), then by symbol: the default choice runs with the
+        # default cash, where one share of a KRX stock (72,100 KRW) would leave a 10,000 run with 0 trades
+        series = sorted(series, key=lambda s: ("/" not in s[0], s[0], s[1].ms))
         for symbol, interval, count, _first, _last in series:
             self.data_box.addItem(f"{symbol} {interval.value} ({count:,} bars)", ("stored", symbol, interval.value))
 
@@ -279,6 +298,8 @@ class BacktestWindow(QWidget):
             self.progress.setValue(1000)
             self.show_result(result, data)
             done = f"done: {len(result.trades):,} trades, final equity {fmt(result.final_equity, 2)}"
+            if not result.trades:
+                done += why_no_trades(data, spec.config)
             if result.liquidation is not None:
                 done += f"; {result.liquidation.text()}"
             self._set_busy(False, done)

@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QScrollArea,
     QTabWidget,
+    QToolBar,
     QWidget,
 )
 
@@ -37,6 +38,8 @@ from ..core.events import LogEvent
 from ..core.ids import now_ms
 from .bridge import EventBridge
 from .desktop_notices import DesktopNotices
+from .elided_label import ElidedLabel
+from .errors import ErrorReporter
 from .models.format import Formats
 from .panels.accounts import AccountsPanel
 from .panels.performance import PerformancePanel
@@ -112,6 +115,7 @@ class MainWindow(WindowActions, QMainWindow):
         self._build_panels()
         self._build_menus()
         self._build_status_bar()
+        self.keyring_banner = self._keyring_banner()
         self.resize(*DEFAULT_SIZE)
         if QGuiApplication.platformName() != "offscreen":  # offscreen has no real screen to fit (tests, smoke)
             self.fit_to(self.screen().availableGeometry())
@@ -126,6 +130,7 @@ class MainWindow(WindowActions, QMainWindow):
         self.desktop_notices = None
         if settings is not None:  # tray notices of fills, rejections, strategy failures, kill switches, lost connections
             self.desktop_notices = DesktopNotices(self.bridge, settings, self._account_name, app_icon(), self)
+        self.errors = ErrorReporter(self).install()  # a slot's exception: logged, shown, never silent
         self.bridge.start()
 
     def _account_name(self, account_id: str) -> str:
@@ -227,6 +232,26 @@ class MainWindow(WindowActions, QMainWindow):
         self.resizeDocks([d["watchlist"], d["accounts"]], [int(h * 0.55), int(h * 0.40)], Qt.Orientation.Vertical)
         self.resizeDocks([d["chart"], self._bottom_first], [int(h * 0.60), int(h * 0.35)], Qt.Orientation.Vertical)
 
+    def _keyring_banner(self) -> QToolBar | None:
+        """A banner across the top when secrets cannot be kept (no OS keyring, or an unsafe one): what does not
+        work and the fixes, as ``serve`` prints them. None when the keyring is fine."""
+        from ..secrets import unsafe_backend_problem
+
+        problem = unsafe_backend_problem()
+        if problem is None:
+            return None
+        bar = QToolBar("Keyring", self)
+        bar.setObjectName("keyringBanner")
+        bar.setMovable(False)
+        label = QLabel(f"\u26a0 Secrets cannot be stored: {problem} Until then live accounts cannot be "
+                       "connected and webhook tokens and the admin token cannot be kept.", bar)
+        label.setObjectName("keyringBannerText")
+        label.setWordWrap(True)
+        label.setStyleSheet("QLabel { color: #1a1a1a; background: #ffcc66; padding: 4px 8px; }")
+        bar.addWidget(label)
+        self.addToolBar(Qt.ToolBarArea.TopToolBarArea, bar)
+        return bar
+
     # ---- menus and shortcuts -------------------------------------------------------------------------
     def _build_menus(self) -> None:
         bar = self.menuBar()
@@ -290,16 +315,17 @@ class MainWindow(WindowActions, QMainWindow):
     # ---- status bar ----------------------------------------------------------------------------------
     def _build_status_bar(self) -> None:
         sb = self.statusBar()
-        self.connection_label = QLabel("", self)
-        self.listener_label = QLabel("", self)
-        self.market_label = QLabel("", self)
-        self.rate_label = QLabel("", self)
+        # fixed widths; a longer text ends in "…" with the whole text as the tooltip (never cut off)
+        self.connection_label = ElidedLabel("", self)
+        self.listener_label = ElidedLabel("", self)
+        self.market_label = ElidedLabel("", self)
+        self.rate_label = ElidedLabel("", self)
         # Fixed sizes: a text change then never relayouts the window (see OrderTicket's quote labels).
         height = self.rate_label.sizeHint().height()
         for label, width in ((self.connection_label, 230), (self.market_label, 380), (self.rate_label, 130)):
             label.setFixedSize(width, height)
             sb.addWidget(label)
-        self.alert_label = QLabel("", self)  # a tripped kill switch (a loss limit, a store that cannot write)
+        self.alert_label = ElidedLabel("", self)  # a tripped kill switch (a loss limit, a store that cannot write)
         self.alert_label.setStyleSheet("QLabel { color: #ff6b6b; font-weight: bold; }")
         sb.addWidget(self.alert_label, 1)
         self.listener_label.setFixedSize(330, height)
@@ -331,7 +357,7 @@ class MainWindow(WindowActions, QMainWindow):
             alert = f"TRADING STOPPED on {len(tripped)} account(s): {'; '.join(reasons)}"
         if self.alert_label.text() != alert:
             self.alert_label.setText(alert)
-            self.alert_label.setToolTip("\n".join(f"{name}: {state.reason}" for name, state in tripped))
+            self.alert_label.set_detail("\n".join(f"{name}: {state.reason}" for name, state in tripped))
         self.listener_label.setText(f"Listener: {self.services.listener_text()}")
         self.market_label.setText(f"Market: {self.services.market_text()}")
         received = self.bridge.quotes_received
@@ -438,5 +464,6 @@ class MainWindow(WindowActions, QMainWindow):
         self.save_layout()
         self.bridge.stop()
         self._status_timer.stop()
+        self.errors.uninstall()
         super().closeEvent(event)
         self.closing.emit()

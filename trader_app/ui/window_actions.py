@@ -54,9 +54,7 @@ class WindowActions:
         return spawn(self._replay(path, speed), lambda exc: self._error("Replay failed", exc))
 
     async def _replay(self, path: str, speed: float | None) -> Any:
-        result = await self.services.start_replay(path, speed)
-        self._log("INFO", f"replaying {len(result.bars)} bars of {result.symbol} from {path} "
-                          f"(read as {result.layout or 'a CSV'})")
+        result = await self.services.start_replay(path, speed)  # logs the layout it recognised
         await self.watchlist.load()
         self.activate_symbol(result.symbol, result.interval)
         return result

@@ -138,7 +138,8 @@ def build_router(services: Any) -> APIRouter:
     async def view(account_id: str) -> dict[str, Any]:
         acc = services.accounts.get(account_id)
         return account_view(acc, services.accounts.session_state(account_id).value,
-                            services.portfolio.balances(account_id), services.portfolio.summaries(account_id))
+                            services.portfolio.balances(account_id), services.portfolio.summaries(account_id),
+                            error=services.accounts.session_error(account_id))
 
     @router.get("/accounts", summary="Every account with balances and equity")
     async def list_accounts() -> list[dict[str, Any]]:

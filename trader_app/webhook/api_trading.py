@@ -10,6 +10,7 @@ from pydantic import BaseModel
 
 from ..core.enums import OrderStatus, SignalSource
 from ..core.errors import OrderNotFound
+from ..core.money import amount_text
 from ..core.ids import now_ms
 from .performance import ledger_performance
 from .schemas import ManualBatch, ManualOrder, PayloadError, SymbolText, parse_json_body, validate_payload
@@ -119,10 +120,10 @@ def add_trading_routes(router: APIRouter, services: Any) -> None:
                 t = totals.setdefault(s.currency, {"cash": 0, "equity": 0, "unrealized_pnl": 0,
                                                    "realized_pnl": 0, "day_pnl": 0})
                 for key in t:
-                    t[key] += getattr(s, key)
-        from .views import money
-
-        total = [{"currency": c, **{k: money(v) for k, v in t.items()}} for c, t in sorted(totals.items())]
+                    value = getattr(s, key)  # day_pnl is None until the day's opening equity is known
+                    t[key] = None if value is None or t[key] is None else t[key] + value
+        # at the currency's precision (arithmetic noise such as 0.2519171000000000000000001283 cut off)
+        total = [{"currency": c, **{k: amount_text(v, c) for k, v in t.items()}} for c, t in sorted(totals.items())]
         return {"accounts": accounts, "total": total}
 
     @router.get("/dashboard/performance", summary="Return, Sharpe, Sortino, drawdown, win rate per account")

@@ -40,6 +40,7 @@ from ..core.errors import DuplicateLink, SecretStoreError, TraderError
 from ..execution.batch import signal_fingerprint
 from ..execution.executor import UnknownGroup, new_signal
 from ..execution.signal import Signal
+from .docs import install_docs
 from .exposure import policy_from
 from .guard import ListenerGuard
 from .schemas import (
@@ -98,9 +99,10 @@ def create_app(services: Any, certificates: Any = None) -> FastAPI:
     """Build the app over ``services`` (see the module docstring), behind ``ListenerGuard`` (allowlist,
     client certificate, REST API on loopback, rate limit per source, body size and depth) with the policy of
     ``services.settings``; ``certificates``: the listener's ``PeerCertificates`` (HTTPS with client certs)."""
-    app = FastAPI(title="Trader App local API", version="1",
+    app = FastAPI(title="Trader App local API", version="1", docs_url=None, redoc_url=None,
                   description="TradingView webhook (`POST /api/webhook`) and the local REST API (`/api/v1`, "
                               "bearer admin token). Money is sent as decimal strings.")
+    install_docs(app)  # /docs from the packaged Swagger UI: works offline
     app.state.services = services
     _install_error_handlers(app)
 

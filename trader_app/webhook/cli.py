@@ -129,7 +129,8 @@ async def serve(args: argparse.Namespace) -> int:
         else:
             admin_token = await run_blocking(load_admin_token) if args.print_admin_token else ""
             print(f"listening on {services.webhook.url}", flush=True)
-            print(f"exposure: {exposure_text(settings, data_dir)}", file=sys.stderr, flush=True)
+            print(f"exposure: {exposure_text(settings, data_dir, services.webhook.port)}", file=sys.stderr,
+                  flush=True)
             print(f"webhook: POST {services.webhook.url}/api/webhook   REST API: {services.webhook.url}/api/v1 "
                   f"(docs: {services.webhook.url}/docs)", flush=True)
             if admin_token:

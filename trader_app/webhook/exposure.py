@@ -163,14 +163,15 @@ def exposure_problem(settings: Any, data_dir: Path) -> str | None:
     return None
 
 
-def exposure_text(settings: Any, data_dir: Path) -> str:
-    """One line for the status bar and ``serve``: what is exposed to whom."""
+def exposure_text(settings: Any, data_dir: Path, port: int | None = None) -> str:
+    """One line for the status bar and ``serve``: what is exposed to whom. ``port``: the port actually
+    listened on (``--webhook-port``, or the one the system gave for 0), else the settings' port."""
     w = settings.webhook
     scheme = "https" if tls_files(settings, data_dir) is not None else "http"
     who = "this machine only" if is_loopback(w.host) else (
         f"sources {', '.join(w.allowlist)}" if w.allowlist else "ANY source (no allowlist)")
     api = "REST API for other machines too" if w.expose_api else "REST API for this machine only"
-    return f"{scheme}://{w.host}:{w.port} open to {who}; {api}"
+    return f"{scheme}://{w.host}:{w.port if port is None else port} open to {who}; {api}"
 
 
 def self_signed_pair(folder: Path, host: str) -> tuple[Path, Path]:

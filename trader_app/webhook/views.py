@@ -22,13 +22,14 @@ def price(value: Decimal | None) -> str | None:
 
 
 def account_view(account: Account, session: str, balances: list[Balance],
-                 summaries: list[AccountSummary]) -> dict[str, Any]:
-    """An account with its session state, balances and per-currency equity. Credentials are never part
-    of an account (they live in the keyring), so nothing secret can be echoed."""
+                 summaries: list[AccountSummary], error: str = "") -> dict[str, Any]:
+    """An account with its session state, why it is not trading (``error``: the last connection error or the
+    positions that stopped it; "" when it trades), balances and per-currency equity. Credentials are never
+    part of an account (they live in the keyring), so nothing secret can be echoed."""
     return {
         "account_id": account.account_id, "name": account.name, "broker": account.broker,
         "mode": account.mode.value, "enabled": account.enabled, "base_currency": account.base_currency,
-        "session": session, "settings": dict(account.settings),
+        "session": session, "error": error, "settings": dict(account.settings),
         "balances": [{"currency": b.currency, "total": amount_text(b.total, b.currency),
                       "locked": amount_text(b.locked, b.currency), "free": amount_text(b.free, b.currency)}
                      for b in balances],

@@ -3,7 +3,7 @@
 A client subscribes with ``{"method": "SUBSCRIBE", "params": ["btcusdt@bookTicker", ...], "id": n}`` and gets
 ``{"result": null, "id": n}``; unknown stream names get ``{"error": {"code": 2, "msg": "Invalid request: ..."},
 "id": n}``. Every ``tick_s`` each subscribed stream gets an event built from the fake's prices, wrapped as
-``{"stream": name, "data": payload}`` with the payloads of ``shared/reference/samples/binance_ws_*.json``.
+``{"stream": name, "data": payload}`` with the payloads of ``tests/reference/samples/binance_ws_*.json``.
 Faults: ``drop_all()`` closes every connection (code 1006-like abrupt close), ``muted`` stops the pushes while
 keeping connections open (a stale stream).
 """

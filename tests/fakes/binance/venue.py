@@ -1,7 +1,7 @@
 """The fake Binance's state and REST app (Starlette), in the documented wire format.
 
 Sources: https://developers.binance.com/docs/binance-spot-api-docs/rest-api (general info, limits, market
-data endpoints, error codes) and the official sample payloads in ``shared/reference/samples``.
+data endpoints, error codes) and the official sample payloads in ``tests/reference/samples``.
 Faults (``faults``): ``status`` answers every REST call with that HTTP status once per count (429 and 418
 carry ``Retry-After``), ``delay_s`` holds answers (read timeouts), ``timestamp_skew_ms`` shifts the server
 clock (so a client that does not sync gets -1021).

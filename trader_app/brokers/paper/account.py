@@ -14,7 +14,7 @@ from decimal import Decimal
 from ...core.enums import LedgerKind, Side
 from ...core.errors import InsufficientFunds, TraderError
 from ...core.ids import new_id, now_ms
-from ...core.money import ZERO, fmt
+from ...core.money import ZERO, amount_text, fmt
 from ...core.orders import Fill
 from ...core.portfolio import Balance, LedgerEntry, Position
 from ...core.position_math import apply_fill, flat
@@ -65,7 +65,8 @@ class PaperAccount:
         """Raise ``InsufficientFunds`` naming needed vs free if ``need`` exceeds the free cash."""
         free = self.free_cash(currency)
         if need > free:
-            raise InsufficientFunds(f"insufficient {currency} for {what}: need {fmt(need)}, free {fmt(free)}")
+            raise InsufficientFunds(f"insufficient {currency} for {what}: need {amount_text(need, currency)}, "
+                                    f"free {amount_text(free, currency)}")
 
     def check_holdings(self, symbol: str, quantity: Decimal, what: str) -> None:
         """Raise ``InsufficientFunds`` if ``quantity`` exceeds the free holdings (no short selling on paper)."""
@@ -124,7 +125,7 @@ class PaperAccount:
             raise TraderError(f"withdrawal amount must be > 0, got {fmt(amount)}")
         free = self.free_cash(currency)
         if amount > free:
-            raise InsufficientFunds(f"insufficient {currency} to withdraw {fmt(amount)}: free {fmt(free)}")
+            raise InsufficientFunds(f"insufficient {currency} to withdraw {fmt(amount)}: free {amount_text(free, currency)}")
         return self._move(LedgerKind.WITHDRAW, currency, -amount, note=note)
 
     def settle_fill(self, fill: Fill, currency: str) -> tuple[list[LedgerEntry], Position]:

@@ -44,6 +44,7 @@ class ChartToolbar(QWidget):
         for iv in Interval:
             b = QToolButton(self)
             b.setText(iv.value)
+            b.setObjectName(f"interval_{iv.value}")
             b.setCheckable(True)
             b.setToolTip(f"Show {iv.value} bars")
             self._group.addButton(b)

@@ -146,6 +146,15 @@ class ChartWidget(QWidget):
         """Number of bars loaded, the live one included."""
         return self._series.n
 
+    def set_note(self, note: str) -> None:
+        """Add ``note`` to the price pane's title ("no data from binance (unreachable)", "binance prices");
+        the next ``set_bars`` clears it."""
+        self.price_plot.title_label.setText(f"{self._series.symbol} · {self._series.interval.value} — {note}")
+
+    def note(self) -> str:
+        """The price pane's title as shown (symbol, interval and any note)."""
+        return self.price_plot.title_label.text
+
     def set_bars(self, symbol: str, interval: Interval, bars: list[Bar]) -> None:
         """Replace the chart with ``bars`` (oldest first) of ``symbol`` at ``interval`` and show the last ~150.
 

@@ -51,10 +51,12 @@ def amount(value: Decimal | None, currency: str) -> str:
 
 
 def pct(value: Decimal | float | None, places: int = 2) -> str:
-    """A percentage with sign: ``1.234`` -> ``+1.23%``."""
+    """A percentage with sign: ``1.234`` -> ``+1.23%``; one that rounds to zero reads ``0.00%`` (never
+    ``-0.00%`` or ``+0.00%``: no direction to show)."""
     if value is None:
         return ""
-    return f"{float(value):+.{places}f}%"
+    text = f"{float(value):+.{places}f}%"
+    return text[1:] if float(text[1:-1]) == 0 else text
 
 
 def time_text(ts_ms: int | None) -> str:

@@ -27,6 +27,11 @@ def _level_colour(row: LogRow):
     return None
 
 
+def _first_line(message: str) -> str:
+    first, sep, _rest = message.partition("\n")
+    return f"{first} (traceback: hover)" if sep else first
+
+
 class LogModel(KeyedTableModel):
     """``LogEvent`` lines, newest first, at most ``max_rows`` (oldest dropped)."""
 
@@ -35,7 +40,9 @@ class LogModel(KeyedTableModel):
             Column("Time", lambda r: r.event.ts_ms, lambda r: time_text(r.event.ts_ms), LEFT, width=70),
             Column("Level", lambda r: r.event.level, align=LEFT, colour=_level_colour, width=65),
             Column("Source", lambda r: r.event.source, align=LEFT, width=110),
-            Column("Message", lambda r: r.event.message, align=LEFT, width=600),
+            # a traceback (an error in a window action) is one row: its first line, the whole in the tooltip
+            Column("Message", lambda r: r.event.message, lambda r: _first_line(r.event.message), align=LEFT,
+                   width=600, tooltip=lambda r: r.event.message if "\n" in r.event.message else None),
         ]
         super().__init__(columns, key=lambda r: r.seq, newest_first=True, max_rows=max_rows, parent=parent)
         self._seq = itertools.count()

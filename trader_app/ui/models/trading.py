@@ -17,6 +17,8 @@ from .base import LEFT, Column, KeyedTableModel
 from .format import Formats, money, pct, side_colour, sign_colour, time_text
 
 
+NO_PRICE = "no price"  # what a position without a price from its venue shows
+
 class OpenOrdersModel(KeyedTableModel):
     """Working orders (not final), newest first, keyed by (account_id, client_order_id).
 
@@ -103,11 +105,16 @@ class PositionsModel(KeyedTableModel):
             Column("Qty", lambda p: p.quantity, lambda p: f.qty(p.symbol, p.quantity),
                    colour=lambda p: sign_colour(p.quantity)),
             Column("Avg price", lambda p: p.avg_price, lambda p: f.price(p.symbol, p.avg_price)),
-            Column("Last", lambda p: p.last_price, lambda p: f.price(p.symbol, p.last_price)),
-            Column("Market value", lambda p: p.market_value, lambda p: money(p.market_value), width=100, optional=2),
-            Column("Unrealized PnL", lambda p: p.unrealized_pnl, lambda p: money(p.unrealized_pnl),
+            # a position its venue has no price for reads "no price", never its average price and 0.00 PnL
+            Column("Last", lambda p: p.last_price,
+                   lambda p: NO_PRICE if p.last_price is None else f.price(p.symbol, p.last_price)),
+            Column("Market value", lambda p: p.market_value,
+                   lambda p: "-" if p.last_price is None else money(p.market_value), width=100, optional=2),
+            Column("Unrealized PnL", lambda p: p.unrealized_pnl,
+                   lambda p: "-" if p.last_price is None else money(p.unrealized_pnl),
                    colour=lambda p: sign_colour(p.unrealized_pnl), width=110),
-            Column("Profit %", lambda p: p.profit_rate_pct, lambda p: pct(p.profit_rate_pct),
+            Column("Profit %", lambda p: p.profit_rate_pct,
+                   lambda p: "-" if p.last_price is None else pct(p.profit_rate_pct),
                    colour=lambda p: sign_colour(p.profit_rate_pct)),
             Column("Realized PnL", lambda p: p.realized_pnl, lambda p: money(p.realized_pnl),
                    colour=lambda p: sign_colour(p.realized_pnl), width=100),

@@ -8,6 +8,7 @@ to the OS keyring through the account service, never to settings), choices as co
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtWidgets import (
@@ -23,6 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from ...brokers.base import BrokerRegistry, SettingField, VenueSpec
+from ...secrets import unsafe_backend_problem
 from .common import accept_if_valid
 
 
@@ -30,8 +32,10 @@ class AccountDialog(QDialog):
     """Asks for a venue, a mode, a name and the venue's fields. ``values()`` ->
     ``(venue, mode, name, settings, credentials)``; raises ``ValueError`` naming a missing required field."""
 
-    def __init__(self, registry: BrokerRegistry, parent: QWidget | None = None) -> None:
+    def __init__(self, registry: BrokerRegistry, parent: QWidget | None = None,
+                 secret_problem: Callable[[], str | None] = unsafe_backend_problem) -> None:
         super().__init__(parent)
+        self.secret_problem = secret_problem  # why secrets cannot be stored here (None: they can)
         self.setWindowTitle("Connect account")
         self.registry = registry
         self.setMinimumWidth(420)
@@ -121,6 +125,17 @@ class AccountDialog(QDialog):
         return spec.name, self.mode.currentData(), name, settings, credentials
 
     def _accept(self) -> None:
+        """OK: the values must parse, and typed secrets must have somewhere safe to go. Without a usable OS
+        keyring the dialog stays open with every typed field kept and the reason shown (they would be lost)."""
+        try:
+            *_, credentials = self.values()
+        except ValueError as exc:
+            self.error.setText(str(exc))
+            return
+        problem = self.secret_problem() if credentials else None
+        if problem:
+            self.error.setText(f"Cannot save the keys: {problem}")
+            return
         accept_if_valid(self)
 
 

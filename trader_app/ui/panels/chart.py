@@ -77,6 +77,13 @@ class ChartPanel(QWidget):
         if self._loading != (symbol, interval):
             return 0  # another symbol was picked while this one loaded
         self.chart.set_bars(symbol, interval, bars)
+        venue, bare = parse_market_id(symbol)
+        source = self.services.market.bars_venue(venue)
+        if not bars:
+            state = getattr(self.services, "venue_state", lambda _v: "")(source)
+            self.chart.set_note(f"no data from {source}" + (f" ({state})" if state else ""))
+        elif source != venue:
+            self.chart.set_note(f"{source} prices")
         self._loading = None
         self.progress.hide()
         self.apply_pending()  # live bars that arrived while the history loaded (older ones are ignored)
@@ -93,6 +100,7 @@ class ChartPanel(QWidget):
         if not symbol:
             return
         venue, bare = parse_market_id(symbol)
+        venue = self.services.market.bars_venue(venue)
         for bar in bars:
             if bar.symbol == bare and bar.venue == venue and bar.interval == interval:
                 self._pending_bars[(bar.interval, bar.open_time_ms)] = bar

@@ -239,6 +239,15 @@ class TableView(QTableView):
             return None
         return self.source_model.record(rows[0].row())
 
+    def select_key(self, key: Any) -> bool:
+        """Select the row of the record keyed ``key`` (after a reload, the row the user had picked);
+        False when no row has it."""
+        row = self.source_model.row_of(key)
+        if row is None:
+            return False
+        self.selectRow(row)
+        return True
+
     def save_columns(self) -> QByteArray:
         """The header state (column widths, order, sort) for QSettings."""
         return self.horizontalHeader().saveState()

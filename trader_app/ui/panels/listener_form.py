@@ -57,6 +57,7 @@ class ListenerForm(QWidget):
         self.allow = QLineEdit(self)
         self.allow.setPlaceholderText("addresses or networks, comma-separated; empty: any source")
         preset = QPushButton("TradingView", self)
+        preset.setObjectName("tradingviewPreset")
         preset.setToolTip("TradingView's four webhook addresses")
         preset.clicked.connect(self._tradingview)
         arow = QHBoxLayout()
@@ -69,6 +70,7 @@ class ListenerForm(QWidget):
         self.expose_api = QCheckBox("the REST API answers other machines too", self)
         form.addRow("REST API", self.expose_api)
         self.apply_button = QPushButton("Apply and restart the listener", self)
+        self.apply_button.setObjectName("applyListener")
         self.apply_button.clicked.connect(self.apply)
         form.addRow(self.apply_button)
         self.state = QLabel("", self)
@@ -98,7 +100,8 @@ class ListenerForm(QWidget):
         s = self.services
         error = getattr(s, "listener_error", "") or ""
         try:
-            text = exposure_text(s.settings, s.data_dir)
+            webhook = getattr(s, "webhook", None)
+            text = exposure_text(s.settings, s.data_dir, webhook.port if webhook is not None else None)
         except TraderError as exc:
             text = str(exc)
         self.state.setText(f"Not listening: {error}" if error and getattr(s, "webhook", None) is None else

@@ -71,7 +71,7 @@ class OpenOrdersPanel(TablePanel):
         return self.last_task
 
     def cancel_all(self) -> asyncio.Future[Any]:
-        """Cancel every open order shown, one ``cancel_all`` per account."""
+        """Cancel every open order of every account (the journal's, shown or not yet), one ``cancel_all`` per account."""
         self.last_task = spawn(self._cancel_all(), self._failed)
         return self.last_task
 
@@ -81,7 +81,10 @@ class OpenOrdersPanel(TablePanel):
         return result
 
     async def _cancel_all(self) -> list[Order]:
-        accounts = sorted({o.account_id for o in self.model.records()})
+        # every account with an open order in the journal, not only those the table shows yet (an order placed
+        # a moment ago may not have reached the view when Ctrl+Shift+X is pressed)
+        accounts = sorted({o.account_id for o in self.services.order_manager.open_orders()}
+                          | {o.account_id for o in self.model.records()})
         results = await asyncio.gather(
             *(self.services.order_manager.cancel_all(a) for a in accounts), return_exceptions=True
         )

@@ -196,6 +196,7 @@ class PerformancePanel(QWidget):
         self.scope_box.setMinimumWidth(260)
         self.scope_box.currentIndexChanged.connect(lambda _i: self.refresh(force=True))
         self.groups_button = QPushButton("Reload groups", self)
+        self.groups_button.setObjectName("reloadGroups")
         self.groups_button.clicked.connect(lambda: spawn(self._reload_groups()))
         self.status = QLabel("", self)
         top = QHBoxLayout()

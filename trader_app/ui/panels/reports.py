@@ -9,7 +9,7 @@ Telegram and the weekly narrative's model (its API key goes to the OS keyring, n
 from __future__ import annotations
 
 import tempfile
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timezone
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -19,6 +19,7 @@ from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QDateEdit, QHBoxLayout, QHeaderView, QLabel,
                                QLineEdit, QSplitter, QTableWidget, QTableWidgetItem, QTextBrowser, QVBoxLayout, QWidget)
 
+from ...reports.render import dark_page
 from .. import theme
 from .common import StatusActions
 from .strategy_forms import buttons_row
@@ -59,8 +60,9 @@ class ReportsPanel(QWidget, StatusActions):
         self.date_edit = QDateEdit(self)
         self.date_edit.setCalendarPopup(True)
         self.date_edit.setDisplayFormat("yyyy-MM-dd")
-        yesterday = date.today() - timedelta(days=1)
-        self.date_edit.setDate(QDate(yesterday.year, yesterday.month, yesterday.day))
+        today = date.today()  # "Make now" makes today's report so far; any earlier day can be picked
+        self.date_edit.setDate(QDate(today.year, today.month, today.day))
+        self.date_edit.setMaximumDate(QDate(today.year, today.month, today.day))
         self.scope_box = QComboBox(self)
         self.scope_box.setMinimumWidth(180)
         for w in (QLabel("Report", self), self.period_box, QLabel("for", self), self.date_edit,
@@ -84,7 +86,7 @@ class ReportsPanel(QWidget, StatusActions):
         self.page = QTextBrowser(self)
         self.page.setObjectName("reportPage")
         self.page.setOpenExternalLinks(True)
-        self.page.setStyleSheet("QTextBrowser { background: #ffffff; color: #1d1d1f; }")
+        self.page.setStyleSheet(f"QTextBrowser {{ background: {theme.BACKGROUND}; color: {theme.TEXT}; }}")
         split = QSplitter(Qt.Orientation.Horizontal, self)
         split.addWidget(self.table)
         split.addWidget(self.page)
@@ -104,14 +106,18 @@ class ReportsPanel(QWidget, StatusActions):
         self.refresh()
 
     def _settings_row(self) -> QVBoxLayout:
+        """Three rows that fit a 1280 px window: schedule and Telegram; the narrative's endpoint; model, key
+        and Save."""
         box = QVBoxLayout()
         first = QHBoxLayout()
         self.schedule_box = QCheckBox("Make the reports when each day and week closes", self)
         self.telegram_box = QCheckBox("Send the daily report to Telegram", self)
+        self.telegram_box.setObjectName("reportsTelegram")
         first.addWidget(self.schedule_box)
         first.addWidget(self.telegram_box)
         first.addStretch(1)
         second = QHBoxLayout()
+        third = QHBoxLayout()
         self.narrative_box = QCheckBox("Weekly narrative from", self)
         self.url_edit = QLineEdit(self)
         self.url_edit.setPlaceholderText("https://api.openai.com/v1")
@@ -124,17 +130,26 @@ class ReportsPanel(QWidget, StatusActions):
         self.key_edit.setEchoMode(QLineEdit.EchoMode.Password)
         self.key_edit.setMinimumWidth(200)
         second.addWidget(self.narrative_box)
-        second.addWidget(self.url_edit, 2)
-        second.addWidget(QLabel("model", self))
-        second.addWidget(self.model_edit, 1)
-        second.addWidget(QLabel("key", self))
-        second.addWidget(self.key_edit, 2)
+        second.addWidget(self.url_edit, 1)
+        third.addWidget(QLabel("model", self))
+        third.addWidget(self.model_edit, 1)
+        third.addWidget(QLabel("key", self))
+        third.addWidget(self.key_edit, 2)
         buttons, more = buttons_row(self, ("saveReportSettings", "Save", lambda: self.save_settings()))
         self.buttons.update(more)
-        second.addLayout(buttons)
+        third.addLayout(buttons)
         box.addLayout(first)
         box.addLayout(second)
+        box.addLayout(third)
         return box
+
+    def telegram_ready(self) -> bool:
+        """Whether Telegram notices are set up (on, with a chat id and a stored bot token)."""
+        notices = getattr(self.services, "notices", None)
+        if notices is None:
+            return False
+        n = notices.settings.notices
+        return bool(n.telegram_enabled and n.telegram_chat_id and notices.token_stored)
 
     @property
     def reports(self) -> Any:
@@ -170,7 +185,11 @@ class ReportsPanel(QWidget, StatusActions):
     def _load_settings(self, key_stored: bool) -> None:
         cfg = self.reports.settings.reports
         self.schedule_box.setChecked(cfg.schedule)
-        self.telegram_box.setChecked(cfg.telegram_daily)
+        ready = self.telegram_ready()  # not ticked, and not tickable, while Telegram is not set up
+        self.telegram_box.setEnabled(ready)
+        self.telegram_box.setChecked(cfg.telegram_daily and ready)
+        self.telegram_box.setToolTip("" if ready else "set up Telegram first: Strategies > Notices (on, chat id, "
+                                     "bot token)")
         self.narrative_box.setChecked(cfg.narrative_enabled)
         self.url_edit.setText(cfg.narrative_base_url)
         self.model_edit.setText(cfg.narrative_model)
@@ -230,7 +249,7 @@ class ReportsPanel(QWidget, StatusActions):
     def show_page(self, html: str) -> None:
         """Show a report's page, its pictures scaled to the view's width (the page asks for 1000 px)."""
         width = max(320, min(1000, self.page.viewport().width() - 40))
-        self.page.setHtml(html.replace('width="1000"', f'width="{width}"'))
+        self.page.setHtml(dark_page(html).replace('width="1000"', f'width="{width}"'))
 
     # ---- actions ----------------------------------------------------------------------------------------
     def make(self) -> Any:
@@ -289,7 +308,10 @@ class ReportsPanel(QWidget, StatusActions):
         """Save the schedule, Telegram and narrative settings (the key to the keyring); a refusal shows in the
         status line and changes nothing."""
         async def run() -> None:
-            await self.reports.configure(schedule=self.schedule_box.isChecked(), telegram_daily=self.telegram_box.isChecked(),
+            # while Telegram is not set up its box is off and greyed: the saved choice is kept, not cleared
+            telegram = (self.telegram_box.isChecked() if self.telegram_box.isEnabled()
+                        else self.reports.settings.reports.telegram_daily)
+            await self.reports.configure(schedule=self.schedule_box.isChecked(), telegram_daily=telegram,
                                          narrative_enabled=self.narrative_box.isChecked(), base_url=self.url_edit.text(),
                                          model=self.model_edit.text(), api_key=self.key_edit.text() or None)
             self._load_settings(await self.reports.key_stored())

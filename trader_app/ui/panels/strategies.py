@@ -200,8 +200,11 @@ class StrategiesPanel(QWidget):
             self.webhook_hint.setText("Create a group to get a webhook token.")
             return
         links = await self.services.groups.links(name)
+        picked = self.links_table.selected_record()  # a reload keeps the row the user picked
         self.links_model.replace_all(LinkRow(lk.account_id, self.names.get(lk.account_id, lk.account_id),
                                              fmt(lk.weight), fmt(lk.leverage), lk.max_positions) for lk in links)
+        if picked is not None:
+            self.links_table.select_key(picked.account_id)
         self._token = await self.services.groups.token(name) or ""
         self.token_edit.setText(self._token if self.token_visible else (MASK if self._token else ""))
         url = self._listener_url()
@@ -217,7 +220,10 @@ class StrategiesPanel(QWidget):
             state = book.kill_switch(acc.account_id)
             rows.append(RiskRow(acc.account_id, acc.name, state is not None, state.reason if state else "",
                                 limits_text(book.limits(acc.account_id).to_json())))
+        picked = self.risk_table.selected_record()
         self.risk_model.replace_all(rows)
+        if picked is not None:
+            self.risk_table.select_key(picked.account_id)
 
     def _load_api(self) -> None:
         url = self._listener_url()
@@ -339,8 +345,16 @@ class StrategiesPanel(QWidget):
         return self._run(run())
 
     def show_admin_token(self) -> Any:
+        """Show the admin token; where none can be kept (no keyring, no ``TRADER_APP_API_TOKEN``) the field says
+        so and the status line gives the reason and the fixes."""
         async def run() -> None:
-            self.admin_edit.setText(await self._admin_token())
+            from ...core.errors import SecretStoreError
+
+            try:
+                self.admin_edit.setText(await self._admin_token())
+            except SecretStoreError as exc:
+                self.admin_edit.setText("no admin token (no OS keyring)")
+                self.say(str(exc), error=True)
         return self._run(run())
 
     def copy_admin_token(self) -> Any:

@@ -87,6 +87,18 @@ class FormDialog(QDialog):
         form.addRow(buttons)
 
 
+def run_form(title: str, fields: dict[str, QWidget], parent: QWidget | None, read: Callable[[], Any]) -> Any:
+    """Show a ``FormDialog`` modally; ``read()`` (which reads the editors) when OK is pressed, else None.
+
+    The dialog is held here until ``read`` has run: a temporary ``FormDialog(...).exec()`` is deleted as soon as
+    ``exec`` returns, and its editors with it (reading them then raises ``RuntimeError: ... already deleted``)."""
+    dialog = FormDialog(title, fields, parent)
+    try:
+        return read() if dialog.exec() else None
+    finally:
+        dialog.deleteLater()
+
+
 def buttons_row(parent: QWidget, *specs: tuple[str, str, Callable[[], Any]]) -> tuple[QHBoxLayout, dict[str, QPushButton]]:
     """A row of named push buttons calling ``slot()`` when clicked (stretch at the end)."""
     row = QHBoxLayout()
@@ -105,9 +117,11 @@ def ask_new_group(parent: QWidget) -> tuple[str, str, str] | None:
     """(name, market type, description), or None when cancelled."""
     name, market, desc = QLineEdit(), QComboBox(), QLineEdit()
     market.addItems(["SPOT", "FUTURES", "STOCK"])
-    if FormDialog("New strategy group", {"Name": name, "Market": market, "Description": desc}, parent).exec():
-        return name.text(), market.currentText(), desc.text()
-    return None
+    name.setObjectName("group_name")
+    desc.setObjectName("group_description")
+    market.setObjectName("group_market")
+    return run_form("New strategy group", {"Name": name, "Market": market, "Description": desc}, parent,
+                    lambda: (name.text(), market.currentText(), desc.text()))
 
 
 def ask_link(parent: QWidget, accounts: Iterable[Any], current: LinkRow | None) -> tuple[str, str, str, int] | None:
@@ -126,9 +140,10 @@ def ask_link(parent: QWidget, accounts: Iterable[Any], current: LinkRow | None) 
     maxpos.setToolTip("how many symbols this group may hold positions in at once on this account; a signal for "
                       "one more symbol is refused on this account (the others still trade)")
     fields = {"Account": account, "Weight (0-1)": weight, "Leverage": leverage, "Max positions": maxpos}
-    if FormDialog("Edit link" if current else "Link account", fields, parent).exec():
-        return account.currentData(), weight.text(), leverage.text(), maxpos.value()
-    return None
+    for key, widget in zip(("link_account", "link_weight", "link_leverage", "link_max_positions"), fields.values()):
+        widget.setObjectName(key)
+    return run_form("Edit link" if current else "Link account", fields, parent,
+                    lambda: (account.currentData(), weight.text(), leverage.text(), maxpos.value()))
 
 
 MONEY_LIMITS = {"max_order_notional": "Max order notional", "max_position_notional": "Max position notional",
@@ -142,12 +157,16 @@ def ask_limits(parent: QWidget, account_name: str, current: dict[str, Any]) -> d
     edits = {k: QLineEdit(money_map_text(current.get(k) or {})) for k in MONEY_LIMITS}
     counts = {k: QLineEdit(str(current.get(k) or "")) for k in COUNT_LIMITS}
     fields = {**{MONEY_LIMITS[k]: w for k, w in edits.items()}, **{COUNT_LIMITS[k]: w for k, w in counts.items()}}
-    if not FormDialog(f"Risk limits of {account_name}", fields, parent).exec():
-        return None
-    data: dict[str, Any] = {k: parse_money_map(w.text()) for k, w in edits.items()}
-    for k, w in counts.items():
-        text = w.text().strip()
-        if text and not text.isdigit():
-            raise ValueError(f"{COUNT_LIMITS[k]} must be a whole number, got {text!r}")
-        data[k] = int(text) if text else None
-    return data
+    for key, widget in {**edits, **counts}.items():
+        widget.setObjectName(key)
+
+    def read() -> dict[str, Any]:
+        data: dict[str, Any] = {k: parse_money_map(w.text()) for k, w in edits.items()}
+        for k, w in counts.items():
+            text = w.text().strip()
+            if text and not text.isdigit():
+                raise ValueError(f"{COUNT_LIMITS[k]} must be a whole number, got {text!r}")
+            data[k] = int(text) if text else None
+        return data
+
+    return run_form(f"Risk limits of {account_name}", fields, parent, read)

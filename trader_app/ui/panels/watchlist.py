@@ -46,6 +46,7 @@ class WatchlistPanel(TablePanel):
         self.table.customContextMenuRequested.connect(self._show_menu)
 
         self.add_edit = QLineEdit(self)
+        self.add_edit.setObjectName("addSymbolEdit")
         self.add_edit.setPlaceholderText("Add symbol (BTC/USDT, or venue:symbol)")
         self._offered = QStringListModel([i.market_id for i in services.market.instruments()], self)
         completer = QCompleter(self._offered, self)
@@ -53,6 +54,7 @@ class WatchlistPanel(TablePanel):
         self.add_edit.setCompleter(completer)
         self.add_edit.returnPressed.connect(lambda: self.add_symbol(self.add_edit.text()))
         add_button = QPushButton("Add", self)
+        add_button.setObjectName("addSymbol")
         add_button.clicked.connect(lambda: self.add_symbol(self.add_edit.text()))
         row = QHBoxLayout()
         row.setContentsMargins(2, 2, 2, 0)
