@@ -50,6 +50,10 @@ async def test_the_app_on_binance_live_prices_with_paper_trading_on_them(tmp_pat
                 account, "BTC/USDT", Side.BUY, OrderType.MARKET, D("0.001234567"), "ta-live-1"))
             assert order.status is OrderStatus.FILLED and order.quantity == D("0.00123")  # LOT_SIZE 0.00001
             assert order.avg_fill_price == D("65000.01")  # the live ask
+            # /health: the paper position is priced by Binance's BTC/USDT (issue 21, defect 11: it stayed 503)
+            await services.order_manager.flush()
+            assert await _until(lambda: market.quote_of("binance:BTC/USDT") is not None)
+            assert not [w for w in await services.not_ready() if "price" in w], await services.not_ready()
             # back to the demo: Binance's stream closes, the demo prices the paper venue again
             await services.use_market("demo")
             assert market.demo is not None and market.price_venue("paper") == "paper"

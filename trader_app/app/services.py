@@ -262,7 +262,8 @@ class AppServices:
         if self.feeds is not None:
             steps.append(("quote feeds", self.feeds.close))
         steps += [("market", self.market.close), ("accounts", self.accounts.close),
-                  ("order manager", self.order_manager.close), ("portfolio", self.portfolio.close)]
+                  ("order manager", self.order_manager.close), ("signal records", self.executor.drain),
+                  ("portfolio", self.portfolio.close)]
         steps += [(f"stopper {i}", stopper) for i, stopper in enumerate(reversed(self._stoppers))]
         for name, step in steps:
             try:
@@ -325,8 +326,14 @@ class AppServices:
             symbols.update(market_id(venue, p.symbol) for p in self.order_manager.positions(account_id))
             symbols.update(market_id(venue, o.symbol) for o in self.order_manager.open_orders(account_id))
         known = {i.market_id for i in self.market.instruments()}
-        waiting += [f"a price for {s}" for s in sorted(symbols & known) if self.market.quote_of(s) is None]
+        waiting += [f"a price for {s}" for s in sorted(symbols & known) if self._price_of(s) is None]
         return waiting
+
+    def _price_of(self, market: str) -> Any:
+        """The latest quote pricing ``market``: a paper symbol is priced by the market the paper venue trades
+        on (Binance's BTC/USDT while the market is Binance), every other venue by its own."""
+        venue, symbol = parse_market_id(market)
+        return self.market.last_quote(symbol, self.market.price_venue(venue))
 
     # ---- status text ---------------------------------------------------------------------------------
     def listener_text(self) -> str:
@@ -401,6 +408,9 @@ def build_services(
     risk_book = RiskBook(store, bus, day_pnl=_day_pnl(portfolio))
     order_manager = OrderManager(store, bus, risk=RiskPipeline(rules_for_account=risk_book.rules_for))
     market = MarketService(bus, store, instruments, on_new_instrument=exchange.add_instrument)
+    # a price is its venue's or none: a paper account's venue trades on the market's prices (demo or Binance)
+    order_manager.price_venue = portfolio.price_venue = market.price_venue
+    exchange.prices_from = lambda: market.paper_prices
     registry = BrokerRegistry()
     registry.register(paper_venue(exchange))
     binance = BinanceNetworks()

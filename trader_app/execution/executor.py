@@ -46,6 +46,7 @@ from ..core.money import ONE, ZERO, fmt
 from ..core.orders import OrderRequest
 from .batch import DuplicateFilter, signal_fingerprint, sort_batch
 from ..trading.groups import UnknownGroup
+from .follow import SignalFollower
 from .outcome import (
     CANCELLED,
     ERROR,
@@ -97,6 +98,8 @@ class Executor:
         self._background: set[asyncio.Future[Any]] = set()
         self._group_symbols: dict[str, dict[str, set[str]]] = {}
         self._runs: dict[str, _Run] = {}  # signals still fanning out, by id (a duplicate reads their results)
+        # a signal's record follows its orders after the fan-out (UNKNOWN -> FILLED, NEW -> CANCELLED, lost)
+        self.follower = SignalFollower(store, bus, lambda signal_id: signal_id in self._runs)
 
     # ---- public ------------------------------------------------------------------------------------
     async def execute(self, signal: Signal, *, wait_s: float | None = None) -> SignalOutcome:
@@ -235,6 +238,7 @@ class Executor:
         """Wait until every signal still finishing in the background is done and recorded."""
         while self._background:
             await asyncio.gather(*tuple(self._background), return_exceptions=True)
+        await self.follower.drain()
 
     # ---- fan-out -----------------------------------------------------------------------------------
     async def _fan_out(self, run: _Run) -> SignalOutcome:
@@ -250,6 +254,7 @@ class Executor:
         await self._save(run, results)
         if not late:
             self._runs.pop(run.signal.signal_id, None)
+            self.follower.release(run.signal.signal_id)
         if late:
             self._keep(asyncio.ensure_future(self._finish_late(run, late)))
         return SignalOutcome(run.signal.signal_id, results)
@@ -258,6 +263,7 @@ class Executor:
         await asyncio.wait(late)
         await self._save(run, run.snapshot(TIMEOUT))
         self._runs.pop(run.signal.signal_id, None)
+        self.follower.release(run.signal.signal_id)
 
     async def _run_account(self, run: _Run, link: AccountLink) -> None:
         done = run.results.setdefault(link.account_id, [])
@@ -387,14 +393,14 @@ class Executor:
             return
         wait = getattr(self.market, "wait_quote", None)
         if wait is not None:
-            await wait(symbol, self.om.broker(account_id).venue, self.quote_wait_s)
+            await wait(symbol, self.om.price_venue(self.om.broker(account_id).venue), self.quote_wait_s)
 
     def _quote(self, symbol: str, account_id: str):
-        """The quote the account's order is sized with: its venue's own (``OrderManager.quote_for``), else the
-        market service's newest."""
+        """The quote the account's order is sized with: its price venue's (``OrderManager.quote_for``), else
+        the market service's latest of that same venue; never another venue's."""
         quote = self.om.quote_for(account_id, symbol)
         if quote is None and self.market is not None:
-            quote = self.market.last_quote(symbol)
+            quote = self.market.last_quote(symbol, self.om.price_venue(self.om.broker(account_id).venue))
         return quote
 
     async def _group(self, name: str) -> tuple[StrategyGroup | None, list[AccountLink]]:

@@ -30,7 +30,7 @@ from .. import secrets as keyring_secrets
 from ..brokers.base import Broker, BrokerRegistry, ConnectionUpdate
 from ..core.bus import EventBus
 from ..core.enums import AccountMode, SessionState
-from ..core.errors import AuthError, ConfigError, SecretStoreError, TraderError
+from ..core.errors import AuthError, ConfigError, SecretStoreError, TraderError, VenueUnavailable
 from ..core.events import AccountEvent
 from ..core.ids import new_id
 from ..core.enums import LedgerKind
@@ -45,6 +45,17 @@ log = logging.getLogger(__name__)
 
 PAPER = "paper"
 BASELINES_KEY = "portfolio.day_baselines"
+
+
+def connect_error(exc: BaseException) -> BaseException:
+    """The error an account shows when its connect failed: a ``TraderError`` as raised (wrong keys, settings:
+    not retried); anything else (a bare ``TimeoutError`` from an unreachable WebSocket API, a refused
+    connection, a broken handshake) is ``VenueUnavailable`` naming its cause, so it is retried with backoff and
+    never shows as an empty reason."""
+    if isinstance(exc, TraderError):
+        return exc
+    detail = str(exc).strip()
+    return VenueUnavailable(f"cannot reach the venue: {type(exc).__name__}" + (f": {detail}" if detail else ""))
 
 
 class _StillUnreachable(Exception):
@@ -133,8 +144,15 @@ class AccountService:
             else:
                 self._set_session(account, SessionState.DISCONNECTED)
         await asyncio.gather(*connecting)
-        await self._om.reconcile(startup=True, wait=False)
+        self._show_failures(await self._om.reconcile(startup=True, wait=False))
         return self.list()
+
+    def _show_failures(self, report: Any) -> None:
+        """Accounts whose reconcile failed (an expired session): each one ERROR with the reason, alone."""
+        for account_id, reason in report.failed.items():
+            account = self._accounts.get(account_id)
+            if account is not None:
+                self._set_session(account, SessionState.ERROR, reason)
 
     def _opened_today(self, accounts: list[Account], day: int) -> dict[tuple[str, str], Decimal]:
         """``{(account_id, currency): today's deposits less withdrawals}`` for the currencies whose first ledger
@@ -158,7 +176,7 @@ class AccountService:
         """(Re)connect every enabled account that is not connected; returns each account's session state."""
         await asyncio.gather(*(self._connect(account, restore=True) for account in self.list()
                                if account.enabled and self._sessions.get(account.account_id) is not SessionState.CONNECTED))
-        await self._om.reconcile(wait=False)
+        self._show_failures(await self._om.reconcile(wait=False))
         return {a.account_id: self._sessions.get(a.account_id, SessionState.DISCONNECTED) for a in self.list()}
 
     async def _connect(self, account: Account, *, restore: bool) -> BaseException | None:
@@ -177,9 +195,10 @@ class AccountService:
             self._om.attach(account.account_id, broker)
             self._brokers[account.account_id] = broker
             await self._om.ready(account.account_id)
-        except Exception as exc:  # noqa: BLE001 - one account's failure never stops the others
+        except Exception as raised:  # noqa: BLE001 - one account's failure never stops the others
+            exc = connect_error(raised)
             log.error("account %s failed to connect: %s", account.account_id, exc,
-                      exc_info=not isinstance(exc, TraderError))
+                      exc_info=not isinstance(raised, TraderError))
             if broker is not None and account.account_id not in self._brokers:
                 with contextlib.suppress(Exception):
                     await broker.close()  # half-open connections of the failed attempt
@@ -216,7 +235,7 @@ class AccountService:
             self._retries.pop(account_id, None)
         if account_id in self._brokers:
             log.info("account %s connected after retrying; reconciling", account_id)
-            await self._om.reconcile([account_id], wait=False)
+            self._show_failures(await self._om.reconcile([account_id], wait=False))
 
     def _on_connection(self, account_id: str, update: ConnectionUpdate) -> None:
         """An adapter reported a connection change: it becomes the account's session state (with the reason,
@@ -413,7 +432,7 @@ class AccountService:
         if updated.enabled and (not account.enabled or reconnect):
             await self._disconnect(account_id)
             await self._connect(updated, restore=True)
-            await self._om.reconcile([account_id], wait=False)
+            self._show_failures(await self._om.reconcile([account_id], wait=False))
         elif not updated.enabled and account.enabled:
             await self._disconnect(account_id)
             self._set_session(updated, SessionState.DISCONNECTED)

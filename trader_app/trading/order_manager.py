@@ -115,6 +115,9 @@ class OrderManager(OrderUpdates, Reconciliation):
         self._positions: ByAccount[Position] = ByAccount()
         self._balances: dict[Key, Balance] = {}
         self._quotes: dict[str, Quote] = {}  # the newest quote of a symbol from any venue
+        # venue -> the venue whose quotes price it (the paper venue trades on the market it is fed: demo or
+        # Binance); the app wires ``MarketService.price_venue``
+        self.price_venue: Callable[[str], str] = lambda venue: venue
         self._venue_quotes: dict[tuple[str, str], Quote] = {}  # by (venue, symbol)
         self._background: set[asyncio.Task[Any]] = set()
         self._journal_batch: list[tuple[Order, asyncio.Future[bool]]] | None = None
@@ -256,11 +259,13 @@ class OrderManager(OrderUpdates, Reconciliation):
         return qty
 
     def quote_for(self, account_id: str, symbol: str) -> Quote | None:
-        """The quote an order of ``account_id`` is priced with: its own venue's when that venue streams
-        quotes, else the newest of any venue (the paper venue trades on the market it is fed)."""
+        """The quote an order of ``account_id`` is priced (sized, risk-checked) with: its venue's price venue's
+        (``price_venue``: a paper account's is the market the paper venue trades on), or None. Never another
+        venue's price for the same symbol: the demo's 65,359 sized a Binance order 53 % over."""
         broker = self._brokers.get(account_id)
-        own = self._venue_quotes.get((broker.venue, symbol)) if broker is not None else None
-        return own if own is not None else self._quotes.get(symbol)
+        if broker is None:
+            return None
+        return self._venue_quotes.get((self.price_venue(broker.venue), symbol))
 
     # ---- submit ------------------------------------------------------------------------------------
     async def submit(self, request: OrderRequest) -> Order:

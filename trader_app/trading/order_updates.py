@@ -286,14 +286,18 @@ class OrderUpdates:
         self._instruments[account_id] = {i.symbol: i for i in insts}
 
     async def _load_state(self, account_id: str, broker: Broker) -> None:
-        """Load the venue's balances and positions into the book (saved, published). The positions saved
-        before are kept aside for the start-up position check (``reconcile.py``) when the account has any."""
+        """Load the venue's balances and positions into the book (saved, published); for a venue that reports
+        no positions (they are derived from its fills) the journal's saved positions are the book. The positions
+        saved before are kept aside for the start-up position check (``reconcile.py``) when the account has any."""
         saved = await self._store.run(self._store.positions.list, account_id, include_flat=True)
         if saved:
             self._saved_positions[account_id] = saved
         opts = dict(attempts=self._read_attempts, multiplier=self._read_backoff)
         balances = await retry_read(broker.balances, **opts)
-        positions = await retry_read(broker.positions, **opts)
+        if broker.capabilities.position_updates:
+            positions = await retry_read(broker.positions, **opts)
+        else:  # positions derived from fills (a spot venue reports none): the journal's are the book
+            positions = [p for p in saved if p.quantity]
         ops = [Op(BALANCE, b) for b in balances] + [Op(POSITION, p) for p in positions]
         await asyncio.gather(*(self._submit(account_id, op) for op in ops))
 

@@ -24,7 +24,7 @@ from dataclasses import replace
 from decimal import Decimal
 
 from ..core.bus import EventBus
-from ..core.enums import LedgerKind, SessionState
+from ..core.enums import LedgerKind, MarketType, SessionState
 from ..core.events import AccountEvent, AccountSummaryEvent, BalanceEvent, LedgerEvent, PositionEvent, QuoteEvent
 from ..core.ids import now_ms
 from ..core.instrument import Instrument
@@ -71,7 +71,10 @@ class PortfolioService:
         self._quotes: dict[str, Quote] = {}  # symbol -> newest quote of any venue
         self._venue_quotes: dict[tuple[str, str], Quote] = {}  # (venue, symbol) -> newest quote
         self._venue_of: dict[str, str] = {}  # account -> its venue (Account.broker)
+        # venue -> the venue whose quotes mark its positions (the app wires ``MarketService.price_venue``)
+        self.price_venue: Callable[[str], str] = lambda venue: venue
         self._currency: dict[Key, str] = {}
+        self._margin: dict[Key, bool] = {}  # (account, symbol) -> FUTURES: valued by its PnL, not its notional
         self._sessions: dict[str, SessionState] = {}
         self._baseline: dict[Key, tuple[int, Decimal]] = {}
         self._last_pub: dict[str, float] = {}
@@ -133,14 +136,35 @@ class PortfolioService:
         return ccy
 
     def equity(self, account_id: str, currency: str) -> Decimal:
-        """Cash total + market value of the positions quoted in ``currency`` (Decimal, ``currency`` units)."""
+        """Cash total + the value of the positions quoted in ``currency`` (Decimal, ``currency`` units): a spot
+        holding's market value, a margin (futures) position's unrealized PnL (its notional is not the account's:
+        the wallet balance is the cash, and the position adds or loses only its PnL)."""
         bal = self._balances.get((account_id, currency))
         equity = bal.total if bal else ZERO
         for symbol in self._symbols_of.get(account_id, ()):
             p = self._positions[(account_id, symbol)]
             if p.quantity and self.currency_of(account_id, symbol) == currency:
-                equity += p.market_value
+                equity += self._value(account_id, p)
         return equity
+
+    def _value(self, account_id: str, p: Position) -> Decimal:
+        """What a non-flat position adds to its account's equity: unrealized PnL on margin, else market value."""
+        return p.unrealized_pnl if self.is_margin(account_id, p.symbol) else p.market_value
+
+    def is_margin(self, account_id: str, symbol: str) -> bool:
+        """Whether ``symbol`` trades on margin for ``account_id`` (a FUTURES instrument): its position is valued
+        by its PnL, not its notional."""
+        key = (account_id, symbol)
+        margin = self._margin.get(key)
+        if margin is None:
+            if self.instrument_of is None:
+                return False
+            try:
+                margin = self.instrument_of(account_id, symbol).market_type is MarketType.FUTURES
+            except Exception:  # noqa: BLE001 - not listed yet (asked again next time): valued as spot meanwhile
+                return False
+            self._margin[key] = margin
+        return margin
 
     def summaries(self, account_id: str | None = None) -> list[AccountSummary]:
         """One ``AccountSummary`` per (account, currency) with a balance or a position, sorted."""
@@ -162,7 +186,7 @@ class PortfolioService:
                 continue
             realized += p.realized_pnl
             if p.quantity:
-                value += p.market_value
+                value += self._value(account_id, p)
                 unrealized += p.unrealized_pnl
         equity = cash + value
         return AccountSummary(
@@ -231,10 +255,9 @@ class PortfolioService:
 
     # ---- bus handlers ------------------------------------------------------------------------------
     def _mark_quote(self, account_id: str, symbol: str) -> Quote | None:
-        """The quote a position is marked with: its account's venue's when that venue has quotes, else the
-        newest of any venue (a paper account trades on the market it is fed)."""
-        own = self._venue_quotes.get((self._venue_of.get(account_id, ""), symbol))
-        return own if own is not None else self._quotes.get(symbol)
+        """The quote a position is marked with: its account venue's price venue's (``price_venue``: a paper
+        account is marked by the market the paper venue trades on), or None ("no price")."""
+        return self._venue_quotes.get((self.price_venue(self._venue_of.get(account_id, "")), symbol))
 
     def _on_quote(self, event: QuoteEvent) -> None:
         quote = event.quote
@@ -244,11 +267,10 @@ class PortfolioService:
         if not keys:
             return
         price = mark_price(quote)
-        venue_quotes, venue_of = self._venue_quotes, self._venue_of
+        venue_of, price_venue = self._venue_of, self.price_venue
         for key in keys:
-            venue = venue_of.get(key[0], "")
-            if venue != quote.venue and (venue, quote.symbol) in venue_quotes:
-                continue  # marked by its own venue's quotes
+            if price_venue(venue_of.get(key[0], "")) != quote.venue:
+                continue  # marked by its own (price) venue's quotes only
             p = self._positions[key]
             if p.last_price != price:
                 self._positions[key] = replace(p, last_price=price)
@@ -296,7 +318,7 @@ class PortfolioService:
         self._dirty(account_id)
 
     def _forget(self, account_id: str) -> None:
-        for d in (self._positions, self._balances, self._currency, self._baseline):
+        for d in (self._positions, self._balances, self._currency, self._margin, self._baseline):
             for key in [k for k in d if k[0] == account_id]:
                 del d[key]
         for keys in self._held.values():

@@ -66,7 +66,8 @@ class ReconcileReport:
     the venue), ``swept`` (the venue's open orders applied), ``adopted`` (ours at the venue, absent from the
     journal), ``foreign`` (open at the venue, not ours: left alone), ``lost`` (declared lost after the grace
     window); ``fills``: missed fills applied; ``deferred``: accounts whose venue could not be asked (kept
-    as they were); ``blocked``: account -> reason, accounts stopped on a position mismatch."""
+    as they were); ``blocked``: account -> reason, accounts stopped on a position mismatch; ``failed``:
+    account -> reason, accounts whose reconcile raised (the others were reconciled all the same)."""
 
     queried: int = 0
     swept: int = 0
@@ -76,12 +77,14 @@ class ReconcileReport:
     fills: int = 0
     deferred: list[str] = field(default_factory=list)
     blocked: dict[str, str] = field(default_factory=dict)
+    failed: dict[str, str] = field(default_factory=dict)  # account -> why its reconcile raised (an expired session)
 
     def add(self, other: "ReconcileReport") -> None:
         for name in ("queried", "swept", "adopted", "foreign", "lost", "fills"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.deferred += other.deferred
         self.blocked.update(other.blocked)
+        self.failed.update(other.failed)
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,9 +138,16 @@ class Reconciliation:
         the background. ``startup``: also check positions (the first reconcile after the app started).
         An account whose venue stays unavailable is listed in ``deferred`` and keeps its orders as they are."""
         accounts = [a for a in (account_ids or list(self._brokers)) if a in self._brokers]
-        reports = await asyncio.gather(*(self._reconcile_account(a, wait=wait, startup=startup) for a in accounts))
+        reports = await asyncio.gather(*(self._reconcile_account(a, wait=wait, startup=startup) for a in accounts),
+                                       return_exceptions=True)
         total = ReconcileReport()
-        for report in reports:
+        for account_id, report in zip(accounts, reports):
+            if isinstance(report, asyncio.CancelledError):
+                raise report
+            if isinstance(report, BaseException):  # one account's failure is that account's, never the others'
+                log.error("reconcile of account %s failed: %s: %s", account_id, type(report).__name__, report)
+                total.failed[account_id] = f"reconcile failed: {type(report).__name__}: {report}"
+                continue
             total.add(report)
         return total
 
@@ -199,7 +209,9 @@ class Reconciliation:
             for order in await asyncio.gather(*pending, return_exceptions=True):
                 if isinstance(order, Order) and order.reject_reason.startswith(NOT_FOUND_REASON):
                     report.lost += 1
-        if startup:
+        if startup or account_id in self._saved_positions:
+            # the first reconcile since the account was attached (app start, a connect retry, re-enabled):
+            # its saved positions are checked against the venue's
             self._check_positions(account_id, new_fills, report)
         else:
             await self._refresh_book(account_id, broker, read)

@@ -63,6 +63,9 @@ class PaperExchange:
 
     def __init__(self, instruments: Iterable[Instrument] = (), *, clock: Callable[[], int] = now_ms) -> None:
         self.clock = clock
+        # the venue whose quotes the paper venue trades on (None: every quote on the bus); the app wires the
+        # market's choice (``MarketService.paper_prices``: itself with the demo or a replay, Binance on live prices)
+        self.prices_from: Callable[[], str] | None = None
         self._instruments: dict[str, Instrument] = {}
         self._quotes: dict[str, Quote] = {}
         # symbol -> (account_id, client_order_id) -> (owner, is_buy, is_stop, threshold or None)
@@ -139,6 +142,9 @@ class PaperExchange:
             unsub()
 
     def _on_quote_event(self, event: QuoteEvent) -> None:
+        prices_from = self.prices_from
+        if prices_from is not None and event.quote.venue != prices_from():
+            return  # another venue's price for the same symbol: the paper venue trades on one market only
         self.on_quote(event.quote)
 
     def subscribe_quotes(self, symbols: Iterable[str], maxsize: int = 1000) -> QuoteSubscription:
