@@ -134,7 +134,8 @@ async def test_the_listener_form_refuses_plain_http_off_loopback_and_applies_a_s
     await form.apply()
     assert services.settings.webhook.allowlist == ["tradingview", "127.0.0.1"]
     assert services.webhook is not None and services.webhook.port > 0
-    assert form.state.text().startswith("Exposed: http://127.0.0.1:0 open to this machine only")
+    # the port listened on (0 in the settings: any free port), not the settings' 0
+    assert form.state.text().startswith(f"Exposed: http://127.0.0.1:{services.webhook.port} open to this machine only")
     form.allow.setText("10.0.0.0/33")
     with pytest.raises(Exception, match="not an address or network"):
         await form.apply()
