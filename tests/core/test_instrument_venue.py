@@ -68,7 +68,7 @@ async def test_quotes_are_kept_per_venue_and_an_account_prices_with_its_own(tmp_
         assert market.last_quote("BTC/KRW", "bithumb").bid == D("200")
         assert market.last_quote("BTC/KRW").bid == D("200")  # the newest of any venue
         assert om.last_quote("BTC/KRW", "upbit").bid == D("100")
-        assert om.quote_for("no-such-account", "BTC/KRW").bid == D("200")
+        assert om.quote_for("no-such-account", "BTC/KRW") is None  # no venue, no price (issue 21, defect 6)
     finally:
         await om.close()
         await market.close()
