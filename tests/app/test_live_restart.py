@@ -94,3 +94,54 @@ async def test_the_equity_of_a_futures_account_is_wallet_plus_unrealized_pnl(tmp
             assert summary.equity > D("4900")
         finally:
             await services.stop()
+
+
+async def test_a_partial_fill_made_while_the_app_was_down_is_recorded(tmp_path):
+    """Issue 21, defect 9: a resting LIMIT BUY of 0.00242 part-fills 0.00121 while the app is down; the fresh
+    adapter after the restart had traded nothing, asked the venue for no trades, and the order showed
+    PARTIALLY_FILLED with 0 fills; once the rest filled the store had one fill of two and "sell 100 %" left coins
+    behind. Both fills are recorded, in the order and the position."""
+    from trader_app.core.enums import OrderStatus, OrderType
+    from trader_app.core.orders import OrderRequest
+
+    async with FakeBinanceServer(FakeBinance()) as fake:
+        fake.venue.accounts.open(KEY, SECRET, {"USDT": "10000"})
+        first = build_services(tmp_path / "data", demo=True, start_webhook=False)
+        await first.start()
+        try:
+            acc = await first.accounts.create_account(
+                "binance", AccountMode.TESTNET, "Binance spot",
+                {"rest_url": fake.rest_url, "stream_url": fake.stream_url, "ws_api_url": f"{fake.stream_url}/ws-api/v3"},
+                {"api_key": KEY, "api_secret": SECRET})
+            assert await _until(lambda: first.accounts.session_state(acc.account_id) is SessionState.CONNECTED, 10)
+            order = await first.order_manager.submit(OrderRequest(
+                acc.account_id, "BTC/USDT", Side.BUY, OrderType.LIMIT, D("0.00242"), "ta-rest-1", price=D("60000")))
+            assert order.status is OrderStatus.NEW
+        finally:
+            await first.stop()
+        fake.venue.accounts.part_fill = D("0.5")
+        fake.venue.set_price("BTCUSDT", D("59000"))  # crosses: 0.00121 fills at 60,000 while the app is down
+        (venue_order,) = fake.venue.accounts.accounts[KEY].orders.values()
+        assert (venue_order["status"], venue_order["executedQty"]) == ("PARTIALLY_FILLED", "0.00121000")
+
+        second = build_services(tmp_path / "data", demo=True, start_webhook=False)
+        await second.start()
+        try:
+            assert await _until(lambda: second.accounts.session_state(acc.account_id) is SessionState.CONNECTED, 10)
+            await second.order_manager.settled()
+            await second.order_manager.flush()
+            stored = second.store.orders.get(acc.account_id, "ta-rest-1")
+            assert (stored.status, stored.filled_qty) == (OrderStatus.PARTIALLY_FILLED, D("0.00121"))
+            fills = [f for f in second.store.fills.list() if f.account_id == acc.account_id]
+            assert [(f.quantity, f.price) for f in fills] == [(D("0.00121"), D("60000"))]
+            assert second.order_manager.position(acc.account_id, "BTC/USDT").quantity == D("0.00121") - D("0.00000121")
+            # the rest fills on the running app: two fills of two, and the position holds both
+            fake.venue.set_price("BTCUSDT", D("58000"))
+            assert await _until(lambda: second.store.orders.get(acc.account_id, "ta-rest-1").status
+                                is OrderStatus.FILLED, 10)
+            await second.order_manager.flush()
+            fills = [f for f in second.store.fills.list() if f.account_id == acc.account_id]
+            assert sorted(f.quantity for f in fills) == [D("0.00121"), D("0.00121")]
+            assert second.order_manager.position(acc.account_id, "BTC/USDT").quantity == D("0.00242") - D("0.00000242")
+        finally:
+            await second.stop()

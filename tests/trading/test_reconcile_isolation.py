@@ -53,3 +53,23 @@ async def test_the_position_check_runs_on_a_connect_after_start_up(env, scripted
     report = await env.om.reconcile(["a1"])  # not ``startup``: a connect retry or a re-enabled account
     assert "a1" in report.blocked
     assert env.om.blocked("a1").startswith("positions differ from the venue (BTC/USDT: venue 0, journal 0.5)")
+
+
+async def test_the_periodic_poll_asks_only_for_symbols_with_open_orders(env, scripted):
+    """Issue 21, defect 3: the 30 s poll asked every account for all its open orders (Binance spot: weight 80
+    each). It asks symbol by symbol where the journal has open orders (weight 6), and nothing otherwise."""
+    busy = await env.attach(scripted(env.exchange, "a1"))
+    idle = await env.attach(scripted(env.exchange, "a2"))
+    asked: dict[str, list] = {"a1": [], "a2": []}
+    for broker in (busy, idle):
+        real = broker.open_orders
+
+        async def spy(symbol=None, _real=real, _id=broker.account_id):
+            asked[_id].append(symbol)
+            return await _real(symbol)
+
+        broker.open_orders = spy
+    env.quote("50000.00", "50010.00")
+    await env.om.submit(env.request("a1", Side.BUY, OrderType.LIMIT, "0.1", "40000.00", coid="rest-1"))
+    await env.om.poll_all()
+    assert asked == {"a1": ["BTC/USDT"], "a2": []}

@@ -543,3 +543,49 @@ async def test_reports_panel_offers_today_a_dark_preview_and_telegram_only_when_
     await services.notices.configure(enabled=True, chat_id="123", bot_token="1:abc")
     await panel.refresh()
     assert telegram.isEnabled() and telegram.isChecked() == services.settings.reports.telegram_daily
+
+
+async def test_the_log_file_holds_what_the_log_panel_shows(window, services, tmp_path):
+    """Issue 20: logs/trader-app.log lacked the INFO events the Log panel shows (fills from the ticket, warnings,
+    reports): they were published on the bus without going through logging."""
+    from trader_app.app import install_log_forwarding
+    from trader_app.app.services import remove_log_forwarding
+    from trader_app.config import open_log_file
+
+    log_path = open_log_file(tmp_path)
+    handler = install_log_forwarding(services.bus, services)
+    try:
+        publish_quote(services, "BTC/USDT", bid="64999.98", ask="65000.02")
+        ticket = window.ticket
+        ticket.set_account(services.accounts.list()[0].account_id)
+        ticket.set_symbol("BTC/USDT")
+        ticket.order_type.setCurrentText("MARKET")
+        await type_into(ticket.quantity, "0.01")
+        await click(ticket.buy_button)
+        order = await ticket.last_task
+        await until(lambda: (window.bridge.flush(), any(order.client_order_id in r.event.message
+                                                         for r in window.log_panel.model.records()))[1])
+        for h in logging.getLogger("trader_app").handlers:
+            h.flush()
+        lines = [ln for ln in log_path.read_text(encoding="utf-8").splitlines() if order.client_order_id in ln]
+        assert len(lines) == 1 and " INFO trader_app.ticket: FILLED BUY 0.01000 BTC/USDT @ 65,000.02" in lines[0]
+    finally:
+        remove_log_forwarding(handler)
+        for h in list(logging.getLogger("trader_app").handlers):
+            if getattr(h, "baseFilename", "") == str(log_path):
+                logging.getLogger("trader_app").removeHandler(h)
+                h.close()
+
+
+async def test_the_chart_readout_shows_prices_at_the_instruments_tick(window, services):
+    from decimal import Decimal
+
+    from trader_app.core.enums import Interval
+    from trader_app.core.market_data import Bar
+
+    bars = [Bar("ETH/USDT", Interval.M1, 1_796_000_000_000 + k * 60_000, Decimal("3200.005"), Decimal("3201.1234567"),
+                Decimal("3199.99"), Decimal("3200.4999999999999"), Decimal("1")) for k in range(30)]
+    await services.store.run(services.store.bars.save, bars)
+    await window.chart.show_symbol("ETH/USDT", Interval.M1)
+    assert services.market.instrument("ETH/USDT").tick_size == Decimal("0.01")
+    assert window.chart.chart._series.price_decimals == 2  # the tick's places, not the bars' 13

@@ -34,8 +34,10 @@ All methods are coroutines run on the app's single asyncio loop:
   venues that file orders under their symbol, like Binance, need it). Venues without client order ids look the order up by the
   ``venue_order_id`` recorded at the acknowledgement (``capabilities.client_order_ids`` False). Raises
   ``VenueUnavailable``/``RateLimited`` when it cannot ask.
-- **fills_since(since_ms)** returns the account's fills with ``ts_ms >= since_ms`` (epoch ms UTC), oldest
-  first, as far back as the venue keeps them; the caller drops repeats by ``trade_id``.
+- **fills_since(since_ms, symbols)** returns the account's fills with ``ts_ms >= since_ms`` (epoch ms UTC),
+  oldest first, as far back as the venue keeps them; the caller drops repeats by ``trade_id``. ``symbols``:
+  those the core knows orders of (open and recent): a venue that asks per symbol asks these, and those it
+  traded in this session, so a freshly started adapter still finds the fills made while the app was down.
 - **cancel_order(client_order_id, symbol=...) / cancel_all** return the orders as they are after cancelling; cancelling an unknown id
   raises ``OrderNotFound``; a final order comes back unchanged.
 - **Reads** (instruments, balances, positions, open_orders, query_order, fills_since, bar_history) may be
@@ -63,7 +65,7 @@ All methods are coroutines run on the app's single asyncio loop:
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from collections.abc import Callable, Mapping
@@ -190,7 +192,7 @@ class Broker(Protocol):
 
     async def query_order(self, client_order_id: str, *, venue_order_id: str = "", symbol: str = "") -> Order | None: ...
 
-    async def fills_since(self, since_ms: int) -> list[Fill]: ...
+    async def fills_since(self, since_ms: int, symbols: Iterable[str] = ()) -> list[Fill]: ...
 
     async def bar_history(self, symbol: str, interval: Interval, start_ms: int, end_ms: int) -> list[Bar]: ...
 

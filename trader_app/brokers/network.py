@@ -164,9 +164,9 @@ async def send(network: VenueNetwork, base_url: str, method: str, path: str, *, 
     unknown). ``order_budget``: the account's order-count budget, acquired too and read back from
     ``order_prefix`` headers."""
     budget = network.budget(base_url)
-    await budget.acquire(weight)
+    await budget.acquire(weight, order=order_budget is not None)  # a placement may use the reads' reserve
     if order_budget is not None:
-        await order_budget.acquire(1)
+        await order_budget.acquire(1, order=True)
     venue = network.venue
     try:
         r = await network.client(base_url).request(method, path, **kw)

@@ -60,12 +60,15 @@ class RateBudget:
     ``headroom``: fraction of each limit kept free for other processes and for the venue's own rounding."""
 
     def __init__(self, name: str, kind: str, limits: Iterable[RateLimit] = (), *, clock_ms: Callable[[], int] = now_ms,
-                 max_wait_s: float = 5.0, headroom: float = 0.05) -> None:
+                 max_wait_s: float = 5.0, headroom: float = 0.05, order_reserve: float = 0.3) -> None:
         self.name = name
         self.kind = kind
         self.clock_ms = clock_ms
         self.max_wait_s = max_wait_s
         self.headroom = headroom
+        # orders go first: reads (reconciliation, balances, history) never use the last ``order_reserve`` of a
+        # window, so a 30 s reconcile of 1,000 accounts cannot leave a signal's orders without weight
+        self.order_reserve = order_reserve
         self._limits: list[RateLimit] = []
         self._used: dict[int, tuple[int, int]] = {}  # interval_ms -> (window start, units used)
         self.paused_until_ms = 0
@@ -91,14 +94,16 @@ class RateBudget:
         now = self.clock_ms()
         return now - now % interval_ms
 
-    def wait_s(self, units: int = 1) -> float:
-        """Seconds until ``units`` fit in every window (0 = now). Raises VenueBanned while banned."""
+    def wait_s(self, units: int = 1, *, order: bool = False) -> float:
+        """Seconds until ``units`` fit in every window (0 = now): an order may use the whole limit (less the
+        headroom), a read all but the ``order_reserve``. Raises VenueBanned while banned."""
         now = self.clock_ms()
         if now < self.banned_until_ms:
             raise VenueBanned(self.name, self.banned_until_ms, (self.banned_until_ms - now) / 1000)
         wait_ms = max(0, self.paused_until_ms - now)
+        share = 1 - self.headroom if order else (1 - self.headroom) * (1 - self.order_reserve)
         for lim in self._limits:
-            cap = max(1, int(lim.limit * (1 - self.headroom)))
+            cap = max(1, int(lim.limit * share))
             if self.used(lim.interval_ms) + units > cap:
                 wait_ms = max(wait_ms, lim.interval_ms - now % lim.interval_ms)
         return wait_ms / 1000
@@ -109,11 +114,12 @@ class RateBudget:
             start = self._start(lim.interval_ms)
             self._used[lim.interval_ms] = (start, self.used(lim.interval_ms) + units)
 
-    async def acquire(self, units: int = 1) -> None:
-        """Wait until ``units`` fit (at most ``max_wait_s``), then count them. Raises ``VenueBanned`` while
-        banned, ``RateLimited`` (nothing counted, nothing to send) when the wait would be longer."""
+    async def acquire(self, units: int = 1, *, order: bool = False) -> None:
+        """Wait until ``units`` fit (at most ``max_wait_s``), then count them; ``order``: an order placement,
+        which may use the reserve reads leave (see ``order_reserve``). Raises ``VenueBanned`` while banned,
+        ``RateLimited`` (nothing counted, nothing to send) when the wait would be longer."""
         while True:
-            wait = self.wait_s(units)
+            wait = self.wait_s(units, order=order)
             if wait <= 0:
                 self.take(units)
                 return

@@ -74,7 +74,9 @@ def _f(d: Decimal) -> str:
 class Accounts:
     """The accounts of the fake (``venue``: the ``FakeBinance`` for prices, symbols and the clock).
     ``not_found_s``: queries answer -2013 for this long after an order was accepted (the venue's lag);
-    ``lose_next_answers``: that many order placements are done but their answer is dropped (connection cut)."""
+    ``lose_next_answers``: that many order placements are done but their answer is dropped (connection cut);
+    ``part_fill``: the next marketable LIMIT order fills only this fraction of what is left (down to the lot
+    step) and stays PARTIALLY_FILLED, its rest still resting, as a thin book does (one-shot)."""
 
     def __init__(self, venue: Any) -> None:
         self.venue = venue
@@ -83,6 +85,7 @@ class Accounts:
         self._trade_ids = itertools.count(5000)
         self.not_found_s = 0.0
         self.lose_next_answers = 0
+        self.part_fill: D | None = None
         self.placed = 0  # orders accepted
         self.signed_requests: list[str] = []  # raw query strings that passed the checks
 
@@ -216,6 +219,12 @@ class Accounts:
         self._lock(acc, order, -1)
         qty = D(order["origQty"]) - D(order["executedQty"])
         spec = self._spec(order["symbol"])
+        partial = False
+        if self.part_fill is not None and kind == "LIMIT":  # a maker fill of part of the order (one-shot)
+            part = (qty * self.part_fill // D(spec.step)) * D(spec.step)
+            self.part_fill = None
+            if D(0) < part < qty:
+                qty, partial = part, True
         fee = qty * D("0.001") if buy else qty * px * D("0.001")
         fee_asset = spec.base if buy else spec.quote
         base, quote = acc.balances.setdefault(spec.base, [D(0), D(0)]), acc.balances.setdefault(spec.quote, [D(0), D(0)])
@@ -229,7 +238,10 @@ class Accounts:
         now = self.venue.server_ms()
         order["executedQty"] = _f(D(order["executedQty"]) + qty)
         order["cummulativeQuoteQty"] = _f(D(order["cummulativeQuoteQty"]) + qty * px)
-        order["status"], order["updateTime"], order["isWorking"] = "FILLED", now, False
+        order["status"], order["updateTime"] = ("PARTIALLY_FILLED" if partial else "FILLED"), now
+        order["isWorking"] = partial
+        if partial:
+            self._lock(acc, order, +1)  # the rest stays reserved
         trade = {"symbol": order["symbol"], "id": tid, "orderId": order["orderId"], "orderListId": -1,
                  "price": _f(px), "qty": _f(qty), "quoteQty": _f(qty * px), "commission": _f(fee),
                  "commissionAsset": fee_asset, "time": now, "isBuyer": buy, "isMaker": kind == "LIMIT",

@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from typing import Any
 
 from ...core.enums import Interval, SessionState, Side
@@ -191,9 +191,14 @@ class BinanceAccount(ABC):
         except OrderNotFound:
             return None
 
-    async def fills_since(self, since_ms: int) -> list[Fill]:
+    async def fills_since(self, since_ms: int, symbols: Iterable[str] = ()) -> list[Fill]:
+        """The account's trades from ``since_ms`` on (``GET myTrades``/``userTrades`` per symbol, weight
+        ``trades_weight`` each), oldest first, for ``symbols`` (the core passes those of its open and recent
+        orders: a fresh adapter after a restart has traded nothing yet) and every symbol traded in this session.
+        Symbols this venue does not list are skipped."""
         out: list[Fill] = []
-        for symbol in sorted(self._traded):
+        wanted = {s for s in symbols if s in self.public.symbols.by_symbol} | self._traded
+        for symbol in sorted(wanted):
             rows = await self.rest.request("GET", self.trades_path, {"symbol": self._inst(symbol).wire_symbol,
                                                                     "startTime": since_ms, "limit": 1000},
                                            weight=self.trades_weight)

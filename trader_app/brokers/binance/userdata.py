@@ -138,9 +138,9 @@ class SpotUserData:
         ``NotSent``, ``VenueUnavailable``, ``RateLimited``/``VenueBanned`` or the venue's refusal mapped by
         ``codes.error_for``; a -1021 answer resyncs the clock and the request goes once more."""
         budget = self.rest.network.budget(self.rest.endpoints.rest)
-        await budget.acquire(weight)
+        await budget.acquire(weight, order=placing)  # a placement may use the reads' reserve
         if placing:
-            await self.rest.orders.acquire(1)
+            await self.rest.orders.acquire(1, order=True)
         for attempt in (1, 2):
             if not self.ready:
                 raise NotSent(f"{self.rest.venue}: the WebSocket API connection is not up")

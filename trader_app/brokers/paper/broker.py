@@ -186,9 +186,9 @@ class PaperBroker:
             order = next((o for o in self._orders.values() if o.venue_order_id == venue_order_id), None)
         return order
 
-    async def fills_since(self, since_ms: int) -> list[Fill]:
+    async def fills_since(self, since_ms: int, symbols: Iterable[str] = ()) -> list[Fill]:
         """This session's fills with ``ts_ms >= since_ms``, oldest first (the newest 10,000 are kept; the
-        paper venue's older fills are in our own store already)."""
+        paper venue's older fills are in our own store already). ``symbols`` is not needed here."""
         return [f for f in self._fills if f.ts_ms >= since_ms]
 
     async def subscribe(self, symbols: list[str]) -> None:

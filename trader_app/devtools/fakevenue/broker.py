@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import ssl
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from decimal import Decimal
 from typing import Any
 
@@ -231,7 +231,7 @@ class FakeVenueBroker:
         r = await self._call("GET", f"/accounts/{self.account_id}/orders/{client_order_id}")
         return None if r.status_code == 404 else self._order(r.json())
 
-    async def fills_since(self, since_ms: int) -> list[Fill]:
+    async def fills_since(self, since_ms: int, symbols: Iterable[str] = ()) -> list[Fill]:
         """``GET /accounts/{a}/fills?since_ms=``: the account's fills from ``since_ms`` on, oldest first."""
         r = await self._call("GET", f"/accounts/{self.account_id}/fills", params={"since_ms": since_ms})
         if r.status_code != 200:

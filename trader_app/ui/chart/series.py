@@ -27,6 +27,9 @@ class BarSeries:
         self.interval = interval
         self.n = 0
         self.price_decimals = 2
+        # the instrument's tick places (``ChartWidget.set_tick``): the readout then shows prices as the venue
+        # quotes them, not a mid price's 64,999.995 or an aggregate's noise; None: from the bars' own digits
+        self.tick_decimals: int | None = None
         self._open_ms = np.empty(_MIN_CAPACITY, dtype=np.int64)
         self._f = np.empty((_ROWS, _MIN_CAPACITY), dtype=np.float64)  # open_s, open, high, low, close, volume, centre
 
@@ -99,7 +102,8 @@ class BarSeries:
         open_ms[:n] = times
         self.symbol, self.interval, self.n = symbol, interval, n
         self._f, self._open_ms = f, open_ms
-        self.price_decimals = price_decimals_of(bars[-64:]) if bars else 2
+        self.price_decimals = self.tick_decimals if self.tick_decimals is not None else (
+            price_decimals_of(bars[-64:]) if bars else 2)
 
     def last_open_ms(self) -> int | None:
         return int(self._open_ms[self.n - 1]) if self.n else None
@@ -119,7 +123,8 @@ class BarSeries:
             self._f, self._open_ms = f, open_ms
         self.n += 1
         self._write(self.n - 1, bar)
-        self.price_decimals = max(self.price_decimals, price_decimals_of([bar]))
+        if self.tick_decimals is None:  # no tick known: as many places as the prices are written with
+            self.price_decimals = max(self.price_decimals, price_decimals_of([bar]))
 
     def _write(self, i: int, bar: Bar) -> None:
         self._open_ms[i] = bar.open_time_ms

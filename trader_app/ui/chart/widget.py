@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import math
 
 import numpy as np
@@ -145,6 +147,16 @@ class ChartWidget(QWidget):
     def bar_count(self) -> int:
         """Number of bars loaded, the live one included."""
         return self._series.n
+
+    def set_tick(self, tick: Decimal | None) -> None:
+        """Show prices at the places of ``tick`` (the instrument's tick size; None: as the bars write them)."""
+        from ..models.format import places_of
+
+        series = self._series
+        series.tick_decimals = places_of(tick) if tick else None
+        if series.tick_decimals is not None:
+            series.price_decimals = series.tick_decimals
+        self._update_readout()
 
     def set_note(self, note: str) -> None:
         """Add ``note`` to the price pane's title ("no data from binance (unreachable)", "binance prices");

@@ -73,9 +73,10 @@ def datetime_text(ts_ms: int | None) -> str:
     return datetime.fromtimestamp(ts_ms / 1000).strftime("%Y-%m-%d %H:%M:%S")
 
 
-def sign_colour(value: Decimal | float | None) -> QColor | None:
-    """Up colour for > 0, down colour for < 0, None (default text) for zero or unknown."""
-    if value is None or value == 0:
+def sign_colour(value: Decimal | float | None, places: int = 2) -> QColor | None:
+    """Up colour for > 0, down colour for < 0, None (default text) for zero or unknown; a value that rounds to
+    zero at ``places`` (how it is shown: 0.00, never red) counts as zero."""
+    if value is None or value == 0 or abs(value) < 0.5 * 10 ** -places:
         return None
     return theme.UP_COLOR if value > 0 else theme.DOWN_COLOR
 

@@ -103,7 +103,7 @@ class PositionsModel(KeyedTableModel):
             Column("Account", lambda p: self.account_names.get(p.account_id, p.account_id), align=LEFT, width=90),
             Column("Symbol", lambda p: p.symbol, align=LEFT, width=80),
             Column("Qty", lambda p: p.quantity, lambda p: f.qty(p.symbol, p.quantity),
-                   colour=lambda p: sign_colour(p.quantity)),
+                   colour=lambda p: sign_colour(p.quantity, 12)),
             Column("Avg price", lambda p: p.avg_price, lambda p: f.price(p.symbol, p.avg_price)),
             # a position its venue has no price for reads "no price", never its average price and 0.00 PnL
             Column("Last", lambda p: p.last_price,

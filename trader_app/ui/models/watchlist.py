@@ -72,10 +72,10 @@ class WatchlistModel(KeyedTableModel):
             Column("RSI", lambda r: r.rsi, lambda r: _float_text(r.rsi, 1), width=45),
             Column("MACD", lambda r: r.macd, lambda r: _float_text(r.macd, 3),
                    colour=lambda r: None if r.macd is None or r.macd_signal is None
-                   else sign_colour(r.macd - r.macd_signal), width=60),
+                   else sign_colour(r.macd - r.macd_signal, 12), width=60),
             Column("Position", lambda r: r.position_qty,
                    lambda r: f.qty(r.symbol, r.position_qty) if r.position_qty else "",
-                   colour=lambda r: sign_colour(r.position_qty), optional=6),
+                   colour=lambda r: sign_colour(r.position_qty, 12), optional=6),
             Column("Avg price", lambda r: r.avg_price,
                    lambda r: f.price(r.symbol, r.avg_price) if r.position_qty else "", optional=8),
             Column("Profit %", lambda r: r.profit_pct, lambda r: pct(r.profit_pct),

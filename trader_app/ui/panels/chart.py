@@ -76,8 +76,13 @@ class ChartPanel(QWidget):
         bars = await self.services.market.history(symbol, interval, limit=self.history_limit)
         if self._loading != (symbol, interval):
             return 0  # another symbol was picked while this one loaded
-        self.chart.set_bars(symbol, interval, bars)
         venue, bare = parse_market_id(symbol)
+        try:
+            tick = self.services.market.instrument(bare, venue).tick_size
+        except Exception:  # noqa: BLE001 - an unlisted symbol: prices as the bars write them
+            tick = None
+        self.chart.set_bars(symbol, interval, bars)
+        self.chart.set_tick(tick)
         source = self.services.market.bars_venue(venue)
         if not bars:
             state = getattr(self.services, "venue_state", lambda _v: "")(source)
