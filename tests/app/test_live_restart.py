@@ -28,17 +28,27 @@ def _signal(group: str, qty_per: str, side: Side = Side.BUY):
     return new_signal(group, (order,), SignalSource.WEBHOOK, {"group_name": group})
 
 
+async def connected(services, venue: str, name: str, settings: dict, key: str, secret: str):
+    """An account created on the fake with its keys, once it is CONNECTED."""
+    acc = await services.accounts.create_account(venue, AccountMode.TESTNET, name, settings,
+                                                 {"api_key": key, "api_secret": secret})
+    assert await _until(lambda: services.accounts.session_state(acc.account_id) is SessionState.CONNECTED, 10)
+    return acc
+
+
+async def spot_account(services, fake):
+    return await connected(services, "binance", "Binance spot", {
+        "rest_url": fake.rest_url, "stream_url": fake.stream_url, "ws_api_url": f"{fake.stream_url}/ws-api/v3"},
+        KEY, SECRET)
+
+
 async def test_a_spot_account_holding_coins_restarts_without_a_false_stop(tmp_path):
     async with FakeBinanceServer(FakeBinance()) as fake:
         fake.venue.accounts.open(KEY, SECRET, {"USDT": "10000"})
         first = build_services(tmp_path / "data", demo=True, start_webhook=False)
         await first.start()
         try:
-            acc = await first.accounts.create_account(
-                "binance", AccountMode.TESTNET, "Binance spot",
-                {"rest_url": fake.rest_url, "stream_url": fake.stream_url, "ws_api_url": f"{fake.stream_url}/ws-api/v3"},
-                {"api_key": KEY, "api_secret": SECRET})
-            assert await _until(lambda: first.accounts.session_state(acc.account_id) is SessionState.CONNECTED, 10)
+            acc = await spot_account(first, fake)
             await first.groups.create_group("swing", MarketType.SPOT)
             await first.groups.link("swing", acc.account_id, "1")
             await first.demo_task
@@ -73,10 +83,8 @@ async def test_the_equity_of_a_futures_account_is_wallet_plus_unrealized_pnl(tmp
         services = build_services(tmp_path / "data", demo=True, start_webhook=False)
         await services.start()
         try:
-            fut = await services.accounts.create_account(
-                "binanceusdm", AccountMode.TESTNET, "Binance futures",
-                {"rest_url": fake.rest_url, "stream_url": fake.stream_url}, {"api_key": FKEY, "api_secret": FSECRET})
-            assert await _until(lambda: services.accounts.session_state(fut.account_id) is SessionState.CONNECTED, 10)
+            fut = await connected(services, "binanceusdm", "Binance futures",
+                                  {"rest_url": fake.rest_url, "stream_url": fake.stream_url}, FKEY, FSECRET)
             await services.groups.create_group("perp", MarketType.FUTURES)
             await services.groups.link("perp", fut.account_id, "1")
             await services.demo_task
@@ -109,11 +117,7 @@ async def test_a_partial_fill_made_while_the_app_was_down_is_recorded(tmp_path):
         first = build_services(tmp_path / "data", demo=True, start_webhook=False)
         await first.start()
         try:
-            acc = await first.accounts.create_account(
-                "binance", AccountMode.TESTNET, "Binance spot",
-                {"rest_url": fake.rest_url, "stream_url": fake.stream_url, "ws_api_url": f"{fake.stream_url}/ws-api/v3"},
-                {"api_key": KEY, "api_secret": SECRET})
-            assert await _until(lambda: first.accounts.session_state(acc.account_id) is SessionState.CONNECTED, 10)
+            acc = await spot_account(first, fake)
             order = await first.order_manager.submit(OrderRequest(
                 acc.account_id, "BTC/USDT", Side.BUY, OrderType.LIMIT, D("0.00242"), "ta-rest-1", price=D("60000")))
             assert order.status is OrderStatus.NEW

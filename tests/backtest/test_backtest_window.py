@@ -18,6 +18,12 @@ from trader_app.ui.param_editors import ParamEditors
 from trader_app.ui.panels.common import spawn
 
 
+def save_closes(store, symbol: str, interval: Interval, closes: list[int]) -> None:
+    """Bars of ``symbol`` whose open, high, low and close are each ``closes[k]`` (volume 1), one per interval."""
+    store.bars.save([Bar(symbol, interval, k * interval.ms, Decimal(c), Decimal(c), Decimal(c), Decimal(c),
+                         Decimal(1)) for k, c in enumerate(closes)])
+
+
 def test_param_form_from_declared_params(qtbot):
     form = ParamEditors(SmaCross.params)
     qtbot.addWidget(form)
@@ -60,9 +66,7 @@ async def test_run_from_csv_in_a_worker_process(qtbot, tmp_path):
 async def test_stored_series_are_offered_and_run(qtbot):
     store = Store.open(":memory:")
     try:
-        closes = [10, 10, 10, 11, 12, 11, 9, 8, 9, 11, 12]
-        store.bars.save([Bar("BTC/USDT", Interval.M1, k * 60_000, Decimal(c), Decimal(c), Decimal(c), Decimal(c),
-                             Decimal(1)) for k, c in enumerate(closes)])
+        save_closes(store, "BTC/USDT", Interval.M1, [10, 10, 10, 11, 12, 11, 9, 8, 9, 11, 12])
         win = BacktestWindow(SimpleNamespace(store=store))
         qtbot.addWidget(win)
         await spawn(win.load_series())
@@ -78,11 +82,9 @@ async def test_stored_series_are_offered_and_run(qtbot):
 async def test_the_default_data_fits_the_default_cash_and_a_run_without_trades_says_why(qtbot):
     store = Store.open(":memory:")
     try:
-        closes = [72100, 72300, 72000, 73000, 74000, 73500, 72000, 71000, 72500, 74000, 75000]
-        store.bars.save([Bar("005930", Interval.D1, k * 86_400_000, Decimal(c), Decimal(c), Decimal(c), Decimal(c),
-                             Decimal(1)) for k, c in enumerate(closes)])
-        store.bars.save([Bar("BTC/USDT", Interval.M1, k * 60_000, Decimal(c), Decimal(c), Decimal(c), Decimal(c),
-                             Decimal(1)) for k, c in enumerate([10, 10, 10, 11, 12, 11, 9, 8, 9, 11, 12])])
+        save_closes(store, "005930", Interval.D1, [72100, 72300, 72000, 73000, 74000, 73500, 72000, 71000, 72500,
+                                                   74000, 75000])
+        save_closes(store, "BTC/USDT", Interval.M1, [10, 10, 10, 11, 12, 11, 9, 8, 9, 11, 12])
         win = BacktestWindow(SimpleNamespace(store=store))
         qtbot.addWidget(win)
         win.show()

@@ -14,6 +14,7 @@ from decimal import Decimal as D
 from pathlib import Path
 
 import pytest
+import pytest_asyncio
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QGuiApplication
 from PySide6.QtWidgets import QAbstractButton, QCheckBox, QDockWidget, QFileDialog, QMessageBox, QPushButton, QTabWidget, QToolButton
@@ -171,24 +172,20 @@ async def test_file_quit_closes_the_window(window):
     assert not window.isVisible()
 
 
-async def _ticket_order(window, account_id, side_button, order_type: str, qty: str, price: str = "") -> None:
-    ticket = window.ticket
-    ticket.set_account(account_id)
-    ticket.order_type.setCurrentText(order_type)
-    await type_into(ticket.quantity, qty)
-    if price:
-        await type_into(ticket.price, price)
-    await click(side_button)
-    await ticket.last_task
-
-
-async def test_trade_menu_buy_sell_and_cancel_all(window, services, account_id):
+async def ticket_for(window, services, account_id: str, order_type: str, quantity: str):
+    """The order ticket set up as a user would for BTC/USDT (quoted 64,999.98 / 65,000.02): account, symbol,
+    type, the quantity typed."""
     publish_quote(services, "BTC/USDT", bid="64999.98", ask="65000.02")
     ticket = window.ticket
     ticket.set_account(account_id)
     ticket.set_symbol("BTC/USDT")
-    ticket.order_type.setCurrentText("MARKET")
-    await type_into(ticket.quantity, "0.2")
+    ticket.order_type.setCurrentText(order_type)
+    await type_into(ticket.quantity, quantity)
+    return ticket
+
+
+async def test_trade_menu_buy_sell_and_cancel_all(window, services, account_id):
+    ticket = await ticket_for(window, services, account_id, "MARKET", "0.2")
     await menu(window, "Trade", "Buy (ticket)")
     order = await ticket.last_task
     assert (order.status, order.side.value, order.filled_qty) == (OrderStatus.FILLED, "BUY", D("0.2"))
@@ -367,12 +364,7 @@ async def test_chart_interval_buttons(window, services):
 
 
 async def test_ticket_buttons_and_the_open_orders_context_menu(window, services, account_id):
-    publish_quote(services, "BTC/USDT", bid="64999.98", ask="65000.02")
-    ticket = window.ticket
-    ticket.set_account(account_id)
-    ticket.set_symbol("BTC/USDT")
-    ticket.order_type.setCurrentText("LIMIT")
-    await type_into(ticket.quantity, "0.1")
+    ticket = await ticket_for(window, services, account_id, "LIMIT", "0.1")
     await type_into(ticket.price, "60000")
     await click(ticket.buy_button)
     first = await ticket.last_task
@@ -479,38 +471,44 @@ async def test_reports_buttons_make_open_refresh_delete_and_save(window, service
     assert services.settings.reports.schedule is False and "schedule off" in panel.status.text()
 
 
-# ---- errors in slots ---------------------------------------------------------------------------------------
-@pytest.mark.qt_no_exception_capture
-async def test_an_error_in_a_button_reaches_the_log_panel_the_log_file_and_a_message_box(window, services, tmp_path):
+# ---- errors in slots and the log file ----------------------------------------------------------------------
+@pytest_asyncio.fixture
+async def log_file(services, tmp_path):
+    """``logs/trader-app.log`` of a data dir, with the app's log forwarding installed (as the window runs)."""
     from trader_app.app import install_log_forwarding
     from trader_app.app.services import remove_log_forwarding
     from trader_app.config import open_log_file
 
-    log_path = open_log_file(tmp_path)
+    path = open_log_file(tmp_path)
     handler = install_log_forwarding(services.bus, services)
-    try:
-        button = QPushButton("Broken", window.panels["accounts"])
-        button.clicked.connect(lambda: 1 / 0)
-        button.show()
-        await click(button)
-        await until(lambda: window.errors.boxes)
-        box = window.errors.boxes[-1]
-        assert box.isVisible() and "ZeroDivisionError: division by zero" in box.text()
-        await until(lambda: (window.bridge.flush(), any("ZeroDivisionError" in r.event.message
-                                                         for r in window.log_panel.model.records()))[1])
-        row = next(r for r in window.log_panel.model.records() if "ZeroDivisionError" in r.event.message)
-        assert "Traceback (most recent call last)" in row.event.message and row.event.level == "ERROR"
-        for h in logging.getLogger("trader_app").handlers:
-            h.flush()
-        text = log_path.read_text(encoding="utf-8")
-        assert "unexpected error in the window: ZeroDivisionError" in text and "Traceback" in text
-        ok(box)
-    finally:
-        remove_log_forwarding(handler)
-        for h in list(logging.getLogger("trader_app").handlers):
-            if getattr(h, "baseFilename", "") == str(log_path):
-                logging.getLogger("trader_app").removeHandler(h)
-                h.close()
+    yield path
+    remove_log_forwarding(handler)
+    for h in list(logging.getLogger("trader_app").handlers):
+        if getattr(h, "baseFilename", "") == str(path):
+            logging.getLogger("trader_app").removeHandler(h)
+            h.close()
+
+
+def read_log(path: Path) -> str:
+    for h in logging.getLogger("trader_app").handlers:
+        h.flush()
+    return path.read_text(encoding="utf-8")
+@pytest.mark.qt_no_exception_capture
+async def test_an_error_in_a_button_reaches_the_log_panel_the_log_file_and_a_message_box(window, log_file):
+    button = QPushButton("Broken", window.panels["accounts"])
+    button.clicked.connect(lambda: 1 / 0)
+    button.show()
+    await click(button)
+    await until(lambda: window.errors.boxes)
+    box = window.errors.boxes[-1]
+    assert box.isVisible() and "ZeroDivisionError: division by zero" in box.text()
+    await until(lambda: (window.bridge.flush(), any("ZeroDivisionError" in r.event.message
+                                                     for r in window.log_panel.model.records()))[1])
+    row = next(r for r in window.log_panel.model.records() if "ZeroDivisionError" in r.event.message)
+    assert "Traceback (most recent call last)" in row.event.message and row.event.level == "ERROR"
+    text = read_log(log_file)
+    assert "unexpected error in the window: ZeroDivisionError" in text and "Traceback" in text
+    ok(box)
 
 
 async def test_a_long_status_text_is_elided_with_the_whole_text_in_the_tooltip(window, services, monkeypatch):
@@ -545,36 +543,16 @@ async def test_reports_panel_offers_today_a_dark_preview_and_telegram_only_when_
     assert telegram.isEnabled() and telegram.isChecked() == services.settings.reports.telegram_daily
 
 
-async def test_the_log_file_holds_what_the_log_panel_shows(window, services, tmp_path):
+async def test_the_log_file_holds_what_the_log_panel_shows(window, services, log_file):
     """Issue 20: logs/trader-app.log lacked the INFO events the Log panel shows (fills from the ticket, warnings,
     reports): they were published on the bus without going through logging."""
-    from trader_app.app import install_log_forwarding
-    from trader_app.app.services import remove_log_forwarding
-    from trader_app.config import open_log_file
-
-    log_path = open_log_file(tmp_path)
-    handler = install_log_forwarding(services.bus, services)
-    try:
-        publish_quote(services, "BTC/USDT", bid="64999.98", ask="65000.02")
-        ticket = window.ticket
-        ticket.set_account(services.accounts.list()[0].account_id)
-        ticket.set_symbol("BTC/USDT")
-        ticket.order_type.setCurrentText("MARKET")
-        await type_into(ticket.quantity, "0.01")
-        await click(ticket.buy_button)
-        order = await ticket.last_task
-        await until(lambda: (window.bridge.flush(), any(order.client_order_id in r.event.message
-                                                         for r in window.log_panel.model.records()))[1])
-        for h in logging.getLogger("trader_app").handlers:
-            h.flush()
-        lines = [ln for ln in log_path.read_text(encoding="utf-8").splitlines() if order.client_order_id in ln]
-        assert len(lines) == 1 and " INFO trader_app.ticket: FILLED BUY 0.01000 BTC/USDT @ 65,000.02" in lines[0]
-    finally:
-        remove_log_forwarding(handler)
-        for h in list(logging.getLogger("trader_app").handlers):
-            if getattr(h, "baseFilename", "") == str(log_path):
-                logging.getLogger("trader_app").removeHandler(h)
-                h.close()
+    ticket = await ticket_for(window, services, services.accounts.list()[0].account_id, "MARKET", "0.01")
+    await click(ticket.buy_button)
+    order = await ticket.last_task
+    await until(lambda: (window.bridge.flush(), any(order.client_order_id in r.event.message
+                                                     for r in window.log_panel.model.records()))[1])
+    lines = [ln for ln in read_log(log_file).splitlines() if order.client_order_id in ln]
+    assert len(lines) == 1 and " INFO trader_app.ticket: FILLED BUY 0.01000 BTC/USDT @ 65,000.02" in lines[0]
 
 
 async def test_the_chart_readout_shows_prices_at_the_instruments_tick(window, services):
