@@ -89,7 +89,10 @@ class BrokerCapabilities:
     ``connect``; ``virtual_cash``: cash can be added and taken out (``deposit``/``withdraw``, paper);
     ``position_updates``: the venue reports positions (``PositionUpdate``); False for venues that report only
     fills (spot exchanges, KRX brokers): the order manager derives positions from the fills
-    (``core/position_math.py``) as it records them."""
+    (``core/position_math.py``) as it records them; ``leverage``: the venue trades each symbol at a leverage
+    it keeps (futures): the adapter has ``leverage`` (``{symbol: int}`` as last set or read) and
+    ``async set_leverage(symbol, int) -> int`` (the value the venue set), and the executor sets the group link's
+    leverage before an order that may open exposure."""
 
     order_types: frozenset[OrderType] = frozenset(OrderType)
     time_in_force: frozenset[TimeInForce] = frozenset(TimeInForce)
@@ -103,6 +106,7 @@ class BrokerCapabilities:
     local_state: bool = False
     virtual_cash: bool = False
     position_updates: bool = True
+    leverage: bool = False
 
 
 def check_capabilities(venue: str, caps: BrokerCapabilities, request: "OrderRequest",

@@ -324,20 +324,19 @@ class Executor:
 
     async def _ensure_leverage(self, account_id: str, symbol: str, leverage: Decimal) -> None:
         """Before a FUTURES order that may open exposure: the venue's leverage for ``symbol`` must be the
-        link's, since the order was sized with it. A venue with settable leverage (``set_leverage``, e.g.
+        link's, since the order was sized with it. A venue that declares the ``leverage`` capability (e.g.
         Binance USD-M ``POST /fapi/v1/leverage``) is set when it differs, once per change; one without it
         (paper) is left alone. Raises ``TraderError`` (the order is not sent) for a fractional leverage or a
         venue that sets another value; the venue's own refusal propagates the same way."""
         broker = self.om.broker(account_id)
-        setter = getattr(broker, "set_leverage", None)
-        if setter is None:
+        if not broker.capabilities.leverage:
             return
         if leverage != leverage.to_integral_value() or leverage < 1:
             raise TraderError(f"leverage {leverage} cannot be set on this venue: whole numbers from 1 only")
         want = int(leverage)
-        if getattr(broker, "leverage", {}).get(symbol) == want:
+        if broker.leverage.get(symbol) == want:
             return
-        got = await setter(symbol, want)
+        got = await broker.set_leverage(symbol, want)
         if got != want:
             raise TraderError(f"the venue set {symbol}'s leverage to {got}, not {want}; order not sent")
         log.info("account %s: %s leverage set to %dx (the group link's)", account_id, symbol, want)
@@ -351,7 +350,7 @@ class Executor:
         if qty_per < 0:
             position = self.om.position(acc, symbol)
             side, qty = close_order(qty_per, position.quantity if position else Decimal(0), inst)
-            reduce_only = bool(getattr(self.om.broker(acc).capabilities, "reduce_only", False))
+            reduce_only = self.om.broker(acc).capabilities.reduce_only
         else:
             side = order.side
             assert side is not None

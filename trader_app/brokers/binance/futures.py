@@ -28,7 +28,7 @@ class BinanceFutures(BinanceAccount):
     capabilities = BrokerCapabilities(
         order_types=frozenset({OrderType.MARKET, OrderType.LIMIT, OrderType.STOP_MARKET, OrderType.STOP_LIMIT}),
         time_in_force=frozenset(TimeInForce), reduce_only=True, short_selling=True, quote_stream=True,
-        order_stream=True, bar_history=True, client_order_ids=True, position_updates=True)
+        order_stream=True, bar_history=True, client_order_ids=True, position_updates=True, leverage=True)
     trades_path = "userTrades"
     trades_weight = 5
     restrictions_path = ""  # on the spot host (api.binance.com), not fapi: not read for futures keys
