@@ -189,3 +189,15 @@ async def test_ioc_fok_limit_that_cannot_fill_now_expires_and_reserves_nothing(r
     assert rig.exchange.resting_count() == 0
     filled = await rig.broker.place_order(rig.request(B, LMT, "0.5", price="50010.00", tif=TimeInForce(tif)))
     assert filled.status is OrderStatus.FILLED
+
+
+async def test_an_order_can_be_cancelled_by_the_venues_own_id(rig):
+    """Issue 21, contract: venues without client order ids (KRX brokers) cancel by their own order number."""
+    from trader_app.core.enums import OrderStatus, OrderType, Side
+
+    rig.hold({"USDT": "100000"})
+    rig.quote("50000.00", "50010.00")
+    order = await rig.broker.place_order(rig.request(Side.BUY, OrderType.LIMIT, "0.1", "40000.00", coid="rest-v"))
+    assert order.venue_order_id
+    cancelled = await rig.broker.cancel_order("", venue_order_id=order.venue_order_id)
+    assert (cancelled.client_order_id, cancelled.status) == ("rest-v", OrderStatus.CANCELLED)

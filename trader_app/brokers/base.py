@@ -38,8 +38,10 @@ All methods are coroutines run on the app's single asyncio loop:
   oldest first, as far back as the venue keeps them; the caller drops repeats by ``trade_id``. ``symbols``:
   those the core knows orders of (open and recent): a venue that asks per symbol asks these, and those it
   traded in this session, so a freshly started adapter still finds the fills made while the app was down.
-- **cancel_order(client_order_id, symbol=...) / cancel_all** return the orders as they are after cancelling; cancelling an unknown id
-  raises ``OrderNotFound``; a final order comes back unchanged.
+- **cancel_order(client_order_id, symbol=..., venue_order_id=...) / cancel_all** return the orders as they are after
+  cancelling; the venue order id (recorded at the acknowledgement) is given where known, for venues that cancel
+  by their own number only (KRX brokers); cancelling an unknown id raises ``OrderNotFound``; a final order comes
+  back unchanged.
 - **Reads** (instruments, balances, positions, open_orders, query_order, fills_since, bar_history) may be
   retried by the caller (tenacity) on ``VenueUnavailable``/``RateLimited``.
 - **updates()** is an async iterator of ``BrokerUpdate`` (order status changes, fills, balance, position and
@@ -190,7 +192,7 @@ class Broker(Protocol):
 
     async def place_order(self, request: OrderRequest) -> Order: ...
 
-    async def cancel_order(self, client_order_id: str, *, symbol: str = "") -> Order: ...
+    async def cancel_order(self, client_order_id: str, *, symbol: str = "", venue_order_id: str = "") -> Order: ...
 
     async def cancel_all(self, symbol: str | None = None, side: Side | None = None) -> list[Order]: ...
 

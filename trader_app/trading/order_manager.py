@@ -427,7 +427,8 @@ class OrderManager(OrderUpdates, Reconciliation):
         """Cancel one order at the venue and track the result. Raises ``OrderNotFound`` if the venue does
         not know it, ``TraderError`` if the account is not connected. Never retried."""
         known = self.order(account_id, client_order_id)
-        order = await self.broker(account_id).cancel_order(client_order_id, symbol=known.symbol if known else "")
+        order = await self.broker(account_id).cancel_order(client_order_id, symbol=known.symbol if known else "",
+                                                           venue_order_id=known.venue_order_id if known else "")
         await self._settle(account_id)
         return await self._apply_order(order)
 

@@ -231,12 +231,17 @@ class BinanceAccount(ABC):
     async def _send_cancel(self, params: dict[str, str]) -> Any:
         return await self.rest.request("DELETE", "order", params, weight=1)
 
-    async def cancel_order(self, client_order_id: str, *, symbol: str = "") -> Order:
+    async def cancel_order(self, client_order_id: str, *, symbol: str = "", venue_order_id: str = "") -> Order:
+        """``DELETE order`` by ``origClientOrderId``, or by ``orderId`` when only the venue's id is known."""
         symbol = symbol or self._cid_symbol.get(client_order_id, "")
         if not symbol:
             raise OrderNotFound(f"{self.venue}: no known order {client_order_id}")
-        body = await self._send_cancel({"symbol": self._inst(symbol).wire_symbol,
-                                        "origClientOrderId": client_order_id})
+        params = {"symbol": self._inst(symbol).wire_symbol}
+        if client_order_id:
+            params["origClientOrderId"] = client_order_id
+        else:
+            params["orderId"] = venue_order_id
+        body = await self._send_cancel(params)
         return self._order(dict(body, clientOrderId=body.get("origClientOrderId", client_order_id)))
 
     async def cancel_all(self, symbol: str | None = None, side: Side | None = None) -> list[Order]:

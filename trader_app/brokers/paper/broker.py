@@ -384,10 +384,12 @@ class PaperBroker:
             self._emit(BalanceUpdate(self._book.balance(currency or self.exchange.instrument(order.symbol).quote)))
         return order
 
-    async def cancel_order(self, client_order_id: str, *, symbol: str = "") -> Order:
-        """Cancel an open order (its reservation is released). Returns a final order unchanged; raises
-        ``OrderNotFound`` for an id the venue never saw."""
+    async def cancel_order(self, client_order_id: str, *, symbol: str = "", venue_order_id: str = "") -> Order:
+        """Cancel an open order by client order id, else ``venue_order_id`` (its reservation is released).
+        Returns a final order unchanged; raises ``OrderNotFound`` for an id the venue never saw."""
         order = self._orders.get(client_order_id)
+        if order is None and venue_order_id:
+            order = next((o for o in self._orders.values() if o.venue_order_id == venue_order_id), None)
         if order is None:
             raise OrderNotFound(f"no paper order {client_order_id} on account {self.account_id}")
         if not order.is_open:

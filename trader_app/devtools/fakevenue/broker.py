@@ -212,7 +212,7 @@ class FakeVenueBroker:
         self._queue.put_nowait(OrderUpdate(order))
         return order
 
-    async def cancel_order(self, client_order_id: str, *, symbol: str = "") -> Order:
+    async def cancel_order(self, client_order_id: str, *, symbol: str = "", venue_order_id: str = "") -> Order:
         status, data = await self._order_call("order.cancel", {"client_order_id": client_order_id}, "DELETE",
                                               f"/accounts/{self.account_id}/orders/{client_order_id}")
         if status == 404:
