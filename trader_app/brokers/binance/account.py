@@ -15,19 +15,17 @@ the core to resolve; nothing is ever resent.
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator, Iterable
+from abc import abstractmethod
+from collections.abc import Iterable
 from typing import Any
 
-from ...core.enums import Interval, SessionState, Side
-from ...core.errors import AuthError, OrderNotFound, UnknownSymbol
-from ...core.instrument import Instrument
-from ...core.market_data import Bar, Quote
+from ...core.enums import SessionState
+from ...core.errors import AuthError, OrderNotFound
 from ...core.orders import Fill, Order, OrderRequest
 from ...core.portfolio import Balance, Position
-from ..base import BrokerCapabilities, BrokerUpdate, ConnectionUpdate, FillUpdate, OrderUpdate, queued_updates
+from ..base import FillUpdate, OrderUpdate
+from ..live import LiveAccount
 from ..network import VenueNetwork
 from .orders import fill_from_trade, fills_of_full_answer, order_from, order_params
 from .public import shared_public
@@ -35,15 +33,15 @@ from .rest import BinanceRest
 from .urls import Endpoints
 
 log = logging.getLogger(__name__)
-_END = object()
 
 
-class BinanceAccount(ABC):
-    """One account (see the module docstring). ``api_key``/``secret``: from the OS keyring, handed in by the
-    account service; ``live``: False on the testnet (which has no key-restrictions endpoint). Subclasses give
-    ``capabilities``, ``_check_account``, ``_user_data``, ``balances``, ``positions`` and the trade-history path."""
+class BinanceAccount(LiveAccount):
+    """One account (see the module docstring) on the live account base (``brokers/live/account.py``: update
+    queue, connection state, bans, id maps, cancel-each, market data). ``api_key``/``secret``: from the OS
+    keyring, handed in by the account service; ``live``: False on the testnet (which has no key-restrictions
+    endpoint). Subclasses give ``capabilities``, ``_check_account``, ``_user_data``, ``balances``, ``positions``
+    and the trade-history path."""
 
-    capabilities: BrokerCapabilities
     trades_path = "myTrades"
     trades_weight = 20
     restrictions_path = "/sapi/v1/account/apiRestrictions"  # "" where the market's host has none
@@ -51,22 +49,12 @@ class BinanceAccount(ABC):
                  live: bool = True) -> None:
         if not api_key or not secret:
             raise AuthError("a Binance account needs an API key and secret")
-        self.account_id = account_id
+        super().__init__(account_id, endpoints.venue, network, shared_public(endpoints, network), endpoints.rest)
         self.endpoints = endpoints
-        self.venue = endpoints.venue
-        self.network = network
         self.live = live
         self.rest = BinanceRest(endpoints, network, api_key, secret)
-        self.public = shared_public(endpoints, network)
         self.withdrawals_enabled: bool | None = None
-        self._queue: asyncio.Queue[Any] = asyncio.Queue()
-        self._cid_symbol: dict[str, str] = {}  # client order id -> our symbol (Binance files orders by symbol)
-        self._cid_of: dict[str, str] = {}  # venue order id -> client order id
-        self._traded: set[str] = set()  # symbols this adapter has seen orders of (myTrades is per symbol)
         self._user: Any = None
-        self._ban_listener = self._on_ban
-        self._lift: asyncio.TimerHandle | None = None
-        self._state = SessionState.DISCONNECTED
 
     # ---- lifecycle --------------------------------------------------------------------------------------------
     async def connect(self) -> None:
@@ -84,9 +72,7 @@ class BinanceAccount(ABC):
                 raise
             except Exception as exc:  # noqa: BLE001 - a warning's source, not a reason to refuse the account
                 log.info("%s: key restrictions not read (%s)", self.venue, exc)
-        budget = self.network.budget(self.endpoints.rest)
-        if self._ban_listener not in budget.ban_listeners:
-            budget.ban_listeners.append(self._ban_listener)
+        self._watch_bans()
         self._user = self._user_data()
         try:
             await self._user.start()
@@ -96,42 +82,16 @@ class BinanceAccount(ABC):
             raise
 
     async def close(self) -> None:
-        if self._lift is not None:
-            self._lift.cancel()
-            self._lift = None
-        budget = self.network.budget(self.endpoints.rest)
-        if self._ban_listener in budget.ban_listeners:
-            budget.ban_listeners.remove(self._ban_listener)
         if self._user is not None:
             await self._user.close()
             self._user = None
-        self._queue.put_nowait(_END)
+        self._stop()
 
-    def _on_state(self, state: SessionState, reason: str) -> None:
-        if state is self._state and state is SessionState.CONNECTED:
-            return
-        self._state = state
-        self._queue.put_nowait(ConnectionUpdate(state, reason))
+    def ban_reason(self) -> str:
+        return f"{self.venue} banned this IP (HTTP 418)"
 
-    def _on_ban(self, until_ms: int) -> None:
-        """A 418 on this IP: BANNED until the venue's time, then CONNECTED again (the streams stayed up)."""
-        self._queue.put_nowait(ConnectionUpdate(SessionState.BANNED, f"{self.venue} banned this IP (HTTP 418)", until_ms))
-        if self._lift is not None:
-            self._lift.cancel()
-        self._schedule_lift()
-
-    def _schedule_lift(self) -> None:
-        budget = self.network.budget(self.endpoints.rest)
-        delay = max(0.0, (budget.banned_until_ms - budget.clock_ms()) / 1000) + 0.01
-        self._lift = asyncio.get_running_loop().call_later(delay, self._ban_lifted)
-
-    def _ban_lifted(self) -> None:
-        self._lift = None
-        if self.network.budget(self.endpoints.rest).banned:
-            self._schedule_lift()  # extended meanwhile (or the timer ran a hair early)
-            return
-        state = self._user.stream.state if self._user is not None else SessionState.DOWN
-        self._queue.put_nowait(ConnectionUpdate(state, "" if state is SessionState.CONNECTED else "after the ban"))
+    def _stream_state(self) -> SessionState:
+        return self._user.stream.state if self._user is not None else SessionState.DOWN
 
     def warnings(self) -> list[str]:
         """``withdrawals enabled`` when the key's restrictions allow them (a trading key should not)."""
@@ -141,15 +101,6 @@ class BinanceAccount(ABC):
         return []
 
     # ---- reads ------------------------------------------------------------------------------------------------
-    async def instruments(self) -> list[Instrument]:
-        return await self.public.instruments()
-
-    def _inst(self, symbol: str) -> Instrument:
-        inst = self.public.symbols.by_symbol.get(symbol)
-        if inst is None:
-            raise UnknownSymbol(symbol, self.venue)
-        return inst
-
     @abstractmethod
     async def _check_account(self) -> None:
         """Read the account once at connect; raise AuthError/ConfigError when it cannot trade here."""
@@ -166,11 +117,7 @@ class BinanceAccount(ABC):
 
     def _order(self, d: dict[str, Any], request: OrderRequest | None = None) -> Order:
         symbol = self.public.symbols.symbol(d["symbol"]) or d["symbol"]
-        order = order_from(d, self.account_id, symbol, request)
-        self._cid_symbol[order.client_order_id] = symbol
-        self._cid_of[order.venue_order_id] = order.client_order_id
-        self._traded.add(symbol)
-        return order
+        return self._remember(order_from(d, self.account_id, symbol, request))
 
     async def open_orders(self, symbol: str | None = None) -> list[Order]:
         params = {"symbol": self._inst(symbol).wire_symbol} if symbol else None
@@ -243,40 +190,3 @@ class BinanceAccount(ABC):
             params["orderId"] = venue_order_id
         body = await self._send_cancel(params)
         return self._order(dict(body, clientOrderId=body.get("origClientOrderId", client_order_id)))
-
-    async def cancel_all(self, symbol: str | None = None, side: Side | None = None) -> list[Order]:
-        """Each open order (of ``symbol``/``side``) cancelled by its client order id, so every one comes back with
-        its own final state (spot cancels a whole symbol in one request)."""
-        return await self._cancel_each(symbol, side)
-
-    async def _cancel_each(self, symbol: str | None, side: Side | None) -> list[Order]:
-        """Each open order (of ``symbol``/``side``) cancelled by its client order id; ones already gone are
-        skipped."""
-        out = []
-        for order in await self.open_orders(symbol):
-            if side is None or order.side is side:
-                try:
-                    out.append(await self.cancel_order(order.client_order_id, symbol=order.symbol))
-                except OrderNotFound:
-                    continue
-        return out
-
-    # ---- market data (the market's shared public connection) ------------------------------------------------
-    async def bar_history(self, symbol: str, interval: Interval, start_ms: int, end_ms: int) -> list[Bar]:
-        return await self.public.bar_history(symbol, interval, start_ms, end_ms)
-
-    def quotes(self, symbols: list[str]) -> AsyncIterator[Quote | Bar]:
-        return self.public.quotes(symbols)
-
-    async def subscribe(self, symbols: list[str]) -> None:
-        await self.public.subscribe(symbols)
-
-    async def unsubscribe(self, symbols: list[str]) -> None:
-        await self.public.unsubscribe(symbols)
-
-    # ---- updates ----------------------------------------------------------------------------------------------
-    def updates(self) -> AsyncIterator[BrokerUpdate]:
-        return queued_updates(self._queue, _END)
-
-    async def drain_updates(self) -> None:
-        await self._queue.join()  # the ack's own fills (FULL answer) are queued before it returns
