@@ -14,7 +14,7 @@ from fakes.binance import FakeBinance, FakeBinanceServer
 from trader_app.brokers.base import FillUpdate, PositionUpdate
 from trader_app.brokers.binance.futures import BinanceFutures
 from trader_app.brokers.binance.urls import FUTURES, endpoints
-from trader_app.brokers.network import VenueNetwork
+from trader_app.brokers.live.network import VenueNetwork
 from trader_app.core.enums import OrderStatus, OrderType, Side, TimeInForce
 from trader_app.core.errors import ConfigError, InsufficientFunds, InvalidOrder
 from trader_app.core.orders import OrderRequest

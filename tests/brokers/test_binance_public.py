@@ -14,7 +14,7 @@ from fakes.binance import FakeBinance, FakeBinanceServer
 from fakes.reference import sample
 from trader_app.brokers.binance.public import BinancePublic
 from trader_app.brokers.binance.urls import FUTURES, SPOT, endpoints
-from trader_app.brokers.network import VenueNetwork
+from trader_app.brokers.live.network import VenueNetwork
 from trader_app.core.enums import Interval, MarketType, SessionState
 from trader_app.core.errors import RateLimited, UnknownSymbol, VenueBanned, VenueUnavailable
 from trader_app.core.ids import now_ms
@@ -193,7 +193,7 @@ async def _test_the_server_clock_offset_is_measured(fake):
 
 async def test_the_connect_gate_spreads_a_burst_and_holds_the_venues_limit():
     """Five attempts at once through a gate of 3 per 0.5 s spaced 0.05 s apart, on a test clock."""
-    from trader_app.brokers.network import ConnectGate
+    from trader_app.brokers.live.network import ConnectGate
 
     now = [100.0]
 

@@ -16,7 +16,7 @@ from fakes.binance import FakeBinance, FakeBinanceServer
 from trader_app.brokers.base import BalanceUpdate, ConnectionUpdate, FillUpdate, OrderUpdate
 from trader_app.brokers.binance.spot import BinanceSpot
 from trader_app.brokers.binance.urls import SPOT, endpoints
-from trader_app.brokers.network import VenueNetwork
+from trader_app.brokers.live.network import VenueNetwork
 from trader_app.core.enums import OrderStatus, OrderType, SessionState, Side, TimeInForce
 from trader_app.core.errors import (
     AuthError,

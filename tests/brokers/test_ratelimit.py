@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from trader_app.brokers.ratelimit import RateBudget, RateLimit, header_interval_ms
+from trader_app.brokers.live.ratelimit import RateBudget, RateLimit, header_interval_ms
 from trader_app.core.errors import RateLimited, VenueBanned
 
 

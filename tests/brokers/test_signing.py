@@ -8,7 +8,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
 
-from trader_app.brokers.signing import ed25519_b64, hmac_sha256_hex, is_pem_key, load_ed25519
+from trader_app.brokers.live.signing import ed25519_b64, hmac_sha256_hex, is_pem_key, load_ed25519
 from fakes.reference import vectors
 from trader_app.core.errors import AuthError
 

@@ -21,7 +21,7 @@ from tenacity import AsyncRetrying, retry_if_exception_type, wait_exponential_ji
 
 from ..brokers.binance.public import BinancePublic
 from ..brokers.binance.urls import SPOT, endpoints
-from ..brokers.network import VenueNetwork
+from ..brokers.live.network import VenueNetwork
 from ..core.errors import BrokerError
 from ..core.instrument import HOME_VENUE, market_id, parse_market_id
 

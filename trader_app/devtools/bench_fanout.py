@@ -119,7 +119,7 @@ class TimedBroker:
 async def _binance_accounts(accounts: int, latency_ms: float, order_entry: str) -> tuple[Any, Any, list[Any], MarketType, Decimal]:
     """The fake Binance in its own process and ``accounts`` spot adapters on one shared network."""
     from ..brokers.binance.rest import USED_WEIGHT
-    from ..brokers.network import ConnectGate, VenueNetwork
+    from ..brokers.live.network import ConnectGate, VenueNetwork
     from .bench_venue import FakeBinanceProcess, spot_account
 
     fake = FakeBinanceProcess(accounts, latency_ms)

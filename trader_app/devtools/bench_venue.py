@@ -115,8 +115,8 @@ async def run_venue(orders: int = 1000, latency_ms: float = 0.0, warmup: int = 2
     from websockets.asyncio.client import connect
 
     from ..brokers.binance.rest import USED_WEIGHT
-    from ..brokers.network import VenueNetwork
-    from ..brokers.signing import hmac_sha256_hex
+    from ..brokers.live.network import VenueNetwork
+    from ..brokers.live.signing import hmac_sha256_hex
 
     fake = FakeBinanceProcess(2, latency_ms)
     rest, stream = await fake.start()

@@ -26,7 +26,7 @@ from ...core.orders import Fill, Order, OrderRequest
 from ...core.portfolio import Balance, Position
 from ..base import FillUpdate, OrderUpdate
 from ..live import LiveAccount
-from ..network import VenueNetwork
+from ..live.network import VenueNetwork
 from .orders import fill_from_trade, fills_of_full_answer, order_from, order_params
 from .public import shared_public
 from .rest import BinanceRest

@@ -21,8 +21,8 @@ from ...core.errors import BrokerError, SessionExpired
 from ...core.orders import Fill, Order
 from ...core.portfolio import Balance, Position
 from ..base import BalanceUpdate, BrokerUpdate, FillUpdate, OrderUpdate, PositionUpdate
-from ..network import ConnectGate
-from ..stream import ManagedStream
+from ..live.network import ConnectGate
+from ..live.stream import ManagedStream
 from .codes import ORDER_TYPE_BACK, order_status
 from .rest import BinanceRest
 

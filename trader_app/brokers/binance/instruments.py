@@ -16,7 +16,7 @@ from typing import Any
 
 from ...core.enums import MarketType
 from ...core.instrument import Instrument
-from ..ratelimit import RateLimit
+from ..live.ratelimit import RateLimit
 from .urls import SPOT
 
 

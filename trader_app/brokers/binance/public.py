@@ -32,8 +32,8 @@ from ...core.ids import now_ms
 from ...core.instrument import Instrument
 from ...core.market_data import Bar, Quote
 from ..base import BrokerCapabilities
-from ..network import VenueNetwork, send
-from ..stream import ManagedStream, StreamDropped
+from ..live.network import VenueNetwork, send
+from ..live.stream import ManagedStream, StreamDropped
 from .instruments import SymbolMap, instruments_from_exchange_info, rate_limits
 from .urls import SPOT, Endpoints
 

@@ -15,9 +15,9 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 from ...core.errors import BrokerError
-from ..network import VenueNetwork, send
-from ..ratelimit import RateBudget
-from ..signing import ed25519_b64, hmac_sha256_hex, is_pem_key, load_ed25519
+from ..live.network import VenueNetwork, send
+from ..live.ratelimit import RateBudget
+from ..live.signing import ed25519_b64, hmac_sha256_hex, is_pem_key, load_ed25519
 from .codes import TIMESTAMP_REJECTED, error_for
 from .urls import Endpoints
 

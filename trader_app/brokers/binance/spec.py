@@ -14,7 +14,7 @@ from ...core.enums import AccountMode
 from ...core.errors import AuthError
 from ...core.portfolio import Account
 from ..base import SettingField, VenueSpec
-from ..network import ConnectGate, VenueNetwork
+from ..live.network import ConnectGate, VenueNetwork
 from .rest import USED_WEIGHT
 from .futures import BinanceFutures
 from .spot import BinanceSpot

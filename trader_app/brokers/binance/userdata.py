@@ -32,8 +32,8 @@ from ...core.errors import AuthError, RateLimited, VenueUnavailable
 from ...core.orders import Fill, Order
 from ...core.portfolio import Balance
 from ..base import BalanceUpdate, BrokerUpdate, FillUpdate, OrderUpdate
-from ..network import ConnectGate
-from ..stream import ManagedStream, StreamDropped
+from ..live.network import ConnectGate
+from ..live.stream import ManagedStream, StreamDropped
 from .codes import ORDER_TYPE_BACK, error_for, order_status
 from .rest import BinanceRest
 

@@ -31,7 +31,7 @@ from ...core.instrument import Instrument
 from ...core.market_data import Bar, Quote
 from ...core.orders import Order
 from ..base import BrokerCapabilities, BrokerUpdate, ConnectionUpdate, queued_updates
-from ..network import VenueNetwork
+from .network import VenueNetwork
 
 _END = object()
 

@@ -20,8 +20,8 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
-from ..core.errors import RateLimited, VenueBanned
-from ..core.ids import now_ms
+from ...core.errors import RateLimited, VenueBanned
+from ...core.ids import now_ms
 
 _UNIT_MS = {"S": 1000, "M": 60_000, "H": 3_600_000, "D": 86_400_000}
 _INTERVAL_MS = {"SECOND": 1000, "MINUTE": 60_000, "HOUR": 3_600_000, "DAY": 86_400_000}

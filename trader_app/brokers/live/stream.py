@@ -28,7 +28,7 @@ from tenacity import AsyncRetrying, retry_if_exception_type, wait_exponential_ji
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 
-from ..core.enums import SessionState
+from ...core.enums import SessionState
 from .network import ConnectGate
 
 log = logging.getLogger(__name__)

@@ -24,7 +24,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from ..core.errors import RateLimited, VenueUnavailable
+from ...core.errors import RateLimited, VenueUnavailable
 from .ratelimit import RateBudget, RateLimit
 
 

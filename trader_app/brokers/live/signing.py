@@ -15,7 +15,7 @@ import hmac
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
-from ..core.errors import AuthError
+from ...core.errors import AuthError
 
 
 def hmac_sha256_hex(secret: str, payload: str) -> str:
