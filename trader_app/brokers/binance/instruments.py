@@ -1,4 +1,4 @@
-"""Binance ``exchangeInfo`` -> ``Instrument`` and the symbol names both ways.
+"""Binance ``exchangeInfo`` -> ``Instrument`` (the names both ways: ``live/symbols.py``).
 
 Filters read (https://developers.binance.com/docs/binance-spot-api-docs/filters): ``PRICE_FILTER.tickSize``,
 ``LOT_SIZE.stepSize/minQty/maxQty``, ``NOTIONAL.minNotional`` (spot; older ``MIN_NOTIONAL.minNotional``),
@@ -10,7 +10,7 @@ is ``BASE/QUOTE`` (``BTC/USDT``); Binance's is ``BTCUSDT`` (``venue_symbol``), l
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -82,26 +82,3 @@ def rate_limits(info: Mapping[str, Any]) -> list[RateLimit]:
         except (KeyError, ValueError, TypeError):
             continue
     return out
-
-
-class SymbolMap:
-    """Both ways between the app's ``BTC/USDT`` and Binance's ``BTCUSDT`` for a list of instruments."""
-
-    def __init__(self, instruments: Iterable[Instrument] = ()) -> None:
-        self.by_symbol: dict[str, Instrument] = {}
-        self.by_wire: dict[str, Instrument] = {}
-        self.update(instruments)
-
-    def update(self, instruments: Iterable[Instrument]) -> None:
-        for inst in instruments:
-            self.by_symbol[inst.symbol] = inst
-            self.by_wire[inst.wire_symbol] = inst
-
-    def wire(self, symbol: str) -> str:
-        """Binance's name of ``symbol``. Raises KeyError for an unlisted one."""
-        return self.by_symbol[symbol].wire_symbol
-
-    def symbol(self, wire: str) -> str | None:
-        """The app's name of Binance's ``wire`` (any case), None if unlisted."""
-        inst = self.by_wire.get(wire.upper())
-        return inst.symbol if inst is not None else None

@@ -19,22 +19,16 @@ batches of ``SUBSCRIBE_BATCH`` streams, spaced.
 
 from __future__ import annotations
 
-import asyncio
-import itertools
 import logging
-from collections.abc import AsyncIterator
 from decimal import Decimal
 from typing import Any
 
-from ...core.enums import Interval, SessionState
+from ...core.enums import Interval
 from ...core.errors import UnknownSymbol, VenueUnavailable
-from ...core.ids import now_ms
-from ...core.instrument import Instrument
-from ...core.market_data import Bar, Quote
-from ..base import BrokerCapabilities
+from ...core.market_data import Bar
 from ..live.network import VenueNetwork, send
-from ..live.stream import ManagedStream, StreamDropped
-from .instruments import SymbolMap, instruments_from_exchange_info, rate_limits
+from ..live.public import LivePublic
+from .instruments import instruments_from_exchange_info, rate_limits
 from .urls import SPOT, Endpoints
 
 log = logging.getLogger(__name__)
@@ -44,34 +38,19 @@ SUBSCRIBE_BATCH = 200  # streams per SUBSCRIBE message
 _STREAM_KINDS = ("bookTicker", "miniTicker", "kline_1m")
 
 
-class BinancePublic:
-    """Public market data of one Binance market (``endpoints``) over the venue's shared ``network``.
+class BinancePublic(LivePublic):
+    """Public market data of one Binance market (``endpoints``) over the venue's shared ``network``, on the
+    live layer's public feed (``brokers/live/public.py``: subscriptions, resubscribe, batching, quote assembly,
+    kline paging); this class holds Binance's wire: its REST paths and weights, stream names and frames.
+    ``limits``: the venue's published rate limits (ORDERS ones apply per account)."""
 
-    ``connect()`` loads the instruments and the published rate limits and measures the server clock; then
-    ``instruments()``, ``bar_history()``, and ``quotes(symbols)`` (an async iterator of ``Quote`` and ``Bar``
-    that survives reconnects) with ``subscribe``/``unsubscribe`` on the running connection. ``state`` is the
-    stream's connection state. Raises ``VenueUnavailable``/``RateLimited``/``VenueBanned`` from the REST calls.
-    """
-
-    account_id = ""
-    capabilities = BrokerCapabilities(quote_stream=True, bar_history=True, order_stream=False)
+    kline_limit = KLINE_LIMIT
+    subscribe_batch = SUBSCRIBE_BATCH
 
     def __init__(self, endpoints: Endpoints, network: VenueNetwork, *, stale_after_s: float = 60.0) -> None:
+        super().__init__(endpoints.venue, network, f"{endpoints.stream}/stream", stale_after_s=stale_after_s)
         self.endpoints = endpoints
-        self.venue = endpoints.venue
-        self.network = network
-        self.symbols = SymbolMap()
-        self._instruments: list[Instrument] = []
-        self._wanted: set[str] = set()  # app symbols subscribed
-        self._queue: asyncio.Queue[Quote | Bar] = asyncio.Queue()
-        self._book: dict[str, list[Decimal]] = {}  # symbol -> [bid, ask, last, day_open]
-        self._ids = itertools.count(1)
-        self.stream = ManagedStream(f"{self.venue} market data", f"{endpoints.stream}/stream", self._on_message,
-                                    on_open=self._resubscribe, gate=network.gate, stale_after_s=stale_after_s)
-        self.errors: list[str] = []  # subscription errors the venue answered
-        self.limits: list = []  # the venue's published rate limits (ORDERS ones apply per account)
-        self._connect_lock = asyncio.Lock()
-        self.connected = False
+        self.limits: list = []
 
     # ---- REST ---------------------------------------------------------------------------------------------
     async def _get(self, path: str, weight: int, **params: Any) -> Any:
@@ -88,111 +67,33 @@ class BinancePublic:
     async def server_time_ms(self) -> int:
         return int((await self._get("time", 1))["serverTime"])
 
-    async def connect(self) -> None:
-        """Load instruments and limits, measure the clock. Idempotent: the accounts sharing it connect it once."""
-        async with self._connect_lock:
-            if not self.connected:
-                await self._load()
-                self.connected = True
-
     async def _load(self) -> None:
         info = await self._get("exchangeInfo", 20 if self.endpoints.market == SPOT else 1)
         limits = rate_limits(info)
         self.limits = limits
         if limits:
             self.network.set_limits(self.endpoints.rest, limits)
-        self._instruments = instruments_from_exchange_info(info, self.endpoints.market, self.venue)
-        self.symbols.update(self._instruments)
+        self._list(instruments_from_exchange_info(info, self.endpoints.market, self.venue))
         await self.network.clock(self.endpoints.rest).sync(self.server_time_ms)
 
-    async def instruments(self) -> list[Instrument]:
-        return list(self._instruments)
-
-    async def bar_history(self, symbol: str, interval: Interval, start_ms: int, end_ms: int) -> list[Bar]:
-        """Closed klines of ``symbol`` with ``start_ms <= open time <= end_ms``, oldest first, paged 1000 at a
-        time. Raises UnknownSymbol, VenueUnavailable, RateLimited."""
-        try:
-            wire = self.symbols.wire(symbol)
-        except KeyError:
-            raise UnknownSymbol(symbol, self.venue) from None
+    async def _kline_page(self, symbol: str, wire: str, interval: Interval, start_ms: int,
+                          end_ms: int) -> tuple[list[Bar], int]:
+        """``GET klines`` (weight 2 spot, 5 futures at limit 1000): rows whose ``closeTime`` has passed."""
         weight = 2 if self.endpoints.market == SPOT else 5
-        bars: list[Bar] = []
-        start = start_ms
+        rows = await self._get("klines", weight, symbol=wire, interval=interval.value, startTime=start_ms,
+                               endTime=end_ms, limit=self.kline_limit)
+        now = self.network.clock(self.endpoints.rest).now_ms()
         D = Decimal
-        while start <= end_ms:
-            rows = await self._get("klines", weight, symbol=wire, interval=interval.value, startTime=start,
-                                   endTime=end_ms, limit=KLINE_LIMIT)
-            for row in rows:
-                t, o, h, lo, c, v = row[:6]
-                if int(row[6]) < self.network.clock(self.endpoints.rest).now_ms():  # closeTime passed: closed
-                    bars.append(Bar(symbol, interval, int(t), D(o), D(h), D(lo), D(c), D(v), True, self.venue))
-            if len(rows) < KLINE_LIMIT:
-                break
-            start = int(rows[-1][0]) + interval.ms
-        return bars
+        bars = [Bar(symbol, interval, int(row[0]), D(row[1]), D(row[2]), D(row[3]), D(row[4]), D(row[5]), True,
+                    self.venue) for row in rows if int(row[6]) < now]
+        return bars, len(rows)
 
     # ---- streams ------------------------------------------------------------------------------------------
-    def _streams(self, symbols: set[str]) -> list[str]:
-        out = []
-        for s in sorted(symbols):
-            try:
-                wire = self.symbols.wire(s).lower()
-            except KeyError:
-                continue
-            out.extend(f"{wire}@{kind}" for kind in _STREAM_KINDS)
-        return out
+    def _stream_names(self, wire: str) -> list[str]:
+        return [f"{wire.lower()}@{kind}" for kind in _STREAM_KINDS]
 
-    async def _send_subscription(self, method: str, streams: list[str]) -> None:
-        for k in range(0, len(streams), SUBSCRIBE_BATCH):
-            if k:
-                await asyncio.sleep(0.25)  # the venue takes at most 5 messages a second
-            await self.stream.send_json({"method": method, "params": streams[k: k + SUBSCRIBE_BATCH],
-                                         "id": next(self._ids)})
-
-    async def _resubscribe(self, stream: ManagedStream) -> None:
-        if self._wanted:
-            await self._send_subscription("SUBSCRIBE", self._streams(self._wanted))
-
-    async def quotes(self, symbols: list[str]) -> AsyncIterator[Quote | Bar]:  # type: ignore[override]
-        """Quotes (and 1-minute klines) of ``symbols`` and of whatever ``subscribe`` adds, until ``close()``."""
-        await self.subscribe(symbols)
-        self.stream.start()
-        while True:
-            item = await self._queue.get()
-            if item is None:
-                return
-            yield item
-
-    async def subscribe(self, symbols: list[str]) -> None:
-        """Add ``symbols`` to the running connection (unlisted ones are ignored)."""
-        new = {s for s in symbols if s in self.symbols.by_symbol} - self._wanted
-        self._wanted |= new
-        if new and self.stream.connected:
-            try:
-                await self._send_subscription("SUBSCRIBE", self._streams(new))
-            except StreamDropped:
-                pass  # sent again by on_open when the connection is back
-
-    async def unsubscribe(self, symbols: list[str]) -> None:
-        gone = set(symbols) & self._wanted
-        self._wanted -= gone
-        if gone and self.stream.connected:
-            try:
-                await self._send_subscription("UNSUBSCRIBE", self._streams(gone))
-            except StreamDropped:
-                pass
-
-    @property
-    def subscribed(self) -> set[str]:
-        return set(self._wanted)
-
-    @property
-    def state(self) -> SessionState:
-        return self.stream.state
-
-    async def close(self) -> None:
-        await self.stream.close()
-        self._queue.put_nowait(None)  # type: ignore[arg-type]
+    def _subscription(self, method: str, names: list[str]) -> dict[str, Any]:
+        return {"method": method, "params": names, "id": next(self._ids)}
 
     def _on_message(self, msg: Any) -> None:
         if not isinstance(msg, dict):
@@ -206,27 +107,19 @@ class BinancePublic:
         if not isinstance(name, str) or not isinstance(data, dict):
             return
         wire, _, kind = name.partition("@")
-        symbol = self.symbols.symbol(wire)
-        if symbol is None or symbol not in self._wanted:
+        symbol = self._wanted_symbol(wire)
+        if symbol is None:
             return  # late events of an unsubscribed symbol
-        book = self._book.setdefault(symbol, [Decimal(0)] * 4)
         D = Decimal
         if kind == "bookTicker":
-            book[0], book[1] = D(data["b"]), D(data["a"])
+            self._update_book(symbol, bid=D(data["b"]), ask=D(data["a"]))
         elif kind == "miniTicker":
-            book[2], book[3] = D(data["c"]), D(data["o"])
+            self._update_book(symbol, last=D(data["c"]), day_open=D(data["o"]))
         elif kind.startswith("kline_"):
             k = data["k"]
-            book[2] = D(k["c"])
-            iv = Interval(k["i"])
-            self._queue.put_nowait(Bar(symbol, iv, int(k["t"]), D(k["o"]), D(k["h"]), D(k["l"]), D(k["c"]),
-                                       D(k["v"]), bool(k["x"]), self.venue))
-        else:
-            return
-        bid, ask, last, day_open = book
-        if bid > 0 and ask > 0:
-            self._queue.put_nowait(Quote(symbol, now_ms(), bid, ask, last or (bid + ask) / 2, Decimal(0), day_open,
-                                         self.venue))
+            self._emit_bar(Bar(symbol, Interval(k["i"]), int(k["t"]), D(k["o"]), D(k["h"]), D(k["l"]), D(k["c"]),
+                               D(k["v"]), bool(k["x"]), self.venue))
+            self._update_book(symbol, last=D(k["c"]))
 
 
 def shared_public(endpoints: Endpoints, network: VenueNetwork) -> BinancePublic:
