@@ -20,8 +20,9 @@ from ...core.errors import AuthError, OrderNotFound
 from ...core.orders import Order
 from ...core.portfolio import Balance, Position
 from ..base import BrokerCapabilities
+from ..live.requests import NotSent
 from .account import BinanceAccount
-from .userdata import NotSent, SpotUserData
+from .userdata import SpotUserData
 
 
 ORDER_ENTRY = ("ws", "rest")

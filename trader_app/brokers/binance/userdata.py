@@ -33,15 +33,12 @@ from ...core.orders import Fill, Order
 from ...core.portfolio import Balance
 from ..base import BalanceUpdate, BrokerUpdate, FillUpdate, OrderUpdate
 from ..live.network import ConnectGate
+from ..live.requests import NotSent, PendingRequests
 from ..live.stream import ManagedStream, StreamDropped
 from .codes import ORDER_TYPE_BACK, error_for, order_status
 from .rest import BinanceRest
 
 log = logging.getLogger(__name__)
-
-
-class NotSent(VenueUnavailable):
-    """The request was not written to the connection (not connected): nothing reached the venue."""
 
 
 def updates_of_event(ev: dict[str, Any], account_id: str, symbol_of: Callable[[str], str | None]) -> list[BrokerUpdate]:
@@ -89,7 +86,7 @@ class SpotUserData:
         self.on_state = on_state
         self._ids = itertools.count(1)
         self._pending: dict[str, str] = {}
-        self._waiting: dict[str, asyncio.Future[tuple[int, Any]]] = {}
+        self.requests = PendingRequests(rest.venue)  # order entry and queries on this connection
         self.timeout_s = rest.network.timeout_s  # as for REST (Binance's own gateway gives up after 10 s)
         self.subscription_id: int | None = None
         self._answered = asyncio.Event()  # the first subscription's answer came (accepted or refused)
@@ -121,10 +118,7 @@ class SpotUserData:
     def _state(self, state: SessionState, reason: str) -> None:
         if state is SessionState.CONNECTED:
             return  # reported when the subscription is confirmed
-        waiting, self._waiting = self._waiting, {}
-        for fut in waiting.values():  # their answers will never come on this connection
-            if not fut.done():
-                fut.set_exception(VenueUnavailable(f"{self.rest.venue}: the connection closed before the answer"))
+        self.requests.fail_all()  # their answers will never come on this connection
         self.on_state(state, reason)
 
     @property
@@ -148,20 +142,11 @@ class SpotUserData:
             signed["apiKey"] = self.rest.api_key
             signed["timestamp"] = self.rest.clock.now_ms()
             signed["signature"] = self.rest.sign_ws(signed)
-            rid = f"rq-{next(self._ids)}"
-            fut: asyncio.Future[tuple[int, Any]] = asyncio.get_running_loop().create_future()
-            self._waiting[rid] = fut
-            try:
-                try:
-                    await self.stream.send_json({"id": rid, "method": method, "params": signed})
-                except StreamDropped:
-                    raise NotSent(f"{self.rest.venue}: the WebSocket API connection closed") from None
-                try:
-                    status, body = await asyncio.wait_for(fut, self.timeout_s)
-                except TimeoutError:
-                    raise VenueUnavailable(f"{self.rest.venue} did not answer in time (WebSocket API)") from None
-            finally:
-                self._waiting.pop(rid, None)
+
+            async def send(rid: str, signed: dict[str, Any] = signed) -> None:
+                await self.stream.send_json({"id": rid, "method": method, "params": signed})
+
+            status, body = await self.requests.ask(send, self.timeout_s)
             if status < 400:
                 return body
             code = body.get("code") if isinstance(body, dict) else None
@@ -195,11 +180,8 @@ class SpotUserData:
                 self.emit(update)
             return
         rid = msg.get("id")
-        fut = self._waiting.get(rid) if isinstance(rid, str) else None
-        if fut is not None:
-            if not fut.done():
-                status = int(msg.get("status", 500))
-                fut.set_result((status, msg.get("result") if status < 400 else msg.get("error", {})))
+        status = int(msg.get("status", 500))
+        if self.requests.answer(rid, (status, msg.get("result") if status < 400 else msg.get("error", {}))):
             return
         if rid in self._pending:
             self._pending.pop(rid)

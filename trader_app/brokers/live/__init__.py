@@ -9,7 +9,10 @@ profile + auth + thin adapter").
   before reads);
 - ``stream.py``: ``ManagedStream``, one WebSocket kept alive (reconnect with backoff, resubscribe, ping, stale
   detection, lifetime);
-- ``signing.py``: request signing (HMAC-SHA256, Ed25519 keys).
+- ``signing.py``: request signing (HMAC-SHA256, Ed25519 keys);
+- ``public.py``: the public feed base (instruments once, candle paging, the subscription set, quote assembly);
+- ``requests.py``: requests on a WebSocket matched to their answers by id (``NotSent`` vs an unknown outcome);
+- ``symbols.py``: our symbols and the venue's wire names both ways.
 """
 
 from .account import LiveAccount
