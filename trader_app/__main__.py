@@ -25,6 +25,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from . import __version__
+from .brokers.venues import market_choices
 
 
 
@@ -66,9 +67,10 @@ def build_parser(with_commands: bool = True) -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"trader-app {__version__}")
     parser.add_argument("--data-dir", metavar="DIR", help="data directory (default: $TRADER_APP_HOME or the user data dir)")
-    parser.add_argument("--market", choices=("demo", "binance"), default=None,
-                        help="where prices come from: demo (synthetic, offline) or binance (live prices, no API key "
-                             "needed; paper accounts trade on them). Default: the last choice (View > Market)")
+    markets = market_choices()
+    parser.add_argument("--market", choices=tuple(markets), default=None,
+                        help="where prices come from: " + "; ".join(f"{n}: {label}" for n, label in markets.items())
+                             + " (paper accounts trade on them). Default: the last choice (View > Market)")
     parser.add_argument("--replay", metavar="FILE.csv", help="replay an OHLCV CSV as the paper market")
     parser.add_argument("--speed", type=_positive_float, default=None, metavar="X",
                         help="replay speed in bars per second (default 10)")

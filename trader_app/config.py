@@ -14,7 +14,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import platformdirs
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field, ValidationError, field_validator
 
 from .core.errors import ConfigError
 
@@ -62,16 +62,33 @@ class DemoSettings(BaseModel):
 
 
 class MarketSettings(BaseModel):
-    """Where prices come from: ``source`` "demo" (synthetic, offline) or "binance" (Binance spot's public
-    streams, no key needed; paper accounts then trade on those prices). ``binance_rest_url`` /
-    ``binance_stream_url`` override Binance's public bases ("" = the official ones; e.g.
-    https://data-api.binance.vision, wss://data-stream.binance.vision). ``live_symbols``: the watchlist of a new
-    data directory on a live market."""
+    """Where prices come from: ``source`` "demo" (synthetic, offline) or a live market of the venue registry
+    (``brokers/venues.py``: its public streams, no key needed; paper accounts then trade on those prices).
+    ``urls``: ``{market: {"rest": url, "stream": url}}`` overriding a live market's public bases ("" or absent =
+    the venue's own); ``binance_rest_url`` / ``binance_stream_url`` are the older spelling of Binance's (e.g.
+    https://data-api.binance.vision, wss://data-stream.binance.vision), still read. ``live_symbols``: the
+    watchlist of a new data directory on a live market."""
 
-    source: str = Field(default="demo", pattern="^(demo|binance)$")
+    source: str = "demo"
+    urls: dict[str, dict[str, str]] = Field(default_factory=dict)
     binance_rest_url: str = ""
     binance_stream_url: str = ""
     live_symbols: list[str] = Field(default_factory=lambda: ["BTC/USDT", "ETH/USDT", "SOL/USDT", "BNB/USDT", "XRP/USDT"])
+
+    @field_validator("source")
+    @classmethod
+    def _known_market(cls, value: str) -> str:
+        from .brokers.venues import market_choices
+
+        if value not in market_choices():
+            raise ValueError(f"unknown market {value!r}: one of {', '.join(market_choices())}")
+        return value
+
+    def urls_of(self, market: str) -> tuple[str, str]:
+        """``(rest, stream)`` base URLs of a live market ("" = the venue's own)."""
+        own = self.urls.get(market, {})
+        legacy = (self.binance_rest_url, self.binance_stream_url) if market == "binance" else ("", "")
+        return own.get("rest", "") or legacy[0], own.get("stream", "") or legacy[1]
 
 
 class WebhookSettings(BaseModel):

@@ -19,15 +19,15 @@ from typing import Any
 
 from tenacity import AsyncRetrying, retry_if_exception_type, wait_exponential_jitter
 
-from ..brokers.binance.public import BinancePublic
-from ..brokers.binance.urls import SPOT, endpoints
 from ..brokers.live.network import VenueNetwork
+from ..brokers.live.public import LivePublic
+from ..brokers.venues import DEMO, LIVE_MARKETS, market_choices
 from ..core.errors import BrokerError
 from ..core.instrument import HOME_VENUE, market_id, parse_market_id
 
 log = logging.getLogger(__name__)
 
-MARKETS = {"demo": "Demo market (synthetic prices, offline)", "binance": "Binance spot (live prices, no key)"}
+MARKETS = market_choices()  # {name: label}: the demo and every live market of the venue registry
 
 
 class LiveMarkets:
@@ -36,7 +36,7 @@ class LiveMarkets:
     def __init__(self, services: Any) -> None:
         self.services = services
         self.name = ""  # none yet
-        self.public: BinancePublic | None = None
+        self.public: LivePublic | None = None
         self.network: VenueNetwork | None = None
         self.error = ""
         self._left = ""  # the live venue the last switch left
@@ -44,7 +44,7 @@ class LiveMarkets:
 
     def label(self) -> str:
         """The status bar's text of a live market ("" on the demo)."""
-        if self.name in ("demo", ""):
+        if self.name in (DEMO, ""):
             return ""
         if self.error:
             return f"{self.name} (unreachable, retrying: {self.error})"
@@ -53,7 +53,8 @@ class LiveMarkets:
         return f"{self.name} live ({self.public.stream.state.value.lower()}, {len(self.public.subscribed)} symbols)"
 
     async def use(self, name: str) -> None:
-        """Make ``name`` ("demo" or "binance") the market. Raises ValueError for another name."""
+        """Make ``name`` (``MARKETS``: "demo" or a live market of the venue registry) the market. Raises
+        ValueError for another name."""
         if name not in MARKETS:
             raise ValueError(f"unknown market {name!r}: choose one of {', '.join(MARKETS)}")
         s = self.services
@@ -75,13 +76,13 @@ class LiveMarkets:
         if s.market.demo is not None:
             await s.market.stop()
         s.demo = False
-        cfg = s.settings.market
-        ep = endpoints(SPOT).with_overrides(rest=cfg.binance_rest_url, stream=cfg.binance_stream_url)
+        live = LIVE_MARKETS[name]
+        rest_url, stream_url = s.settings.market.urls_of(name)
         # the paper venue trades on this market's prices from now on, reachable or not: never on the demo's
         # leftovers (its stored candles charted as the live market's, its last prices as marks)
-        s.market.paper_prices = ep.venue
-        self.network = VenueNetwork(ep.venue, usage_prefix="x-mbx-used-weight-")
-        self.public = BinancePublic(ep, self.network)
+        s.market.paper_prices = live.venue
+        self.network = VenueNetwork(live.venue, usage_prefix=live.usage_prefix)
+        self.public = live.public(rest_url, stream_url, self.network)
         self._connecting = asyncio.ensure_future(self._connect(self.public))
 
     async def _swap_watchlist(self, venue: str, listed: set[str]) -> None:
@@ -108,7 +109,7 @@ class LiveMarkets:
         if self._connecting is not None:
             await asyncio.wait_for(asyncio.shield(self._connecting), timeout_s)
 
-    async def _connect(self, public: BinancePublic) -> None:
+    async def _connect(self, public: LivePublic) -> None:
         s = self.services
         retrying = AsyncRetrying(wait=wait_exponential_jitter(multiplier=1.0, max=60.0),
                                  retry=retry_if_exception_type((BrokerError, OSError)), reraise=True)

@@ -23,7 +23,7 @@ from typing import Any
 
 from ..analytics.tracker import PerformanceTracker
 from ..brokers.base import BrokerRegistry
-from ..brokers.binance.spec import BinanceNetworks, binance_futures_venue, binance_spot_venue
+from ..brokers.venues import register_live_venues
 from ..brokers.paper import PaperExchange, paper_venue
 from ..config import Settings
 from ..core.bus import EventBus
@@ -349,13 +349,13 @@ class AppServices:
         return dict(MARKETS)
 
     def market_name(self) -> str:
-        """The market in use ("demo", "binance"; "replay" while a file replays)."""
+        """The market in use ("demo", a live market's name; "replay" while a file replays)."""
         if self.replay_label:
             return "replay"
         return self.markets.name if self.markets is not None and self.markets.name else "demo"
 
     async def use_market(self, name: str) -> None:
-        """Price the app with ``name``: "demo" or "binance" (``app/markets.py``). Raises ValueError."""
+        """Price the app with ``name``: "demo" or a live market (``app/markets.py``). Raises ValueError."""
         if self.markets is None:
             self.markets = LiveMarkets(self)
         await self.markets.use(name)
@@ -413,9 +413,7 @@ def build_services(
     exchange.prices_from = lambda: market.paper_prices
     registry = BrokerRegistry()
     registry.register(paper_venue(exchange))
-    binance = BinanceNetworks()
-    registry.register(binance_spot_venue(binance))
-    registry.register(binance_futures_venue(binance))
+    venue_closers = register_live_venues(registry)  # every live venue's account kinds (brokers/venues.py)
     accounts = AccountService(store, bus, order_manager, portfolio, registry)
     # a journal that cannot be written stops every account (fail closed; issue 12)
     order_manager.on_store_failure = lambda reason: risk_book.trip_all(
@@ -434,7 +432,7 @@ def build_services(
     services.reports = ReportService(store, settings, data_dir, tracker=services.performance)
     services.reports.listeners.append(services.notices.on_report)  # the daily report on Telegram
     services.notices.services = services  # the Telegram commands report on the whole app
-    services._stoppers.append(binance.close)  # after the accounts: their shared connections and streams
+    services._stoppers += venue_closers  # after the accounts: their shared connections and streams
     return services
 
 

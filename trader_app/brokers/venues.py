@@ -1,0 +1,63 @@
+"""The registry of live venues: the one place that names them, so nothing outside ``brokers/`` does.
+
+- ``LIVE_MARKETS``: the live markets that can price the app without a key (``--market``, View > Market, the
+  ``market.source`` setting): each with its label, the app's venue name, the header prefix of its IP usage and
+  a factory of its shared public feed.
+- ``register_live_venues(registry)``: every live venue's account kinds (``VenueSpec``: settings schema, modes,
+  factory) on the app's ``BrokerRegistry``; returns what must be closed at shutdown (their shared networks).
+
+A new venue adds its entries here and lives in ``brokers/<venue>/``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from .base import BrokerRegistry
+from .binance.public import BinancePublic
+from .binance.spec import BinanceNetworks, binance_futures_venue, binance_spot_venue
+from .binance.urls import SPOT, endpoints
+from .live.network import VenueNetwork
+from .live.public import LivePublic
+
+DEMO = "demo"
+DEMO_LABEL = "Demo market (synthetic prices, offline)"
+
+
+@dataclass(frozen=True)
+class LiveMarket:
+    """A live market that prices the app without a key. ``public(rest_url, stream_url, network)``: its public
+    feed on ``network`` ("" = the venue's own bases); ``usage_prefix``: the response headers that carry the IP's
+    used weight (read back into the budget)."""
+
+    name: str
+    label: str
+    venue: str
+    usage_prefix: str
+    public: Callable[[str, str, VenueNetwork], LivePublic]
+
+
+def _binance_spot_public(rest: str, stream: str, network: VenueNetwork) -> LivePublic:
+    return BinancePublic(endpoints(SPOT).with_overrides(rest=rest, stream=stream), network)
+
+
+LIVE_MARKETS: dict[str, LiveMarket] = {
+    "binance": LiveMarket("binance", "Binance spot (live prices, no key)", endpoints(SPOT).venue, "x-mbx-used-weight-",
+                          _binance_spot_public),
+}
+
+
+def market_choices() -> dict[str, str]:
+    """``{name: label}`` of every market: the demo first, then the live ones."""
+    return {DEMO: DEMO_LABEL, **{name: m.label for name, m in LIVE_MARKETS.items()}}
+
+
+def register_live_venues(registry: BrokerRegistry) -> list[Callable[[], Awaitable[Any]]]:
+    """Register every live venue's account kinds on ``registry``; returns the closers of their shared networks
+    (call them after the accounts closed)."""
+    binance = BinanceNetworks()
+    registry.register(binance_spot_venue(binance))
+    registry.register(binance_futures_venue(binance))
+    return [binance.close]
