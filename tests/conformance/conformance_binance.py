@@ -1,0 +1,70 @@
+"""The conformance harness of Binance spot: the fake Binance (``tests/fakes/binance``) and ``BinanceSpot``."""
+
+from __future__ import annotations
+
+import contextlib
+from decimal import Decimal
+from typing import Any
+
+from fakes.binance import FakeBinance, FakeBinanceServer
+from trader_app.brokers.binance.spot import BinanceSpot
+from trader_app.brokers.binance.urls import SPOT, endpoints
+from trader_app.brokers.live.network import VenueNetwork
+
+KEY = "vmPUZE6mv9SD5VNHk4HlWFsOr6aKE2zvsw0MuIgwCIPy6utIco14y7Ju91duEh8A"
+SECRET = "NhqPtmdSJYdKjVHjA7PZj4Mge3R5YNiP1e3UZjInClVN65XAbvqqM6A7H5fATj0j"
+
+
+class BinanceSpotHarness:
+    name = "binance"
+    symbol = "BTC/USDT"
+    qty = Decimal("0.00242")
+    rest_price = Decimal("60000")
+    no_sessions_reason = "Binance signs every request (HMAC/Ed25519): no session or token expires"
+
+    def __init__(self) -> None:
+        self.fake: Any = None
+
+    @contextlib.asynccontextmanager
+    async def running(self):
+        async with FakeBinanceServer(FakeBinance()) as fake:
+            fake.venue.accounts.open(KEY, SECRET, {"USDT": "10000"})
+            self.fake = fake
+            yield fake
+
+    def adapter(self, account_id: str = "acc1") -> Any:
+        f = self.fake
+        ep = endpoints(SPOT).with_overrides(rest=f.rest_url, stream=f.stream_url, ws_api=f"{f.stream_url}/ws-api/v3")
+        net = VenueNetwork(ep.venue, timeout_s=2.0, usage_prefix="x-mbx-used-weight-")
+        return BinanceSpot(account_id, ep, net, KEY, SECRET, live=True)
+
+    async def close_adapter(self, broker: Any) -> None:
+        await broker.close()
+        for shared in broker.network.shared.values():
+            await shared.close()
+        await broker.network.close()
+
+    def lose_next_answer(self) -> None:
+        self.fake.venue.accounts.lose_next_answers = 1
+
+    def not_found_for(self, seconds: float) -> None:
+        self.fake.venue.accounts.not_found_s = seconds
+
+    def fail_next(self, status: int, retry_after_s: int) -> None:
+        faults = self.fake.venue.faults
+        faults.status, faults.count, faults.retry_after_s = status, 1, retry_after_s
+
+    def part_fill_next(self, fraction: Decimal) -> None:
+        self.fake.venue.accounts.part_fill = fraction
+
+    def move_price(self, price: Decimal) -> None:
+        self.fake.venue.set_price("BTCUSDT", price)
+
+    async def drop_streams(self) -> None:
+        await self.fake.streams.drop_all()
+
+    def requests_sent(self) -> int:
+        return len(self.fake.venue.requests)
+
+    def orders_placed(self) -> int:
+        return self.fake.venue.accounts.placed
