@@ -11,7 +11,7 @@ Sub-commands come from the packages that provide them: ``register(subparsers)`` 
 (``serve``), ``backtest/cli.py`` (``backtest``), ``store/cli.py`` (``backup``, ``restore``) and
 ``reports/cli.py`` (``report``), and under ``trader-app bench <name>``
 ``register_bench(bench_subparsers)`` of ``devtools/bench_ui.py`` (``ui``), ``devtools/bench_fanout.py``
-(``fanout``), ``devtools/bench_backtest.py`` (``backtest``), ``devtools/bench_chart.py`` (``chart``), ``devtools/bench_crash.py`` (``crash``) and ``devtools/bench_report.py`` (``report``). They are imported only when a sub-command or
+(``fanout``), ``devtools/bench_backtest.py`` (``backtest``), ``devtools/bench_chart.py`` (``chart``), ``devtools/bench_crash.py`` (``crash``), ``devtools/bench_report.py`` (``report``) and ``devtools/bench_reconcile.py`` (``reconcile``). They are imported only when a sub-command or
 help is asked for (they pull in pandas, the backtester, the fake venue), so the window and ``--version``
 start faster. Each sub-parser sets ``func=run`` where ``run(args) -> int`` is the exit code.
 """
@@ -85,8 +85,8 @@ def build_parser(with_commands: bool = True) -> argparse.ArgumentParser:
     if not with_commands:
         return parser
     from .backtest import cli as backtest_cli
-    from .devtools import (bench_backtest, bench_chart, bench_crash, bench_fanout, bench_fuzz, bench_report, bench_ui,
-                           bench_venue)
+    from .devtools import (bench_backtest, bench_chart, bench_crash, bench_fanout, bench_fuzz, bench_reconcile,
+                           bench_report, bench_ui, bench_venue)
     from .reports import cli as report_cli
     from .store import cli as store_cli
     from .webhook import cli as serve_cli
@@ -97,7 +97,7 @@ def build_parser(with_commands: bool = True) -> argparse.ArgumentParser:
     bench = subparsers.add_parser("bench", help="benchmarks (print figures)")
     bench_sub = bench.add_subparsers(dest="bench", metavar="NAME", required=True)
     for module in (bench_ui, bench_fanout, bench_backtest, bench_crash, bench_venue, bench_chart, bench_fuzz,
-                   bench_report):
+                   bench_report, bench_reconcile):
         module.register_bench(bench_sub)
     return parser
 

@@ -260,3 +260,21 @@ async def test_an_ed25519_key_signs_rest_and_websocket_requests(order_entry):
             for shared in broker.network.shared.values():
                 await shared.close()
             await broker.network.close()
+
+
+async def test_a_user_data_subscription_outside_recv_window_resyncs_the_clock_and_subscribes_again():
+    """A busy venue (or a clock that drifted) answers the signed subscription with -1021: the clock is measured
+    again and the subscription sent once more, instead of the account failing as if its key were wrong."""
+    async def body(fake, broker):
+        await broker.connect()
+        ups = Updates(broker)
+        resyncs = broker.rest.resyncs
+        fake.venue.faults.timestamp_skew_ms = 10_000  # the venue's clock jumps: our next signature is "late"
+        await fake.streams.drop_all()
+        assert await _until(lambda: [u.state for u in ups.of(ConnectionUpdate)][-1:] == [SessionState.CONNECTED]
+                            and broker.rest.resyncs > resyncs, 5.0)
+        methods = [r["method"] for r in fake.streams.ws_api_requests]
+        assert methods.count("userDataStream.subscribe.signature") == 3  # at connect, refused, again after resync
+        assert await broker.balances()
+
+    await _with_fake(body)

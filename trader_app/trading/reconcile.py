@@ -388,27 +388,32 @@ class Reconciliation:
             await asyncio.sleep(self.reconcile_interval_s)
             await self.poll_all()
 
-    async def poll_all(self) -> None:
+    async def poll_all(self) -> dict[str, int]:
         """One periodic pass: every account polled (``_poll``), ``POLL_CONCURRENCY`` at a time; one account's
-        failure is logged and never stops the others."""
+        failure is logged and never stops the others. Returns how many were ``polled``, ``deferred`` (the venue
+        could not be asked: no budget, unreachable) and ``failed``."""
         limit = asyncio.Semaphore(POLL_CONCURRENCY)
+        counts = {"polled": 0, "deferred": 0, "failed": 0}
 
         async def one(account_id: str) -> None:
             async with limit:
                 try:
-                    await self._poll(account_id)
+                    counts["polled" if await self._poll(account_id) else "deferred"] += 1
                 except asyncio.CancelledError:
                     raise
                 except Exception:  # noqa: BLE001 - one account's poll never stops the others
+                    counts["failed"] += 1
                     log.exception("periodic reconcile of account %s failed", account_id)
 
         await asyncio.gather(*(one(a) for a in list(self._brokers)))
+        return counts
 
-    async def _poll(self, account_id: str) -> None:
-        """Poll one account's positions and open orders; resolve in-flight orders past their deadline."""
+    async def _poll(self, account_id: str) -> bool:
+        """Poll one account's positions and open orders; resolve in-flight orders past their deadline. Returns
+        False when the venue could not be asked (deferred to the next pass)."""
         broker = self._brokers.get(account_id)
         if broker is None or not self._ready[account_id].is_set():
-            return
+            return True
         read = dict(attempts=self._read_attempts, multiplier=self._read_backoff)
         # the venue's open orders only where the journal has some, symbol by symbol (Binance spot: weight 6 a
         # symbol where the all-symbols call costs 80: a pass over 100 accounts spent the IP's minute)
@@ -425,7 +430,7 @@ class Reconciliation:
                     *(retry_read(broker.open_orders, s, **read) for s in symbols)) for o in part]
         except RETRYABLE as exc:
             log.warning("periodic reconcile of account %s deferred: %s", account_id, exc)
-            return
+            return False
         held = self._positions.of(account_id)
         if broker.capabilities.position_updates:  # a position the venue no longer reports is flat there
             reported = {p.symbol for p in positions}
@@ -452,6 +457,7 @@ class Reconciliation:
             if order.status in _UNRESOLVED and order.updated_ms > deadline:
                 continue  # still within its send deadline
             self._resolve(account_id, order.client_order_id)
+        return True
 
 
 _FLAT = Position("", "", ZERO, ZERO)

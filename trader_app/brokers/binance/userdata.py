@@ -86,6 +86,7 @@ class SpotUserData:
         self.on_state = on_state
         self._ids = itertools.count(1)
         self._pending: dict[str, str] = {}
+        self._resyncs = 0  # subscriptions sent again after a -1021 (recvWindow) refusal
         self.requests = PendingRequests(rest.venue)  # order entry and queries on this connection
         self.timeout_s = rest.network.timeout_s  # as for REST (Binance's own gateway gives up after 10 s)
         self.subscription_id: int | None = None
@@ -188,8 +189,14 @@ class SpotUserData:
             if msg.get("status") == 200:
                 self.subscription_id = int(msg.get("result", {}).get("subscriptionId", 0))
                 self.error = ""
+                self._resyncs = 0
                 self._answered.set()
                 self.on_state(SessionState.CONNECTED, "")
+            elif (msg.get("error") or {}).get("code") == -1021 and self._resyncs < 3:
+                # the signed subscription arrived outside recvWindow (a busy venue, a drifting clock): the
+                # clock is measured again and the subscription sent once more, as REST does
+                self._resyncs += 1
+                self._spawn_resubscribe(resync=True)
             else:
                 err = error_for(int(msg.get("status", 400)), msg.get("error", {}), self.rest.venue)
                 self.error = str(err)
@@ -197,11 +204,18 @@ class SpotUserData:
                 state = SessionState.ERROR if isinstance(err, AuthError) else SessionState.DOWN
                 self.on_state(state, f"user data refused: {err}")
 
-    def _spawn_resubscribe(self) -> None:
+    def _spawn_resubscribe(self, resync: bool = False) -> None:
         async def again() -> None:
             try:
+                if resync:
+                    self.rest.resyncs += 1
+                    await self.rest.sync_clock()
                 await self._subscribe(self.stream)
             except StreamDropped:
                 pass  # on_open subscribes on the next connection
+            except Exception as exc:  # noqa: BLE001 - the clock could not be read: the subscription fails
+                self.error = f"user data not subscribed: {exc}"
+                self._answered.set()
+                self.on_state(SessionState.DOWN, self.error)
 
         asyncio.ensure_future(again())

@@ -75,6 +75,7 @@ class RateBudget:
         self.banned_until_ms = 0
         self.ban_listeners: list[Callable[[int], None]] = []
         self.waited_s = 0.0  # total time acquire() spent waiting for a window
+        self.spent = {"reads": 0, "orders": 0}  # units acquire() counted, by kind (benches, status)
         self.set_limits(limits)
 
     def set_limits(self, limits: Iterable[RateLimit]) -> None:
@@ -122,6 +123,7 @@ class RateBudget:
             wait = self.wait_s(units, order=order)
             if wait <= 0:
                 self.take(units)
+                self.spent["orders" if order else "reads"] += units
                 return
             if wait > self.max_wait_s:
                 raise RateLimited(f"{self.name}: {self.kind} budget spent", wait)
