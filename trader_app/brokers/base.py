@@ -91,7 +91,9 @@ class BrokerCapabilities:
     ``connect``; ``virtual_cash``: cash can be added and taken out (``deposit``/``withdraw``, paper);
     ``position_updates``: the venue reports positions (``PositionUpdate``); False for venues that report only
     fills (spot exchanges, KRX brokers): the order manager derives positions from the fills
-    (``core/position_math.py``) as it records them; ``leverage``: the venue trades each symbol at a leverage
+    (``core/position_math.py``) as it records them; ``spot_positions_derived``: a venue that reports positions of
+    its derivatives but holds spot as coins (Bybit's unified account): the core derives the positions of SPOT
+    instruments from their fills and takes the venue's for the others; ``leverage``: the venue trades each symbol at a leverage
     it keeps (futures): the adapter has ``leverage`` (``{symbol: int}`` as last set or read) and
     ``async set_leverage(symbol, int) -> int`` (the value the venue set), and the executor sets the group link's
     leverage before an order that may open exposure."""
@@ -108,6 +110,7 @@ class BrokerCapabilities:
     local_state: bool = False
     virtual_cash: bool = False
     position_updates: bool = True
+    spot_positions_derived: bool = False
     leverage: bool = False
 
 

@@ -25,7 +25,7 @@ from typing import Any
 
 from ..brokers.base import Broker, ConnectionUpdate, check_capabilities
 from ..core.bus import EventBus
-from ..core.enums import OrderStatus, SessionState, Side
+from ..core.enums import MarketType, OrderStatus, SessionState, Side
 from ..core.errors import (
     AuthError,
     DuplicateClientOrderId,
@@ -139,7 +139,8 @@ class OrderManager(OrderUpdates, Reconciliation):
         self._mismatch: dict[str, list[PositionMismatch]] = {}
         self._watcher: asyncio.Task[None] | None = None
         self._connection: dict[str, SessionState] = {}
-        self._derive_positions: frozenset[str] = frozenset()
+        self._derive_positions: frozenset[str] = frozenset()  # accounts whose positions all come from fills
+        self._derive_spot: frozenset[str] = frozenset()  # accounts whose SPOT positions come from fills
         self._unsub = bus.subscribe(QuoteEvent, self._on_quote)
 
     # ---- accounts ----------------------------------------------------------------------------------
@@ -153,6 +154,8 @@ class OrderManager(OrderUpdates, Reconciliation):
         self._brokers[account_id] = broker
         if not broker.capabilities.position_updates:  # positions derived from fills (update_batch.py)
             self._derive_positions = self._derive_positions | {account_id}
+        elif broker.capabilities.spot_positions_derived:  # spot derived, derivatives as the venue reports them
+            self._derive_spot = self._derive_spot | {account_id}
         self._connection[account_id] = SessionState.CONNECTED
         ready = self._ready[account_id] = asyncio.Event()
         self._tasks[account_id] = asyncio.ensure_future(self._run(account_id, broker, ready))
@@ -167,6 +170,7 @@ class OrderManager(OrderUpdates, Reconciliation):
         self._connection.pop(account_id, None)
         self._saved_positions.pop(account_id, None)
         self._derive_positions = self._derive_positions - {account_id}
+        self._derive_spot = self._derive_spot - {account_id}
         for key in [k for k in self._resolving if k[0] == account_id]:
             self._resolving.pop(key).cancel()
         if task is not None:
@@ -246,13 +250,23 @@ class OrderManager(OrderUpdates, Reconciliation):
         """The newest quote of ``symbol`` on ``venue`` (None: from any venue)."""
         return self._quotes.get(symbol) if venue is None else self._venue_quotes.get((venue, symbol))
 
+    def derives(self, account_id: str, symbol: str) -> bool:
+        """Whether the position of ``symbol`` on ``account_id`` is derived from fills (the venue reports none for
+        it: a spot venue, or a unified account's spot instruments)."""
+        if account_id in self._derive_positions:
+            return True
+        if account_id not in self._derive_spot:
+            return False
+        inst = self._instruments.get(account_id, {}).get(symbol)
+        return inst is not None and inst.market_type is MarketType.SPOT
+
     def _held(self, account_id: str, symbol: str, inst: Instrument, caps: Any) -> Decimal:
-        """What the account holds of ``symbol`` for the short-selling check: its position, or on a spot venue
-        that reports no positions (the core derives them from fills) the free balance of the base coin when that
-        is more: coins bought before the app or deposited are the trader's to sell."""
+        """What the account holds of ``symbol`` for the short-selling check: its position, or where positions
+        are derived from fills (spot) the free balance of the base coin when that is more: coins bought before
+        the app or deposited are the trader's to sell."""
         held = self._positions.get((account_id, symbol))
         qty = held.quantity if held else Decimal(0)
-        if not caps.position_updates:
+        if self.derives(account_id, symbol):
             bal = self._balances.get((account_id, inst.base))
             if bal is not None and bal.free > qty:
                 qty = bal.free

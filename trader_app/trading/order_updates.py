@@ -92,6 +92,7 @@ class OrderUpdates:
     _connection: dict
     _saved_positions: dict
     _derive_positions: frozenset[str]
+    derives: Callable[[str, str], bool]
     on_connection: Any
     _spawn: Callable[..., None]
     reconcile: Callable[..., Any]
@@ -212,7 +213,7 @@ class OrderUpdates:
                 key = (op.item.account_id, op.item.client_order_id)
                 if key not in current:
                     current[key] = self._tracked(key)
-        return await self._store.run(persist_batch, self._store, ops, current, self._derive_positions)
+        return await self._store.run(persist_batch, self._store, ops, current, self.derives)
 
     def _publish(self, outcome: Outcome) -> None:
         kind, value = outcome.op.kind, outcome.op.item
@@ -296,6 +297,10 @@ class OrderUpdates:
         balances = await retry_read(broker.balances, **opts)
         if broker.capabilities.position_updates:
             positions = await retry_read(broker.positions, **opts)
+            if broker.capabilities.spot_positions_derived:  # a unified account: its spot holdings from the journal
+                reported = {p.symbol for p in positions}
+                positions += [p for p in saved if p.quantity and p.symbol not in reported
+                              and self.derives(account_id, p.symbol)]
         else:  # positions derived from fills (a spot venue reports none): the journal's are the book
             positions = [p for p in saved if p.quantity]
         ops = [Op(BALANCE, b) for b in balances] + [Op(POSITION, p) for p in positions]

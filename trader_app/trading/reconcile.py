@@ -120,6 +120,7 @@ class Reconciliation:
     _resolving: dict[Key, asyncio.Task[Order | None]]
     _in_flight: set[Key]
     _saved_positions: dict[str, list[Position]]
+    derives: Callable[[str, str], bool]
     _mismatch: dict[str, list[PositionMismatch]]
     _watcher: asyncio.Task[None] | None
 
@@ -232,7 +233,7 @@ class Reconciliation:
         venue_symbols = {p.symbol for p in positions}
         if broker.capabilities.position_updates:  # a position the venue no longer reports is flat there
             positions += [replace(p, quantity=ZERO) for key, p in held.items()
-                          if p.quantity and p.symbol not in venue_symbols]
+                          if p.quantity and p.symbol not in venue_symbols and not self.derives(account_id, p.symbol)]
         changed = [p for p in positions if (held.get((account_id, p.symbol)) or _FLAT).quantity != p.quantity]
         for p in changed:
             log.warning("account %s: the venue's %s position is %s after the reconnect; applied", account_id,
@@ -435,7 +436,7 @@ class Reconciliation:
         if broker.capabilities.position_updates:  # a position the venue no longer reports is flat there
             reported = {p.symbol for p in positions}
             positions = positions + [replace(p, quantity=ZERO) for p in held.values()
-                                     if p.quantity and p.symbol not in reported]
+                                     if p.quantity and p.symbol not in reported and not self.derives(account_id, p.symbol)]
         changed = [p for p in positions if (held.get((account_id, p.symbol)) or _FLAT).quantity != p.quantity]
         for p in changed:
             log.warning("account %s: the venue's %s position %s differs from the streamed one; applied", account_id,

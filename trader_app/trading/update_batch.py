@@ -10,7 +10,7 @@ one update at a time (DESIGN.md "The one path of an order"):
 - an order report is merged into the tracked order (``merge_order``: stale or identical reports change
   nothing); an order not given in ``current`` is read from the journal;
 - balances and positions are saved as reported; a ledger entry is stored once per entry id;
-- for accounts in ``derive`` (venues that report only fills), each new fill also moves the account's position
+- for positions ``derive`` says are derived (venues that report only fills), each new fill also moves the position
   (``core/position_math.apply_fill`` on the saved one, less a commission paid in the base asset), saved with
   the batch;
 
@@ -20,6 +20,8 @@ mutates nothing of the manager, so it is safe on the worker thread.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import logging
 from dataclasses import dataclass
@@ -61,10 +63,10 @@ class Outcome:
 
 
 def persist_batch(store: Any, ops: list[Op], current: dict[Key, Order | None],
-                  derive: frozenset[str] = frozenset()) -> list[Outcome]:
+                  derive: Callable[[str, str], bool] = lambda _account, _symbol: False) -> list[Outcome]:
     """Apply ``ops`` in order (see the module docstring) and write the results. ``current``: the tracked
     order of each key the ops name, as the manager knows it (None = not tracked: read from the journal);
-    ``derive``: accounts whose positions are derived from their fills.
+    ``derive(account_id, symbol)``: whether that position is derived from the fills (the venue reports none).
     Runs inside one store job, so everything is committed together or not at all. Database errors
     propagate (nothing of the batch is stored)."""
     fills = [op.item for op in ops if op.kind == FILL]
@@ -102,7 +104,7 @@ def persist_batch(store: Any, ops: list[Op], current: dict[Key, Order | None],
                 orders[(fill.account_id, fill.client_order_id)] = advanced
                 saved.append(advanced)
             moved = None
-            if fill.account_id in derive:
+            if derive(fill.account_id, fill.symbol):
                 key = (fill.account_id, fill.symbol)
                 held = derived.get(key) or store.positions.get(*key) or flat(*key)
                 moved, _ = apply_fill(held, fill.side, fill.quantity, fill.price, fill.ts_ms)

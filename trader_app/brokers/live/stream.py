@@ -12,8 +12,10 @@
 - **Stale detector**: no message for ``stale_after_s`` (a connection that is open but silent) is a drop.
 - **Lifetime**: the connection is renewed before ``max_lifetime_s`` (Binance closes at 24 h).
 
-Messages are JSON-decoded and handed to ``on_message(obj)`` one at a time on the loop; a handler that raises is
-logged and the stream goes on (a handler never kills the dispatcher). Nothing here is venue-specific.
+Messages are JSON-decoded (or by the venue's ``decode``) and handed to ``on_message(obj)`` one at a time on the
+loop; a handler that raises is logged and the stream goes on (a handler never kills the dispatcher). Venue hooks:
+an app-level ``heartbeat`` (Bybit's ``{"op":"ping"}``), ``headers`` at each connect (a JWT), ``decode`` for frames
+that are not JSON. Nothing here is venue-specific.
 """
 
 from __future__ import annotations
@@ -57,8 +59,17 @@ class ManagedStream:
         backoff_initial_s: float = 0.1,
         backoff_max_s: float = 30.0,
         open_timeout_s: float = 10.0,
+        heartbeat: tuple[float, Callable[[], Any]] | None = None,
+        headers: Callable[[], dict[str, str]] | None = None,
+        decode: Callable[[str | bytes], Any] | None = None,
     ) -> None:
         self.name = name
+        # venue hooks: an app-level heartbeat ``(every_s, message())`` sent while connected (Bybit's
+        # {"op":"ping"} every 20 s); ``headers()`` for each connection (a fresh JWT); ``decode`` for frames that
+        # are not JSON (KIS's "0|H0STCNT0|..." text); it returns None for a frame to skip
+        self.heartbeat = heartbeat
+        self.headers = headers
+        self.decode = decode
         self._url = url
         self.on_message = on_message
         self.on_open = on_open
@@ -141,8 +152,10 @@ class ManagedStream:
     async def _open(self) -> ClientConnection:
         if self.gate is not None:
             await self.gate.wait()
+        extra = self.headers() if self.headers is not None else None
         return await connect(self.url(), ping_interval=self.ping_interval_s, ping_timeout=self.ping_interval_s,
-                             open_timeout=self.open_timeout_s, max_size=2**23, close_timeout=2)
+                             open_timeout=self.open_timeout_s, max_size=2**23, close_timeout=2,
+                             additional_headers=extra)
 
     async def _connect(self) -> ClientConnection:
         retrying = AsyncRetrying(
@@ -185,13 +198,30 @@ class ManagedStream:
             self.connects += 1
             self._connected.set()
             self._set_state(SessionState.CONNECTED)
-            reason = await self._pump(ws, loop.time() + self.max_lifetime_s)
+            beat = asyncio.ensure_future(self._beat()) if self.heartbeat is not None else None
+            try:
+                reason = await self._pump(ws, loop.time() + self.max_lifetime_s)
+            finally:
+                if beat is not None:
+                    beat.cancel()
+                    await asyncio.gather(beat, return_exceptions=True)
             self._connected.clear()
             self._ws = None
             self.drops = (self.drops + [reason])[-100:]
             if not self._closing:
                 log.info("%s dropped (%s); reconnecting", self.name, reason)
                 self._set_state(SessionState.RECONNECTING, reason)
+
+    async def _beat(self) -> None:
+        """The venue's app-level heartbeat while connected (a failed send ends it: the pump sees the drop)."""
+        assert self.heartbeat is not None
+        every, message = self.heartbeat
+        while True:
+            await asyncio.sleep(every)
+            try:
+                await self.send_json(message())
+            except StreamDropped:
+                return
 
     async def _pump(self, ws: ClientConnection, renew_at: float) -> str:
         loop = asyncio.get_running_loop()
@@ -210,9 +240,11 @@ class ManagedStream:
                     return f"stale: no message for {self.stale_after_s:g} s"
                 self.messages += 1
                 try:
-                    obj = json.loads(raw)
+                    obj = self.decode(raw) if self.decode is not None else json.loads(raw)
                 except ValueError:
-                    log.warning("%s: a message that is not JSON was ignored", self.name)
+                    log.warning("%s: a message that could not be decoded was ignored", self.name)
+                    continue
+                if obj is None:
                     continue
                 try:
                     self.on_message(obj)
