@@ -17,13 +17,14 @@ from decimal import Decimal as D
 import pytest
 
 from conformance_binance import BinanceSpotHarness
+from conformance_bybit import BybitHarness
 from trader_app.brokers.base import ConnectionUpdate
 from trader_app.core.enums import OrderStatus, OrderType, SessionState, Side, TimeInForce
 from trader_app.core.errors import RateLimited, VenueBanned, VenueUnavailable
 from trader_app.core.orders import OrderRequest
 from waiting import until
 
-HARNESSES = {"binance": BinanceSpotHarness}
+HARNESSES = {"binance": BinanceSpotHarness, "bybit": BybitHarness}
 
 
 @pytest.fixture(params=sorted(HARNESSES))

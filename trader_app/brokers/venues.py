@@ -19,6 +19,9 @@ from .base import BrokerRegistry
 from .binance.public import BinancePublic
 from .binance.spec import BinanceNetworks, binance_futures_venue, binance_spot_venue
 from .binance.urls import SPOT, endpoints
+from .bybit.public import BybitPublic
+from .bybit.spec import bybit_networks, bybit_venue
+from .bybit.urls import endpoints as bybit_endpoints
 from .live.network import VenueNetwork
 from .live.public import LivePublic
 
@@ -43,9 +46,15 @@ def _binance_spot_public(rest: str, stream: str, network: VenueNetwork) -> LiveP
     return BinancePublic(endpoints(SPOT).with_overrides(rest=rest, stream=stream), network)
 
 
+def _bybit_spot_public(rest: str, stream: str, network: VenueNetwork) -> LivePublic:
+    return BybitPublic(bybit_endpoints().with_overrides(rest=rest, stream=stream), network)
+
+
 LIVE_MARKETS: dict[str, LiveMarket] = {
     "binance": LiveMarket("binance", "Binance spot (live prices, no key)", endpoints(SPOT).venue, "x-mbx-used-weight-",
                           _binance_spot_public),
+    "bybit": LiveMarket("bybit", "Bybit spot (live prices, no key)", bybit_endpoints().venue, "",
+                        _bybit_spot_public),
 }
 
 
@@ -60,4 +69,6 @@ def register_live_venues(registry: BrokerRegistry) -> list[Callable[[], Awaitabl
     binance = BinanceNetworks()
     registry.register(binance_spot_venue(binance))
     registry.register(binance_futures_venue(binance))
-    return [binance.close]
+    bybit = bybit_networks()
+    registry.register(bybit_venue(bybit))
+    return [binance.close, bybit.close]

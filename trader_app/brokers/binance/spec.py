@@ -14,7 +14,7 @@ from ...core.enums import AccountMode
 from ...core.errors import AuthError
 from ...core.portfolio import Account
 from ..base import SettingField, VenueSpec
-from ..live.network import ConnectGate, VenueNetwork
+from ..live.network import ConnectGate, Networks, VenueNetwork
 from .rest import USED_WEIGHT
 from .futures import BinanceFutures
 from .spot import BinanceSpot
@@ -32,31 +32,15 @@ SPOT_FIELDS = (
 )
 
 
-class BinanceNetworks:
-    """One ``VenueNetwork`` per (venue, environment), shared by its accounts; ``close()`` at app stop."""
-
-    def __init__(self) -> None:
-        self.networks: dict[tuple[str, str], VenueNetwork] = {}
-
-    def get(self, venue: str, environment: str) -> VenueNetwork:
-        key = (venue, environment)
-        net = self.networks.get(key)
-        if net is None:
-            # Binance: at most 300 connections per 5 minutes per IP; a hundred accounts (re)connecting at once
-            # are spread 20 ms apart (2 s for 100) instead of arriving as one burst
-            net = self.networks[key] = VenueNetwork(venue, usage_prefix=USED_WEIGHT,
-                                                    gate=ConnectGate(limit=300, window_s=300, spacing_s=0.02))
-        return net
-
-    async def close(self) -> None:
-        for net in self.networks.values():
-            for shared in list(net.shared.values()):
-                await shared.close()
-            await net.close()
-        self.networks.clear()
+def BinanceNetworks() -> Networks:  # noqa: N802 - reads as the class it was
+    """The Binance networks: at most 300 connections per 5 minutes per IP, so a hundred accounts (re)connecting
+    at once are spread 20 ms apart (2 s for 100) instead of arriving as one burst; used weight read back from
+    ``X-MBX-USED-WEIGHT-*``."""
+    return Networks(lambda venue: VenueNetwork(venue, usage_prefix=USED_WEIGHT,
+                                               gate=ConnectGate(limit=300, window_s=300, spacing_s=0.02)))
 
 
-def binance_spot_venue(networks: BinanceNetworks) -> VenueSpec:
+def binance_spot_venue(networks: Networks) -> VenueSpec:
     """Binance spot accounts (TESTNET or LIVE). The factory raises AuthError without a key and secret."""
 
     def build(account: Account, credentials: Mapping[str, str]) -> BinanceSpot:
@@ -78,7 +62,7 @@ FUTURES_FIELDS = SPOT_FIELDS[:3] + (
 )
 
 
-def binance_futures_venue(networks: BinanceNetworks) -> VenueSpec:
+def binance_futures_venue(networks: Networks) -> VenueSpec:
     """Binance USD-M futures accounts (TESTNET: testnet.binancefuture.com, or LIVE), one-way mode."""
 
     def build(account: Account, credentials: Mapping[str, str]) -> BinanceFutures:

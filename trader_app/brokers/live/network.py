@@ -190,3 +190,27 @@ async def send(network: VenueNetwork, base_url: str, method: str, path: str, *, 
     if status >= 500:
         raise VenueUnavailable(f"{venue} answered HTTP {status}")
     return r
+
+
+class Networks:
+    """One ``VenueNetwork`` per (venue, environment), shared by the venue's accounts of that environment (their
+    connections, budgets, clock and public feeds); ``make(venue)`` builds one with the venue's gate and usage
+    headers. ``close()`` at app stop, after the accounts."""
+
+    def __init__(self, make: Callable[[str], VenueNetwork]) -> None:
+        self.make = make
+        self.networks: dict[tuple[str, str], VenueNetwork] = {}
+
+    def get(self, venue: str, environment: str) -> VenueNetwork:
+        key = (venue, environment)
+        net = self.networks.get(key)
+        if net is None:
+            net = self.networks[key] = self.make(venue)
+        return net
+
+    async def close(self) -> None:
+        for net in self.networks.values():
+            for shared in list(net.shared.values()):
+                await shared.close()
+            await net.close()
+        self.networks.clear()

@@ -1,0 +1,117 @@
+"""``BybitRest``: Bybit v5 REST requests, signed as https://bybit-exchange.github.io/docs/v5/guide
+("Authentication for REST API") specifies.
+
+A signed request carries ``X-BAPI-API-KEY``, ``X-BAPI-TIMESTAMP`` (ms, the venue's clock), ``X-BAPI-RECV-WINDOW``
+and ``X-BAPI-SIGN`` = hex HMAC-SHA256 of ``timestamp + api_key + recv_window + payload``, the payload being the
+query string exactly as sent (GET) or the JSON body exactly as sent (POST). Answers are
+``{"retCode", "retMsg", "result", ...}``: ``retCode`` 0 returns ``result``; 10002 (timestamp outside the window)
+measures the clock again and sends once more (the venue refused it before anything happened); others raise the
+contract's error (``codes.error_for``). Limits: every request counts 1 against the IP's 600 per 5 s
+(``network``'s budget, shared by the public feed and every account); a 403 ("access too frequent") bans the IP for
+10 minutes, as Bybit asks; the account's per-endpoint limit is read back from ``X-Bapi-Limit-Status`` (requests
+left) and ``X-Bapi-Limit-Reset-Timestamp``: at 0 left, the account's requests wait for the reset.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from urllib.parse import urlencode
+
+from ...core.errors import BrokerError, VenueBanned
+from ..live.network import VenueNetwork, send
+from ..live.ratelimit import RateBudget, RateLimit
+from ..live.signing import hmac_sha256_hex
+from .codes import TIMESTAMP_REJECTED, error_for
+from .urls import Endpoints
+
+IP_LIMIT = RateLimit("REQUEST_WEIGHT", 5000, 600)  # Bybit: 600 requests per 5 s per IP
+BAN_S = 600.0  # "403, access too frequent": stop for at least 10 minutes
+
+
+class BybitRest:
+    """One account's signed REST (``api_key``/``secret`` from the keyring; "" for public reads) over the venue's
+    shared ``network``. ``account``: this account's own budget (paused by the per-endpoint limit headers)."""
+
+    def __init__(self, endpoints: Endpoints, network: VenueNetwork, api_key: str = "", secret: str = "", *,
+                 recv_window_ms: int = 5000) -> None:
+        self.endpoints = endpoints
+        self.network = network
+        self.venue = endpoints.venue
+        self.api_key = api_key
+        self._secret = secret
+        self.recv_window_ms = recv_window_ms
+        self.account = RateBudget(f"{self.venue} account", "ORDERS", clock_ms=self.clock.now_ms)
+        self.resyncs = 0
+        network.budget(endpoints.rest).set_limits([IP_LIMIT])
+
+    @property
+    def clock(self):  # noqa: ANN201 - ServerClock
+        return self.network.clock(self.endpoints.rest)
+
+    def sign(self, timestamp: int, payload: str) -> str:
+        """``X-BAPI-SIGN`` of ``payload`` (query string or JSON body, as sent)."""
+        return hmac_sha256_hex(self._secret, f"{timestamp}{self.api_key}{self.recv_window_ms}{payload}")
+
+    def sign_ws(self, expires_ms: int) -> str:
+        """The private stream's auth signature: hex HMAC-SHA256 of ``"GET/realtime" + expires``
+        (https://bybit-exchange.github.io/docs/v5/ws/connect, "Authentication")."""
+        return hmac_sha256_hex(self._secret, f"GET/realtime{expires_ms}")
+
+    async def server_time_ms(self) -> int:
+        r = await send(self.network, self.endpoints.rest, "GET", "/v5/market/time")
+        return int(r.json()["time"])
+
+    async def sync_clock(self) -> int:
+        return await self.clock.sync(self.server_time_ms)
+
+    async def request(self, method: str, path: str, params: dict[str, Any] | None = None, *,
+                      signed: bool = True, placing: bool = False) -> Any:
+        """One request to ``path`` (``/v5/...``); returns ``result``. GET ``params`` go in the query, POST ones
+        in the JSON body. Raises the contract's errors; ``placing``: a new order (it may use the reads' reserve
+        of the IP budget; a 5xx then leaves its outcome unknown)."""
+        clean = {k: v for k, v in (params or {}).items() if v is not None}
+        for attempt in (1, 2):
+            headers = {"Content-Type": "application/json"} if method == "POST" else {}
+            if method == "POST":
+                payload = json.dumps(clean, separators=(",", ":"))
+                url, content = path, payload
+            else:
+                payload = urlencode(clean)
+                url, content = (f"{path}?{payload}" if payload else path), None
+            if signed:
+                ts = self.clock.now_ms()
+                headers.update({"X-BAPI-API-KEY": self.api_key, "X-BAPI-TIMESTAMP": str(ts),
+                                "X-BAPI-RECV-WINDOW": str(self.recv_window_ms), "X-BAPI-SIGN": self.sign(ts, payload)})
+                await self.account.acquire(0, order=placing)  # waits while the per-endpoint limit resets
+            r = await send(self.network, self.endpoints.rest, method, url, weight=1, headers=headers,
+                           order_budget=self.account if placing else None, content=content)
+            self._observe(r.headers)
+            if r.status_code == 403:
+                budget = self.network.budget(self.endpoints.rest)
+                budget.ban(BAN_S)
+                raise VenueBanned(budget.name, budget.banned_until_ms, BAN_S)
+            try:
+                body = r.json()
+            except ValueError:
+                body = {"retMsg": r.text[:200]}
+            code = body.get("retCode") if isinstance(body, dict) else None
+            if r.status_code < 400 and code == 0:
+                return body.get("result", {})
+            if code == TIMESTAMP_REJECTED and attempt == 1 and signed:
+                self.resyncs += 1
+                await self.sync_clock()
+                continue
+            raise error_for(r.status_code, body, self.venue, placing=placing)
+        raise BrokerError("unreachable")  # pragma: no cover
+
+    def _observe(self, headers: Any) -> None:
+        """The account's per-endpoint limit: none left means wait until its reset."""
+        left, reset = headers.get("x-bapi-limit-status"), headers.get("x-bapi-limit-reset-timestamp")
+        if left is None or reset is None:
+            return
+        try:
+            if int(left) <= 0:
+                self.account.pause(max(0.0, (int(reset) - self.clock.now_ms()) / 1000))
+        except ValueError:
+            return
