@@ -68,9 +68,10 @@ def build_parser(with_commands: bool = True) -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"trader-app {__version__}")
     parser.add_argument("--data-dir", metavar="DIR", help="data directory (default: $TRADER_APP_HOME or the user data dir)")
     markets = market_choices()
-    parser.add_argument("--market", choices=tuple(markets), default=None,
-                        help="where prices come from (demo: synthetic, offline; the others: the venue's live prices, "
-                             "no key); paper accounts trade on them. Default: the last choice (View > Market)")
+    parser.add_argument("--market", choices=tuple(markets), default=None, metavar="MARKET",
+                        help=f"where prices come from: {', '.join(markets)} (demo: synthetic, offline; the others: "
+                             "the venue's live prices, no key); paper accounts trade on them. Default: the last "
+                             "choice (View > Market)")
     parser.add_argument("--replay", metavar="FILE.csv", help="replay an OHLCV CSV as the paper market")
     parser.add_argument("--speed", type=_positive_float, default=None, metavar="X",
                         help="replay speed in bars per second (default 10)")
