@@ -77,3 +77,12 @@ def test_nothing_reads_the_steering_folder_beside_the_repository():
     assert offenders == []
     assert (root / "tests" / "reference" / "test_vectors.json").is_file()
     assert (root / "tests" / "reference" / "samples" / "SOURCES.md").is_file()
+
+
+def test_only_the_venue_package_and_the_registry_name_a_new_venue():
+    """Issue 21: a venue plugs in through ``brokers/venues.py``; nothing else in the product names it (Bybit, the
+    first venue built on the live layer, is the check)."""
+    root = Path(__file__).resolve().parents[1] / "trader_app"
+    naming = sorted(str(p.relative_to(root)) for p in root.rglob("*.py")
+                    if "bybit" in p.read_text(encoding="utf-8").lower())
+    assert [p for p in naming if not p.startswith("brokers/bybit/")] == ["brokers/venues.py"]

@@ -1,4 +1,4 @@
-"""The broker contract, v2. Every venue adapter (paper, binance, bybit, upbit, kis, matchtrader) implements it,
+"""The broker contract, v2. Every venue adapter (paper, the live venues of ``brokers/venues.py``) implements it,
 and this docstring is its specification (as vn.py's ``gateway.py`` is).
 
 One ``Broker`` instance serves one account (``account_id``); venues with many accounts get one instance
@@ -92,7 +92,7 @@ class BrokerCapabilities:
     ``position_updates``: the venue reports positions (``PositionUpdate``); False for venues that report only
     fills (spot exchanges, KRX brokers): the order manager derives positions from the fills
     (``core/position_math.py``) as it records them; ``spot_positions_derived``: a venue that reports positions of
-    its derivatives but holds spot as coins (Bybit's unified account): the core derives the positions of SPOT
+    its derivatives but holds spot as coins (a unified account): the core derives the positions of SPOT
     instruments from their fills and takes the venue's for the others; ``leverage``: the venue trades each symbol at a leverage
     it keeps (futures): the adapter has ``leverage`` (``{symbol: int}`` as last set or read) and
     ``async set_leverage(symbol, int) -> int`` (the value the venue set), and the executor sets the group link's

@@ -9,7 +9,7 @@ import time
 def new_client_order_id(prefix: str = "ta") -> str:
     """A unique client order id: ``<prefix>-<epoch ms base36>-<10 hex>`` (<= 32 chars, ASCII, venue-safe).
 
-    Binance allows ``^[.A-Za-z0-9_-]{1,36}$`` for ``newClientOrderId``; Bybit 36 chars for ``orderLinkId``.
+    Binance allows ``^[.A-Za-z0-9_-]{1,36}$`` for ``newClientOrderId``, other venues as many (36 at most).
     """
     ms = int(time.time() * 1000)
     return f"{prefix}-{_base36(ms)}-{secrets.token_hex(5)}"

@@ -311,7 +311,7 @@ def register_bench(bench_subparsers: Any) -> None:
                         "balance and position change a second time, as a live venue's user-data stream does)")
     p.add_argument("--order-entry", choices=ORDER_ENTRY, default="ws",
                    help="how each account's adapter sends orders: over its WebSocket order-entry session (default, "
-                        "as Binance's and Bybit's WebSocket trade APIs) or as REST requests through httpx")
+                        "as the venues' WebSocket trade APIs) or as REST requests through httpx")
     p.set_defaults(func=run)
 
 

@@ -1,5 +1,5 @@
 """``PendingRequests``: requests sent on a venue WebSocket and their answers matched by id (Binance's WebSocket
-API ``{"id", "status", "result"|"error"}``, Bybit's trade API ``{"reqId", "retCode", "data"}``).
+API ``{"id", "status", "result"|"error"}``, a trade API's ``{"reqId", "retCode", "data"}``).
 
 ``ask`` registers a future under a fresh id, writes the request (``send(id)``) and awaits the answer up to
 ``timeout_s``; ``answer(id, value)`` (from the connection's message handler) resolves it; ``fail_all`` fails

@@ -14,7 +14,7 @@
 
 Messages are JSON-decoded (or by the venue's ``decode``) and handed to ``on_message(obj)`` one at a time on the
 loop; a handler that raises is logged and the stream goes on (a handler never kills the dispatcher). Venue hooks:
-an app-level ``heartbeat`` (Bybit's ``{"op":"ping"}``), ``headers`` at each connect (a JWT), ``decode`` for frames
+an app-level ``heartbeat`` (``{"op":"ping"}`` every 20 s), ``headers`` at each connect (a JWT), ``decode`` for frames
 that are not JSON. Nothing here is venue-specific.
 """
 
@@ -64,7 +64,7 @@ class ManagedStream:
         decode: Callable[[str | bytes], Any] | None = None,
     ) -> None:
         self.name = name
-        # venue hooks: an app-level heartbeat ``(every_s, message())`` sent while connected (Bybit's
+        # venue hooks: an app-level heartbeat ``(every_s, message())`` sent while connected (a
         # {"op":"ping"} every 20 s); ``headers()`` for each connection (a fresh JWT); ``decode`` for frames that
         # are not JSON (KIS's "0|H0STCNT0|..." text); it returns None for a frame to skip
         self.heartbeat = heartbeat

@@ -1,5 +1,5 @@
 """``SymbolMap``: both ways between the app's symbols (``BTC/USDT``, ``BTC/KRW``) and a venue's wire names
-(Binance and Bybit ``BTCUSDT``, Upbit ``KRW-BTC``) for a venue's listed instruments (``Instrument.wire_symbol``).
+(``BTCUSDT``, ``KRW-BTC``) for a venue's listed instruments (``Instrument.wire_symbol``).
 Wire names are matched in any case (the venues' streams send them lower case, their REST upper case)."""
 
 from __future__ import annotations
