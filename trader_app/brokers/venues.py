@@ -3,6 +3,7 @@
 - ``LIVE_MARKETS``: the live markets that can price the app without a key (``--market``, View > Market, the
   ``market.source`` setting): each with its label, the app's venue name, the header prefix of its IP usage and
   a factory of its shared public feed.
+- ``BENCH_KITS``: what ``bench venue``/``bench fanout`` need of a venue (its fake, bench accounts, a bare order);
 - ``register_live_venues(registry)``: every live venue's account kinds (``VenueSpec``: settings schema, modes,
   factory) on the app's ``BrokerRegistry``; returns what must be closed at shutdown (their shared networks).
 
@@ -19,9 +20,11 @@ from .base import BrokerRegistry
 from .binance.public import BinancePublic
 from .binance.spec import BinanceNetworks, binance_futures_venue, binance_spot_venue
 from .binance.urls import SPOT, endpoints
+from .bybit.bench import KIT as BYBIT_BENCH
 from .bybit.public import BybitPublic
 from .bybit.spec import bybit_networks, bybit_venue
 from .bybit.urls import endpoints as bybit_endpoints
+from .live.bench import BenchKit
 from .live.network import VenueNetwork
 from .live.public import LivePublic
 
@@ -56,6 +59,10 @@ LIVE_MARKETS: dict[str, LiveMarket] = {
     "bybit": LiveMarket("bybit", "Bybit spot (live prices, no key)", bybit_endpoints().venue, "",
                         _bybit_spot_public),
 }
+
+
+# what the benches need of a venue (its fake, a bench account, the bare signed order call)
+BENCH_KITS: dict[str, BenchKit] = {"bybit": BYBIT_BENCH}
 
 
 def market_choices() -> dict[str, str]:

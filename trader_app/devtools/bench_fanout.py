@@ -49,6 +49,7 @@ from ..core.instrument import Instrument
 from ..core.market_data import Quote
 from ..core.orders import OrderRequest
 from ..core.portfolio import Account
+from ..brokers.venues import BENCH_KITS
 from ..heap import settle_heap
 from ..execution.executor import Executor, new_signal
 from ..trading.groups import GroupService
@@ -129,6 +130,18 @@ async def _binance_accounts(accounts: int, latency_ms: float, order_entry: str) 
     return fake, network, brokers, MarketType.SPOT, Decimal("65000")
 
 
+async def _kit_accounts(kit: Any, accounts: int, latency_ms: float) -> tuple[Any, Any, list[Any], MarketType, Decimal]:
+    """A registry venue's fake (``BENCH_KITS``) in its own process and ``accounts`` of its adapters on one network."""
+    from ..brokers.live.network import ConnectGate, VenueNetwork
+    from .bench_venue import FakeBinanceProcess
+
+    fake = FakeBinanceProcess(accounts, latency_ms, module=kit.fake_module)
+    rest, stream = await fake.start()
+    network = VenueNetwork(kit.venue, gate=ConnectGate(limit=10_000))
+    brokers = [TimedBroker(kit.account(rest, stream, i, network)) for i in range(accounts)]
+    return fake, network, brokers, MarketType.SPOT, kit.price
+
+
 async def run_fanout(accounts: int = 100, latency_ms: float = 20.0, signals: int = 30, sequential_signals: int = 3,
                      round_trips: int = 30, venue_mode: str = "process", warmup: int = 2,
                      order_entry: str = "ws", private_stream: bool = False, venue: str = "fake") -> FanoutFigures:
@@ -153,6 +166,9 @@ async def run_fanout(accounts: int = 100, latency_ms: float = 20.0, signals: int
         if venue == "binance":
             fake, network, brokers, market_type, price = await _binance_accounts(accounts, latency_ms, order_entry)
             venue_name, venue_mode = "binance", "process"
+        elif venue in BENCH_KITS:
+            fake, network, brokers, market_type, price = await _kit_accounts(BENCH_KITS[venue], accounts, latency_ms)
+            venue_name, venue_mode = venue, "process"
         else:
             inst = Instrument(BENCH_SYMBOL, VENUE, MarketType.FUTURES, "BTC", "USDT", Decimal("0.1"), Decimal("0.0001"))
             runner = VenueRunner([inst], {BENCH_SYMBOL: BENCH_PRICE}, latency_s=latency_ms / 1000,
@@ -264,12 +280,17 @@ _NAMES = {"fakevenue": "fake venue", "binance": "fake Binance (Binance spot adap
 _WHERE = {"process": "in its own process", "thread": "on a thread of this process", "loop": "on the bench loop"}
 
 
+def _name(venue: str) -> str:
+    kit = BENCH_KITS.get(venue)
+    return f"the fake of {kit.label}" if kit is not None else _NAMES.get(venue, venue)
+
+
 def report(f: FanoutFigures) -> str:
     """The figures as printed by the command."""
     rt = pct(f.round_trip, 50)
     lines = [
-        f"fan-out bench: {f.accounts} accounts, {_NAMES.get(f.venue, f.venue)} latency {f.latency_ms:g} ms "
-        f"(venue {_WHERE[f.venue_mode]}), orders over {_ENTRY[f.order_entry]}, "
+        f"fan-out bench: {f.accounts} accounts, {_name(f.venue)} latency {f.latency_ms:g} ms "
+        f"(venue {_WHERE[f.venue_mode]}), orders over {_ENTRY[f.order_entry] if f.venue not in BENCH_KITS else 'REST'}, "
         f"{len(f.concurrent_ack)} concurrent + {len(f.sequential_ack)} sequential signals",
         f"one round trip (adapter -> venue -> ack):   p50 {rt:8.1f} ms   p99 {pct(f.round_trip, 99):8.1f} ms",
         f"venue ping from every account at once:     p50 {pct(f.ping_fanout, 50):8.1f} ms   "
@@ -300,9 +321,9 @@ def register_bench(bench_subparsers: Any) -> None:
     p.add_argument("--latency-ms", type=float, default=20.0, help="venue answer delay in ms (default 20)")
     p.add_argument("--signals", type=int, default=30, help="concurrent signals measured (default 30)")
     p.add_argument("--sequential-signals", type=int, default=3, help="sequential signals measured (default 3)")
-    p.add_argument("--venue", choices=("fake", "binance"), default="fake",
-                   help="fake: the generic fake venue (default); binance: the Binance spot adapter against the fake "
-                        "Binance (from a source checkout), REST orders")
+    p.add_argument("--venue", choices=("fake", "binance", *BENCH_KITS), default="fake",
+                   help="fake: the generic fake venue (default); the others: the venue's adapter against its fake "
+                        "(from a source checkout)")
     p.add_argument("--venue-runs", choices=MODES, default="process",
                    help="where the generic fake venue runs: a separate process (default), a thread of the bench's "
                         "process (shares the GIL), or the bench's event loop")

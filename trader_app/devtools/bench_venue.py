@@ -34,6 +34,7 @@ from urllib.parse import urlencode
 from ..core.enums import OrderType, Side
 from ..core.ids import new_client_order_id
 from ..core.orders import OrderRequest
+from ..brokers.venues import BENCH_KITS
 from ..heap import settle_heap
 from .bench_fanout import pct
 
@@ -41,23 +42,26 @@ FAKES = Path(__file__).resolve().parents[2] / "tests"
 
 
 class FakeBinanceProcess:
-    """The fake Binance in a child process (``python -m fakes.binance``); ``await start()`` gives its URLs."""
+    """A venue's fake in a child process (``python -m <module>``, default the fake Binance); ``await start()``
+    gives its URLs."""
 
-    def __init__(self, accounts: int, latency_ms: float, order_limit: int = 1_000_000) -> None:
-        if not (FAKES / "fakes" / "binance").is_dir():
-            raise RuntimeError("the fake Binance lives in the source checkout's tests/ folder: run this bench from "
+    def __init__(self, accounts: int, latency_ms: float, order_limit: int = 1_000_000,
+                 module: str = "fakes.binance") -> None:
+        if not (FAKES / Path(*module.split("."))).is_dir():
+            raise RuntimeError("the venues' fakes live in the source checkout's tests/ folder: run this bench from "
                                "a checkout (pip install -e .), not from the installed app")
+        self.module = module
         self.args = ["--accounts", str(accounts), "--latency-ms", str(latency_ms), "--order-limit", str(order_limit),
                      "--weight-limit", str(order_limit)]
         self.proc: subprocess.Popen[str] | None = None
 
     async def start(self) -> tuple[str, str]:
-        self.proc = subprocess.Popen([sys.executable, "-m", "fakes.binance", *self.args], cwd=FAKES,
+        self.proc = subprocess.Popen([sys.executable, "-m", self.module, *self.args], cwd=FAKES,
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         assert self.proc.stdout is not None
         line = await asyncio.get_running_loop().run_in_executor(None, self.proc.stdout.readline)
         if not line:
-            raise RuntimeError("the fake Binance did not start")
+            raise RuntimeError(f"the fake of {self.module} did not start")
         urls = json.loads(line)
         return urls["rest"], urls["stream"]
 
@@ -89,6 +93,7 @@ class VenueFigures:
     orders: int
     latency: dict[str, list[float]]
     rates: dict[str, float]
+    label: str = "Binance spot"
 
 
 def _params(i: int, prefix: str) -> dict[str, Any]:
@@ -167,20 +172,62 @@ async def run_venue(orders: int = 1000, latency_ms: float = 0.0, warmup: int = 2
         fake.stop()
 
 
+async def run_kit(kit: Any, orders: int = 1000, latency_ms: float = 0.0, warmup: int = 20) -> VenueFigures:
+    """The REST comparison for a venue of the registry's ``BENCH_KITS``: its bare signed order call against its
+    adapter's ``place_order``, one order at a time, on the venue's fake in its own process."""
+    import httpx
+
+    from ..brokers.live.network import VenueNetwork
+
+    fake = FakeBinanceProcess(2, latency_ms, module=kit.fake_module)
+    rest, stream = await fake.start()
+    network = VenueNetwork(kit.venue)
+    broker = kit.account(rest, stream, 1, network)
+    latency: dict[str, list[float]] = {}
+    rates: dict[str, float] = {}
+    try:
+        await broker.connect()
+        drain = asyncio.ensure_future(_drain(broker))
+        settle_heap()
+        async with httpx.AsyncClient(base_url=rest, timeout=10) as client:
+            async def bare(i: int) -> None:
+                await kit.bare_order(client, 0, i)
+
+            latency["bare rest"], rates["bare rest"] = await _timed(orders, warmup, bare)
+
+        async def adapter(i: int) -> None:
+            await broker.place_order(OrderRequest(broker.account_id, kit.symbol, Side.BUY if i % 2 == 0 else Side.SELL,
+                                                  OrderType.MARKET, kit.quantity, new_client_order_id("bench")))
+
+        latency["adapter rest"], rates["adapter rest"] = await _timed(orders, warmup, adapter)
+        drain.cancel()
+        return VenueFigures(orders, latency, rates, kit.label)
+    finally:
+        with contextlib.suppress(Exception):
+            await broker.close()
+        for shared in list(network.shared.values()):
+            with contextlib.suppress(Exception):
+                await shared.close()
+        await network.close()
+        fake.stop()
+
+
 async def _drain(broker: Any) -> None:
     async for _ in broker.updates():
         pass
 
 
 def report(f: VenueFigures) -> str:
-    lines = [f"venue bench: Binance spot, {f.orders} MARKET orders per line, one at a time, fake Binance in its own "
+    lines = [f"venue bench: {f.label}, {f.orders} MARKET orders per line, one at a time, the venue's fake in its own "
              f"process"]
-    labels = {"bare rest": "bare REST client (httpx + HMAC)", "adapter rest": "BinanceSpot, order entry REST",
-              "bare ws": "bare WebSocket API client", "adapter ws": "BinanceSpot, order entry WebSocket API"}
+    labels = {"bare rest": "bare REST client (httpx + HMAC)", "adapter rest": "the adapter, order entry REST",
+              "bare ws": "bare WebSocket API client", "adapter ws": "the adapter, order entry WebSocket API"}
     for key, label in labels.items():
+        if key not in f.latency:
+            continue
         lat = f.latency[key]
         lines.append(f"{label:38s} {f.rates[key]:8.1f} orders/s   p50 {pct(lat, 50):7.2f} ms   p99 {pct(lat, 99):7.2f} ms")
-    for kind in ("rest", "ws"):
+    for kind in [k for k in ("rest", "ws") if f"bare {k}" in f.latency]:
         bare, ours = pct(f.latency[f"bare {kind}"], 50), pct(f.latency[f"adapter {kind}"], 50)
         lines.append(f"adapter overhead over {kind.upper():4s}: p50 {ours - bare:+.2f} ms ({ours / bare:.2f}x the bare client; "
                      f"target under 1 ms)")
@@ -193,7 +240,8 @@ def register_bench(bench_subparsers: Any) -> None:
                                     description="Place orders one at a time through a venue adapter and through a bare client against the "
                                                 "venue's fake (run from a source checkout), and print orders per second, latency "
                                                 "and the adapter's overhead, over REST and over the WebSocket API.")
-    p.add_argument("--venue", choices=("binance",), default="binance", help="the adapter (binance: spot)")
+    p.add_argument("--venue", choices=("binance", *BENCH_KITS), default="binance",
+                   help="the adapter (binance: spot, REST and WebSocket API; the others: REST)")
     p.add_argument("--orders", type=int, default=1000, help="orders per side of the comparison (default 1000)")
     p.add_argument("--latency-ms", type=float, default=0.0, help="the fake's answer delay in ms (default 0)")
     p.set_defaults(func=run)
@@ -204,7 +252,10 @@ def run(args: argparse.Namespace) -> int:
         print("trader-app bench venue: --orders must be >= 1")
         return 2
     try:
-        figures = asyncio.run(run_venue(args.orders, args.latency_ms))
+        if args.venue in BENCH_KITS:
+            figures = asyncio.run(run_kit(BENCH_KITS[args.venue], args.orders, args.latency_ms))
+        else:
+            figures = asyncio.run(run_venue(args.orders, args.latency_ms))
     except RuntimeError as exc:
         print(f"trader-app bench venue: {exc}")
         return 2
