@@ -126,6 +126,8 @@ async def test_one_account_trades_spot_and_linear_by_link_id_and_by_order_id():
             # every signed request passed the fake's checks: body signed as sent
             spot = await broker.place_order(req("by-spot-1", qty="0.01"))
             assert spot.status is OrderStatus.NEW and spot.venue_order_id
+            assert broker.sent_over == {"ws": 1, "rest": 0}  # over the trade API (order.create by reqId)
+            assert fake.streams.trade_requests[-1]["args"][0]["orderLinkId"] == "by-spot-1"
             assert await _until(lambda: any(u.order.client_order_id == "by-spot-1" and u.order.status is OrderStatus.FILLED
                                             for u in ups.of(OrderUpdate)))
             fills = [u.fill for u in ups.of(FillUpdate) if u.fill.client_order_id == "by-spot-1"]
@@ -173,7 +175,7 @@ async def test_wrong_key_clock_skew_ban_and_a_dropped_private_stream():
             await fake.streams.drop_all()
             assert await _until(lambda: [u.state for u in ups.of(ConnectionUpdate)][-2:] == [
                 SessionState.RECONNECTING, SessionState.CONNECTED], 5)
-            assert fake.streams.auth_requests == 2  # authenticated again on the new connection
+            assert await _until(lambda: fake.streams.auth_requests == 4)  # private and trade, again on the new connections
             fake.venue.faults.status, fake.venue.faults.count = 403, 1
             with pytest.raises(VenueBanned):
                 await broker.balances()
@@ -182,5 +184,27 @@ async def test_wrong_key_clock_skew_ban_and_a_dropped_private_stream():
                 await broker.place_order(req("by-banned"))
             assert len(fake.venue.requests) == sent  # nothing sent for 10 minutes
             assert await _until(lambda: SessionState.BANNED in [u.state for u in ups.of(ConnectionUpdate)])
+        finally:
+            await _close(broker)
+
+
+async def test_orders_go_over_rest_when_chosen_or_when_the_trade_api_is_down():
+    async with FakeBybitServer(FakeBybit()) as fake:
+        fake.venue.open(KEY, SECRET, {"USDT": "10000"})
+        ep = endpoints().with_overrides(rest=fake.rest_url, stream=fake.stream_url)
+        broker = BybitAccount("acc1", ep, VenueNetwork("bybit", timeout_s=2.0), KEY, SECRET, order_entry="rest")
+        try:
+            await broker.connect()
+            await broker.place_order(req("by-rest-1"))
+            assert broker.sent_over == {"ws": 0, "rest": 1} and fake.streams.trade_requests == []
+        finally:
+            await _close(broker)
+        broker = _account(fake)
+        try:
+            await broker.connect()
+            await broker._trade.close()  # the trade API connection is gone: REST takes the order, nothing lost
+            await broker.place_order(req("by-rest-2"))
+            assert broker.sent_over == {"ws": 0, "rest": 1}
+            assert [o for o in fake.venue.accounts[KEY].orders.values() if o["orderLinkId"] == "by-rest-2"]
         finally:
             await _close(broker)

@@ -130,7 +130,8 @@ async def _binance_accounts(accounts: int, latency_ms: float, order_entry: str) 
     return fake, network, brokers, MarketType.SPOT, Decimal("65000")
 
 
-async def _kit_accounts(kit: Any, accounts: int, latency_ms: float) -> tuple[Any, Any, list[Any], MarketType, Decimal]:
+async def _kit_accounts(kit: Any, accounts: int, latency_ms: float,
+                        order_entry: str) -> tuple[Any, Any, list[Any], MarketType, Decimal]:
     """A registry venue's fake (``BENCH_KITS``) in its own process and ``accounts`` of its adapters on one network."""
     from ..brokers.live.network import ConnectGate, VenueNetwork
     from .bench_venue import FakeBinanceProcess
@@ -138,7 +139,7 @@ async def _kit_accounts(kit: Any, accounts: int, latency_ms: float) -> tuple[Any
     fake = FakeBinanceProcess(accounts, latency_ms, module=kit.fake_module)
     rest, stream = await fake.start()
     network = VenueNetwork(kit.venue, gate=ConnectGate(limit=10_000))
-    brokers = [TimedBroker(kit.account(rest, stream, i, network)) for i in range(accounts)]
+    brokers = [TimedBroker(kit.account(rest, stream, i, network, order_entry)) for i in range(accounts)]
     return fake, network, brokers, MarketType.SPOT, kit.price
 
 
@@ -167,7 +168,8 @@ async def run_fanout(accounts: int = 100, latency_ms: float = 20.0, signals: int
             fake, network, brokers, market_type, price = await _binance_accounts(accounts, latency_ms, order_entry)
             venue_name, venue_mode = "binance", "process"
         elif venue in BENCH_KITS:
-            fake, network, brokers, market_type, price = await _kit_accounts(BENCH_KITS[venue], accounts, latency_ms)
+            fake, network, brokers, market_type, price = await _kit_accounts(BENCH_KITS[venue], accounts, latency_ms,
+                                                                             order_entry)
             venue_name, venue_mode = venue, "process"
         else:
             inst = Instrument(BENCH_SYMBOL, VENUE, MarketType.FUTURES, "BTC", "USDT", Decimal("0.1"), Decimal("0.0001"))
@@ -290,7 +292,7 @@ def report(f: FanoutFigures) -> str:
     rt = pct(f.round_trip, 50)
     lines = [
         f"fan-out bench: {f.accounts} accounts, {_name(f.venue)} latency {f.latency_ms:g} ms "
-        f"(venue {_WHERE[f.venue_mode]}), orders over {_ENTRY[f.order_entry] if f.venue not in BENCH_KITS else 'REST'}, "
+        f"(venue {_WHERE[f.venue_mode]}), orders over {_ENTRY[f.order_entry]}, "
         f"{len(f.concurrent_ack)} concurrent + {len(f.sequential_ack)} sequential signals",
         f"one round trip (adapter -> venue -> ack):   p50 {rt:8.1f} ms   p99 {pct(f.round_trip, 99):8.1f} ms",
         f"venue ping from every account at once:     p50 {pct(f.ping_fanout, 50):8.1f} ms   "

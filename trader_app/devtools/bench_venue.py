@@ -182,7 +182,7 @@ async def run_kit(kit: Any, orders: int = 1000, latency_ms: float = 0.0, warmup:
     fake = FakeBinanceProcess(2, latency_ms, module=kit.fake_module)
     rest, stream = await fake.start()
     network = VenueNetwork(kit.venue)
-    broker = kit.account(rest, stream, 1, network)
+    broker = kit.account(rest, stream, 1, network, "rest")  # the REST line is compared with the bare REST call
     latency: dict[str, list[float]] = {}
     rates: dict[str, float] = {}
     try:

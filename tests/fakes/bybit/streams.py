@@ -4,7 +4,8 @@
 each subscribed ``orderbook.1.<S>``, ``tickers.<S>`` and ``kline.1.<S>`` gets a message built from the fake's prices
 in the shapes of ``tests/reference/samples/bybit_ws_*``) and ``/v5/private`` (``{"op": "auth", "args": [key,
 expires, signature]}`` checked: hex HMAC-SHA256(secret, "GET/realtime" + expires), expires in the future; then
-``subscribe`` to order/execution/wallet/position, whose events the venue pushes). ``{"op": "ping"}`` is answered
+``subscribe`` to order/execution/wallet/position, whose events the venue pushes) and ``/v5/trade`` (the same auth,
+then ``order.create``/``order.cancel`` answered by ``reqId``). ``{"op": "ping"}`` is answered
 with a pong. Faults: ``drop_all()`` cuts every connection; ``muted`` stops the public pushes.
 """
 
@@ -31,8 +32,10 @@ class Streams:
         self.muted = False
         self.public: dict[ServerConnection, tuple[str, set[str]]] = {}
         self.private: set[ServerConnection] = set()
+        self.trade: set[ServerConnection] = set()
         self.connects = 0
         self.auth_requests = 0
+        self.trade_requests: list[dict[str, Any]] = []
         self.pings = 0
         self._server: Server | None = None
         self._pusher: asyncio.Task[None] | None = None
@@ -57,7 +60,7 @@ class Streams:
                 await asyncio.wait_for(self._server.wait_closed(), 2)
 
     async def drop_all(self) -> None:
-        for ws in list(self.public) + list(self.private):
+        for ws in list(self.public) + list(self.private) + list(self.trade):
             with contextlib.suppress(Exception):
                 await ws.close(1011, "dropped by the test")
 
@@ -69,11 +72,14 @@ class Streams:
                 await self._public(ws, path.rsplit("/", 1)[-1])
             elif path.startswith("/v5/private"):
                 await self._private(ws)
+            elif path.startswith("/v5/trade"):
+                await self._trade(ws)
         except Exception:  # noqa: BLE001 - a closed connection ends its handler
             pass
         finally:
             self.public.pop(ws, None)
             self.private.discard(ws)
+            self.trade.discard(ws)
 
     async def _public(self, ws: ServerConnection, category: str) -> None:
         topics: set[str] = set()
@@ -110,11 +116,8 @@ class Streams:
                     await ws.send(json.dumps({"op": "pong", "args": [str(int(time.time() * 1000))], "conn_id": "p1"}))
                 elif op == "auth":
                     self.auth_requests += 1
-                    key, expires, signature = (msg.get("args") or ["", 0, ""])[:3]
-                    candidate = self.venue.accounts.get(key)
-                    good = candidate is not None and int(expires) > self.venue.server_ms() and hmac.compare_digest(
-                        hmac.new(candidate.secret.encode(), f"GET/realtime{expires}".encode(), hashlib.sha256).hexdigest(),
-                        str(signature))
+                    candidate = self._check_auth(msg.get("args") or [])
+                    good = candidate is not None
                     if good:
                         acc = candidate
                     await ws.send(json.dumps({"success": good, "ret_msg": "" if good else "Params Error",
@@ -129,6 +132,48 @@ class Streams:
         finally:
             if acc is not None and push in acc.listeners:
                 acc.listeners.remove(push)
+
+    def _check_auth(self, args: list[Any]) -> Any:
+        key, expires, signature = (list(args) + ["", 0, ""])[:3]
+        candidate = self.venue.accounts.get(key)
+        good = candidate is not None and int(expires) > self.venue.server_ms() and hmac.compare_digest(
+            hmac.new(candidate.secret.encode(), f"GET/realtime{expires}".encode(), hashlib.sha256).hexdigest(),
+            str(signature))
+        return candidate if good else None
+
+    async def _trade(self, ws: ServerConnection) -> None:
+        """The trade API: auth, then ``order.create``/``order.cancel`` answered by ``reqId``."""
+        from .venue import BybitError
+
+        acc = None
+        self.trade.add(ws)
+        async for raw in ws:
+            msg = json.loads(raw)
+            op = msg.get("op")
+            if op == "ping":
+                self.pings += 1
+                await ws.send(json.dumps({"op": "pong", "args": [str(int(time.time() * 1000))]}))
+            elif op == "auth":
+                self.auth_requests += 1
+                acc = self._check_auth(msg.get("args") or [])
+                await ws.send(json.dumps({"retCode": 0 if acc else 10004, "retMsg": "OK" if acc else "Invalid sign",
+                                          "op": "auth", "connId": "t1"}))
+            elif op in ("order.create", "order.cancel"):
+                self.trade_requests.append(msg)
+                if self.venue.faults.delay_s:  # the venue's latency, as on REST
+                    await asyncio.sleep(self.venue.faults.delay_s)
+                answer = {"reqId": msg.get("reqId"), "op": op, "connId": "t1",
+                          "header": {"Timenow": str(self.venue.server_ms())}}
+                try:
+                    if acc is None:
+                        raise BybitError(10003, "Request not authorized")
+                    params = (msg.get("args") or [{}])[0]
+                    data = await self.venue._create(acc, params) if op == "order.create" else \
+                        self.venue._cancel(acc, params)
+                    answer.update(retCode=0, retMsg="OK", data=data)
+                except BybitError as err:
+                    answer.update(retCode=err.code, retMsg=err.msg, data={})
+                await ws.send(json.dumps(answer))
 
     @staticmethod
     async def _send(ws: ServerConnection, message: dict[str, Any]) -> None:

@@ -8,8 +8,8 @@ broker contract, on the live account base (``brokers/live/account.py``).
   from fills by the core, ``spot_positions_derived``), ``GET /v5/order/realtime`` (open orders, per category,
   paged with ``cursor``; one order by ``orderLinkId`` or ``orderId``, else ``/v5/order/history``),
   ``GET /v5/execution/list`` (fills from a time, per category, paged).
-- orders over REST: ``POST /v5/order/create`` with ``orderLinkId`` (the answer is NEW; the state comes from the
-  private stream), ``POST /v5/order/cancel`` (then the order is read back), ``POST /v5/position/set-leverage``.
+- orders over the account's trade API connection (``trade.py``: ``order.create``) where it is up, else REST
+  ``POST /v5/order/create``, with ``orderLinkId`` (the answer is NEW; the state comes from the private stream), ``POST /v5/order/cancel`` (then the order is read back), ``POST /v5/position/set-leverage``.
 A lost answer (timeout, 5xx) leaves the order UNKNOWN for the core to resolve; nothing is ever resent.
 """
 
@@ -29,10 +29,12 @@ from ...core.portfolio import Balance, Position
 from ..base import BrokerCapabilities, OrderUpdate
 from ..live import LiveAccount
 from ..live.network import VenueNetwork
+from ..live.requests import NotSent
 from .orders import category_of, fill_from, order_from, order_params, position_from
 from .private import PrivateStream
 from .public import BybitPublic, shared_public
 from .rest import BybitRest
+from .trade import TradeSession
 from .urls import LINEAR, SPOT, Endpoints
 
 log = logging.getLogger(__name__)
@@ -47,7 +49,7 @@ class BybitAccount(LiveAccount):
                                       spot_positions_derived=True, leverage=True)
 
     def __init__(self, account_id: str, endpoints: Endpoints, network: VenueNetwork, api_key: str, secret: str, *,
-                 live: bool = True) -> None:
+                 live: bool = True, order_entry: str = "ws") -> None:
         if not api_key or not secret:
             raise AuthError("a Bybit account needs an API key and secret")
         spot = shared_public(endpoints, network, SPOT)
@@ -58,7 +60,10 @@ class BybitAccount(LiveAccount):
         self.rest = BybitRest(endpoints, network, api_key, secret)
         self.withdrawals_enabled: bool | None = None
         self.leverage: dict[str, int] = {}
+        self.order_entry = order_entry  # "ws": the trade API where it is up, REST otherwise; "rest": REST only
+        self.sent_over = {"ws": 0, "rest": 0}
         self._private: PrivateStream | None = None
+        self._trade: TradeSession | None = None
 
     # ---- lifecycle --------------------------------------------------------------------------------------------
     async def connect(self) -> None:
@@ -84,8 +89,17 @@ class BybitAccount(LiveAccount):
             private, self._private = self._private, None
             await private.close()
             raise
+        if self.order_entry == "ws":
+            self._trade = TradeSession(self.rest, self.endpoints.trade, self.account_id, gate=self.network.gate)
+            try:
+                await self._trade.start()
+            except Exception as exc:  # noqa: BLE001 - orders go over REST until the trade API is up
+                log.info("%s: the trade API is not up (%s); orders go over REST", self.venue, exc)
 
     async def close(self) -> None:
+        if self._trade is not None:
+            await self._trade.close()
+            self._trade = None
         if self._private is not None:
             await self._private.close()
             self._private = None
@@ -209,11 +223,26 @@ class BybitAccount(LiveAccount):
         params = order_params(request, inst)
         self._cid_symbol[request.client_order_id] = request.symbol
         self._traded.add(request.symbol)
-        answer = await self.rest.request("POST", "/v5/order/create", params, placing=True)
+        answer = await self._send_order(params)
         order = self._order(answer, request)
         assert order is not None
         self._queue.put_nowait(OrderUpdate(order))
         return order
+
+    async def _send_order(self, params: dict[str, Any]) -> Any:
+        """A new order over the trade API when it is up, else REST (a request the trade API could not write goes
+        over REST: nothing reached the venue)."""
+        trade = self._trade
+        if trade is not None and trade.ready:
+            try:
+                answer = await trade.call("order.create", params, placing=True)
+                self.sent_over["ws"] += 1
+                return answer
+            except NotSent:
+                pass
+        answer = await self.rest.request("POST", "/v5/order/create", params, placing=True)
+        self.sent_over["rest"] += 1
+        return answer
 
     async def cancel_order(self, client_order_id: str, *, symbol: str = "", venue_order_id: str = "") -> Order:
         symbol = symbol or self._cid_symbol.get(client_order_id, "")

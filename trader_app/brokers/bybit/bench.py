@@ -19,11 +19,12 @@ from .account import BybitAccount
 from .urls import endpoints
 
 
-def account(rest: str, stream: str, index: int, network: VenueNetwork) -> BybitAccount:
+def account(rest: str, stream: str, index: int, network: VenueNetwork, order_entry: str = "ws") -> BybitAccount:
     """Bench account ``index`` of the fake (keys ``bench-key-<i>`` / ``bench-secret-<i>``); the IP budget is lifted
     for the bench (Bybit's 600 requests per 5 s would pace it: the venue's rule, not the adapter's cost)."""
     ep = endpoints().with_overrides(rest=rest, stream=stream)
-    broker = BybitAccount(f"bench-{index:03d}", ep, network, f"bench-key-{index}", f"bench-secret-{index}", live=False)
+    broker = BybitAccount(f"bench-{index:03d}", ep, network, f"bench-key-{index}", f"bench-secret-{index}", live=False,
+                          order_entry=order_entry)
     network.budget(rest).set_limits([RateLimit("REQUEST_WEIGHT", 5000, 10_000_000)])
     return broker
 

@@ -24,6 +24,8 @@ FIELDS = (
     SettingField("rest_url", "REST base URL", "url", advanced=True, help="default: Bybit's own for the mode"),
     SettingField("stream_url", "WebSocket base URL", "url", advanced=True,
                  help="public, private and trade streams are below it (/v5/...)"),
+    SettingField("order_entry", "Order entry", "choice", choices=("ws", "rest"), default="ws", advanced=True,
+                 help="ws: orders over the account's trade API connection (faster), REST when it is down"),
 )
 
 
@@ -43,7 +45,7 @@ def bybit_venue(networks: Networks) -> VenueSpec:
         if not key or not secret:
             raise AuthError(f"account {account.name}: the API key and secret are not in the keyring")
         return BybitAccount(account.account_id, ep, networks.get(VENUE, environment), key, secret,
-                            live=environment == LIVE)
+                            live=environment == LIVE, order_entry=s.get("order_entry", "ws") or "ws")
 
     return VenueSpec(VENUE, "Bybit (unified: spot and USDT perpetuals)", (AccountMode.TESTNET, AccountMode.LIVE),
                      FIELDS, build)

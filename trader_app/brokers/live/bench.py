@@ -14,14 +14,15 @@ from .network import VenueNetwork
 
 @dataclass(frozen=True)
 class BenchKit:
-    """``account(rest, stream, index, network)``: bench account ``index`` (keys ``bench-key-<i>``); ``bare_order(
+    """``account(rest, stream, index, network, order_entry)``: bench account ``index`` (keys ``bench-key-<i>``;
+    ``order_entry`` "ws" or "rest"); ``bare_order(
     client, index, i)``: order ``i`` of account ``index`` over a plain ``httpx.AsyncClient`` on the fake's REST
     base; ``symbol``/``quantity``/``price``: the bench's instrument, order size and the fake's price."""
 
     venue: str
     label: str
     fake_module: str
-    account: Callable[[str, str, int, VenueNetwork], Any]
+    account: Callable[..., Any]
     bare_order: Callable[[Any, int, int], Awaitable[None]]
     symbol: str
     quantity: Decimal
