@@ -41,6 +41,7 @@ PRESSED_BY = {
     "menu:View/Reset layout": W + "test_view_menu_hides_shows_docks_and_resets_the_layout",
     "menu:View/Market/Demo market (synthetic prices, offline)": W + "test_view_market_menu_switches_the_market",
     "menu:View/Market/Binance spot (live prices, no key)": W + "test_view_market_menu_switches_the_market",
+    "menu:View/Market/Bybit spot (live prices, no key)": W + "test_view_market_menu_bybit_prices_the_watchlist",
     "menu:Tools/Backtest...": W + "test_tools_backtest_opens_the_backtest_window",
     "menu:Tools/Open data folder location": W + "test_tools_data_folder_and_help_about_boxes",
     "menu:Help/About": W + "test_tools_data_folder_and_help_about_boxes",
@@ -239,6 +240,32 @@ async def test_view_market_menu_switches_the_market(window, services):
     await window.last_market_task
     assert services.market_name() == "demo" and services.market.paper_prices == "paper"
     assert window.market_actions["demo"].isChecked()
+
+
+async def test_view_market_menu_bybit_prices_the_watchlist(window, services):
+    import asyncio
+
+    from fakes.bybit import FakeBybit, FakeBybitServer
+
+    async with FakeBybitServer(FakeBybit()) as fake:
+        services.settings.market.urls["bybit"] = {"rest": fake.rest_url, "stream": fake.stream_url}
+        await menu(window, "View", "Market", "Bybit spot (live prices, no key)")
+        await window.last_market_task
+        await services.markets.wait_connected(10)
+        assert services.market_name() == "bybit" and window.market_actions["bybit"].isChecked()
+        for _ in range(250):
+            window.bridge.flush()
+            rows = window.watchlist.model.symbols()
+            if rows and window.watchlist.model.record(0).last is not None:
+                break
+            await asyncio.sleep(0.02)
+        assert window.watchlist.model.symbols()[0] == "bybit:BTC/USDT"
+        assert window.watchlist.model.record(0).last > 0  # the fake venue's ticker, through the public stream
+        # the live market and the Bybit accounts spend one budget: the same network object
+        assert services.markets.network is services.live_venues.market_network("bybit")
+        await menu(window, "View", "Market", "Demo market (synthetic prices, offline)")
+        await window.last_market_task
+    assert services.market_name() == "demo"
 
 
 async def test_tools_backtest_opens_the_backtest_window(window):

@@ -165,7 +165,7 @@ async def test_view_market_switches_to_binance_live_prices_and_the_watchlist_fol
 
     from fakes.binance import FakeBinance, FakeBinanceServer
 
-    assert set(window.market_actions) == {"demo", "binance"}
+    assert set(window.market_actions) == {"demo", "binance", "bybit"}  # every live market of brokers/venues.py
     async with FakeBinanceServer(FakeBinance()) as fake:
         services.settings.market.binance_rest_url = fake.rest_url
         services.settings.market.binance_stream_url = fake.stream_url

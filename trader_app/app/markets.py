@@ -38,6 +38,7 @@ class LiveMarkets:
         self.name = ""  # none yet
         self.public: LivePublic | None = None
         self.network: VenueNetwork | None = None
+        self._own_network = False
         self.error = ""
         self._left = ""  # the live venue the last switch left
         self._connecting: asyncio.Task[None] | None = None
@@ -81,7 +82,11 @@ class LiveMarkets:
         # the paper venue trades on this market's prices from now on, reachable or not: never on the demo's
         # leftovers (its stored candles charted as the live market's, its last prices as marks)
         s.market.paper_prices = live.venue
-        self.network = VenueNetwork(live.venue, usage_prefix=live.usage_prefix)
+        # the accounts' network of that venue: the public feed and every account spend one budget per IP
+        venues = getattr(s, "live_venues", None)
+        self._own_network = venues is None
+        self.network = (venues.market_network(name) if venues is not None
+                        else VenueNetwork(live.venue, usage_prefix=live.usage_prefix))
         self.public = live.public(rest_url, stream_url, self.network)
         self._connecting = asyncio.ensure_future(self._connect(self.public))
 
@@ -142,7 +147,8 @@ class LiveMarkets:
             await self.public.close()
             self.public = None
         if self.network is not None:
-            await self.network.close()
+            if self._own_network:  # the shared one is the accounts' too: closed with them at app stop
+                await self.network.close()
             self.network = None
         self.error = ""
 

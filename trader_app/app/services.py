@@ -150,6 +150,7 @@ class AppServices:
     listener_error: str = ""
     started: bool = False
     _stoppers: list[Callable[[], Awaitable[Any] | Any]] = field(default_factory=list, repr=False)
+    live_venues: Any = None  # brokers.venues.LiveVenues: the live venues' shared networks
     _backup_task: asyncio.Future[None] | None = field(default=None, repr=False)
 
     # ---- life cycle ----------------------------------------------------------------------------------
@@ -413,7 +414,7 @@ def build_services(
     exchange.prices_from = lambda: market.paper_prices
     registry = BrokerRegistry()
     registry.register(paper_venue(exchange))
-    venue_closers = register_live_venues(registry)  # every live venue's account kinds (brokers/venues.py)
+    live_venues = register_live_venues(registry)  # every live venue's account kinds (brokers/venues.py)
     accounts = AccountService(store, bus, order_manager, portfolio, registry)
     # a journal that cannot be written stops every account (fail closed; issue 12)
     order_manager.on_store_failure = lambda reason: risk_book.trip_all(
@@ -432,7 +433,8 @@ def build_services(
     services.reports = ReportService(store, settings, data_dir, tracker=services.performance)
     services.reports.listeners.append(services.notices.on_report)  # the daily report on Telegram
     services.notices.services = services  # the Telegram commands report on the whole app
-    services._stoppers += venue_closers  # after the accounts: their shared connections and streams
+    services.live_venues = live_venues  # the live market shares their networks (one budget per IP)
+    services._stoppers.append(live_venues.close)  # after the accounts: their shared connections and streams
     return services
 
 

@@ -12,9 +12,8 @@ A new venue adds its entries here and lives in ``brokers/<venue>/``.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from .base import BrokerRegistry
 from .binance.public import BinancePublic
@@ -25,7 +24,7 @@ from .bybit.public import BybitPublic
 from .bybit.spec import bybit_networks, bybit_venue
 from .bybit.urls import endpoints as bybit_endpoints
 from .live.bench import BenchKit
-from .live.network import VenueNetwork
+from .live.network import Networks, VenueNetwork
 from .live.public import LivePublic
 
 DEMO = "demo"
@@ -70,12 +69,28 @@ def market_choices() -> dict[str, str]:
     return {DEMO: DEMO_LABEL, **{name: m.label for name, m in LIVE_MARKETS.items()}}
 
 
-def register_live_venues(registry: BrokerRegistry) -> list[Callable[[], Awaitable[Any]]]:
-    """Register every live venue's account kinds on ``registry``; returns the closers of their shared networks
-    (call them after the accounts closed)."""
-    binance = BinanceNetworks()
-    registry.register(binance_spot_venue(binance))
-    registry.register(binance_futures_venue(binance))
-    bybit = bybit_networks()
-    registry.register(bybit_venue(bybit))
-    return [binance.close, bybit.close]
+class LiveVenues:
+    """The live venues' shared networks (one per venue and environment: the IP's budgets, connections, clock),
+    used by their accounts and by the live market that prices the app alike, so both spend one budget per IP."""
+
+    def __init__(self) -> None:
+        self.networks: dict[str, Networks] = {"binance": BinanceNetworks(), "bybit": bybit_networks()}
+
+    def market_network(self, market: str) -> VenueNetwork:
+        """The network of a live market (``LIVE_MARKETS``), its venue's live environment's: the accounts' own."""
+        live = LIVE_MARKETS[market]
+        return self.networks[market].get(live.venue, "live")
+
+    async def close(self) -> None:
+        for networks in self.networks.values():
+            await networks.close()
+
+
+def register_live_venues(registry: BrokerRegistry) -> LiveVenues:
+    """Register every live venue's account kinds on ``registry``; returns their shared networks (close them after
+    the accounts closed)."""
+    venues = LiveVenues()
+    registry.register(binance_spot_venue(venues.networks["binance"]))
+    registry.register(binance_futures_venue(venues.networks["binance"]))
+    registry.register(bybit_venue(venues.networks["bybit"]))
+    return venues
