@@ -11,24 +11,17 @@ is ``BASE/QUOTE`` (``BTC/USDT``); Binance's is ``BTCUSDT`` (``venue_symbol``), l
 from __future__ import annotations
 
 from collections.abc import Mapping
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from ...core.enums import MarketType
 from ...core.instrument import Instrument
+from ..live.numbers import wire_decimal
 from ..live.ratelimit import RateLimit
 from .urls import SPOT
 
 
 def _filters(entry: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
     return {f.get("filterType", ""): f for f in entry.get("filters", ()) if isinstance(f, Mapping)}
-
-
-def _dec(value: Any, default: str = "0") -> Decimal:
-    try:
-        return Decimal(str(value if value is not None else default))
-    except InvalidOperation:
-        return Decimal(default)
 
 
 def instrument_from_symbol(entry: Mapping[str, Any], market: str, venue: str) -> Instrument | None:
@@ -44,22 +37,22 @@ def instrument_from_symbol(entry: Mapping[str, Any], market: str, venue: str) ->
         return None
     base, quote = str(entry["baseAsset"]), str(entry["quoteAsset"])
     if market == SPOT:
-        min_notional = _dec((f.get("NOTIONAL") or f.get("MIN_NOTIONAL") or {}).get("minNotional"))
+        min_notional = wire_decimal((f.get("NOTIONAL") or f.get("MIN_NOTIONAL") or {}).get("minNotional"))
     else:
-        min_notional = _dec((f.get("MIN_NOTIONAL") or {}).get("notional"))
+        min_notional = wire_decimal((f.get("MIN_NOTIONAL") or {}).get("notional"))
     return Instrument(
         symbol=f"{base}/{quote}",
         venue=venue,
         market_type=MarketType.SPOT if market == SPOT else MarketType.FUTURES,
         base=base,
         quote=quote,
-        tick_size=_dec(price.get("tickSize")),
-        lot_size=_dec(lot.get("stepSize")),
-        min_qty=_dec(lot.get("minQty")),
+        tick_size=wire_decimal(price.get("tickSize")),
+        lot_size=wire_decimal(lot.get("stepSize")),
+        min_qty=wire_decimal(lot.get("minQty")),
         min_notional=min_notional,
         name=str(entry["symbol"]),
         venue_symbol=str(entry["symbol"]),
-        max_qty=_dec(lot.get("maxQty")),
+        max_qty=wire_decimal(lot.get("maxQty")),
     )
 
 

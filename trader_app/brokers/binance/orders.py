@@ -26,6 +26,7 @@ from ...core.ids import now_ms
 from ...core.instrument import Instrument
 from ...core.money import fmt
 from ...core.orders import Fill, Order, OrderRequest
+from ..live.numbers import wire_amount
 from .codes import ORDER_TYPE, ORDER_TYPE_BACK, order_status
 from .urls import SPOT
 
@@ -56,20 +57,13 @@ def order_params(request: OrderRequest, inst: Instrument, market: str) -> dict[s
     return p
 
 
-def _dec(value: Any) -> Decimal | None:
-    if value in (None, ""):
-        return None
-    d = Decimal(str(value))
-    return d if d != 0 else None
-
-
 def order_from(d: dict[str, Any], account_id: str, symbol: str, request: OrderRequest | None = None) -> Order:
     """An ``Order`` from Binance's order JSON (either market). ``symbol`` is the app's name."""
     ts = int(d.get("updateTime") or d.get("transactTime") or d.get("time") or now_ms())
     created = int(d.get("time") or d.get("transactTime") or ts)
     executed = Decimal(str(d.get("executedQty", "0")))
     quote = Decimal(str(d.get("cummulativeQuoteQty") or d.get("cumQuote") or "0"))
-    avg = _dec(d.get("avgPrice")) or ((quote / executed) if executed > 0 and quote > 0 else None)
+    avg = wire_amount(d.get("avgPrice")) or ((quote / executed) if executed > 0 and quote > 0 else None)
     tif = d.get("timeInForce", "GTC")
     return Order(
         account_id=account_id,
@@ -78,8 +72,8 @@ def order_from(d: dict[str, Any], account_id: str, symbol: str, request: OrderRe
         side=Side(d["side"]),
         order_type=ORDER_TYPE_BACK.get(str(d.get("type") or d.get("origType")), OrderType.LIMIT),
         quantity=Decimal(str(d["origQty"])),
-        price=_dec(d.get("price")),
-        stop_price=_dec(d.get("stopPrice")),
+        price=wire_amount(d.get("price")),
+        stop_price=wire_amount(d.get("stopPrice")),
         time_in_force=TimeInForce(tif) if tif in ("GTC", "IOC", "FOK") else TimeInForce.GTC,
         status=order_status(str(d["status"])),
         created_ms=created,

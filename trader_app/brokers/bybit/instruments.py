@@ -10,19 +10,12 @@ Spot (``category=spot``): ``priceFilter.tickSize``; ``lotSizeFilter.basePrecisio
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from ...core.enums import MarketType
 from ...core.instrument import Instrument
+from ..live.numbers import wire_decimal
 from .urls import LINEAR, SPOT, VENUE
-
-
-def _dec(value: Any, default: str = "0") -> Decimal:
-    try:
-        return Decimal(str(value if value not in (None, "") else default))
-    except InvalidOperation:
-        return Decimal(default)
 
 
 def symbol_of(base: str, quote: str, category: str) -> str:
@@ -41,10 +34,10 @@ def instruments_from_info(rows: list[dict[str, Any]], category: str, venue: str 
         lot, price = row.get("lotSizeFilter", {}), row.get("priceFilter", {})
         base, quote = row["baseCoin"], row["quoteCoin"]
         if category == SPOT:
-            step, notional, kind = _dec(lot.get("basePrecision"), "0.000001"), _dec(lot.get("minOrderAmt")), MarketType.SPOT
+            step, notional, kind = wire_decimal(lot.get("basePrecision"), "0.000001"), wire_decimal(lot.get("minOrderAmt")), MarketType.SPOT
         else:
-            step, notional, kind = _dec(lot.get("qtyStep"), "0.001"), _dec(lot.get("minNotionalValue")), MarketType.FUTURES
-        out.append(Instrument(symbol_of(base, quote, category), venue, kind, base, quote, _dec(price.get("tickSize"), "0.01"),
-                              step, _dec(lot.get("minOrderQty")), notional, name=row["symbol"],
-                              venue_symbol=row["symbol"], max_qty=_dec(lot.get("maxOrderQty"))))
+            step, notional, kind = wire_decimal(lot.get("qtyStep"), "0.001"), wire_decimal(lot.get("minNotionalValue")), MarketType.FUTURES
+        out.append(Instrument(symbol_of(base, quote, category), venue, kind, base, quote, wire_decimal(price.get("tickSize"), "0.01"),
+                              step, wire_decimal(lot.get("minOrderQty")), notional, name=row["symbol"],
+                              venue_symbol=row["symbol"], max_qty=wire_decimal(lot.get("maxOrderQty"))))
     return out

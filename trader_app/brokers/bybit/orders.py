@@ -20,6 +20,7 @@ from ...core.instrument import Instrument
 from ...core.money import fmt
 from ...core.orders import Fill, Order, OrderRequest
 from ...core.portfolio import Position
+from ..live.numbers import wire_amount
 from .codes import order_status, order_type
 from .urls import LINEAR, SPOT
 
@@ -64,13 +65,6 @@ def order_params(request: OrderRequest, inst: Instrument) -> dict[str, Any]:
     return p
 
 
-def _dec(value: Any) -> Decimal | None:
-    if value in (None, ""):
-        return None
-    d = Decimal(str(value))
-    return d if d != 0 else None
-
-
 def order_from(d: dict[str, Any], account_id: str, symbol: str, request: OrderRequest | None = None,
                now_ms: int = 0) -> Order:
     """An ``Order`` from a Bybit order row (``/v5/order/realtime``, the ``order`` topic) or, with ``request``,
@@ -81,18 +75,18 @@ def order_from(d: dict[str, Any], account_id: str, symbol: str, request: OrderRe
                      price=request.price, stop_price=request.stop_price, time_in_force=request.time_in_force,
                      status=OrderStatus.NEW, created_ms=now_ms, updated_ms=now_ms,
                      venue_order_id=str(d.get("orderId", "")), reduce_only=request.reduce_only)
-    stop = _dec(d.get("triggerPrice"))
+    stop = wire_amount(d.get("triggerPrice"))
     tif = d.get("timeInForce", "GTC")
     filled = Decimal(str(d.get("cumExecQty") or "0"))
     reason = d.get("rejectReason", "")
     return Order(account_id=account_id, client_order_id=d.get("orderLinkId") or str(d.get("orderId", "")),
                  symbol=symbol, side=_SIDE_BACK.get(d.get("side", ""), Side.BUY),
                  order_type=order_type(d.get("orderType", "Limit"), stop is not None),
-                 quantity=Decimal(str(d.get("qty") or "0")), price=_dec(d.get("price")) if d.get("orderType") != "Market" else None,
+                 quantity=Decimal(str(d.get("qty") or "0")), price=wire_amount(d.get("price")) if d.get("orderType") != "Market" else None,
                  stop_price=stop, time_in_force=TimeInForce(tif) if tif in ("GTC", "IOC", "FOK") else TimeInForce.GTC,
                  status=order_status(d.get("orderStatus", "New")), created_ms=int(d.get("createdTime") or 0),
                  updated_ms=int(d.get("updatedTime") or d.get("createdTime") or 0), venue_order_id=str(d.get("orderId", "")),
-                 filled_qty=filled, avg_fill_price=_dec(d.get("avgPrice")) if filled > 0 else None,
+                 filled_qty=filled, avg_fill_price=wire_amount(d.get("avgPrice")) if filled > 0 else None,
                  reject_reason="" if reason in ("", "EC_NoError") else str(reason),
                  reduce_only=bool(d.get("reduceOnly", False)))
 
@@ -110,6 +104,6 @@ def position_from(p: dict[str, Any], account_id: str, symbol: str) -> Position:
     long, Sell short, "" flat; ``size`` unsigned)."""
     size = Decimal(str(p.get("size") or "0"))
     signed = -size if p.get("side") == "Sell" else size
-    mark = _dec(p.get("markPrice"))
+    mark = wire_amount(p.get("markPrice"))
     return Position(account_id, symbol, signed, Decimal(str(p.get("avgPrice") or p.get("entryPrice") or "0")),
                     last_price=mark, updated_ms=int(p.get("updatedTime") or 0))
