@@ -208,3 +208,22 @@ async def test_orders_go_over_rest_when_chosen_or_when_the_trade_api_is_down():
             assert [o for o in fake.venue.accounts[KEY].orders.values() if o["orderLinkId"] == "by-rest-2"]
         finally:
             await _close(broker)
+
+
+async def test_a_key_that_can_withdraw_is_warned_about_and_a_trading_key_is_not():
+    async with FakeBybitServer(FakeBybit()) as fake:
+        fake.venue.open(KEY, SECRET, {"USDT": "100"})
+        broker = _account(fake)
+        try:
+            await broker.connect()
+            assert broker.withdrawals_enabled is False and broker.warnings() == []
+        finally:
+            await _close(broker)
+        fake.venue.accounts[KEY].withdraw = True  # GET /v5/user/query-api now lists Wallet: Withdraw
+        broker = _account(fake)
+        try:
+            await broker.connect()
+            assert broker.withdrawals_enabled is True
+            assert broker.warnings() and "withdrawals are enabled" in broker.warnings()[0]
+        finally:
+            await _close(broker)
