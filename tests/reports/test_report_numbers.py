@@ -130,3 +130,15 @@ def test_a_day_with_equity_but_no_trade_has_undefined_trade_ratios(store):
     assert (m["trades"], m["win_rate_pct"], m["profit_factor"], m["sharpe"], m["best_trade_pnl"]) == (0, None, None, None, None)
     assert m["max_drawdown_pct"] == 0.0
     json.dumps(r, allow_nan=False)
+
+
+def test_the_calendar_of_an_account_kind_comes_from_the_venue_registry():
+    """Issue 21: no module outside brokers/ names a venue; the registry declares an exchange calendar."""
+    from trader_app.core.errors import ConfigError
+    from trader_app.reports.periods import CRYPTO, market_of_broker
+
+    assert market_of_broker("binance_spot") is CRYPTO and market_of_broker("bybit") is CRYPTO
+    assert market_of_broker("paper") is CRYPTO
+    assert market_of_broker("kis", {"kis": "krx"}) is KRX and market_of_broker("bybit", {"kis": "krx"}) is CRYPTO
+    with pytest.raises(ConfigError, match="calendar 'lse'"):
+        market_of_broker("x", {"x": "lse"})

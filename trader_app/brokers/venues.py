@@ -64,6 +64,12 @@ LIVE_MARKETS: dict[str, LiveMarket] = {
 BENCH_KITS: dict[str, BenchKit] = {"bybit": BYBIT_BENCH}
 
 
+# the reports' calendar of an account kind (``Account.broker``) whose trading day is an exchange's: a name of
+# ``reports/periods.py`` MARKETS ("krx": 15:30 KST). Every kind not listed (paper, Binance, Bybit: crypto
+# venues) closes its day at 00:00 UTC. The KIS adapter adds ``"kis": "krx"`` here.
+VENUE_CALENDARS: dict[str, str] = {}
+
+
 def market_choices() -> dict[str, str]:
     """``{name: label}`` of every market: the demo first, then the live ones."""
     return {DEMO: DEMO_LABEL, **{name: m.label for name, m in LIVE_MARKETS.items()}}

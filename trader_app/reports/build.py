@@ -38,7 +38,7 @@ from ..core.enums import LedgerKind, OrderStatus
 from ..core.errors import ConfigError
 from ..core.money import ZERO, amount_text, fmt
 from ..core.portfolio import Account
-from .periods import MarketCalendar, market_of_broker, period_label
+from .periods import CRYPTO, MarketCalendar, market_of_broker, period_label
 from .trades import PeriodFills, period_fills
 
 PLOT_POINTS = 600
@@ -80,9 +80,11 @@ def resolve_scope(store: Any, text: str) -> ReportScope:
 
 
 def scope_market(scope: ReportScope) -> MarketCalendar:
-    """The calendar of the scope: KRX when every account is a KIS account, else crypto (UTC days)."""
-    markets = {market_of_broker(a.broker).name for a in scope.accounts}
-    return market_of_broker("kis") if markets == {"krx"} else market_of_broker("")
+    """The calendar of the scope: its accounts' calendar when they all share one (KRX for KRX brokers), else
+    crypto (UTC days)."""
+    markets = {a.broker: market_of_broker(a.broker) for a in scope.accounts}
+    names = {m.name for m in markets.values()}
+    return next(iter(markets.values())) if len(names) == 1 else CRYPTO
 
 
 def _thin(t: np.ndarray, e: np.ndarray, points: int = PLOT_POINTS) -> list[list[float]]:

@@ -2,7 +2,7 @@
 
 - crypto venues (and the paper venue): the day is the UTC calendar day, closing at 00:00 UTC; its report is
   due at 00:05 UTC;
-- KRX (KIS accounts): the day is the Asia/Seoul calendar day; the market closes at 15:30 KST (KRX regular
+- KRX (the account kinds ``brokers/venues.py`` VENUE_CALENDARS maps to "krx"): the day is the Asia/Seoul calendar day; the market closes at 15:30 KST (KRX regular
   session, https://global.krx.co.kr), so the day's report is due at 15:45 KST on weekdays.
 - A week is the seven days ending with Friday's close: Saturday 00:00 to Saturday 00:00 in the market's time
   zone (for KRX the trading days Monday to Friday fall inside); its report is due 5 minutes after the daily
@@ -13,11 +13,13 @@ Times are epoch ms UTC; a period is ``[start_ms, end_ms)``.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from ..brokers.venues import VENUE_CALENDARS
 from ..core.errors import ConfigError
 
 PERIODS = ("daily", "weekly")
@@ -49,9 +51,14 @@ KRX = MarketCalendar("krx", "Asia/Seoul", time(15, 30),
 MARKETS = {m.name: m for m in (CRYPTO, KRX)}
 
 
-def market_of_broker(broker: str) -> MarketCalendar:
-    """KRX for KIS accounts, the crypto calendar for every other venue (paper, Binance, ...)."""
-    return KRX if broker.lower().startswith("kis") else CRYPTO
+def market_of_broker(broker: str, calendars: Mapping[str, str] | None = None) -> MarketCalendar:
+    """The report calendar of an account kind: the one the venue registry declares for it
+    (``brokers/venues.py`` VENUE_CALENDARS, or ``calendars`` when given), the crypto calendar for every other
+    venue (paper and the crypto exchanges). Raises ``ConfigError`` for a declared calendar that does not exist."""
+    name = (VENUE_CALENDARS if calendars is None else calendars).get(broker, CRYPTO.name)
+    if name not in MARKETS:
+        raise ConfigError(f"venue {broker!r} declares the calendar {name!r}: one of {', '.join(MARKETS)}")
+    return MARKETS[name]
 
 
 def _ms(day: date, market: MarketCalendar) -> int:
