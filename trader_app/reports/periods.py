@@ -2,8 +2,9 @@
 
 - crypto venues (and the paper venue): the day is the UTC calendar day, closing at 00:00 UTC; its report is
   due at 00:05 UTC;
-- KRX (the account kinds ``brokers/venues.py`` VENUE_CALENDARS maps to "krx"): the day is the Asia/Seoul calendar day; the market closes at 15:30 KST (KRX regular
-  session, https://global.krx.co.kr), so the day's report is due at 15:45 KST on weekdays.
+- KRX (the account kinds ``brokers/venues.py`` VENUE_CALENDARS maps to "krx"): the day is the Asia/Seoul
+  calendar day; the market closes at 15:30 KST (KRX regular session, https://global.krx.co.kr), so the
+  day's report is due at 15:45 KST on weekdays.
 - A week is the seven days ending with Friday's close: Saturday 00:00 to Saturday 00:00 in the market's time
   zone (for KRX the trading days Monday to Friday fall inside); its report is due 5 minutes after the daily
   one on Friday's close (crypto: Saturday 00:10 UTC, KRX: Friday 15:50 KST).

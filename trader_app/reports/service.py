@@ -10,7 +10,8 @@ Schedule (``periods.py``): APScheduler cron jobs per market in use, daily and we
 own (``<data dir>/schedule.db``, SQLAlchemy job store), so they survive a restart. A run missed while the app
 was closed is caught up **once** at the next start (``coalesce=True``, no misfire limit) and makes the
 reports of the last closed period. Each run makes the ``all`` report (with the crypto calendar, or KRX when
-every account trades on KRX: VENUE_CALENDARS of brokers/venues.py), one per account of the market and one per strategy group.
+every account trades on KRX: VENUE_CALENDARS of brokers/venues.py), one per account of the market and one
+per strategy group.
 """
 
 from __future__ import annotations
