@@ -1,44 +1,17 @@
-"""``FakeBinanceServer``: the fake's REST app (Starlette on uvicorn, through the product's ``WebhookServer``
-runner) and its market streams, each on a free 127.0.0.1 port, on the running loop."""
+"""``FakeBinanceServer``: the fake's REST app and its market streams, each on a free 127.0.0.1 port, on the
+running loop."""
 
 from __future__ import annotations
 
-import contextlib
-
-from trader_app.webhook.server import WebhookServer
-
+from ..serving import FakeVenueServer
 from .streams import MarketStreams
 from .venue import FakeBinance
 
 
-class FakeBinanceServer:
-    """``await start()``; then ``rest_url`` and ``stream_url`` are the bases to point an adapter at."""
+class FakeBinanceServer(FakeVenueServer):
+    """``await start()`` or ``async with``; then ``rest_url`` and ``stream_url`` are the bases to point an
+    adapter at."""
 
     def __init__(self, venue: FakeBinance | None = None, tick_s: float = 0.05) -> None:
-        self.venue = venue or FakeBinance()
-        self._rest = WebhookServer(None, "127.0.0.1", 0, app=self.venue.app())
-        self.streams = MarketStreams(self.venue, tick_s)
-
-    @property
-    def rest_url(self) -> str:
-        return self._rest.url
-
-    @property
-    def stream_url(self) -> str:
-        return self.streams.url
-
-    async def start(self) -> None:
-        await self._rest.start()
-        await self.streams.start()
-
-    async def stop(self) -> None:
-        with contextlib.suppress(Exception):
-            await self.streams.stop()
-        await self._rest.stop()
-
-    async def __aenter__(self) -> "FakeBinanceServer":
-        await self.start()
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.stop()
+        venue = venue or FakeBinance()
+        super().__init__(venue, MarketStreams(venue, tick_s))

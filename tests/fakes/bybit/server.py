@@ -2,36 +2,14 @@
 
 from __future__ import annotations
 
-import contextlib
-
-from trader_app.webhook.server import WebhookServer
-
+from ..serving import FakeVenueServer
 from .streams import Streams
 from .venue import FakeBybit
 
 
-class FakeBybitServer:
+class FakeBybitServer(FakeVenueServer):
     """``async with``; then ``rest_url`` and ``stream_url`` are the bases to point an adapter at."""
 
     def __init__(self, venue: FakeBybit | None = None, tick_s: float = 0.05) -> None:
-        self.venue = venue or FakeBybit()
-        self._rest = WebhookServer(None, "127.0.0.1", 0, app=self.venue.app())
-        self.streams = Streams(self.venue, tick_s)
-
-    @property
-    def rest_url(self) -> str:
-        return self._rest.url
-
-    @property
-    def stream_url(self) -> str:
-        return self.streams.url
-
-    async def __aenter__(self) -> "FakeBybitServer":
-        await self._rest.start()
-        await self.streams.start()
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        with contextlib.suppress(Exception):
-            await self.streams.stop()
-        await self._rest.stop()
+        venue = venue or FakeBybit()
+        super().__init__(venue, Streams(venue, tick_s))
