@@ -3,8 +3,11 @@ runner) and its streams, each on a free 127.0.0.1 port, on the running loop. Eac
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from typing import Any
+
+from websockets.asyncio.server import serve
 
 from trader_app.webhook.server import WebhookServer
 
@@ -42,3 +45,36 @@ class FakeVenueServer:
 
     async def __aexit__(self, *exc: object) -> None:
         await self.stop()
+
+
+class WsServing:
+    """A fake venue's WebSocket server on 127.0.0.1 (a free port; ``url`` after ``start()``) with a push loop:
+    a subclass gives ``_handle(ws)`` (one connection) and ``_push_loop()`` (market data every tick)."""
+
+    _server: Any = None
+    _pusher: asyncio.Task[None] | None = None
+
+    @property
+    def url(self) -> str:
+        assert self._server is not None
+        host, port = next(iter(self._server.sockets)).getsockname()[:2]
+        return f"ws://{host}:{port}"
+
+    async def start(self) -> None:
+        self._server = await serve(self._handle, "127.0.0.1", 0, ping_interval=20)
+        self._pusher = asyncio.ensure_future(self._push_loop())
+
+    async def stop(self) -> None:
+        if self._pusher is not None:
+            self._pusher.cancel()
+            await asyncio.gather(self._pusher, return_exceptions=True)
+        if self._server is not None:
+            self._server.close()
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self._server.wait_closed(), 2)
+
+    async def _handle(self, ws: Any) -> None:
+        raise NotImplementedError
+
+    async def _push_loop(self) -> None:
+        raise NotImplementedError

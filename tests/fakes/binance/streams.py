@@ -16,12 +16,13 @@ import json
 from decimal import Decimal
 from typing import Any
 
-from websockets.asyncio.server import Server, ServerConnection, serve
+from websockets.asyncio.server import Server, ServerConnection
 
+from ..serving import WsServing
 from .venue import FakeBinance
 
 
-class MarketStreams:
+class MarketStreams(WsServing):
     """Serves ``venue``'s market streams on 127.0.0.1 (a free port); ``url`` after ``start()``."""
 
     def __init__(self, venue: FakeBinance, tick_s: float = 0.05) -> None:
@@ -41,24 +42,6 @@ class MarketStreams:
         self._sub_ids = 0
         self._server: Server | None = None
         self._pusher: asyncio.Task[None] | None = None
-
-    @property
-    def url(self) -> str:
-        assert self._server is not None
-        host, port = next(iter(self._server.sockets)).getsockname()[:2]
-        return f"ws://{host}:{port}"
-
-    async def start(self) -> None:
-        self._server = await serve(self._handle, "127.0.0.1", 0, ping_interval=20)
-        self._pusher = asyncio.ensure_future(self._push_loop())
-
-    async def stop(self) -> None:
-        if self._pusher is not None:
-            self._pusher.cancel()
-            await asyncio.gather(self._pusher, return_exceptions=True)
-        if self._server is not None:
-            self._server.close()
-            await self._server.wait_closed()
 
     async def drop_all(self) -> None:
         """Cut every connection, market streams and WebSocket API sessions alike."""

@@ -20,12 +20,13 @@ import time
 from decimal import Decimal
 from typing import Any
 
-from websockets.asyncio.server import Server, ServerConnection, serve
+from websockets.asyncio.server import Server, ServerConnection
 
+from ..serving import WsServing
 from .venue import FakeBybit
 
 
-class Streams:
+class Streams(WsServing):
     def __init__(self, venue: FakeBybit, tick_s: float = 0.05) -> None:
         self.venue = venue
         self.tick_s = tick_s
@@ -39,25 +40,6 @@ class Streams:
         self.pings = 0
         self._server: Server | None = None
         self._pusher: asyncio.Task[None] | None = None
-
-    @property
-    def url(self) -> str:
-        assert self._server is not None
-        host, port = next(iter(self._server.sockets)).getsockname()[:2]
-        return f"ws://{host}:{port}"
-
-    async def start(self) -> None:
-        self._server = await serve(self._handle, "127.0.0.1", 0, ping_interval=20)
-        self._pusher = asyncio.ensure_future(self._push_loop())
-
-    async def stop(self) -> None:
-        if self._pusher is not None:
-            self._pusher.cancel()
-            await asyncio.gather(self._pusher, return_exceptions=True)
-        if self._server is not None:
-            self._server.close()
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(self._server.wait_closed(), 2)
 
     async def drop_all(self) -> None:
         for ws in list(self.public) + list(self.private) + list(self.trade):
