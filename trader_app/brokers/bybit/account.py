@@ -186,16 +186,22 @@ class BybitAccount(LiveAccount):
                     out.append(order)
         return out
 
-    async def query_order(self, client_order_id: str, *, venue_order_id: str = "", symbol: str = "") -> Order | None:
-        symbol = symbol or self._cid_symbol.get(client_order_id, "")
-        if not symbol:
-            return None
-        inst = self._inst(symbol)
+    @staticmethod
+    def _order_ref(inst: Instrument, client_order_id: str, venue_order_id: str) -> dict[str, Any]:
+        """The v5 parameters naming one order: category, symbol and ``orderLinkId`` (ours) or ``orderId``."""
         params: dict[str, Any] = {"category": category_of(inst), "symbol": inst.wire_symbol}
         if client_order_id:
             params["orderLinkId"] = client_order_id
         else:
             params["orderId"] = venue_order_id
+        return params
+
+    async def query_order(self, client_order_id: str, *, venue_order_id: str = "", symbol: str = "") -> Order | None:
+        symbol = symbol or self._cid_symbol.get(client_order_id, "")
+        if not symbol:
+            return None
+        inst = self._inst(symbol)
+        params = self._order_ref(inst, client_order_id, venue_order_id)
         for path in ("/v5/order/realtime", "/v5/order/history"):
             rows = (await self.rest.request("GET", path, params)).get("list", [])
             if rows:
@@ -249,11 +255,7 @@ class BybitAccount(LiveAccount):
         if not symbol:
             raise OrderNotFound(f"{self.venue}: no known order {client_order_id}")
         inst = self._inst(symbol)
-        params: dict[str, Any] = {"category": category_of(inst), "symbol": inst.wire_symbol}
-        if client_order_id:
-            params["orderLinkId"] = client_order_id
-        else:
-            params["orderId"] = venue_order_id
+        params = self._order_ref(inst, client_order_id, venue_order_id)
         try:
             await self.rest.request("POST", "/v5/order/cancel", params)
         except OrderNotFound:
