@@ -11,10 +11,10 @@ import pytest
 
 from waiting import until as _until
 from fakes.binance import FakeBinance, FakeBinanceServer
+from trader_app.brokers.binance.profile import PROFILE as BINANCE
 from trader_app.brokers.base import FillUpdate, PositionUpdate
 from trader_app.brokers.binance.futures import BinanceFutures
 from trader_app.brokers.binance.urls import FUTURES, endpoints
-from trader_app.brokers.live.network import VenueNetwork
 from trader_app.core.enums import OrderStatus, OrderType, Side, TimeInForce
 from trader_app.core.errors import ConfigError, InsufficientFunds, InvalidOrder
 from trader_app.core.orders import OrderRequest
@@ -24,7 +24,7 @@ KEY, SECRET = "f" * 64, "futures-secret-" + "y" * 49
 
 def _account(fake) -> BinanceFutures:
     ep = endpoints(FUTURES).with_overrides(rest=fake.rest_url, stream=fake.stream_url)
-    return BinanceFutures("fut1", ep, VenueNetwork(ep.venue, timeout_s=2.0, usage_prefix="x-mbx-used-weight-"), KEY,
+    return BinanceFutures("fut1", ep, BINANCE.network(ep.venue, timeout_s=2.0), KEY,
                           SECRET, live=True)
 
 

@@ -12,9 +12,9 @@ import pytest
 from waiting import until as _until
 from fakes.binance import FakeBinance, FakeBinanceServer
 from fakes.reference import sample
+from trader_app.brokers.binance.profile import PROFILE as BINANCE
 from trader_app.brokers.binance.public import BinancePublic
 from trader_app.brokers.binance.urls import FUTURES, SPOT, endpoints
-from trader_app.brokers.live.network import VenueNetwork
 from trader_app.core.enums import Interval, MarketType, SessionState
 from trader_app.core.errors import RateLimited, UnknownSymbol, VenueBanned, VenueUnavailable
 from trader_app.core.ids import now_ms
@@ -23,7 +23,7 @@ from trader_app.core.market_data import Bar, Quote
 
 def _public(fake, market=SPOT, **kw) -> BinancePublic:
     ep = endpoints(market).with_overrides(rest=fake.rest_url, stream=fake.stream_url)
-    return BinancePublic(ep, VenueNetwork(ep.venue, timeout_s=2.0, usage_prefix="x-mbx-used-weight-"), **kw)
+    return BinancePublic(ep, BINANCE.network(ep.venue, timeout_s=2.0), **kw)
 
 
 async def test_instruments_from_exchange_info_spot_and_futures():
@@ -125,7 +125,7 @@ async def _test_one_stream_connection_follows_subscriptions_and_comes_back_after
 
 
 def test_the_official_kline_sample_is_read_as_a_bar():
-    pub = BinancePublic(endpoints(SPOT), VenueNetwork("binance"))
+    pub = BinancePublic(endpoints(SPOT), BINANCE.network("binance"))
     from trader_app.core.instrument import Instrument
 
     pub.symbols.update([Instrument("BNB/BTC", "binance", MarketType.SPOT, "BNB", "BTC", D("0.000001"), D("0.01"),

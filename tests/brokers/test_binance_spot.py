@@ -13,10 +13,10 @@ import pytest
 
 from waiting import until as _until
 from fakes.binance import FakeBinance, FakeBinanceServer
+from trader_app.brokers.binance.profile import PROFILE as BINANCE
 from trader_app.brokers.base import BalanceUpdate, ConnectionUpdate, FillUpdate, OrderUpdate
 from trader_app.brokers.binance.spot import BinanceSpot
 from trader_app.brokers.binance.urls import SPOT, endpoints
-from trader_app.brokers.live.network import VenueNetwork
 from trader_app.core.enums import OrderStatus, OrderType, SessionState, Side, TimeInForce
 from trader_app.core.errors import (
     AuthError,
@@ -34,7 +34,7 @@ KEY, SECRET = "vmPUZE6mv9SD5VNHk4HlWFsOr6aKE2zvsw0MuIgwCIPy6utIco14y7Ju91duEh8A"
 
 def _account(fake, key=KEY, secret=SECRET, timeout_s=2.0, order_entry="ws") -> BinanceSpot:
     ep = endpoints(SPOT).with_overrides(rest=fake.rest_url, stream=fake.stream_url, ws_api=f"{fake.stream_url}/ws-api/v3")
-    net = VenueNetwork(ep.venue, timeout_s=timeout_s, usage_prefix="x-mbx-used-weight-")
+    net = BINANCE.network(ep.venue, timeout_s=timeout_s)
     return BinanceSpot("acc1", ep, net, key, secret, live=True, order_entry=order_entry)
 
 

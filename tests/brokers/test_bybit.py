@@ -14,6 +14,7 @@ import pytest
 from waiting import until as _until
 from fakes.bybit import FakeBybit, FakeBybitServer
 from fakes.reference import sample, vectors
+from trader_app.brokers.bybit.profile import PROFILE as BYBIT
 from trader_app.brokers.base import ConnectionUpdate, FillUpdate, OrderUpdate, PositionUpdate
 from trader_app.brokers.bybit.account import BybitAccount
 from trader_app.brokers.bybit.codes import error_for
@@ -21,7 +22,6 @@ from trader_app.brokers.bybit.orders import order_from
 from trader_app.brokers.bybit.public import BybitPublic
 from trader_app.brokers.bybit.rest import BybitRest
 from trader_app.brokers.bybit.urls import endpoints
-from trader_app.brokers.live.network import VenueNetwork
 from trader_app.brokers.live.signing import hmac_sha256_hex
 from trader_app.core.enums import Interval, OrderStatus, OrderType, SessionState, Side, TimeInForce
 from trader_app.core.errors import AuthError, InsufficientFunds, OrderNotFound, VenueBanned
@@ -33,7 +33,7 @@ KEY, SECRET = "XXXXXXXXXX", "test-secret"
 def test_signatures_follow_the_published_rule_and_derived_vectors():
     by_id = {v["id"]: v for v in vectors()}
     plain = by_id["BYB-PLAIN-GET"]
-    rest = BybitRest(endpoints(), VenueNetwork("bybit"), plain["input"]["api_key"], "test-secret")
+    rest = BybitRest(endpoints(), BYBIT.network(), plain["input"]["api_key"], "test-secret")
     rest.recv_window_ms = int(plain["input"]["recv_window"])
     assert f"{plain['input']['timestamp']}{rest.api_key}{rest.recv_window_ms}{plain['input']['queryString']}" == \
         plain["expected_plaintext"]
@@ -56,7 +56,7 @@ def test_official_payloads_map_to_the_contract():
 
 def _account(fake) -> BybitAccount:
     ep = endpoints().with_overrides(rest=fake.rest_url, stream=fake.stream_url)
-    return BybitAccount("acc1", ep, VenueNetwork("bybit", timeout_s=2.0), KEY, SECRET)
+    return BybitAccount("acc1", ep, BYBIT.network(timeout_s=2.0), KEY, SECRET)
 
 
 async def _close(broker) -> None:
@@ -87,7 +87,7 @@ def req(cid, symbol="BTC/USDT", side=Side.BUY, kind=OrderType.MARKET, qty="0.01"
 async def test_keyless_market_data_instruments_history_and_quotes():
     async with FakeBybitServer(FakeBybit()) as fake:
         ep = endpoints().with_overrides(rest=fake.rest_url, stream=fake.stream_url)
-        network = VenueNetwork("bybit")
+        network = BYBIT.network()
         public = BybitPublic(ep, network)
         try:
             await public.connect()
@@ -158,7 +158,7 @@ async def test_wrong_key_clock_skew_ban_and_a_dropped_private_stream():
     async with FakeBybitServer(FakeBybit()) as fake:
         fake.venue.open(KEY, SECRET, {"USDT": "10000"})
         bad = BybitAccount("acc1", endpoints().with_overrides(rest=fake.rest_url, stream=fake.stream_url),
-                           VenueNetwork("bybit", timeout_s=2.0), KEY, "wrong-secret")
+                           BYBIT.network(timeout_s=2.0), KEY, "wrong-secret")
         try:
             with pytest.raises(AuthError) as refused:
                 await bad.connect()
@@ -192,7 +192,7 @@ async def test_orders_go_over_rest_when_chosen_or_when_the_trade_api_is_down():
     async with FakeBybitServer(FakeBybit()) as fake:
         fake.venue.open(KEY, SECRET, {"USDT": "10000"})
         ep = endpoints().with_overrides(rest=fake.rest_url, stream=fake.stream_url)
-        broker = BybitAccount("acc1", ep, VenueNetwork("bybit", timeout_s=2.0), KEY, SECRET, order_entry="rest")
+        broker = BybitAccount("acc1", ep, BYBIT.network(timeout_s=2.0), KEY, SECRET, order_entry="rest")
         try:
             await broker.connect()
             await broker.place_order(req("by-rest-1"))

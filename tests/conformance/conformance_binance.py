@@ -7,9 +7,9 @@ from decimal import Decimal
 from typing import Any
 
 from fakes.binance import FakeBinance, FakeBinanceServer
+from trader_app.brokers.binance.profile import PROFILE as BINANCE
 from trader_app.brokers.binance.spot import BinanceSpot
 from trader_app.brokers.binance.urls import SPOT, endpoints
-from trader_app.brokers.live.network import VenueNetwork
 
 KEY = "vmPUZE6mv9SD5VNHk4HlWFsOr6aKE2zvsw0MuIgwCIPy6utIco14y7Ju91duEh8A"
 SECRET = "NhqPtmdSJYdKjVHjA7PZj4Mge3R5YNiP1e3UZjInClVN65XAbvqqM6A7H5fATj0j"
@@ -35,7 +35,7 @@ class BinanceSpotHarness:
     def adapter(self, account_id: str = "acc1") -> Any:
         f = self.fake
         ep = endpoints(SPOT).with_overrides(rest=f.rest_url, stream=f.stream_url, ws_api=f"{f.stream_url}/ws-api/v3")
-        net = VenueNetwork(ep.venue, timeout_s=2.0, usage_prefix="x-mbx-used-weight-")
+        net = BINANCE.network(ep.venue, timeout_s=2.0)
         return BinanceSpot(account_id, ep, net, KEY, SECRET, live=True)
 
     async def close_adapter(self, broker: Any) -> None:

@@ -8,9 +8,9 @@ from decimal import Decimal
 from typing import Any
 
 from fakes.bybit import FakeBybit, FakeBybitServer
+from trader_app.brokers.bybit.profile import PROFILE as BYBIT
 from trader_app.brokers.bybit.account import BybitAccount
 from trader_app.brokers.bybit.urls import endpoints
-from trader_app.brokers.live.network import VenueNetwork
 
 KEY, SECRET = "bybit-conformance-key", "bybit-conformance-secret"
 
@@ -34,7 +34,7 @@ class BybitHarness:
 
     def adapter(self, account_id: str = "acc1") -> Any:
         ep = endpoints().with_overrides(rest=self.fake.rest_url, stream=self.fake.stream_url)
-        return BybitAccount(account_id, ep, VenueNetwork("bybit", timeout_s=2.0), KEY, SECRET)
+        return BybitAccount(account_id, ep, BYBIT.network(timeout_s=2.0), KEY, SECRET)
 
     async def close_adapter(self, broker: Any) -> None:
         await broker.close()

@@ -20,7 +20,7 @@ from conformance_binance import BinanceSpotHarness
 from conformance_bybit import BybitHarness
 from trader_app.brokers.base import ConnectionUpdate
 from trader_app.core.enums import OrderStatus, OrderType, SessionState, Side, TimeInForce
-from trader_app.core.errors import RateLimited, VenueBanned, VenueUnavailable
+from trader_app.core.errors import InvalidOrder, RateLimited, VenueBanned, VenueUnavailable
 from trader_app.core.orders import OrderRequest
 from waiting import until
 
@@ -233,3 +233,40 @@ async def test_core_a_restart_holding_a_position_is_no_false_stop(venue, tmp_pat
             assert again.om.position("acc1", venue.symbol).quantity == held
         finally:
             await again.close()
+
+
+async def test_a_market_buy_by_quote_amount_spends_the_amount_and_the_fills_say_what_it_bought(venue):
+    async def body(broker):
+        updates = Updates(broker)
+        amount = D("150")
+        request = OrderRequest("acc1", venue.symbol, Side.BUY, OrderType.MARKET, D("0.0025"), "cf-amount",
+                               quote_amount=amount)
+        placed = await broker.place_order(request)
+        assert placed.venue_order_id
+
+        def bought():  # a repeated fill (the answer's and the stream's) is one fill: by trade id
+            return list({u.fill.trade_id: u.fill for u in updates.items if getattr(u, "fill", None) is not None
+                         and u.fill.client_order_id == "cf-amount"}.values())
+
+        assert await until(lambda: bought(), 5)
+        fills = bought()
+        spent = sum(f.quantity * f.price for f in fills)
+        assert D(0) < spent <= amount  # the venue spent the amount (less the lot it could not buy), never more
+        assert amount - spent < fills[0].price * D("0.00001") * 2
+        final = await broker.query_order("cf-amount", symbol=venue.symbol)
+        assert final.status is OrderStatus.FILLED and final.filled_qty == sum(f.quantity for f in fills)
+        assert final.quantity == final.filled_qty  # the base bought, not the amount sent
+
+    await _session(venue, body)
+
+
+async def test_a_client_order_id_the_venue_cannot_take_is_refused_before_sending(venue):
+    async def body(broker):
+        sent = venue.requests_sent()
+        with pytest.raises(InvalidOrder):
+            await broker.place_order(order(venue, "x" * 37))
+        with pytest.raises(InvalidOrder):
+            await broker.place_order(order(venue, "has space"))
+        assert venue.requests_sent() == sent
+
+    await _session(venue, body)

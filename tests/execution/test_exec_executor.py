@@ -2,6 +2,7 @@
 risk and sizing refusals recorded per account, max_positions, close-all, and concurrency."""
 
 import asyncio
+from dataclasses import replace
 from decimal import Decimal as D
 
 from trader_app.core.enums import Side, SignalSource
@@ -225,3 +226,26 @@ async def test_fan_out_is_concurrent(rig):
     out = await rig.executor.execute(sig())
     assert max(peak) == 3
     assert {r.status for r in out.results} == {"FILLED"}
+
+
+async def test_a_venue_that_buys_at_market_by_amount_gets_the_amount_to_spend(rig):
+    """Issue 21 (the contract's quote amount): on an account whose venue takes market buys only by the amount to
+    spend (Upbit, Bithumb), a ``qty_per`` buy is sent as that amount; the other accounts get a quantity."""
+    rig.quote("BTC/USDT", "29990", "30000")
+    broker = rig.om.broker(rig.ids[1])
+    broker.capabilities = replace(broker.capabilities, market_buy_by_quote=True)
+    sent = []
+    place = broker.place_order
+
+    async def recording(request):
+        sent.append(request)
+        return await place(request)
+
+    broker.place_order = recording
+    out = await rig.executor.execute(sig())
+    await rig.settle()
+    got = results(rig, out)
+    # 10 % of 100,000 x 0.5: the amount is the notional before lot rounding; the paper venue buys at the ask
+    assert [r.quote_amount for r in sent] == [D("5000.00000000")]
+    assert got[1] == ("FILLED", D("0.1666"), "") and got[0][1] == D("0.3333")
+    assert rig.store.fills.list(account_id=rig.ids[1])[0].quantity == D("0.1666")

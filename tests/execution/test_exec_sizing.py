@@ -8,6 +8,7 @@ from trader_app.core.enums import MarketType, OrderType, Side
 from trader_app.core.instrument import Instrument
 from trader_app.core.market_data import Quote
 from trader_app.execution.sizing import (
+    open_amount,
     SizingError,
     allocated_capital,
     close_order,
@@ -90,3 +91,15 @@ def test_sizing_price_by_order_type():
     assert sizing_price(OrderType.MARKET, Side.BUY, None, None, empty_ask) == D("30000")
     with pytest.raises(SizingError, match="no market price"):
         sizing_price(OrderType.MARKET, Side.BUY, None, None, None)
+
+
+def test_open_amount_is_the_notional_before_lot_rounding_in_the_quotes_smallest_unit():
+    krw = Instrument("BTC/KRW", "upbit", MarketType.SPOT, "BTC", "KRW", tick_size=D("1000"), lot_size=D("0.00000001"),
+                     min_notional=D("5000"))
+    # 12.345 % of 1,000,000 x 0.5 x 1 = 61,725 KRW (whole won); 8 decimals in USDT
+    assert open_amount(D("12.345"), krw, equity=D("1000000"), weight=D("0.5"), leverage=D("1")) == D("61725")
+    assert open_amount(D("1"), BTC, equity=D("1234.56789"), weight=D("1"), leverage=D("1")) == D("12.3456789")
+    with pytest.raises(SizingError, match="below the minimum order value 5000"):
+        open_amount(D("0.1"), krw, equity=D("1000000"), weight=D("1"), leverage=D("1"))
+    with pytest.raises(SizingError):
+        open_amount(D("0"), BTC, equity=D("1000"), weight=D("1"), leverage=D("1"))

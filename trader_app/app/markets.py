@@ -86,7 +86,7 @@ class LiveMarkets:
         venues = getattr(s, "live_venues", None)
         self._own_network = venues is None
         self.network = (venues.market_network(name) if venues is not None
-                        else VenueNetwork(live.venue, usage_prefix=live.usage_prefix))
+                        else live.profile.network(live.venue))
         self.public = live.public(rest_url, stream_url, self.network)
         self._connecting = asyncio.ensure_future(self._connect(self.public))
 

@@ -96,7 +96,10 @@ class BrokerCapabilities:
     instruments from their fills and takes the venue's for the others; ``leverage``: the venue trades each symbol at a leverage
     it keeps (futures): the adapter has ``leverage`` (``{symbol: int}`` as last set or read) and
     ``async set_leverage(symbol, int) -> int`` (the value the venue set), and the executor sets the group link's
-    leverage before an order that may open exposure."""
+    leverage before an order that may open exposure; ``quote_amount``: the venue takes a MARKET BUY sized by the
+    quote amount to spend (``OrderRequest.quote_amount``) on its spot instruments; ``market_buy_by_quote``: it
+    takes market buys *only* that way (Upbit, Bithumb): the executor then sizes an opening market buy as an
+    amount, never as a volume."""
 
     order_types: frozenset[OrderType] = frozenset(OrderType)
     time_in_force: frozenset[TimeInForce] = frozenset(TimeInForce)
@@ -112,6 +115,8 @@ class BrokerCapabilities:
     position_updates: bool = True
     spot_positions_derived: bool = False
     leverage: bool = False
+    quote_amount: bool = False
+    market_buy_by_quote: bool = False
 
 
 def check_capabilities(venue: str, caps: BrokerCapabilities, request: "OrderRequest",
@@ -127,6 +132,11 @@ def check_capabilities(venue: str, caps: BrokerCapabilities, request: "OrderRequ
         supported = ", ".join(sorted(t.value for t in caps.time_in_force))
         raise UnsupportedOrder(f"{venue} does not take time in force {request.time_in_force.value} "
                                f"(supports {supported})")
+    if request.quote_amount is not None and not caps.quote_amount:
+        raise UnsupportedOrder(f"{venue} does not take market buys by quote amount: give a quantity")
+    if (caps.market_buy_by_quote and request.order_type is OrderType.MARKET and request.side is Side.BUY
+            and request.quote_amount is None):
+        raise UnsupportedOrder(f"{venue} takes market buys by the amount to spend only (quote_amount)")
     if request.reduce_only and not caps.reduce_only:
         raise UnsupportedOrder(f"{venue} has no reduce-only orders")
     if (not caps.short_selling and not request.reduce_only and request.side is Side.SELL and held is not None

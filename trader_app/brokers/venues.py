@@ -1,5 +1,7 @@
 """The registry of live venues: the one place that names them, so nothing outside ``brokers/`` does.
 
+- ``PROFILES``: every live venue's facts (``VenueProfile``: URLs, limits, status rules, tables, client-order-id
+  policy, sessions); ``profile_of(venue)`` finds one by any of its venue names;
 - ``LIVE_MARKETS``: the live markets that can price the app without a key (``--market``, View > Market, the
   ``market.source`` setting): each with its label, the app's venue name, the header prefix of its IP usage and
   a factory of its shared public feed.
@@ -16,15 +18,18 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from .base import BrokerRegistry
+from .binance.profile import PROFILE as BINANCE
 from .binance.public import BinancePublic
-from .binance.spec import BinanceNetworks, binance_futures_venue, binance_spot_venue
+from .binance.spec import binance_futures_venue, binance_spot_venue
 from .binance.urls import SPOT, endpoints
 from .bybit.bench import KIT as BYBIT_BENCH
+from .bybit.profile import PROFILE as BYBIT
 from .bybit.public import BybitPublic
-from .bybit.spec import bybit_networks, bybit_venue
+from .bybit.spec import bybit_venue
 from .bybit.urls import endpoints as bybit_endpoints
 from .live.bench import BenchKit
 from .live.network import Networks, VenueNetwork
+from .live.profile import VenueProfile
 from .live.public import LivePublic
 
 DEMO = "demo"
@@ -34,13 +39,12 @@ DEMO_LABEL = "Demo market (synthetic prices, offline)"
 @dataclass(frozen=True)
 class LiveMarket:
     """A live market that prices the app without a key. ``public(rest_url, stream_url, network)``: its public
-    feed on ``network`` ("" = the venue's own bases); ``usage_prefix``: the response headers that carry the IP's
-    used weight (read back into the budget)."""
+    feed on ``network`` ("" = the venue's own bases); ``profile``: its venue's facts (the network's limits)."""
 
     name: str
     label: str
     venue: str
-    usage_prefix: str
+    profile: VenueProfile
     public: Callable[[str, str, VenueNetwork], LivePublic]
 
 
@@ -53,11 +57,23 @@ def _bybit_spot_public(rest: str, stream: str, network: VenueNetwork) -> LivePub
 
 
 LIVE_MARKETS: dict[str, LiveMarket] = {
-    "binance": LiveMarket("binance", "Binance spot (live prices, no key)", endpoints(SPOT).venue, "x-mbx-used-weight-",
+    "binance": LiveMarket("binance", "Binance spot (live prices, no key)", endpoints(SPOT).venue, BINANCE,
                           _binance_spot_public),
-    "bybit": LiveMarket("bybit", "Bybit spot (live prices, no key)", bybit_endpoints().venue, "",
+    "bybit": LiveMarket("bybit", "Bybit spot (live prices, no key)", bybit_endpoints().venue, BYBIT,
                         _bybit_spot_public),
 }
+
+
+PROFILES: dict[str, VenueProfile] = {p.name: p for p in (BINANCE, BYBIT)}
+
+
+def profile_of(venue: str) -> VenueProfile | None:
+    """The profile serving the venue name ``venue`` (an account kind or ``Instrument.venue``); None for the paper
+    venue and names no live venue uses."""
+    for profile in PROFILES.values():
+        if venue in profile.venues:
+            return profile
+    return None
 
 
 # what the benches need of a venue (its fake, a bench account, the bare signed order call)
@@ -65,9 +81,13 @@ BENCH_KITS: dict[str, BenchKit] = {"bybit": BYBIT_BENCH}
 
 
 # the reports' calendar of an account kind (``Account.broker``) whose trading day is an exchange's: a name of
-# ``reports/periods.py`` MARKETS ("krx": 15:30 KST). Every kind not listed (paper, Binance, Bybit: crypto
-# venues) closes its day at 00:00 UTC. The KIS adapter adds ``"kis": "krx"`` here.
-VENUE_CALENDARS: dict[str, str] = {}
+# ``reports/periods.py`` MARKETS ("krx": 15:30 KST), from the profiles' ``calendar``. Every kind not listed
+# (paper, Binance, Bybit: crypto venues) closes its day at 00:00 UTC.
+VENUE_CALENDARS: dict[str, str] = {v: p.calendar for p in PROFILES.values() if p.calendar for v in p.venues}
+
+# the IANA time zone of a venue whose week is not UTC's (the weekly strategies' "auto" zone), from the profiles
+VENUE_TIMEZONES: dict[str, str] = {v: p.timezone for p in PROFILES.values() if p.timezone != "UTC"
+                                   for v in p.venues}
 
 
 def market_choices() -> dict[str, str]:
@@ -80,7 +100,7 @@ class LiveVenues:
     used by their accounts and by the live market that prices the app alike, so both spend one budget per IP."""
 
     def __init__(self) -> None:
-        self.networks: dict[str, Networks] = {"binance": BinanceNetworks(), "bybit": bybit_networks()}
+        self.networks: dict[str, Networks] = {name: p.networks() for name, p in PROFILES.items()}
 
     def market_network(self, market: str) -> VenueNetwork:
         """The network of a live market (``LIVE_MARKETS``), its venue's live environment's: the accounts' own."""

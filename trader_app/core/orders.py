@@ -20,6 +20,11 @@ class OrderRequest:
     ``stop_price`` for STOP_*; ``client_order_id`` is chosen by us and journalled before sending.
 
     ``signal_id`` links the order to the signal (webhook, strategy, manual) that produced it.
+
+    ``quote_amount``: a MARKET BUY sized by what it spends (Decimal, quote currency: USDT, KRW) rather than by a
+    base quantity: the venue buys as much as the amount pays for (each venue's adapter
+    says how it sends one). ``quantity`` is then the estimate at the sizing price
+    (base units), which the risk rules and the journal read; the fills say what was bought.
     """
 
     account_id: str
@@ -34,11 +39,17 @@ class OrderRequest:
     reduce_only: bool = False
     signal_id: str | None = None
     group_name: str | None = None
+    quote_amount: Decimal | None = None
 
     def validate(self) -> None:
-        """Raise ``InvalidOrder`` for a request no venue could accept (quantity <= 0, missing prices)."""
+        """Raise ``InvalidOrder`` for a request no venue could accept (quantity <= 0, missing prices, a quote
+        amount on anything but a market buy)."""
         if self.quantity <= 0:
             raise InvalidOrder(f"quantity must be > 0, got {self.quantity}")
+        if self.quote_amount is not None and (
+                self.quote_amount <= 0 or self.order_type is not OrderType.MARKET or self.side is not Side.BUY):
+            raise InvalidOrder(f"a quote amount sizes a MARKET BUY only, by an amount > 0 "
+                               f"(got {self.order_type.value} {self.side.value} {self.quote_amount})")
         if self.order_type.needs_price and (self.price is None or self.price <= 0):
             raise InvalidOrder(f"{self.order_type.value} needs a price > 0")
         if self.order_type.needs_stop_price and (self.stop_price is None or self.stop_price <= 0):

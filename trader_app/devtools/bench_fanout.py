@@ -119,13 +119,13 @@ class TimedBroker:
 
 async def _binance_accounts(accounts: int, latency_ms: float, order_entry: str) -> tuple[Any, Any, list[Any], MarketType, Decimal]:
     """The fake Binance in its own process and ``accounts`` spot adapters on one shared network."""
-    from ..brokers.binance.rest import USED_WEIGHT
-    from ..brokers.live.network import ConnectGate, VenueNetwork
+    from ..brokers.live.network import ConnectGate
+    from ..brokers.venues import PROFILES
     from .bench_venue import FakeBinanceProcess, spot_account
 
     fake = FakeBinanceProcess(accounts, latency_ms)
     rest, stream = await fake.start()
-    network = VenueNetwork("binance", usage_prefix=USED_WEIGHT, gate=ConnectGate(limit=10_000))
+    network = PROFILES["binance"].network("binance", gate=ConnectGate(limit=10_000))
     brokers = [TimedBroker(spot_account(rest, stream, i, network, order_entry)) for i in range(accounts)]
     return fake, network, brokers, MarketType.SPOT, Decimal("65000")
 
@@ -133,12 +133,13 @@ async def _binance_accounts(accounts: int, latency_ms: float, order_entry: str) 
 async def _kit_accounts(kit: Any, accounts: int, latency_ms: float,
                         order_entry: str) -> tuple[Any, Any, list[Any], MarketType, Decimal]:
     """A registry venue's fake (``BENCH_KITS``) in its own process and ``accounts`` of its adapters on one network."""
-    from ..brokers.live.network import ConnectGate, VenueNetwork
+    from ..brokers.live.network import ConnectGate
+    from ..brokers.venues import PROFILES
     from .bench_venue import FakeBinanceProcess
 
     fake = FakeBinanceProcess(accounts, latency_ms, module=kit.fake_module)
     rest, stream = await fake.start()
-    network = VenueNetwork(kit.venue, gate=ConnectGate(limit=10_000))
+    network = PROFILES[kit.venue].network(kit.venue, gate=ConnectGate(limit=10_000))
     brokers = [TimedBroker(kit.account(rest, stream, i, network, order_entry)) for i in range(accounts)]
     return fake, network, brokers, MarketType.SPOT, kit.price
 

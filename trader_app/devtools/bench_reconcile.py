@@ -52,8 +52,8 @@ class ReconcileFigures:
 
 async def run_reconcile(accounts: int = 1000, open_share: float = 0.1, signal_accounts: int = 100) -> ReconcileFigures:
     """Run the bench (see the module docstring). Raises RuntimeError outside a source checkout."""
-    from ..brokers.binance.rest import USED_WEIGHT
-    from ..brokers.live.network import ConnectGate, VenueNetwork
+    from ..brokers.live.network import ConnectGate
+    from ..brokers.venues import PROFILES
     from ..brokers.live.ratelimit import RateLimit
     from ..core.bus import EventBus
     from ..store import Store
@@ -62,7 +62,7 @@ async def run_reconcile(accounts: int = 1000, open_share: float = 0.1, signal_ac
 
     fake = FakeBinanceProcess(accounts, 0.0)
     rest, stream = await fake.start()
-    network = VenueNetwork("binance", usage_prefix=USED_WEIGHT, gate=ConnectGate(limit=100_000))
+    network = PROFILES["binance"].network("binance", gate=ConnectGate(limit=100_000))
     brokers = [spot_account(rest, stream, i, network) for i in range(accounts)]
     with tempfile.TemporaryDirectory(prefix="bench-reconcile-") as tmp:
         store = Store.open(Path(tmp) / "trader.db")

@@ -119,13 +119,12 @@ async def run_venue(orders: int = 1000, latency_ms: float = 0.0, warmup: int = 2
     import httpx
     from websockets.asyncio.client import connect
 
-    from ..brokers.binance.rest import USED_WEIGHT
-    from ..brokers.live.network import VenueNetwork
+    from ..brokers.venues import PROFILES
     from ..brokers.live.signing import hmac_sha256_hex
 
     fake = FakeBinanceProcess(2, latency_ms)
     rest, stream = await fake.start()
-    network = VenueNetwork("binance", usage_prefix=USED_WEIGHT)
+    network = PROFILES["binance"].network("binance")
     brokers = [spot_account(rest, stream, 0, network, order_entry="rest"),
                spot_account(rest, stream, 1, network, order_entry="ws")]
     latency: dict[str, list[float]] = {}
@@ -177,11 +176,11 @@ async def run_kit(kit: Any, orders: int = 1000, latency_ms: float = 0.0, warmup:
     adapter's ``place_order``, one order at a time, on the venue's fake in its own process."""
     import httpx
 
-    from ..brokers.live.network import VenueNetwork
+    from ..brokers.venues import PROFILES
 
     fake = FakeBinanceProcess(2, latency_ms, module=kit.fake_module)
     rest, stream = await fake.start()
-    network = VenueNetwork(kit.venue)
+    network = PROFILES[kit.venue].network(kit.venue)
     broker = kit.account(rest, stream, 1, network, "rest")  # the REST line is compared with the bare REST call
     latency: dict[str, list[float]] = {}
     rates: dict[str, float] = {}

@@ -37,7 +37,7 @@ from decimal import Decimal
 from typing import Any
 
 from ..core.bus import EventBus
-from ..core.enums import MarketType, OrderType, SignalSource
+from ..core.enums import MarketType, OrderType, Side, SignalSource
 from ..core.errors import TraderError, UnknownSymbol
 from ..core.events import SignalEvent
 from ..core.groups import AccountLink, SignalRecord, StrategyGroup
@@ -64,7 +64,7 @@ from .repair import repair_signal_records
 __all__ = ["AccountResult", "Executor", "SignalOutcome", "UnknownGroup", "new_signal", "PENDING", "TIMEOUT", "SKIPPED",
            "REJECTED", "CANCELLED", "ERROR"]
 from .signal import Signal, SignalOrder, SignalOrderType
-from .sizing import SizingError, close_order, open_quantity, sizing_price
+from .sizing import SizingError, close_order, open_amount, open_quantity, sizing_price
 
 log = logging.getLogger(__name__)
 
@@ -360,8 +360,16 @@ class Executor:
             if market_type is not MarketType.STOCK:
                 price = sizing_price(OrderType(order.order_type.value), side, order.price, order.stop_price,
                                      self._quote(symbol, acc))
-            qty = open_quantity(qty_per, market_type, inst, equity=self.portfolio.equity(acc, inst.quote),
-                                weight=link.weight, leverage=link.leverage, price=price)
+            equity = self.portfolio.equity(acc, inst.quote)
+            qty = open_quantity(qty_per, market_type, inst, equity=equity, weight=link.weight, leverage=link.leverage,
+                                price=price)
+            if (side is Side.BUY and order.order_type.value == OrderType.MARKET.value
+                    and market_type is MarketType.SPOT and self.om.broker(acc).capabilities.market_buy_by_quote):
+                # the venue buys at market by the amount to spend only: the amount is the order, qty its estimate
+                amount = open_amount(qty_per, inst, equity=equity, weight=link.weight, leverage=link.leverage)
+                return OrderRequest(account_id=acc, symbol=symbol, side=side, order_type=OrderType.MARKET,
+                                    quantity=qty, client_order_id=new_client_order_id(), quote_amount=amount,
+                                    signal_id=run.signal.signal_id, group_name=run.signal.group_name or None)
         return OrderRequest(account_id=acc, symbol=symbol, side=side, order_type=OrderType(order.order_type.value),
                             quantity=qty, client_order_id=new_client_order_id(), price=order.price,
                             stop_price=order.stop_price, reduce_only=reduce_only, signal_id=run.signal.signal_id,

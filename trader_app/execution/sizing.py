@@ -18,7 +18,7 @@ or negative quantity.
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 
 from ..core.enums import MarketType, OrderType, Side
 from ..core.errors import TraderError
@@ -27,6 +27,8 @@ from ..core.market_data import Quote
 from ..core.money import ZERO, fmt, round_qty_down
 
 HUNDRED = Decimal(100)
+# currencies quoted in whole units (no minor unit in practice): an amount to spend is rounded to 1
+WHOLE_UNIT_CURRENCIES = frozenset({"KRW", "JPY"})
 
 
 class SizingError(TraderError):
@@ -97,6 +99,24 @@ def open_quantity(qty_per: Decimal, market_type: MarketType, instrument: Instrum
     qty = round_qty_down(raw, instrument.lot_size)
     _check_min(qty, instrument, basis)
     return qty
+
+
+def open_amount(qty_per: Decimal, instrument: Instrument, *, equity: Decimal, weight: Decimal,
+                leverage: Decimal) -> Decimal:
+    """The quote amount (Decimal, ``instrument.quote``) an opening market buy spends on a venue that buys by
+    amount: ``equity x weight x leverage x qty_per / 100``, the notional of ``open_quantity`` before any lot
+    rounding, rounded down to the quote's smallest unit (8 decimals; whole units for currencies without minor
+    units such as KRW and JPY). Raises ``SizingError`` as ``allocated_capital`` does, or below the instrument's
+    minimum notional."""
+    if qty_per <= 0:
+        raise SizingError(f"qty_per must be > 0 to open, got {fmt(qty_per)}")
+    capital = allocated_capital(equity, weight, leverage)
+    unit = Decimal(1) if instrument.quote in WHOLE_UNIT_CURRENCIES else Decimal("0.00000001")
+    amount = (capital * qty_per / HUNDRED).quantize(unit, rounding=ROUND_DOWN)
+    if amount <= 0 or (instrument.min_notional and amount < instrument.min_notional):
+        raise SizingError(f"{fmt(qty_per)}% of {fmt(capital, 2)} {instrument.quote} allocated = {fmt(amount)}, "
+                          f"below the minimum order value {fmt(instrument.min_notional)}")
+    return amount
 
 
 def close_order(qty_per: Decimal, position_qty: Decimal, instrument: Instrument) -> tuple[Side, Decimal]:

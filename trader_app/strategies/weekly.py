@@ -8,14 +8,15 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import numpy as np
 import pandas as pd
 
+from ..brokers.venues import VENUE_TIMEZONES
 from ..core.errors import ConfigError
 from .base import AT_CLOSE, AT_OPEN, BarData, Strategy, hit_gain, hit_loss
 from .params import Param
 
-# Venue -> IANA time zone for the live schedule when ``timezone`` is "auto".
-VENUE_TIMEZONES = {
+# Exchange -> IANA time zone for the live schedule when ``timezone`` is "auto"; a live venue's own zone comes from
+# its profile (``brokers/venues.py`` VENUE_TIMEZONES).
+EXCHANGE_TIMEZONES = {
     "krx": "Asia/Seoul",
-    "kis": "Asia/Seoul",
     "nyse": "America/New_York",
     "nasdaq": "America/New_York",
     "xnys": "America/New_York",
@@ -26,8 +27,10 @@ VENUE_TIMEZONES = {
 
 
 def venue_timezone(venue: str) -> str:
-    """The IANA zone of a venue (``VENUE_TIMEZONES``); crypto venues and unknown ones trade in UTC."""
-    return VENUE_TIMEZONES.get(venue.lower(), "UTC")
+    """The IANA zone of a venue: a live venue's profile's, else an exchange's (``EXCHANGE_TIMEZONES``); crypto
+    venues and unknown ones trade in UTC."""
+    name = venue.lower()
+    return VENUE_TIMEZONES.get(name) or EXCHANGE_TIMEZONES.get(name, "UTC")
 
 
 def week_flags(time_ms: np.ndarray, tz: str) -> tuple[np.ndarray, np.ndarray]:

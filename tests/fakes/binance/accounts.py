@@ -147,6 +147,12 @@ class Accounts:
         if existing is not None and existing["status"] in ("NEW", "PARTIALLY_FILLED"):
             raise BinanceError(-2010, "Duplicate order sent.")
         qty = D(p.get("quantity", "0"))
+        amount = D(p["quoteOrderQty"]) if "quoteOrderQty" in p else None
+        if amount is not None:  # a MARKET order by the quote amount: the quantity the amount buys at the ask
+            if kind != "MARKET" or "quantity" in p:
+                raise BinanceError(-1106, "Parameter 'quoteOrderQty' sent when not required.")
+            ask = self.venue.prices[spec.symbol] + D(spec.tick)
+            qty = (amount / ask // D(spec.step)) * D(spec.step)
         if qty < D(spec.min_qty) or qty % D(spec.step) != 0 or qty > D(spec.max_qty):
             raise BinanceError(-1013, "Filter failure: LOT_SIZE")
         price = D(p["price"]) if "price" in p else None
@@ -170,7 +176,7 @@ class Accounts:
         now = self.venue.server_ms()
         order = {"symbol": spec.symbol, "orderId": next(self._order_ids), "orderListId": -1, "clientOrderId": cid,
                  "transactTime": now, "price": _f(price or D(0)), "origQty": _f(qty), "executedQty": _f(D(0)),
-                 "origQuoteOrderQty": _f(D(0)), "cummulativeQuoteQty": _f(D(0)), "status": "NEW",
+                 "origQuoteOrderQty": _f(amount or D(0)), "cummulativeQuoteQty": _f(D(0)), "status": "NEW",
                  "timeInForce": p.get("timeInForce", "GTC"), "type": kind, "side": side,
                  "stopPrice": _f(stop or D(0)), "workingTime": now, "selfTradePreventionMode": "NONE",
                  "time": now, "updateTime": now, "isWorking": True, "_accepted": now}

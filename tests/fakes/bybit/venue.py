@@ -263,6 +263,11 @@ class FakeBybit:
         if link and any(o.get("orderLinkId") == link for o in acc.orders.values()):
             raise BybitError(110072, "OrderLinkedID is duplicate")
         qty = D(str(p.get("qty", "0")))
+        unit = p.get("marketUnit", "")
+        if unit == "quoteCoin":  # a spot market buy by the amount to spend: the base it buys at the fake's price
+            if category != "spot" or p.get("orderType") != "Market":
+                raise BybitError(10001, "params error: marketUnit")
+            qty = (qty / self.prices[spec.symbol] // D(spec.step)) * D(spec.step)
         if qty < D(spec.min_qty) or qty % D(spec.step) != 0:
             raise BybitError(170136 if category == "spot" else 10001, "Order quantity is lower than the minimum.")
         kind = p.get("orderType")
@@ -283,6 +288,8 @@ class FakeBybit:
                "cumExecValue": "0", "avgPrice": "0", "leavesQty": str(qty), "timeInForce": p.get("timeInForce", "GTC"),
                "triggerPrice": str(p.get("triggerPrice", "0")), "reduceOnly": bool(p.get("reduceOnly", False)),
                "createdTime": str(now), "updatedTime": str(now), "rejectReason": "EC_NoError", "_accepted": now}
+        if unit == "quoteCoin":  # Bybit keeps the order's qty as sent, in the quote coin; fills are in the base
+            row.update(marketUnit="quoteCoin", qty=str(p.get("qty")), _base_qty=str(qty))
         acc.orders[oid] = row
         self.placed += 1
         acc.emit("order", [self._public(row)])
@@ -307,7 +314,8 @@ class FakeBybit:
             px = D(row["price"])
         else:
             return
-        left = D(row["qty"]) - D(row["cumExecQty"])
+        total = D(row.get("_base_qty") or row["qty"])
+        left = total - D(row["cumExecQty"])
         qty, partial = left, False
         if self.part_fill is not None and row["orderType"] == "Limit":
             part = (left * self.part_fill // D(spec.step)) * D(spec.step)
@@ -319,7 +327,7 @@ class FakeBybit:
         filled = D(row["cumExecQty"]) + qty
         value = D(row["cumExecValue"]) + qty * px
         row.update(cumExecQty=str(filled), cumExecValue=str(value), avgPrice=str(value / filled),
-                   leavesQty=str(D(row["qty"]) - filled), orderStatus="PartiallyFilled" if partial else "Filled",
+                   leavesQty=str(total - filled), orderStatus="PartiallyFilled" if partial else "Filled",
                    updatedTime=str(now))
         fee, fee_coin = (qty * D("0.001"), spec.base) if (buy and spec.category == "spot") else (qty * px * D("0.001"), "USDT")
         execution = {"category": spec.category, "symbol": spec.symbol, "execId": str(next(self._exec_ids)),

@@ -28,12 +28,16 @@ from ...core.money import fmt
 from ...core.orders import Fill, Order, OrderRequest
 from ..live.numbers import wire_amount
 from .codes import ORDER_TYPE, ORDER_TYPE_BACK, order_status
+from .profile import PROFILE
 from .urls import SPOT
 
 
 def order_params(request: OrderRequest, inst: Instrument, market: str) -> dict[str, str]:
     """The new-order parameters of ``request`` on ``inst`` (see the module docstring). Raises InvalidOrder
     (nothing sent) when the quantity rounds to 0 or is below ``min_qty``/above ``max_qty``."""
+    PROFILE.client_ids.check(inst.venue, request.client_order_id)
+    if request.quote_amount is not None:
+        return _quote_amount_params(request, inst, market)
     qty = inst.round_qty(request.quantity)
     if qty <= 0 or qty < inst.min_qty:
         raise InvalidOrder(f"{request.symbol}: quantity {fmt(request.quantity)} is below the lot or minimum "
@@ -55,6 +59,21 @@ def order_params(request: OrderRequest, inst: Instrument, market: str) -> dict[s
             p["reduceOnly"] = "true"
         p["newOrderRespType"] = "RESULT"
     return p
+
+
+def _quote_amount_params(request: OrderRequest, inst: Instrument, market: str) -> dict[str, str]:
+    """A spot MARKET BUY by the amount to spend: ``quoteOrderQty`` (the venue buys what it pays for; spot API
+    "New order", ``quoteOrderQty``). Raises InvalidOrder on futures (no such parameter) or below the minimum
+    notional."""
+    amount = request.quote_amount
+    assert amount is not None
+    if market != SPOT:
+        raise InvalidOrder(f"{inst.venue} futures take a quantity, not an amount to spend")
+    if inst.min_notional and amount < inst.min_notional:
+        raise InvalidOrder(f"{request.symbol}: {fmt(amount)} {inst.quote} is below the minimum notional "
+                           f"{fmt(inst.min_notional)} on {inst.venue}")
+    return {"symbol": inst.wire_symbol, "side": request.side.value, "type": "MARKET", "quoteOrderQty": fmt(amount),
+            "newClientOrderId": request.client_order_id, "newOrderRespType": "FULL"}
 
 
 def order_from(d: dict[str, Any], account_id: str, symbol: str, request: OrderRequest | None = None) -> Order:

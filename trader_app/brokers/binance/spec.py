@@ -3,7 +3,7 @@
 Spot accounts are venue ``binance``, USD-M futures accounts venue ``binanceusdm``; mode TESTNET uses https://testnet.binance.vision, LIVE the real venue. The
 API key and secret are secrets (OS keyring only). Advanced: base-URL overrides (a regional host, or the tests'
 fake on 127.0.0.1). Every account of the venue shares one ``VenueNetwork`` (connections, weight budget, clock,
-public market data), made by ``BinanceNetworks``.
+public market data), made by the venue profile's ``networks()`` (``profile.py``).
 """
 
 from __future__ import annotations
@@ -14,8 +14,7 @@ from ...core.enums import AccountMode
 from ...core.errors import AuthError
 from ...core.portfolio import Account
 from ..base import SettingField, VenueSpec
-from ..live.network import ConnectGate, Networks, VenueNetwork
-from .rest import USED_WEIGHT
+from ..live.network import Networks
 from .futures import BinanceFutures
 from .spot import BinanceSpot
 from .urls import FUTURES, LIVE, SPOT, TESTNET, endpoints
@@ -30,14 +29,6 @@ SPOT_FIELDS = (
     SettingField("order_entry", "Order entry", "choice", choices=("ws", "rest"), default="ws", advanced=True,
                  help="ws: orders over the account's WebSocket API connection (faster); rest: over HTTPS"),
 )
-
-
-def BinanceNetworks() -> Networks:  # noqa: N802 - reads as the class it was
-    """The Binance networks: at most 300 connections per 5 minutes per IP, so a hundred accounts (re)connecting
-    at once are spread 20 ms apart (2 s for 100) instead of arriving as one burst; used weight read back from
-    ``X-MBX-USED-WEIGHT-*``."""
-    return Networks(lambda venue: VenueNetwork(venue, usage_prefix=USED_WEIGHT,
-                                               gate=ConnectGate(limit=300, window_s=300, spacing_s=0.02)))
 
 
 def binance_spot_venue(networks: Networks) -> VenueSpec:

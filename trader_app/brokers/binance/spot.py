@@ -41,7 +41,7 @@ class BinanceSpot(BinanceAccount):
     capabilities = BrokerCapabilities(
         order_types=frozenset({OrderType.MARKET, OrderType.LIMIT, OrderType.STOP_MARKET, OrderType.STOP_LIMIT}),
         time_in_force=frozenset(TimeInForce), reduce_only=False, short_selling=False, quote_stream=True,
-        order_stream=True, bar_history=True, client_order_ids=True, position_updates=False)
+        order_stream=True, bar_history=True, client_order_ids=True, position_updates=False, quote_amount=True)
 
     async def _check_account(self) -> None:
         account = await self.rest.request("GET", "account", {"omitZeroBalances": "true"}, weight=20)

@@ -46,7 +46,7 @@ class BybitAccount(LiveAccount):
 
     capabilities = BrokerCapabilities(reduce_only=True, short_selling=True, quote_stream=True, order_stream=True,
                                       bar_history=True, client_order_ids=True, position_updates=True,
-                                      spot_positions_derived=True, leverage=True)
+                                      spot_positions_derived=True, leverage=True, quote_amount=True)
 
     def __init__(self, account_id: str, endpoints: Endpoints, network: VenueNetwork, api_key: str, secret: str, *,
                  live: bool = True, order_entry: str = "ws") -> None:

@@ -22,6 +22,7 @@ from ...core.orders import Fill, Order, OrderRequest
 from ...core.portfolio import Position
 from ..live.numbers import wire_amount
 from .codes import order_status, order_type
+from .profile import PROFILE
 from .urls import LINEAR, SPOT
 
 _SIDE = {Side.BUY: "Buy", Side.SELL: "Sell"}
@@ -35,16 +36,17 @@ def category_of(inst: Instrument) -> str:
 def order_params(request: OrderRequest, inst: Instrument) -> dict[str, Any]:
     """The ``/v5/order/create`` body of ``request`` on ``inst`` (quantity and prices rounded to its lot and
     tick). Raises InvalidOrder (nothing sent) when the quantity rounds to 0, is below the minimum or the client
-    order id is longer than Bybit's 36 characters."""
+    order id does not fit Bybit's (``PROFILE.client_ids``)."""
+    PROFILE.client_ids.check(inst.venue, request.client_order_id)
+    category = category_of(inst)
+    if request.quote_amount is not None:
+        return _quote_amount_params(request, inst, category)
     qty = inst.round_qty(request.quantity)
     if qty <= 0 or qty < inst.min_qty:
         raise InvalidOrder(f"{request.symbol}: quantity {fmt(request.quantity)} is below the lot or minimum "
                            f"({fmt(max(inst.lot_size, inst.min_qty))}) on {inst.venue}")
     if inst.max_qty and qty > inst.max_qty:
         raise InvalidOrder(f"{request.symbol}: quantity {fmt(qty)} is above the maximum {fmt(inst.max_qty)}")
-    if len(request.client_order_id) > 36:
-        raise InvalidOrder(f"client order id {request.client_order_id!r} is longer than Bybit's 36 characters")
-    category = category_of(inst)
     market = request.order_type in (OrderType.MARKET, OrderType.STOP_MARKET)
     p: dict[str, Any] = {"category": category, "symbol": inst.wire_symbol, "side": _SIDE[request.side],
                          "orderType": "Market" if market else "Limit", "qty": fmt(qty),
@@ -65,6 +67,21 @@ def order_params(request: OrderRequest, inst: Instrument) -> dict[str, Any]:
     return p
 
 
+def _quote_amount_params(request: OrderRequest, inst: Instrument, category: str) -> dict[str, Any]:
+    """A spot MARKET BUY by the amount to spend: ``qty`` in the quote coin with ``marketUnit=quoteCoin``
+    (https://bybit-exchange.github.io/docs/v5/order/create-order, ``marketUnit``). Raises InvalidOrder on linear
+    contracts (a quantity only) or below the minimum order value."""
+    amount = request.quote_amount
+    assert amount is not None
+    if category != SPOT:
+        raise InvalidOrder(f"{request.symbol}: Bybit contracts take a quantity, not an amount to spend")
+    if inst.min_notional and amount < inst.min_notional:
+        raise InvalidOrder(f"{request.symbol}: {fmt(amount)} {inst.quote} is below the minimum order value "
+                           f"{fmt(inst.min_notional)} on {inst.venue}")
+    return {"category": category, "symbol": inst.wire_symbol, "side": "Buy", "orderType": "Market",
+            "qty": fmt(amount), "marketUnit": "quoteCoin", "orderLinkId": request.client_order_id}
+
+
 def order_from(d: dict[str, Any], account_id: str, symbol: str, request: OrderRequest | None = None,
                now_ms: int = 0) -> Order:
     """An ``Order`` from a Bybit order row (``/v5/order/realtime``, the ``order`` topic) or, with ``request``,
@@ -79,12 +96,16 @@ def order_from(d: dict[str, Any], account_id: str, symbol: str, request: OrderRe
     tif = d.get("timeInForce", "GTC")
     filled = Decimal(str(d.get("cumExecQty") or "0"))
     reason = d.get("rejectReason", "")
+    quantity = Decimal(str(d.get("qty") or "0"))
+    status = order_status(d.get("orderStatus", "New"))
+    if d.get("marketUnit") == "quoteCoin":  # qty is the amount to spend: the base quantity is what was bought
+        quantity = filled if status.is_final or request is None else max(request.quantity, filled)
     return Order(account_id=account_id, client_order_id=d.get("orderLinkId") or str(d.get("orderId", "")),
                  symbol=symbol, side=_SIDE_BACK.get(d.get("side", ""), Side.BUY),
                  order_type=order_type(d.get("orderType", "Limit"), stop is not None),
-                 quantity=Decimal(str(d.get("qty") or "0")), price=wire_amount(d.get("price")) if d.get("orderType") != "Market" else None,
+                 quantity=quantity, price=wire_amount(d.get("price")) if d.get("orderType") != "Market" else None,
                  stop_price=stop, time_in_force=TimeInForce(tif) if tif in ("GTC", "IOC", "FOK") else TimeInForce.GTC,
-                 status=order_status(d.get("orderStatus", "New")), created_ms=int(d.get("createdTime") or 0),
+                 status=status, created_ms=int(d.get("createdTime") or 0),
                  updated_ms=int(d.get("updatedTime") or d.get("createdTime") or 0), venue_order_id=str(d.get("orderId", "")),
                  filled_qty=filled, avg_fill_price=wire_amount(d.get("avgPrice")) if filled > 0 else None,
                  reject_reason="" if reason in ("", "EC_NoError") else str(reason),

@@ -8,8 +8,9 @@ query string exactly as sent (GET) or the JSON body exactly as sent (POST). Answ
 measures the clock again and sends once more (the venue refused it before anything happened); others raise the
 contract's error (``codes.error_for``). Limits: every request counts 1 against the IP's 600 per 5 s
 (``network``'s budget, shared by the public feed and every account); a 403 ("access too frequent") bans the IP for
-10 minutes, as Bybit asks; the account's per-endpoint limit is read back from ``X-Bapi-Limit-Status`` (requests
-left) and ``X-Bapi-Limit-Reset-Timestamp``: at 0 left, the account's requests wait for the reset.
+10 minutes, as Bybit asks (the profile's status rule, applied by ``network.send``); the account's per-endpoint
+limit is read back from ``X-Bapi-Limit-Status`` (requests left) and ``X-Bapi-Limit-Reset-Timestamp`` (the
+profile's ``account_usage``): at 0 left, the account's requests wait for the reset.
 """
 
 from __future__ import annotations
@@ -18,15 +19,14 @@ import json
 from typing import Any
 from urllib.parse import urlencode
 
-from ...core.errors import BrokerError, VenueBanned
+from ...core.errors import BrokerError
 from ..live.network import VenueNetwork, send
-from ..live.ratelimit import RateBudget, RateLimit
+from ..live.ratelimit import RateBudget
 from ..live.signing import hmac_sha256_hex
 from .codes import TIMESTAMP_REJECTED, error_for
+from .profile import PROFILE
 from .urls import Endpoints
 
-IP_LIMIT = RateLimit("REQUEST_WEIGHT", 5000, 600)  # Bybit: 600 requests per 5 s per IP
-BAN_S = 600.0  # "403, access too frequent": stop for at least 10 minutes
 
 
 class BybitRest:
@@ -43,7 +43,7 @@ class BybitRest:
         self.recv_window_ms = recv_window_ms
         self.account = RateBudget(f"{self.venue} account", "ORDERS", clock_ms=self.clock.now_ms)
         self.resyncs = 0
-        network.budget(endpoints.rest).set_limits([IP_LIMIT])
+        network.budget(endpoints.rest).set_limits(list(PROFILE.ip_limits))
 
     @property
     def clock(self):  # noqa: ANN201 - ServerClock
@@ -86,11 +86,7 @@ class BybitRest:
                 await self.account.acquire(0, order=placing)  # waits while the per-endpoint limit resets
             r = await send(self.network, self.endpoints.rest, method, url, weight=1, headers=headers,
                            order_budget=self.account if placing else None, content=content)
-            self._observe(r.headers)
-            if r.status_code == 403:
-                budget = self.network.budget(self.endpoints.rest)
-                budget.ban(BAN_S)
-                raise VenueBanned(budget.name, budget.banned_until_ms, BAN_S)
+            PROFILE.account_usage(r.headers, self.account, self.clock.now_ms())  # type: ignore[misc]
             try:
                 body = r.json()
             except ValueError:
@@ -104,14 +100,3 @@ class BybitRest:
                 continue
             raise error_for(r.status_code, body, self.venue, placing=placing)
         raise BrokerError("unreachable")  # pragma: no cover
-
-    def _observe(self, headers: Any) -> None:
-        """The account's per-endpoint limit: none left means wait until its reset."""
-        left, reset = headers.get("x-bapi-limit-status"), headers.get("x-bapi-limit-reset-timestamp")
-        if left is None or reset is None:
-            return
-        try:
-            if int(left) <= 0:
-                self.account.pause(max(0.0, (int(reset) - self.clock.now_ms()) / 1000))
-        except ValueError:
-            return

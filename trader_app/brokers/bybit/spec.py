@@ -3,7 +3,8 @@
 One account is one unified trading account (spot and USDT perpetuals); mode TESTNET uses api-testnet.bybit.com,
 LIVE the real venue. The API key and secret are secrets (OS keyring only); advanced: base-URL overrides (a
 regional host such as api.bytick.com, or the tests' fake on 127.0.0.1). Accounts of one environment share one
-network: the IP's 600 requests per 5 s, connections spaced (Bybit limits new connections per IP).
+network (``PROFILE.networks()``): the IP's 600 requests per 5 s, connections spaced (Bybit limits new connections
+per IP).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from ...core.enums import AccountMode
 from ...core.errors import AuthError
 from ...core.portfolio import Account
 from ..base import SettingField, VenueSpec
-from ..live.network import ConnectGate, Networks, VenueNetwork
+from ..live.network import Networks
 from .account import BybitAccount
 from .urls import LIVE, TESTNET, VENUE, endpoints
 
@@ -27,11 +28,6 @@ FIELDS = (
     SettingField("order_entry", "Order entry", "choice", choices=("ws", "rest"), default="ws", advanced=True,
                  help="ws: orders over the account's trade API connection (faster), REST when it is down"),
 )
-
-
-def bybit_networks() -> Networks:
-    """The Bybit networks (500 new connections per 5 minutes per IP at most: spaced 20 ms)."""
-    return Networks(lambda venue: VenueNetwork(venue, gate=ConnectGate(limit=500, window_s=300, spacing_s=0.02)))
 
 
 def bybit_venue(networks: Networks) -> VenueSpec:

@@ -8,7 +8,8 @@
   the (re)connects of a hundred accounts are staggered instead of tripping the venue's limit.
 
 ``send`` is the one place a venue request goes through: budget first, then the request, then the usage
-headers read back; 429 pauses the budget (``Retry-After``), 418 bans it, 5xx and transport failures become
+headers read back (the network's ``usage`` reader); the venue's status rules (its profile's ``http``: Binance's
+418 or another venue's 403 ban the IP, 429 pauses the budget for ``Retry-After``), 5xx and transport failures become
 ``VenueUnavailable`` (for an order: outcome unknown, resolved by the core's reconciliation). It never retries:
 reads are retried by the caller (tenacity), writes never blindly.
 """
@@ -19,6 +20,7 @@ import asyncio
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -92,16 +94,36 @@ class ConnectGate:
             self.granted = (self.granted + [granted])[-1000:]
 
 
+@dataclass(frozen=True, slots=True)
+class StatusRule:
+    """What one HTTP status means on a venue (its ``VenueProfile.http``): ``action`` "ban" (every request of the
+    IP stops until it lifts: ``Retry-After`` seconds, else ``default_s``: ``VenueBanned``), "pause" (the IP's
+    requests wait ``Retry-After``/``default_s``: ``RateLimited``) or "unavailable" (the venue's trouble:
+    ``VenueUnavailable``, an order's outcome unknown); ``reason``: shown to the trader."""
+
+    action: str
+    default_s: float = 1.0
+    reason: str = ""
+
+
+DEFAULT_HTTP: Mapping[int, StatusRule] = {429: StatusRule("pause", 1.0, "rate limit hit")}
+
+
 class VenueNetwork:
     """Shared plumbing of one venue (see the module docstring). ``timeout_s``: per request (Binance's own
     gateway gives up after 10 s); ``limits``: the venue's declared limits until ``set_limits`` is called with
-    the ones it publishes; ``usage_prefix``: its used-weight header prefix (lower case)."""
+    the ones it publishes; ``usage``: the reader of its usage headers into the IP budget
+    (``(headers, budget, now_ms)``, ``profile.used_weight``...); ``status_rules``: what an HTTP status means on the
+    venue (``StatusRule`` by status; 5xx is always the venue's trouble). A network is normally made by the venue's
+    ``VenueProfile.network()``."""
 
     def __init__(self, venue: str, *, timeout_s: float = 10.0, limits: tuple[RateLimit, ...] = (),
-                 usage_prefix: str = "", gate: ConnectGate | None = None) -> None:
+                 usage: Callable[[Mapping[str, str], RateBudget, int], None] | None = None,
+                 status_rules: Mapping[int, StatusRule] | None = None, gate: ConnectGate | None = None) -> None:
         self.venue = venue
         self.timeout_s = timeout_s
-        self.usage_prefix = usage_prefix
+        self.usage = usage
+        self.status_rules = DEFAULT_HTTP if status_rules is None else status_rules
         self.gate = gate or ConnectGate()
         self._limits = limits
         self._clients: dict[str, httpx.AsyncClient] = {}
@@ -174,19 +196,21 @@ async def send(network: VenueNetwork, base_url: str, method: str, path: str, *, 
         raise VenueUnavailable(f"{venue} did not answer in time ({type(exc).__name__})") from None
     except httpx.TransportError as exc:
         raise VenueUnavailable(f"{venue} unreachable ({type(exc).__name__})") from None
-    if network.usage_prefix:
-        budget.observe(r.headers, network.usage_prefix)
+    if network.usage is not None:
+        network.usage(r.headers, budget, budget.clock_ms())
     if order_budget is not None and order_prefix:
         order_budget.observe(r.headers, order_prefix)
     status = r.status_code
-    if status == 418:
-        wait = retry_after_s(r.headers, 120.0)
-        budget.ban(wait)
-        budget.wait_s()  # raises VenueBanned with the ban's end
-    if status == 429:
-        wait = retry_after_s(r.headers)
-        budget.pause(wait)
-        raise RateLimited(f"{venue} rate limit hit (HTTP 429)", wait)
+    rule = network.status_rules.get(status)
+    if rule is not None:
+        wait = retry_after_s(r.headers, rule.default_s)
+        if rule.action == "ban":
+            budget.ban(wait)
+            budget.wait_s()  # raises VenueBanned with the ban's end
+        if rule.action == "pause":
+            budget.pause(wait)
+            raise RateLimited(f"{venue} {rule.reason or 'rate limit hit'} (HTTP {status})", wait)
+        raise VenueUnavailable(f"{venue} answered HTTP {status}{f' ({rule.reason})' if rule.reason else ''}")
     if status >= 500:
         raise VenueUnavailable(f"{venue} answered HTTP {status}")
     return r

@@ -34,7 +34,7 @@ from ...core.errors import (
 from ...core.ids import new_id
 from ...core.instrument import Instrument
 from ...core.market_data import Bar, Quote
-from ...core.money import ONE, ZERO, fmt
+from ...core.money import ONE, ZERO, fmt, round_qty_down
 from ...core.orders import Fill, Order, OrderRequest
 from ...core.portfolio import Balance, LedgerEntry, Position
 from ..base import (
@@ -58,7 +58,7 @@ _CLOSE = object()
 
 # quote_stream False: the paper venue has no market of its own, it trades on the quotes the market publishes
 PAPER_CAPABILITIES = BrokerCapabilities(reduce_only=False, short_selling=False, bar_history=False, intervals=(),
-                                        local_state=True, virtual_cash=True, quote_stream=False)
+                                        local_state=True, virtual_cash=True, quote_stream=False, quote_amount=True)
 
 PAPER_SETTINGS = (
     SettingField("commission_rate", "Commission (fraction of notional)", "decimal", default="0.001",
@@ -231,11 +231,27 @@ class PaperBroker:
         order = Order.from_request(request, ts)
         try:
             inst = self._check_request(request)
+            if request.quote_amount is not None:
+                order = self._by_amount(order, inst, request.quote_amount)
             return self._accept(order, inst, ts)
         except OrderRejected as exc:
             if request.client_order_id:
                 self._orders[request.client_order_id] = order.with_status(OrderStatus.REJECTED, ts, reason=exc.reason)
             raise
+
+    def _by_amount(self, order: Order, inst: Instrument, amount: Decimal) -> Order:
+        """A market buy by the amount to spend: the quantity the amount buys at the ask, rounded down to the lot
+        (as a venue that buys by amount fills it). Raises ``OrderRejected`` without a price, ``InvalidOrder``
+        when the amount buys less than the minimum."""
+        quote = self.exchange.last_quote(order.symbol)
+        ask = quote.ask if quote is not None and quote.ask else (quote.last if quote is not None else None)
+        if not ask or ask <= 0:
+            raise OrderRejected(f"no market price for {order.symbol}")
+        qty = round_qty_down(amount / ask, inst.lot_size)
+        if qty <= 0 or qty < inst.min_qty:
+            raise InvalidOrder(f"{fmt(amount)} {inst.quote} buys {fmt(qty)} {inst.base}, below the minimum "
+                               f"{fmt(max(inst.min_qty, inst.lot_size))}")
+        return replace(order, quantity=qty)
 
     def _check_request(self, request: OrderRequest) -> Instrument:
         request.validate()
