@@ -38,6 +38,10 @@ All methods are coroutines run on the app's single asyncio loop:
   oldest first, as far back as the venue keeps them; the caller drops repeats by ``trade_id``. ``symbols``:
   those the core knows orders of (open and recent): a venue that asks per symbol asks these, and those it
   traded in this session, so a freshly started adapter still finds the fills made while the app was down.
+- **orders_since(since_ms, symbols)** (venues with ``capabilities.client_order_ids`` False only) returns the
+  account's orders, open and closed, created at or after ``since_ms`` (epoch ms UTC) in ``symbols``, each with its
+  venue order id: an order whose answer was lost has no venue order id recorded, so the core finds it among these
+  on symbol, side, quantity, price and time (``trading/order_match.py``) before anything is ever re-sent.
 - **cancel_order(client_order_id, symbol=..., venue_order_id=...) / cancel_all** return the orders as they are after
   cancelling; the venue order id (recorded at the acknowledgement) is given where known, for venues that cancel
   by their own number only (KRX brokers); cancelling an unknown id raises ``OrderNotFound``; a final order comes
@@ -68,6 +72,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Iterable
+import json
 from dataclasses import dataclass, field
 from decimal import Decimal
 from collections.abc import Callable, Mapping
@@ -266,21 +271,61 @@ class SettingField:
         return self.kind == "secret"
 
 
-BrokerFactory = Callable[[Any, Mapping[str, str]], "Broker"]
+@dataclass(frozen=True)
+class CachedToken:
+    """A token as kept between runs: ``value`` (a secret), ``expires_ms`` and ``issued_ms`` (epoch ms UTC),
+    ``extra``: what came with it that the adapter needs again (a session's account ids...)."""
+
+    value: str
+    expires_ms: int
+    issued_ms: int
+    extra: Mapping[str, str] = field(default_factory=dict)
+
+    def to_text(self) -> str:
+        return json.dumps({"value": self.value, "expires_ms": self.expires_ms, "issued_ms": self.issued_ms,
+                           "extra": dict(self.extra)})
+
+    @classmethod
+    def from_text(cls, text: str) -> "CachedToken | None":
+        """The token of ``to_text``; None for text that is not one (a damaged entry is issued again)."""
+        try:
+            d = json.loads(text)
+            return cls(str(d["value"]), int(d["expires_ms"]), int(d["issued_ms"]), dict(d.get("extra") or {}))
+        except (ValueError, KeyError, TypeError):
+            return None
+
+
+class TokenCache(Protocol):
+    """Where one account's token of one kind is kept between runs; the core hands the adapter one (the OS
+    keyring: ``secrets.KeyringTokenCache``); adapters never touch the keyring themselves."""
+
+    async def load(self) -> CachedToken | None: ...
+
+    async def save(self, token: CachedToken) -> None: ...
+
+    async def clear(self) -> None: ...
+
+
+BrokerFactory = Callable[..., "Broker"]
 """``(account, credentials) -> Broker``: ``account`` is the ``core.portfolio.Account`` (its ``settings`` hold
-the non-secret fields), ``credentials`` the secret fields read from the keyring (empty for paper)."""
+the non-secret fields), ``credentials`` the secret fields read from the keyring (empty for paper). A venue that
+keeps tokens (``VenueSpec.tokens``) is also given ``tokens={kind: TokenCache}``: the keyring entries of this
+account's tokens, through which the adapter reuses a token across restarts (it never touches the keyring)."""
 
 
 @dataclass(frozen=True, slots=True)
 class VenueSpec:
     """A venue the app can open accounts on: ``name`` (the account's ``broker``), a ``label`` for people,
-    the ``modes`` it offers, its settings ``fields`` and the ``factory`` that builds one account's adapter."""
+    the ``modes`` it offers, its settings ``fields``, the ``factory`` that builds one account's adapter and the
+    ``tokens`` kinds it keeps between runs (an OAuth access token, a stream approval key: each a ``TokenCache``
+    handed to the factory)."""
 
     name: str
     label: str
     modes: tuple[AccountMode, ...]
     fields: tuple[SettingField, ...]
     factory: BrokerFactory
+    tokens: tuple[str, ...] = ()
 
     @property
     def secret_fields(self) -> tuple[str, ...]:

@@ -36,6 +36,7 @@ from ..core.ids import new_id
 from ..core.enums import LedgerKind
 from ..core.money import ZERO, fmt, to_decimal
 from ..core.offloop import run_blocking
+from .token_cache import KeyringTokenCache
 from ..core.portfolio import Account, LedgerEntry
 from .order_manager import OrderManager
 from .portfolio import DAY_MS, PortfolioService
@@ -277,6 +278,9 @@ class AccountService:
                 credentials[f.name] = value
             elif f.required:
                 raise AuthError(f"{f.label} of account {account.name!r} is not in the OS keyring: enter it again")
+        if spec.tokens:
+            tokens = {kind: KeyringTokenCache(account.account_id, kind) for kind in spec.tokens}
+            return spec.factory(account, credentials, tokens=tokens)
         return spec.factory(account, credentials)
 
     def _set_session(self, account: Account, state: SessionState, error: str = "") -> None:
@@ -459,8 +463,9 @@ class AccountService:
                 log.exception("cancelling the orders of %s before deletion failed", account_id)
             await self._disconnect(account_id)
         await self._store.run(self._store.accounts.delete, account_id)
-        secret_fields = tuple(f.name for f in self.registry.specs[account.broker].fields if f.secret) \
-            if account.broker in self.registry.specs else ()
+        spec = self.registry.specs.get(account.broker)
+        secret_fields = tuple(f.name for f in spec.fields if f.secret) + tuple(f"token:{k}" for k in spec.tokens) \
+            if spec is not None else ()
         await self._delete_secrets(account_id, secret_fields)
         del self._accounts[account_id]
         self._sessions.pop(account_id, None)

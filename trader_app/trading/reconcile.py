@@ -14,7 +14,8 @@ Three entry points of the ``OrderManager`` (a mixin, so ``order_manager.py`` sta
      the journal's record of it cannot happen, but a journal restored from a backup can) is **adopted**:
      journalled as the venue reports it, published and logged; other orders (placed by hand on the venue)
      are counted, never touched. Venues without client order ids are matched on the venue order id
-     recorded at the acknowledgement;
+     recorded at the acknowledgement, and an order never acknowledged there on what it asked for
+     (``order_match.py``: symbol, side, quantity, price and time among the venue's orders of the day);
   4. every other non-final journal order is **resolved** by asking the venue (``_resolve``);
   5. at start-up only, **positions are checked**: the venue's position in each symbol must equal the one we
      saved plus the missed fills just applied; if not, the account stops trading (``blocked``) until the
@@ -46,6 +47,7 @@ from ..core.enums import OrderStatus
 from ..core.money import ZERO, fmt
 from ..core.orders import NOT_FOUND_REASON, Fill, Order
 from ..core.portfolio import Position
+from .order_match import SKEW_MS, match_unacknowledged
 from .retry import RETRYABLE, retry_read
 from .update_batch import BALANCE, FILL, POSITION, Op
 
@@ -348,7 +350,10 @@ class Reconciliation:
         current = await self._lookup(key)
         if broker is None or current is None or current.status.is_final:
             return current
-        venue = await broker.query_order(key[1], venue_order_id=current.venue_order_id, symbol=current.symbol)
+        if broker.capabilities.client_order_ids or current.venue_order_id:
+            venue = await broker.query_order(key[1], venue_order_id=current.venue_order_id, symbol=current.symbol)
+        else:  # never acknowledged, on a venue that cannot be asked for our id: match the venue's orders
+            venue = await self._match_by_fields(key[0], broker, current)
         if venue is not None:
             if venue.client_order_id != key[1]:
                 venue = replace(venue, client_order_id=key[1])
@@ -363,6 +368,19 @@ class Reconciliation:
                   f"(declared lost by reconciliation; a later report from the venue still applies)")
         log.warning("order %s of account %s: %s", key[1], key[0], reason)
         return await self._apply_order(current.with_status(status, self._clock(), reason=reason))
+
+    async def _match_by_fields(self, account_id: str, broker: Any, current: Order) -> Order | None:
+        """The venue's order that is ``current`` (``order_match.match_unacknowledged`` over the venue's orders
+        since its journal time, ``broker.orders_since``), None while none matches (the "not found" count then
+        runs as for any venue). Venue order ids already on other journal orders are never matched again."""
+        venue_orders = await broker.orders_since(current.created_ms - SKEW_MS, [current.symbol])
+        journal = await self._store.run(self._store.orders.list, account_id=account_id)
+        taken = {o.venue_order_id for o in journal if o.venue_order_id and o.client_order_id != current.client_order_id}
+        found = match_unacknowledged(current, venue_orders, taken)
+        if found is not None:
+            log.info("order %s of account %s matched the venue's order %s (symbol, side, quantity, price, time)",
+                     current.client_order_id, account_id, found.venue_order_id)
+        return found
 
     async def _catch_up(self, account_id: str, broker: Any, order: Order) -> None:
         """Apply the fills of ``order`` the venue has and we lack, then the venue's balances and positions

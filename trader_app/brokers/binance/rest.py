@@ -4,7 +4,7 @@ Signing (https://developers.binance.com/docs/binance-spot-api-docs/rest-api/requ
 parameter goes in the query string, URL-encoded, with ``timestamp`` (the venue's clock: the host's
 ``ServerClock``) and ``recvWindow``; the signature is HMAC-SHA256 (hex) of exactly that query string, or,
 for an Ed25519 key (a PEM secret), its base64 Ed25519 signature, URL-encoded; it is appended as
-``&signature=``. The API key goes in the ``X-MBX-APIKEY`` header. A ``-1021`` answer (timestamp outside the
+``&signature=``. The API key goes in the ``X-MBX-APIKEY`` header (the layer's ``HmacQuery`` strategy). A ``-1021`` answer (timestamp outside the
 window: nothing was done) resyncs the clock and is sent once more with a fresh timestamp; nothing else is
 ever resent here.
 """
@@ -12,12 +12,12 @@ ever resent here.
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import urlencode
 
 from ...core.errors import BrokerError
 from ..live.network import VenueNetwork, send
 from ..live.ratelimit import RateBudget
-from ..live.signing import ed25519_b64, hmac_sha256_hex, is_pem_key, load_ed25519
+from ..live.auth import HmacQuery, Outgoing
 from .codes import TIMESTAMP_REJECTED, error_for
 from .urls import Endpoints
 
@@ -34,9 +34,7 @@ class BinanceRest:
         self.endpoints = endpoints
         self.network = network
         self.venue = endpoints.venue
-        self._api_key = api_key
-        self._ed25519 = load_ed25519(secret) if is_pem_key(secret) else None
-        self._secret = "" if self._ed25519 is not None else secret
+        self.auth = HmacQuery(api_key, secret, key_header="X-MBX-APIKEY", recv_window_ms=recv_window_ms)
         self.recv_window_ms = recv_window_ms
         self.orders = RateBudget(f"{self.venue} account orders", "ORDERS", clock_ms=self.clock.now_ms)
         self.resyncs = 0
@@ -47,25 +45,20 @@ class BinanceRest:
 
     @property
     def ed25519(self) -> bool:
-        return self._ed25519 is not None
+        return self.auth.ed25519
 
     def sign(self, payload: str) -> str:
         """The signature of ``payload`` as it goes in a REST query string (URL-encoded for Ed25519)."""
-        if self._ed25519 is not None:
-            return quote(ed25519_b64(self._ed25519, payload), safe="")
-        return hmac_sha256_hex(self._secret, payload)
+        return self.auth.sign(payload)
 
     def sign_ws(self, params: dict[str, Any]) -> str:
         """A WebSocket API signature: the parameters sorted by name, ``k=v&...``, unencoded
         (https://developers.binance.com/docs/binance-spot-api-docs/web-socket-api/request-security)."""
-        payload = "&".join(f"{k}={params[k]}" for k in sorted(params))
-        if self._ed25519 is not None:
-            return ed25519_b64(self._ed25519, payload)
-        return hmac_sha256_hex(self._secret, payload)
+        return self.auth.sign_sorted(params)
 
     @property
     def api_key(self) -> str:
-        return self._api_key
+        return self.auth.api_key
 
     async def server_time_ms(self) -> int:
         r = await send(self.network, self.endpoints.rest, "GET", f"{self.endpoints.prefix}/time")
@@ -81,14 +74,12 @@ class BinanceRest:
         (``codes.error_for``); a placement (``placing``) also counts against the order budget."""
         full = path if path.startswith("/") else f"{prefix or self.endpoints.prefix}/{path}"
         for attempt in (1, 2):
-            query = urlencode({k: v for k, v in (params or {}).items() if v is not None})
+            out = Outgoing(method, full, urlencode({k: v for k, v in (params or {}).items() if v is not None}))
             if signed:
-                stamped = f"timestamp={self.clock.now_ms()}&recvWindow={self.recv_window_ms}"
-                query = f"{query}&{stamped}" if query else stamped
-                query = f"{query}&signature={self.sign(query)}"
-            url = f"{full}?{query}" if query else full
-            headers = {"X-MBX-APIKEY": self._api_key} if self._api_key else {}
-            r = await send(self.network, self.endpoints.rest, method, url, weight=weight, headers=headers,
+                out = self.auth.apply(out, self.clock.now_ms())
+            elif self.auth.api_key:
+                out = out.with_headers(**{self.auth.key_header: self.auth.api_key})
+            r = await send(self.network, self.endpoints.rest, method, out.url, weight=weight, headers=dict(out.headers),
                            order_budget=self.orders if placing else None, order_prefix=ORDER_COUNT)
             try:
                 body = r.json()

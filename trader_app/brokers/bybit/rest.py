@@ -1,7 +1,7 @@
 """``BybitRest``: Bybit v5 REST requests, signed as https://bybit-exchange.github.io/docs/v5/guide
 ("Authentication for REST API") specifies.
 
-A signed request carries ``X-BAPI-API-KEY``, ``X-BAPI-TIMESTAMP`` (ms, the venue's clock), ``X-BAPI-RECV-WINDOW``
+A signed request (the layer's ``HmacHeaders`` strategy) carries ``X-BAPI-API-KEY``, ``X-BAPI-TIMESTAMP`` (ms, the venue's clock), ``X-BAPI-RECV-WINDOW``
 and ``X-BAPI-SIGN`` = hex HMAC-SHA256 of ``timestamp + api_key + recv_window + payload``, the payload being the
 query string exactly as sent (GET) or the JSON body exactly as sent (POST). Answers are
 ``{"retCode", "retMsg", "result", ...}``: ``retCode`` 0 returns ``result``; 10002 (timestamp outside the window)
@@ -22,7 +22,7 @@ from urllib.parse import urlencode
 from ...core.errors import BrokerError
 from ..live.network import VenueNetwork, send
 from ..live.ratelimit import RateBudget
-from ..live.signing import hmac_sha256_hex
+from ..live.auth import HmacHeaders, Outgoing
 from .codes import TIMESTAMP_REJECTED, error_for
 from .profile import PROFILE
 from .urls import Endpoints
@@ -39,7 +39,7 @@ class BybitRest:
         self.network = network
         self.venue = endpoints.venue
         self.api_key = api_key
-        self._secret = secret
+        self.auth = HmacHeaders(api_key, secret, prefix="X-BAPI-", recv_window_ms=recv_window_ms)
         self.recv_window_ms = recv_window_ms
         self.account = RateBudget(f"{self.venue} account", "ORDERS", clock_ms=self.clock.now_ms)
         self.resyncs = 0
@@ -51,12 +51,12 @@ class BybitRest:
 
     def sign(self, timestamp: int, payload: str) -> str:
         """``X-BAPI-SIGN`` of ``payload`` (query string or JSON body, as sent)."""
-        return hmac_sha256_hex(self._secret, f"{timestamp}{self.api_key}{self.recv_window_ms}{payload}")
+        return self.auth.sign(timestamp, payload)
 
     def sign_ws(self, expires_ms: int) -> str:
         """The private stream's auth signature: hex HMAC-SHA256 of ``"GET/realtime" + expires``
         (https://bybit-exchange.github.io/docs/v5/ws/connect, "Authentication")."""
-        return hmac_sha256_hex(self._secret, f"GET/realtime{expires_ms}")
+        return self.auth.sign_text(f"GET/realtime{expires_ms}")
 
     async def server_time_ms(self) -> int:
         r = await send(self.network, self.endpoints.rest, "GET", "/v5/market/time")
@@ -72,20 +72,16 @@ class BybitRest:
         of the IP budget; a 5xx then leaves its outcome unknown)."""
         clean = {k: v for k, v in (params or {}).items() if v is not None}
         for attempt in (1, 2):
-            headers = {"Content-Type": "application/json"} if method == "POST" else {}
             if method == "POST":
-                payload = json.dumps(clean, separators=(",", ":"))
-                url, content = path, payload
+                out = Outgoing(method, path, body=json.dumps(clean, separators=(",", ":")), params=clean,
+                               headers={"Content-Type": "application/json"})
             else:
-                payload = urlencode(clean)
-                url, content = (f"{path}?{payload}" if payload else path), None
+                out = Outgoing(method, path, query=urlencode(clean), params=clean)
             if signed:
-                ts = self.clock.now_ms()
-                headers.update({"X-BAPI-API-KEY": self.api_key, "X-BAPI-TIMESTAMP": str(ts),
-                                "X-BAPI-RECV-WINDOW": str(self.recv_window_ms), "X-BAPI-SIGN": self.sign(ts, payload)})
+                out = self.auth.apply(out, self.clock.now_ms())
                 await self.account.acquire(0, order=placing)  # waits while the per-endpoint limit resets
-            r = await send(self.network, self.endpoints.rest, method, url, weight=1, headers=headers,
-                           order_budget=self.account if placing else None, content=content)
+            r = await send(self.network, self.endpoints.rest, method, out.url, weight=1, headers=dict(out.headers),
+                           order_budget=self.account if placing else None, content=out.body or None)
             PROFILE.account_usage(r.headers, self.account, self.clock.now_ms())  # type: ignore[misc]
             try:
                 body = r.json()

@@ -186,6 +186,13 @@ class PaperBroker:
             order = next((o for o in self._orders.values() if o.venue_order_id == venue_order_id), None)
         return order
 
+    async def orders_since(self, since_ms: int, symbols: Iterable[str] = ()) -> list[Order]:
+        """The orders (open and closed) created at or after ``since_ms`` (epoch ms), in ``symbols`` (all when
+        empty), oldest first: what a venue without client order ids is asked to find an unacknowledged order."""
+        wanted = set(symbols)
+        return sorted((o for o in self._orders.values() if o.created_ms >= since_ms and o.venue_order_id
+                       and (not wanted or o.symbol in wanted)), key=lambda o: (o.created_ms, o.venue_order_id))
+
     async def fills_since(self, since_ms: int, symbols: Iterable[str] = ()) -> list[Fill]:
         """This session's fills with ``ts_ms >= since_ms``, oldest first (the newest 10,000 are kept; the
         paper venue's older fills are in our own store already). ``symbols`` is not needed here."""
