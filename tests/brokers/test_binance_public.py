@@ -203,3 +203,41 @@ async def test_the_connect_gate_spreads_a_burst_and_holds_the_venues_limit():
     gate = ConnectGate(limit=3, window_s=0.5, spacing_s=0.05, clock=lambda: now[0], sleep=sleep)
     await asyncio.gather(*(gate.wait() for _ in range(5)))
     assert [round(t - 100.0, 3) for t in gate.granted] == [0.0, 0.05, 0.1, 0.5, 0.55]
+
+
+async def test_symbols_past_a_connections_stream_cap_go_on_another_connection():
+    """Issue 21 (stream hooks: subscription limits per connection): Binance caps one connection at 1024 streams;
+    here at 3 (one symbol's streams), so two symbols take two connections, each resubscribed on its own."""
+    async with FakeBinanceServer(FakeBinance()) as fake:
+        pub = _public(fake)
+        pub.max_streams = 3
+        await pub.connect()
+        got = []
+
+        async def consume():
+            async for item in pub.quotes(["BTC/USDT"]):
+                got.append(item)
+
+        task = asyncio.ensure_future(consume())
+        try:
+            assert await _until(lambda: any(getattr(i, "symbol", "") == "BTC/USDT" for i in got))
+            await pub.subscribe(["ETH/USDT"])
+            assert await _until(lambda: any(getattr(i, "symbol", "") == "ETH/USDT" for i in got))
+            streams = fake.streams
+            assert len(pub.streams) == 2 and streams.connects == 2
+            assert sorted(tuple(m["params"]) for m in streams.subscribe_messages) == [
+                ("btcusdt@bookTicker", "btcusdt@miniTicker", "btcusdt@kline_1m"),
+                ("ethusdt@bookTicker", "ethusdt@miniTicker", "ethusdt@kline_1m")]
+            assert pub.state is SessionState.CONNECTED
+            await streams.drop_all()  # both come back, each with its own symbol's streams
+            assert await _until(lambda: streams.connects == 4 and all(s.connected for s in pub.streams), 3.0)
+            assert sorted(tuple(m["params"]) for m in streams.subscribe_messages[2:]) == [
+                ("btcusdt@bookTicker", "btcusdt@miniTicker", "btcusdt@kline_1m"),
+                ("ethusdt@bookTicker", "ethusdt@miniTicker", "ethusdt@kline_1m")]
+            await pub.unsubscribe(["ETH/USDT"])
+            assert await _until(lambda: streams.subscribe_messages[-1]["method"] == "UNSUBSCRIBE")
+            assert streams.subscribe_messages[-1]["params"][0] == "ethusdt@bookTicker"
+        finally:
+            await pub.close()
+            await asyncio.wait_for(task, 2)
+            await pub.network.close()

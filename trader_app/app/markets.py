@@ -51,7 +51,7 @@ class LiveMarkets:
             return f"{self.name} (unreachable, retrying: {self.error})"
         if self.public is None or self.public.venue not in (self.services.feeds.feeds if self.services.feeds else {}):
             return f"{self.name} (connecting)"
-        return f"{self.name} live ({self.public.stream.state.value.lower()}, {len(self.public.subscribed)} symbols)"
+        return f"{self.name} live ({self.public.state.value.lower()}, {len(self.public.subscribed)} symbols)"
 
     async def use(self, name: str) -> None:
         """Make ``name`` (``MARKETS``: "demo" or a live market of the venue registry) the market. Raises

@@ -1,5 +1,5 @@
 """A fake token venue on 127.0.0.1 for the live layer's token auth (``brokers/live/auth.py``), shaped as KIS's
-Open API issues and checks tokens (``../shared/reference/broker-apis.md`` section 4): ``POST /oauth2/tokenP``
+Open API issues and checks tokens (the venue fact sheet ``broker-apis.md``, section 4): ``POST /oauth2/tokenP``
 with the app key and secret returns ``{"access_token", "token_type": "Bearer", "expires_in"}``; a second issue
 within a minute is refused (HTTP 403, ``EGW00133``); a call with an expired token answers HTTP 500 with
 ``{"rt_cd": "1", "msg_cd": "EGW00123"}``. ``GET /read`` and ``POST /order`` stand for a read and an order; each

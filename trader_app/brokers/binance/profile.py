@@ -26,4 +26,5 @@ PROFILE = VenueProfile(
           429: StatusRule("pause", 1.0, "rate limit hit")},
     client_ids=ClientIdPolicy(max_length=36, alphabet=r"[.A-Za-z0-9_-]"),
     paging="from_id",
+    max_streams=1024,  # web-socket-streams: "A single connection can listen to a maximum of 1024 streams"
 )

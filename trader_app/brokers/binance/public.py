@@ -29,6 +29,7 @@ from ...core.market_data import Bar
 from ..live.network import VenueNetwork, send
 from ..live.public import LivePublic
 from .instruments import instruments_from_exchange_info, rate_limits
+from .profile import PROFILE
 from .urls import SPOT, Endpoints
 
 log = logging.getLogger(__name__)
@@ -46,6 +47,7 @@ class BinancePublic(LivePublic):
 
     kline_limit = KLINE_LIMIT
     subscribe_batch = SUBSCRIBE_BATCH
+    max_streams = PROFILE.max_streams
 
     def __init__(self, endpoints: Endpoints, network: VenueNetwork, *, stale_after_s: float = 60.0) -> None:
         super().__init__(endpoints.venue, network, f"{endpoints.stream}/stream", stale_after_s=stale_after_s)

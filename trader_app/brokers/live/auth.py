@@ -2,8 +2,8 @@
 
 - ``HmacQuery``: HMAC-SHA256 (or Ed25519) of the query string, appended as ``signature`` with a timestamp and a
   receive window, the key in a header (Binance: .../rest-api/request-security);
-- ``HmacHeaders``: HMAC-SHA256 of ``timestamp + key + recv_window + payload`` in headers (Bybit v5: "Authentication
-  for REST API");
+- ``HmacHeaders``: HMAC-SHA256 of ``timestamp + key + recv_window + payload`` in headers (a header prefix per
+  venue, e.g. ``X-BAPI-``);
 - ``JwtPerRequest``: a fresh JWT per request (PyJWT), with a never-reused UUID ``nonce`` and, for a request with
   parameters, ``query_hash`` (SHA-512 hex of the parameters' query form) and ``query_hash_alg``; optionally a
   millisecond ``timestamp`` claim (Upbit: docs.upbit.com "Authentication"; Bithumb's JWT API);

@@ -18,7 +18,9 @@ profile (``brokers/<venue>/profile.py``), read by the layer and by the registry 
   closing 00:00 UTC) and ``timezone`` (IANA: the weekly strategies' week);
 - ``client_ids``: the venue's client-order-id policy (``ClientIdPolicy``: whether it keeps one, its length and
   alphabet, whether an id may be reused after a refusal);
-- ``paging``: how its lists page (``"from_id"``, ``"cursor"``, ``"time"``, ``"tr_cont"``, ``"none"``).
+- ``paging``: how its lists page (``"from_id"``, ``"cursor"``, ``"time"``, ``"tr_cont"``, ``"none"``);
+- ``max_streams``: the streams one public connection may carry (more symbols open more connections), None = no
+  stated cap.
 """
 
 from __future__ import annotations
@@ -124,6 +126,7 @@ class VenueProfile:
     client_ids: ClientIdPolicy = field(default_factory=ClientIdPolicy)
     paging: str = "none"
     timeout_s: float = 10.0
+    max_streams: int | None = None
 
     def network(self, venue: str = "", *, timeout_s: float | None = None, gate: ConnectGate | None = None
                 ) -> VenueNetwork:

@@ -4,10 +4,12 @@ One instance per venue market and network (``shared`` in the venue's network), u
 - ``connect()`` once (a lock: the accounts sharing it connect it once): ``_load`` (the venue's instruments, its
   published limits, the server clock);
 - ``bar_history`` pages the venue's candles (``_kline_page``: one request, oldest first) until the range is done;
-- ``quotes(symbols)``: an async iterator of ``Quote`` and ``Bar`` that survives reconnects, fed by one
-  ``ManagedStream``; ``subscribe``/``unsubscribe`` change the set on the running connection, in batches of
-  ``subscribe_batch`` stream names spaced ``subscribe_spacing_s`` (the venues cap messages per second and
-  streams per connection), and every reconnect subscribes the whole set again;
+- ``quotes(symbols)``: an async iterator of ``Quote`` and ``Bar`` that survives reconnects, fed by
+  ``ManagedStream`` connections; ``subscribe``/``unsubscribe`` change the set on the running connections, in
+  batches of ``subscribe_batch`` stream names spaced ``subscribe_spacing_s`` (the venues cap messages per
+  second), and every reconnect subscribes that connection's whole set again. A venue that caps the streams of one
+  connection (``max_streams``: Binance 1024) gets another connection for the symbols past the cap, each symbol's
+  streams on one connection; the connections share the venue's connect gate;
 - quote assembly: a venue's book/ticker/trade/candle messages update one ``[bid, ask, last, day_open]`` per
   symbol (``_update_book``); a ``Quote`` goes out once a bid and an ask are known.
 
@@ -49,6 +51,7 @@ class LivePublic(ABC):
     subscribe_batch = 200  # stream names per subscription message
     subscribe_spacing_s = 0.25  # between two subscription messages
     kline_limit = 1000  # candles per history request
+    max_streams: int | None = None  # stream names one connection may carry (None: no cap)
 
     def __init__(self, venue: str, network: VenueNetwork, stream_url: str, *, stale_after_s: float = 60.0) -> None:
         self.venue = venue
@@ -59,11 +62,53 @@ class LivePublic(ABC):
         self._queue: asyncio.Queue[Quote | Bar | None] = asyncio.Queue()
         self._book: dict[str, list[Decimal]] = {}  # symbol -> [bid, ask, last, day_open]
         self._ids = itertools.count(1)
-        self.stream = ManagedStream(f"{venue} market data", stream_url, self._on_message, on_open=self._resubscribe,
-                                    gate=network.gate, stale_after_s=stale_after_s)
+        self._stream_url = stream_url
+        self._stale_after_s = stale_after_s
+        self.streams: list[ManagedStream] = []
+        self._shard: dict[str, int] = {}  # symbol -> index of the connection carrying its streams
+        self._started = False
+        self._new_stream()
         self.errors: list[str] = []  # subscription errors the venue answered
         self._connect_lock = asyncio.Lock()
         self.connected = False
+
+    @property
+    def stream(self) -> ManagedStream:
+        """The first connection (the only one below ``max_streams``); a venue sets its hooks here (heartbeat,
+        headers, decode) and every further connection copies them."""
+        return self.streams[0]
+
+    def _new_stream(self) -> ManagedStream:
+        n = len(self.streams)
+        stream = ManagedStream(f"{self.venue} market data" + (f" #{n + 1}" if n else ""), self._stream_url,
+                               self._on_message, on_open=self._resubscribe, gate=self.network.gate,
+                               stale_after_s=self._stale_after_s)
+        if self.streams:
+            first = self.streams[0]
+            stream.heartbeat, stream.headers, stream.decode = first.heartbeat, first.headers, first.decode
+        self.streams.append(stream)
+        if self._started:
+            stream.start()
+        return stream
+
+    def _place(self, symbols: set[str]) -> dict[int, set[str]]:
+        """Give each of ``symbols`` (not placed yet) a connection with room for its streams (a new one when none
+        has room); returns them by connection."""
+        load: dict[int, int] = {}
+        for symbol, i in self._shard.items():
+            load[i] = load.get(i, 0) + len(self._streams({symbol}))
+        placed: dict[int, set[str]] = {}
+        for symbol in sorted(symbols):
+            need = len(self._streams({symbol}))
+            index = next((i for i in range(len(self.streams))
+                          if self.max_streams is None or load.get(i, 0) + need <= self.max_streams), None)
+            if index is None:
+                self._new_stream()
+                index = len(self.streams) - 1
+            self._shard[symbol] = index
+            load[index] = load.get(index, 0) + need
+            placed.setdefault(index, set()).add(symbol)
+        return placed
 
     # ---- instruments and history ------------------------------------------------------------------------------
     async def connect(self) -> None:
@@ -126,20 +171,25 @@ class LivePublic(ABC):
             out.extend(self._stream_names(wire))
         return out
 
-    async def _send_subscription(self, method: str, streams: list[str]) -> None:
+    async def _send_subscription(self, method: str, streams: list[str], stream: ManagedStream | None = None) -> None:
+        target = stream or self.stream
         for k in range(0, len(streams), self.subscribe_batch):
             if k:
                 await asyncio.sleep(self.subscribe_spacing_s)
-            await self.stream.send_json(self._subscription(method, streams[k: k + self.subscribe_batch]))
+            await target.send_json(self._subscription(method, streams[k: k + self.subscribe_batch]))
 
     async def _resubscribe(self, stream: ManagedStream) -> None:
-        if self._wanted:
-            await self._send_subscription("SUBSCRIBE", self._streams(self._wanted))
+        index = self.streams.index(stream)
+        mine = {s for s in self._wanted if self._shard.get(s) == index}
+        if mine:
+            await self._send_subscription("SUBSCRIBE", self._streams(mine), stream)
 
     async def quotes(self, symbols: list[str]) -> AsyncIterator[Quote | Bar]:  # type: ignore[override]
         """Quotes (and candles) of ``symbols`` and of whatever ``subscribe`` adds, until ``close()``."""
         await self.subscribe(symbols)
-        self.stream.start()
+        self._started = True
+        for stream in self.streams:
+            stream.start()
         while True:
             item = await self._queue.get()
             if item is None:
@@ -147,23 +197,31 @@ class LivePublic(ABC):
             yield item
 
     async def subscribe(self, symbols: list[str]) -> None:
-        """Add ``symbols`` to the running connection (unlisted ones are ignored)."""
+        """Add ``symbols`` to the running connections (unlisted ones are ignored; past a connection's
+        ``max_streams``, on another connection)."""
         new = {s for s in symbols if s in self.symbols.by_symbol} - self._wanted
         self._wanted |= new
-        if new and self.stream.connected:
-            try:
-                await self._send_subscription("SUBSCRIBE", self._streams(new))
-            except StreamDropped:
-                pass  # sent again by on_open when the connection is back
+        for index, placed in self._place(new).items():
+            stream = self.streams[index]
+            if stream.connected:
+                try:
+                    await self._send_subscription("SUBSCRIBE", self._streams(placed), stream)
+                except StreamDropped:
+                    pass  # sent again by on_open when the connection is back
 
     async def unsubscribe(self, symbols: list[str]) -> None:
         gone = set(symbols) & self._wanted
         self._wanted -= gone
-        if gone and self.stream.connected:
-            try:
-                await self._send_subscription("UNSUBSCRIBE", self._streams(gone))
-            except StreamDropped:
-                pass
+        by_stream: dict[int, set[str]] = {}
+        for symbol in gone:
+            by_stream.setdefault(self._shard.pop(symbol, 0), set()).add(symbol)
+        for index, those in by_stream.items():
+            stream = self.streams[index]
+            if stream.connected:
+                try:
+                    await self._send_subscription("UNSUBSCRIBE", self._streams(those), stream)
+                except StreamDropped:
+                    pass
 
     @property
     def subscribed(self) -> set[str]:
@@ -171,10 +229,12 @@ class LivePublic(ABC):
 
     @property
     def state(self) -> SessionState:
-        return self.stream.state
+        """CONNECTED when every connection is; else the state of the first that is not."""
+        return next((s.state for s in self.streams if s.state is not SessionState.CONNECTED), SessionState.CONNECTED)
 
     async def close(self) -> None:
-        await self.stream.close()
+        for stream in self.streams:
+            await stream.close()
         self._queue.put_nowait(None)
 
     @abstractmethod
