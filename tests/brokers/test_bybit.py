@@ -227,3 +227,36 @@ async def test_a_key_that_can_withdraw_is_warned_about_and_a_trading_key_is_not(
             assert broker.warnings() and "withdrawals are enabled" in broker.warnings()[0]
         finally:
             await _close(broker)
+
+
+async def test_conditional_orders_wait_untriggered_then_fill_and_can_be_cancelled():
+    """Bybit conditional (stop) orders: spot with ``orderFilter=StopOrder``, linear with ``triggerDirection``; the
+    venue keeps them Untriggered (open) until the last price reaches the trigger, then Triggered and filled."""
+    async with FakeBybitServer(FakeBybit()) as fake:
+        fake.venue.open(KEY, SECRET, {"USDT": "10000"})
+        broker = _account(fake)
+        try:
+            await broker.connect()
+            ups = Updates(broker)
+            stop = await broker.place_order(OrderRequest("acc1", "BTC/USDT", Side.BUY, OrderType.STOP_MARKET,
+                                                         D("0.001"), "by-stop", stop_price=D("66000")))
+            sent = fake.streams.trade_requests[-1]["args"][0]
+            assert (sent["orderFilter"], sent["triggerPrice"], sent["orderType"]) == ("StopOrder", "66000", "Market")
+            waiting = await broker.query_order("by-stop", symbol="BTC/USDT")
+            assert (waiting.status, waiting.order_type, waiting.stop_price) == (
+                OrderStatus.NEW, OrderType.STOP_MARKET, D("66000"))
+            assert [o.client_order_id for o in await broker.open_orders("BTC/USDT")] == ["by-stop"]
+            perp = await broker.place_order(OrderRequest("acc1", "BTC/USDT:USDT", Side.SELL, OrderType.STOP_LIMIT,
+                                                         D("0.01"), "by-perp-stop", price=D("63900"),
+                                                         stop_price=D("64000"), reduce_only=False))
+            assert fake.streams.trade_requests[-1]["args"][0]["triggerDirection"] == 2  # falls to the trigger
+            assert stop.venue_order_id and perp.venue_order_id
+            fake.venue.set_price("BTCUSDT", D("66000"))  # the spot stop triggers and fills; the perp one waits
+            assert await _until(lambda: any(u.order.client_order_id == "by-stop" and u.order.status is OrderStatus.FILLED
+                                            for u in ups.of(OrderUpdate)))
+            assert [o.client_order_id for o in await broker.open_orders("BTC/USDT:USDT")] == ["by-perp-stop"]
+            cancelled = await broker.cancel_order("by-perp-stop", symbol="BTC/USDT:USDT")
+            assert cancelled.status is OrderStatus.CANCELLED  # Deactivated: a conditional order cancelled
+            assert await broker.open_orders("BTC/USDT:USDT") == []
+        finally:
+            await _close(broker)

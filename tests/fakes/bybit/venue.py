@@ -139,6 +139,12 @@ class FakeBybit:
         self.prices[symbol] = D(price)
         for acc in self.accounts.values():
             for row in list(acc.orders.values()):
+                if row["symbol"] == symbol and row["orderStatus"] == "Untriggered":
+                    trigger = D(row["triggerPrice"])
+                    if (row["_direction"] == 1 and price >= trigger) or (row["_direction"] == 2 and price <= trigger):
+                        row.update(orderStatus="Triggered", updatedTime=str(self.server_ms()))
+                        acc.emit("order", [self._public(row)])
+                        row["orderStatus"] = "New"
                 if row["symbol"] == symbol and row["orderStatus"] in ("New", "PartiallyFilled"):
                     self._match(acc, row)
 
@@ -290,10 +296,16 @@ class FakeBybit:
                "createdTime": str(now), "updatedTime": str(now), "rejectReason": "EC_NoError", "_accepted": now}
         if unit == "quoteCoin":  # Bybit keeps the order's qty as sent, in the quote coin; fills are in the base
             row.update(marketUnit="quoteCoin", qty=str(p.get("qty")), _base_qty=str(qty))
+        trigger = D(str(p.get("triggerPrice", "0") or "0"))
+        if trigger > 0:  # a conditional order waits, Untriggered, until the last price reaches its trigger
+            direction = int(p.get("triggerDirection", 0) or 0) or (1 if trigger > self.prices[spec.symbol] else 2)
+            row.update(orderStatus="Untriggered", _direction=direction,
+                       orderFilter=p.get("orderFilter", "StopOrder"), stopOrderType="Stop")
         acc.orders[oid] = row
         self.placed += 1
         acc.emit("order", [self._public(row)])
-        self._match(acc, row)
+        if trigger <= 0:
+            self._match(acc, row)
         if self.lose_next_answers > 0:
             self.lose_next_answers -= 1
             await asyncio.sleep(self.lose_answer_s)  # taken, but the client gives up before the answer
@@ -376,9 +388,9 @@ class FakeBybit:
 
     def _cancel(self, acc: Account, p: dict[str, Any]) -> dict[str, Any]:
         row = self._find(acc, p)
-        if row is None or row["orderStatus"] not in ("New", "PartiallyFilled"):
+        if row is None or row["orderStatus"] not in ("New", "PartiallyFilled", "Untriggered"):
             raise BybitError(110001, "Order does not exist.")
-        row.update(orderStatus="Cancelled", updatedTime=str(self.server_ms()))
+        row.update(orderStatus="Deactivated" if row["orderStatus"] == "Untriggered" else "Cancelled", updatedTime=str(self.server_ms()))
         acc.emit("order", [self._public(row)])
         return {"orderId": row["orderId"], "orderLinkId": row["orderLinkId"]}
 
@@ -388,7 +400,8 @@ class FakeBybit:
             rows = [row] if row is not None and row["category"] == p.get("category") else []
         else:
             rows = [r for r in acc.orders.values() if r["category"] == p.get("category")
-                    and r["orderStatus"] in ("New", "PartiallyFilled") and p.get("symbol") in (None, r["symbol"])]
+                    and r["orderStatus"] in ("New", "PartiallyFilled", "Untriggered")
+                    and p.get("symbol") in (None, r["symbol"])]
         return {"category": p.get("category"), "list": [self._public(r) for r in rows], "nextPageCursor": ""}
 
     def _history(self, acc: Account, p: dict[str, Any]) -> dict[str, Any]:
