@@ -1,5 +1,5 @@
-"""No secret outside the keyring (issue 12): after a full run (paper and Binance accounts on the fake
-Binance, one with a wrong secret; the REST API with the right and wrong admin tokens; webhooks with right and
+"""No secret outside the keyring (issue 12): after a full run (paper, Binance and Bybit accounts on the fakes,
+one of each venue with a wrong secret; the REST API with the right and wrong admin tokens; webhooks with right and
 wrong tokens; a Telegram bot token saved; the weekly narrative's API key saved and a weekly report asking an
 unreachable model), every token and key planted is searched for, raw and in base64,
 in every file of the data directory, the log file, the captured log records, the API's answers and the
@@ -16,6 +16,7 @@ import httpx
 
 from waiting import until
 from fakes.binance import FakeBinance, FakeBinanceServer
+from fakes.bybit import FakeBybit, FakeBybitServer
 from trader_app.app import build_services
 from trader_app.config import open_log_file
 from trader_app.core.enums import AccountMode, MarketType
@@ -25,6 +26,8 @@ BAD_KEY, BAD_SECRET = secrets.token_hex(32), secrets.token_urlsafe(48)
 ADMIN = secrets.token_urlsafe(32)
 BOT_TOKEN = f"123456789:{secrets.token_urlsafe(26)}"
 NARRATIVE_KEY = f"sk-{secrets.token_urlsafe(32)}"
+YKEY, YSECRET = secrets.token_hex(18), secrets.token_urlsafe(36)
+YBAD_KEY, YBAD_SECRET = secrets.token_hex(18), secrets.token_urlsafe(36)
 
 
 def _forms(secret: str) -> list[bytes]:
@@ -37,8 +40,10 @@ async def test_no_planted_secret_is_found_anywhere_after_a_full_run(tmp_path, mo
     monkeypatch.setenv("TRADER_APP_API_TOKEN", ADMIN)
     data = tmp_path / "data"
     texts: list[str] = []
-    planted = [KEY, SECRET, BAD_KEY, BAD_SECRET, ADMIN, BOT_TOKEN, NARRATIVE_KEY]
-    async with FakeBinanceServer(FakeBinance()) as fake:
+    planted = [KEY, SECRET, BAD_KEY, BAD_SECRET, ADMIN, BOT_TOKEN, NARRATIVE_KEY, YKEY, YSECRET, YBAD_KEY, YBAD_SECRET]
+    async with FakeBinanceServer(FakeBinance()) as fake, FakeBybitServer(FakeBybit()) as bybit:
+        bybit.venue.open(YKEY, YSECRET, {"USDT": "1000"})
+        bybit.venue.open(YBAD_KEY, "not-" + YBAD_SECRET, {"USDT": "1000"})
         fake.venue.accounts.open(KEY, SECRET, {"USDT": "1000"})
         fake.venue.accounts.open(BAD_KEY, "not-" + BAD_SECRET, {"USDT": "1000"})  # the app holds a wrong secret
         services = build_services(data, demo=True, start_webhook=False)
@@ -50,8 +55,14 @@ async def test_no_planted_secret_is_found_anywhere_after_a_full_run(tmp_path, mo
                                                           {"api_key": KEY, "api_secret": SECRET})
             bad = await services.accounts.create_account("binance", AccountMode.TESTNET, "Bad", urls,
                                                          {"api_key": BAD_KEY, "api_secret": BAD_SECRET})
+            yurls = {"rest_url": bybit.rest_url, "stream_url": bybit.stream_url}
+            ygood = await services.accounts.create_account("bybit", AccountMode.TESTNET, "Y good", yurls,
+                                                           {"api_key": YKEY, "api_secret": YSECRET})
+            ybad = await services.accounts.create_account("bybit", AccountMode.TESTNET, "Y bad", yurls,
+                                                          {"api_key": YBAD_KEY, "api_secret": YBAD_SECRET})
             assert await until(lambda: services.accounts.session_error(bad.account_id) != "", 10)
-            texts += [services.accounts.session_error(bad.account_id), services.accounts.session_error(good.account_id)]
+            assert await until(lambda: services.accounts.session_error(ybad.account_id) != "", 10)
+            texts += [services.accounts.session_error(a.account_id) for a in (good, bad, ygood, ybad)]
             _group, token = await services.groups.create_group("swing", MarketType.SPOT)
             planted.append(token)
             await services.groups.link("swing", good.account_id, "1")
