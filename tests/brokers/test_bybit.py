@@ -6,6 +6,7 @@ events, the refusals mapped to the contract's errors, and the faults (10002 cloc
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from decimal import Decimal as D
 
@@ -84,6 +85,26 @@ def req(cid, symbol="BTC/USDT", side=Side.BUY, kind=OrderType.MARKET, qty="0.01"
                         time_in_force=TimeInForce.GTC)
 
 
+@contextlib.asynccontextmanager
+async def _connected(fake):
+    """Our adapter connected to the fake's account ``KEY`` (closed after)."""
+    broker = _account(fake)
+    try:
+        await broker.connect()
+        yield broker
+    finally:
+        await _close(broker)
+
+
+@contextlib.asynccontextmanager
+async def _trading():
+    """The fake Bybit with one funded account, and our adapter connected to it with its update stream."""
+    async with FakeBybitServer(FakeBybit()) as fake:
+        fake.venue.open(KEY, SECRET, {"USDT": "10000"})
+        async with _connected(fake) as broker:
+            yield fake, broker, Updates(broker)
+
+
 async def test_keyless_market_data_instruments_history_and_quotes():
     async with FakeBybitServer(FakeBybit()) as fake:
         ep = endpoints().with_overrides(rest=fake.rest_url, stream=fake.stream_url)
@@ -114,44 +135,37 @@ async def test_keyless_market_data_instruments_history_and_quotes():
 
 
 async def test_one_account_trades_spot_and_linear_by_link_id_and_by_order_id():
-    async with FakeBybitServer(FakeBybit()) as fake:
-        fake.venue.open(KEY, SECRET, {"USDT": "10000"})
-        broker = _account(fake)
-        try:
-            await broker.connect()
-            ups = Updates(broker)
-            symbols = {i.symbol for i in await broker.instruments()}
-            assert {"BTC/USDT", "BTC/USDT:USDT"} <= symbols
-            assert [(b.currency, b.total) for b in await broker.balances()] == [("USDT", D("10000"))]
-            # every signed request passed the fake's checks: body signed as sent
-            spot = await broker.place_order(req("by-spot-1", qty="0.01"))
-            assert spot.status is OrderStatus.NEW and spot.venue_order_id
-            assert broker.sent_over == {"ws": 1, "rest": 0}  # over the trade API (order.create by reqId)
-            assert fake.streams.trade_requests[-1]["args"][0]["orderLinkId"] == "by-spot-1"
-            assert await _until(lambda: any(u.order.client_order_id == "by-spot-1" and u.order.status is OrderStatus.FILLED
-                                            for u in ups.of(OrderUpdate)))
-            fills = [u.fill for u in ups.of(FillUpdate) if u.fill.client_order_id == "by-spot-1"]
-            assert [(f.quantity, f.price, f.commission_asset) for f in fills] == [(D("0.01"), D("65000.01"), "BTC")]
-            linear = await broker.place_order(req("by-perp-1", symbol="BTC/USDT:USDT", side=Side.SELL, qty="0.01"))
-            assert linear.status is OrderStatus.NEW
-            assert await _until(lambda: any(u.position.symbol == "BTC/USDT:USDT" and u.position.quantity == D("-0.01")
-                                            for u in ups.of(PositionUpdate)))
-            assert [(p.symbol, p.quantity) for p in await broker.positions()] == [("BTC/USDT:USDT", D("-0.010"))]
-            # a resting limit, found and cancelled by its venue id
-            rest = await broker.place_order(req("by-rest", kind=OrderType.LIMIT, qty="0.001", price="60000"))
-            assert [o.client_order_id for o in await broker.open_orders("BTC/USDT")] == ["by-rest"]
-            found = await broker.query_order("", venue_order_id=rest.venue_order_id, symbol="BTC/USDT")
-            assert found.client_order_id == "by-rest"
-            cancelled = await broker.cancel_order("", symbol="BTC/USDT", venue_order_id=rest.venue_order_id)
-            assert (cancelled.client_order_id, cancelled.status) == ("by-rest", OrderStatus.CANCELLED)
-            with pytest.raises(OrderNotFound):
-                await broker.cancel_order("nobody", symbol="BTC/USDT")
-            fills = await broker.fills_since(0)
-            assert {f.client_order_id for f in fills} == {"by-spot-1", "by-perp-1"}
-            assert await broker.set_leverage("BTC/USDT:USDT", 3) == 3 and broker.leverage["BTC/USDT:USDT"] == 3
-            assert await broker.set_leverage("BTC/USDT:USDT", 3) == 3  # "not modified" is fine
-        finally:
-            await _close(broker)
+    async with _trading() as (fake, broker, ups):
+        symbols = {i.symbol for i in await broker.instruments()}
+        assert {"BTC/USDT", "BTC/USDT:USDT"} <= symbols
+        assert [(b.currency, b.total) for b in await broker.balances()] == [("USDT", D("10000"))]
+        # every signed request passed the fake's checks: body signed as sent
+        spot = await broker.place_order(req("by-spot-1", qty="0.01"))
+        assert spot.status is OrderStatus.NEW and spot.venue_order_id
+        assert broker.sent_over == {"ws": 1, "rest": 0}  # over the trade API (order.create by reqId)
+        assert fake.streams.trade_requests[-1]["args"][0]["orderLinkId"] == "by-spot-1"
+        assert await _until(lambda: any(u.order.client_order_id == "by-spot-1" and u.order.status is OrderStatus.FILLED
+                                        for u in ups.of(OrderUpdate)))
+        fills = [u.fill for u in ups.of(FillUpdate) if u.fill.client_order_id == "by-spot-1"]
+        assert [(f.quantity, f.price, f.commission_asset) for f in fills] == [(D("0.01"), D("65000.01"), "BTC")]
+        linear = await broker.place_order(req("by-perp-1", symbol="BTC/USDT:USDT", side=Side.SELL, qty="0.01"))
+        assert linear.status is OrderStatus.NEW
+        assert await _until(lambda: any(u.position.symbol == "BTC/USDT:USDT" and u.position.quantity == D("-0.01")
+                                        for u in ups.of(PositionUpdate)))
+        assert [(p.symbol, p.quantity) for p in await broker.positions()] == [("BTC/USDT:USDT", D("-0.010"))]
+        # a resting limit, found and cancelled by its venue id
+        rest = await broker.place_order(req("by-rest", kind=OrderType.LIMIT, qty="0.001", price="60000"))
+        assert [o.client_order_id for o in await broker.open_orders("BTC/USDT")] == ["by-rest"]
+        found = await broker.query_order("", venue_order_id=rest.venue_order_id, symbol="BTC/USDT")
+        assert found.client_order_id == "by-rest"
+        cancelled = await broker.cancel_order("", symbol="BTC/USDT", venue_order_id=rest.venue_order_id)
+        assert (cancelled.client_order_id, cancelled.status) == ("by-rest", OrderStatus.CANCELLED)
+        with pytest.raises(OrderNotFound):
+            await broker.cancel_order("nobody", symbol="BTC/USDT")
+        fills = await broker.fills_since(0)
+        assert {f.client_order_id for f in fills} == {"by-spot-1", "by-perp-1"}
+        assert await broker.set_leverage("BTC/USDT:USDT", 3) == 3 and broker.leverage["BTC/USDT:USDT"] == 3
+        assert await broker.set_leverage("BTC/USDT:USDT", 3) == 3  # "not modified" is fine
 
 
 async def test_wrong_key_clock_skew_ban_and_a_dropped_private_stream():
@@ -213,50 +227,35 @@ async def test_orders_go_over_rest_when_chosen_or_when_the_trade_api_is_down():
 async def test_a_key_that_can_withdraw_is_warned_about_and_a_trading_key_is_not():
     async with FakeBybitServer(FakeBybit()) as fake:
         fake.venue.open(KEY, SECRET, {"USDT": "100"})
-        broker = _account(fake)
-        try:
-            await broker.connect()
+        async with _connected(fake) as broker:
             assert broker.withdrawals_enabled is False and broker.warnings() == []
-        finally:
-            await _close(broker)
         fake.venue.accounts[KEY].withdraw = True  # GET /v5/user/query-api now lists Wallet: Withdraw
-        broker = _account(fake)
-        try:
-            await broker.connect()
+        async with _connected(fake) as broker:
             assert broker.withdrawals_enabled is True
             assert broker.warnings() and "withdrawals are enabled" in broker.warnings()[0]
-        finally:
-            await _close(broker)
 
 
 async def test_conditional_orders_wait_untriggered_then_fill_and_can_be_cancelled():
     """Bybit conditional (stop) orders: spot with ``orderFilter=StopOrder``, linear with ``triggerDirection``; the
     venue keeps them Untriggered (open) until the last price reaches the trigger, then Triggered and filled."""
-    async with FakeBybitServer(FakeBybit()) as fake:
-        fake.venue.open(KEY, SECRET, {"USDT": "10000"})
-        broker = _account(fake)
-        try:
-            await broker.connect()
-            ups = Updates(broker)
-            stop = await broker.place_order(OrderRequest("acc1", "BTC/USDT", Side.BUY, OrderType.STOP_MARKET,
-                                                         D("0.001"), "by-stop", stop_price=D("66000")))
-            sent = fake.streams.trade_requests[-1]["args"][0]
-            assert (sent["orderFilter"], sent["triggerPrice"], sent["orderType"]) == ("StopOrder", "66000", "Market")
-            waiting = await broker.query_order("by-stop", symbol="BTC/USDT")
-            assert (waiting.status, waiting.order_type, waiting.stop_price) == (
-                OrderStatus.NEW, OrderType.STOP_MARKET, D("66000"))
-            assert [o.client_order_id for o in await broker.open_orders("BTC/USDT")] == ["by-stop"]
-            perp = await broker.place_order(OrderRequest("acc1", "BTC/USDT:USDT", Side.SELL, OrderType.STOP_LIMIT,
-                                                         D("0.01"), "by-perp-stop", price=D("63900"),
-                                                         stop_price=D("64000"), reduce_only=False))
-            assert fake.streams.trade_requests[-1]["args"][0]["triggerDirection"] == 2  # falls to the trigger
-            assert stop.venue_order_id and perp.venue_order_id
-            fake.venue.set_price("BTCUSDT", D("66000"))  # the spot stop triggers and fills; the perp one waits
-            assert await _until(lambda: any(u.order.client_order_id == "by-stop" and u.order.status is OrderStatus.FILLED
-                                            for u in ups.of(OrderUpdate)))
-            assert [o.client_order_id for o in await broker.open_orders("BTC/USDT:USDT")] == ["by-perp-stop"]
-            cancelled = await broker.cancel_order("by-perp-stop", symbol="BTC/USDT:USDT")
-            assert cancelled.status is OrderStatus.CANCELLED  # Deactivated: a conditional order cancelled
-            assert await broker.open_orders("BTC/USDT:USDT") == []
-        finally:
-            await _close(broker)
+    async with _trading() as (fake, broker, ups):
+        stop = await broker.place_order(OrderRequest("acc1", "BTC/USDT", Side.BUY, OrderType.STOP_MARKET,
+                                                     D("0.001"), "by-stop", stop_price=D("66000")))
+        sent = fake.streams.trade_requests[-1]["args"][0]
+        assert (sent["orderFilter"], sent["triggerPrice"], sent["orderType"]) == ("StopOrder", "66000", "Market")
+        waiting = await broker.query_order("by-stop", symbol="BTC/USDT")
+        assert (waiting.status, waiting.order_type, waiting.stop_price) == (
+            OrderStatus.NEW, OrderType.STOP_MARKET, D("66000"))
+        assert [o.client_order_id for o in await broker.open_orders("BTC/USDT")] == ["by-stop"]
+        perp = await broker.place_order(OrderRequest("acc1", "BTC/USDT:USDT", Side.SELL, OrderType.STOP_LIMIT,
+                                                     D("0.01"), "by-perp-stop", price=D("63900"),
+                                                     stop_price=D("64000"), reduce_only=False))
+        assert fake.streams.trade_requests[-1]["args"][0]["triggerDirection"] == 2  # falls to the trigger
+        assert stop.venue_order_id and perp.venue_order_id
+        fake.venue.set_price("BTCUSDT", D("66000"))  # the spot stop triggers and fills; the perp one waits
+        assert await _until(lambda: any(u.order.client_order_id == "by-stop" and u.order.status is OrderStatus.FILLED
+                                        for u in ups.of(OrderUpdate)))
+        assert [o.client_order_id for o in await broker.open_orders("BTC/USDT:USDT")] == ["by-perp-stop"]
+        cancelled = await broker.cancel_order("by-perp-stop", symbol="BTC/USDT:USDT")
+        assert cancelled.status is OrderStatus.CANCELLED  # Deactivated: a conditional order cancelled
+        assert await broker.open_orders("BTC/USDT:USDT") == []

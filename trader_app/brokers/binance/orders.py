@@ -28,6 +28,7 @@ from ...core.money import fmt
 from ...core.orders import Fill, Order, OrderRequest
 from ..live.numbers import wire_amount
 from .codes import ORDER_TYPE, ORDER_TYPE_BACK, order_status
+from ..live.amounts import checked_quote_amount
 from .profile import PROFILE
 from .urls import SPOT
 
@@ -64,14 +65,8 @@ def order_params(request: OrderRequest, inst: Instrument, market: str) -> dict[s
 def _quote_amount_params(request: OrderRequest, inst: Instrument, market: str) -> dict[str, str]:
     """A spot MARKET BUY by the amount to spend: ``quoteOrderQty`` (the venue buys what it pays for; spot API
     "New order", ``quoteOrderQty``). Raises InvalidOrder on futures (no such parameter) or below the minimum
-    notional."""
-    amount = request.quote_amount
-    assert amount is not None
-    if market != SPOT:
-        raise InvalidOrder(f"{inst.venue} futures take a quantity, not an amount to spend")
-    if inst.min_notional and amount < inst.min_notional:
-        raise InvalidOrder(f"{request.symbol}: {fmt(amount)} {inst.quote} is below the minimum notional "
-                           f"{fmt(inst.min_notional)} on {inst.venue}")
+    notional (``live.amounts``)."""
+    amount = checked_quote_amount(request, inst, spot=market == SPOT)
     return {"symbol": inst.wire_symbol, "side": request.side.value, "type": "MARKET", "quoteOrderQty": fmt(amount),
             "newClientOrderId": request.client_order_id, "newOrderRespType": "FULL"}
 

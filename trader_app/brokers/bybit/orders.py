@@ -22,6 +22,7 @@ from ...core.orders import Fill, Order, OrderRequest
 from ...core.portfolio import Position
 from ..live.numbers import wire_amount
 from .codes import order_status, order_type
+from ..live.amounts import checked_quote_amount
 from .profile import PROFILE
 from .urls import LINEAR, SPOT
 
@@ -71,13 +72,7 @@ def _quote_amount_params(request: OrderRequest, inst: Instrument, category: str)
     """A spot MARKET BUY by the amount to spend: ``qty`` in the quote coin with ``marketUnit=quoteCoin``
     (https://bybit-exchange.github.io/docs/v5/order/create-order, ``marketUnit``). Raises InvalidOrder on linear
     contracts (a quantity only) or below the minimum order value."""
-    amount = request.quote_amount
-    assert amount is not None
-    if category != SPOT:
-        raise InvalidOrder(f"{request.symbol}: Bybit contracts take a quantity, not an amount to spend")
-    if inst.min_notional and amount < inst.min_notional:
-        raise InvalidOrder(f"{request.symbol}: {fmt(amount)} {inst.quote} is below the minimum order value "
-                           f"{fmt(inst.min_notional)} on {inst.venue}")
+    amount = checked_quote_amount(request, inst, spot=category == SPOT)
     return {"category": category, "symbol": inst.wire_symbol, "side": "Buy", "orderType": "Market",
             "qty": fmt(amount), "marketUnit": "quoteCoin", "orderLinkId": request.client_order_id}
 
