@@ -42,6 +42,7 @@ PRESSED_BY = {
     "menu:View/Market/Demo market (synthetic prices, offline)": W + "test_view_market_menu_switches_the_market",
     "menu:View/Market/Binance spot (live prices, no key)": W + "test_view_market_menu_switches_the_market",
     "menu:View/Market/Bybit spot (live prices, no key)": W + "test_view_market_menu_bybit_prices_the_watchlist",
+    "menu:View/Market/Upbit KRW market (live prices, no key)": W + "test_view_market_menu_upbit_prices_the_watchlist",
     "menu:Tools/Backtest...": W + "test_tools_backtest_opens_the_backtest_window",
     "menu:Tools/Open data folder location": W + "test_tools_data_folder_and_help_about_boxes",
     "menu:Help/About": W + "test_tools_data_folder_and_help_about_boxes",
@@ -263,6 +264,32 @@ async def test_view_market_menu_bybit_prices_the_watchlist(window, services):
         assert window.watchlist.model.record(0).last > 0  # the fake venue's ticker, through the public stream
         # the live market and the Bybit accounts spend one budget: the same network object
         assert services.markets.network is services.live_venues.market_network("bybit")
+        await menu(window, "View", "Market", "Demo market (synthetic prices, offline)")
+        await window.last_market_task
+    assert services.market_name() == "demo"
+
+
+async def test_view_market_menu_upbit_prices_the_watchlist(window, services):
+    import asyncio
+
+    from fakes.upbit import FakeUpbit, FakeUpbitServer
+
+    async with FakeUpbitServer(FakeUpbit()) as fake:
+        services.settings.market.urls["upbit"] = {"rest": fake.rest_url, "stream": fake.stream_url}
+        await menu(window, "View", "Market", "Upbit KRW market (live prices, no key)")
+        await window.last_market_task
+        await services.markets.wait_connected(10)
+        assert services.market_name() == "upbit" and window.market_actions["upbit"].isChecked()
+        for _ in range(250):
+            window.bridge.flush()
+            rows = window.watchlist.model.symbols()
+            if rows and window.watchlist.model.record(0).last is not None:
+                break
+            await asyncio.sleep(0.02)
+        # none of the USDT defaults trade on Upbit: its own KRW symbols come in, priced by its stream
+        assert window.watchlist.model.symbols()[:2] == ["upbit:BTC/KRW", "upbit:ETH/KRW"]
+        assert window.watchlist.model.record(0).last == 95_000_000
+        assert services.markets.network is services.live_venues.market_network("upbit")
         await menu(window, "View", "Market", "Demo market (synthetic prices, offline)")
         await window.last_market_task
     assert services.market_name() == "demo"

@@ -27,6 +27,10 @@ from .bybit.profile import PROFILE as BYBIT
 from .bybit.public import BybitPublic
 from .bybit.spec import bybit_venue
 from .bybit.urls import endpoints as bybit_endpoints
+from .upbit.profile import PROFILE as UPBIT
+from .upbit.public import UpbitPublic
+from .upbit.spec import upbit_venue
+from .upbit.urls import endpoints as upbit_endpoints
 from .live.bench import BenchKit
 from .live.network import Networks, VenueNetwork
 from .live.profile import VenueProfile
@@ -39,13 +43,15 @@ DEMO_LABEL = "Demo market (synthetic prices, offline)"
 @dataclass(frozen=True)
 class LiveMarket:
     """A live market that prices the app without a key. ``public(rest_url, stream_url, network)``: its public
-    feed on ``network`` ("" = the venue's own bases); ``profile``: its venue's facts (the network's limits)."""
+    feed on ``network`` ("" = the venue's own bases); ``profile``: its venue's facts (the network's limits);
+    ``symbols``: its own watchlist for a new data directory when none of ``market.live_symbols`` trade there."""
 
     name: str
     label: str
     venue: str
     profile: VenueProfile
     public: Callable[[str, str, VenueNetwork], LivePublic]
+    symbols: tuple[str, ...] = ()
 
 
 def _binance_spot_public(rest: str, stream: str, network: VenueNetwork) -> LivePublic:
@@ -56,15 +62,21 @@ def _bybit_spot_public(rest: str, stream: str, network: VenueNetwork) -> LivePub
     return BybitPublic(bybit_endpoints().with_overrides(rest=rest, stream=stream), network)
 
 
+def _upbit_public(rest: str, stream: str, network: VenueNetwork) -> LivePublic:
+    return UpbitPublic(upbit_endpoints().with_overrides(rest=rest, stream=stream), network)
+
+
 LIVE_MARKETS: dict[str, LiveMarket] = {
     "binance": LiveMarket("binance", "Binance spot (live prices, no key)", endpoints(SPOT).venue, BINANCE,
                           _binance_spot_public),
     "bybit": LiveMarket("bybit", "Bybit spot (live prices, no key)", bybit_endpoints().venue, BYBIT,
                         _bybit_spot_public),
+    "upbit": LiveMarket("upbit", "Upbit KRW market (live prices, no key)", upbit_endpoints().venue, UPBIT,
+                        _upbit_public, ("BTC/KRW", "ETH/KRW", "XRP/KRW", "SOL/KRW", "DOGE/KRW")),
 }
 
 
-PROFILES: dict[str, VenueProfile] = {p.name: p for p in (BINANCE, BYBIT)}
+PROFILES: dict[str, VenueProfile] = {p.name: p for p in (BINANCE, BYBIT, UPBIT)}
 
 
 def profile_of(venue: str) -> VenueProfile | None:
@@ -119,4 +131,5 @@ def register_live_venues(registry: BrokerRegistry) -> LiveVenues:
     registry.register(binance_spot_venue(venues.networks["binance"]))
     registry.register(binance_futures_venue(venues.networks["binance"]))
     registry.register(bybit_venue(venues.networks["bybit"]))
+    registry.register(upbit_venue(venues.networks["upbit"]))
     return venues

@@ -12,8 +12,10 @@ profile (``brokers/<venue>/profile.py``), read by the layer and by the registry 
   a 418 or a 403 may be an IP ban, a 429 a pause, each venue saying which; ``send`` applies them;
 - tables: ``error_for`` (the venue's answer -> the contract's error), ``order_status`` (wire -> ``OrderStatus``),
   ``order_types`` (``OrderType`` -> the wire's name);
-- ``tick_size``: a price ladder the venue applies by price band (KRW markets, KRX) or None when each instrument
-  states its own tick size;
+- ``tick_bands``: price ladders the venue applies by price band, by quote currency (KRW markets, KRX): ascending
+  ``(price from, tick)`` pairs as ``Instrument.tick_bands`` takes them; empty when each instrument states its own
+  tick size; ``min_total``: the smallest order value by quote currency where the venue publishes one table
+  rather than one figure per instrument;
 - sessions: ``calendar`` (the reports' calendar name of ``reports/periods.py``; None = around the clock, the day
   closing 00:00 UTC) and ``timezone`` (IANA: the weekly strategies' week);
 - ``client_ids``: the venue's client-order-id policy (``ClientIdPolicy``: whether it keeps one, its length and
@@ -120,7 +122,8 @@ class VenueProfile:
     account_usage: UsageReader | None = None
     connect_limit: ConnectLimit = field(default_factory=ConnectLimit)
     http: Mapping[int, StatusRule] = field(default_factory=lambda: DEFAULT_HTTP)
-    tick_size: Callable[[Decimal], Decimal] | None = None
+    tick_bands: Mapping[str, tuple[tuple[Decimal, Decimal], ...]] = field(default_factory=dict)
+    min_total: Mapping[str, Decimal] = field(default_factory=dict)
     calendar: str | None = None
     timezone: str = "UTC"
     client_ids: ClientIdPolicy = field(default_factory=ClientIdPolicy)

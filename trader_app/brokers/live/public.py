@@ -9,7 +9,8 @@ One instance per venue market and network (``shared`` in the venue's network), u
   batches of ``subscribe_batch`` stream names spaced ``subscribe_spacing_s`` (the venues cap messages per
   second), and every reconnect subscribes that connection's whole set again. A venue that caps the streams of one
   connection (``max_streams``: Binance 1024) gets another connection for the symbols past the cap, each symbol's
-  streams on one connection; the connections share the venue's connect gate;
+  streams on one connection; the connections share the venue's connect gate; where one subscription message
+  replaces the connection's whole set (``replaces_subscription``: Upbit), the whole set is sent each time;
 - quote assembly: a venue's book/ticker/trade/candle messages update one ``[bid, ask, last, day_open]`` per
   symbol (``_update_book``); a ``Quote`` goes out once a bid and an ask are known.
 
@@ -52,6 +53,7 @@ class LivePublic(ABC):
     subscribe_spacing_s = 0.25  # between two subscription messages
     kline_limit = 1000  # candles per history request
     max_streams: int | None = None  # stream names one connection may carry (None: no cap)
+    replaces_subscription = False  # a subscription message replaces the connection's set (Upbit): send it whole
 
     def __init__(self, venue: str, network: VenueNetwork, stream_url: str, *, stale_after_s: float = 60.0) -> None:
         self.venue = venue
@@ -173,10 +175,20 @@ class LivePublic(ABC):
 
     async def _send_subscription(self, method: str, streams: list[str], stream: ManagedStream | None = None) -> None:
         target = stream or self.stream
+        if self.replaces_subscription:  # one message with the whole set (a second would replace the first)
+            await target.send_json(self._subscription(method, streams))
+            return
         for k in range(0, len(streams), self.subscribe_batch):
             if k:
                 await asyncio.sleep(self.subscribe_spacing_s)
             await target.send_json(self._subscription(method, streams[k: k + self.subscribe_batch]))
+
+    def _changed(self, index: int, placed: set[str]) -> set[str]:
+        """What a subscription message of connection ``index`` carries: the ``placed`` symbols, or, where a message
+        replaces the connection's set (``replaces_subscription``), every symbol on that connection."""
+        if not self.replaces_subscription:
+            return placed
+        return {s for s in self._wanted if self._shard.get(s) == index}
 
     async def _resubscribe(self, stream: ManagedStream) -> None:
         index = self.streams.index(stream)
@@ -205,7 +217,7 @@ class LivePublic(ABC):
             stream = self.streams[index]
             if stream.connected:
                 try:
-                    await self._send_subscription("SUBSCRIBE", self._streams(placed), stream)
+                    await self._send_subscription("SUBSCRIBE", self._streams(self._changed(index, placed)), stream)
                 except StreamDropped:
                     pass  # sent again by on_open when the connection is back
 
@@ -217,11 +229,15 @@ class LivePublic(ABC):
             by_stream.setdefault(self._shard.pop(symbol, 0), set()).add(symbol)
         for index, those in by_stream.items():
             stream = self.streams[index]
-            if stream.connected:
-                try:
+            if not stream.connected:
+                continue
+            try:
+                if not self.replaces_subscription:
                     await self._send_subscription("UNSUBSCRIBE", self._streams(those), stream)
-                except StreamDropped:
-                    pass
+                elif self._changed(index, set()):  # the set left (late events of the others are dropped)
+                    await self._send_subscription("SUBSCRIBE", self._streams(self._changed(index, set())), stream)
+            except StreamDropped:
+                pass
 
     @property
     def subscribed(self) -> set[str]:

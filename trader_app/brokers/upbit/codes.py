@@ -1,0 +1,79 @@
+"""Upbit's answers mapped to the contract (docs.upbit.com "API 주요 에러 코드 목록", "주문 상태").
+
+Errors: ``{"error": {"name": "<code>", "message": "<text>"}}``. 401 ``jwt_verification``, ``invalid_query_payload``,
+``expired_access_key``, ``nonce_used``, ``no_authorization_i_p``, ``out_of_scope`` refuse the key (``AuthError``);
+400 ``insufficient_funds_bid|ask`` (``InsufficientFunds``), ``under_min_total_bid|ask``, ``validation_error``,
+``invalid_price_*``, ``create_bid|ask_error`` (``InvalidOrder``); 404 ``order_not_found`` (``OrderNotFound``); an
+``identifier`` already used (the venue refuses a reused one, even after an error) is a ``DuplicateClientOrderId``
+(its error name is not published: recognised by "identifier" in the name or message, unverified). 429 and 418
+are the network's (a pause, a block of the IP); 5xx the venue's trouble.
+
+States (REST): ``wait`` (resting), ``watch`` (a reserved order waiting for its trigger), ``done``, ``cancel``; the
+private stream adds ``trade`` (one fill) and ``prevented`` (self-match prevention). A market buy by amount
+(``ord_type=price``) may end ``cancel`` with a tiny remainder of the amount returned: with a filled volume it is
+FILLED.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from ...core.enums import OrderStatus, OrderType
+from ...core.errors import (
+    AuthError,
+    BrokerError,
+    DuplicateClientOrderId,
+    InsufficientFunds,
+    InvalidOrder,
+    OrderNotFound,
+    OrderRejected,
+    OrderStateUnknown,
+    RateLimited,
+    VenueUnavailable,
+)
+
+ORDER_TYPES: dict[OrderType, str] = {OrderType.LIMIT: "limit", OrderType.MARKET: "price"}  # market sell: "market"
+_AUTH = {"jwt_verification": "the request's JWT was refused", "invalid_query_payload": "the JWT's claims were refused",
+         "expired_access_key": "the API key has expired", "nonce_used": "a nonce was used twice",
+         "no_authorization_i_p": "this IP is not on the API key's list",
+         "out_of_scope": "the API key lacks the permission", "invalid_access_key": "the API key is invalid"}
+
+
+def order_status(state: str, executed: Decimal, ord_type: str = "") -> OrderStatus:
+    """Our status of an order ``state`` with ``executed`` volume filled (see the module docstring)."""
+    if state in ("wait", "watch"):
+        return OrderStatus.PARTIALLY_FILLED if executed > 0 else OrderStatus.NEW
+    if state == "done":
+        return OrderStatus.FILLED
+    if state in ("cancel", "prevented"):
+        return OrderStatus.FILLED if (ord_type == "price" and executed > 0) else OrderStatus.CANCELLED
+    return OrderStatus.NEW  # "trade" and anything new: still working until the venue says more
+
+
+ORDER_STATUS = {"wait": OrderStatus.NEW, "watch": OrderStatus.NEW, "done": OrderStatus.FILLED,
+                "cancel": OrderStatus.CANCELLED}
+
+
+def error_for(status: int, body: Any, venue: str, *, placing: bool = False) -> BrokerError:
+    """The contract's error for an answer: HTTP ``status`` and the decoded ``body``. ``placing``: the answer to a new
+    order (a 5xx then leaves its outcome unknown)."""
+    err = body.get("error", {}) if isinstance(body, dict) else {}
+    name = str(err.get("name", "")) if isinstance(err, dict) else ""
+    msg = str(err.get("message", "")) if isinstance(err, dict) else str(body)[:200]
+    text = f"{venue} {name or status}: {msg or f'HTTP {status}'}"
+    if status >= 500:
+        return OrderStateUnknown(text) if placing else VenueUnavailable(text)
+    if status == 401 or name in _AUTH:
+        return AuthError(f"{text} ({_AUTH.get(name, 'the key was refused')})")
+    if status == 429:
+        return RateLimited(text, 1.0)
+    if "identifier" in name or "identifier" in msg.lower():
+        return DuplicateClientOrderId(text)
+    if name == "order_not_found" or status == 404:
+        return OrderNotFound(text)
+    if name.startswith("insufficient_funds"):
+        return InsufficientFunds(text)
+    if status == 400:
+        return InvalidOrder(text)
+    return OrderRejected(text)
