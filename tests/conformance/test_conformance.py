@@ -18,13 +18,14 @@ import pytest
 
 from conformance_binance import BinanceSpotHarness
 from conformance_bybit import BybitHarness
+from conformance_upbit import UpbitHarness
 from trader_app.brokers.base import ConnectionUpdate
 from trader_app.core.enums import OrderStatus, OrderType, SessionState, Side, TimeInForce
 from trader_app.core.errors import InvalidOrder, RateLimited, VenueBanned, VenueUnavailable
 from trader_app.core.orders import OrderRequest
 from waiting import until
 
-HARNESSES = {"binance": BinanceSpotHarness, "bybit": BybitHarness}
+HARNESSES = {"binance": BinanceSpotHarness, "bybit": BybitHarness, "upbit": UpbitHarness}
 
 
 @pytest.fixture(params=sorted(HARNESSES))
@@ -33,7 +34,11 @@ def venue(request):
 
 
 def order(venue, cid: str, side: Side = Side.BUY, kind: OrderType = OrderType.MARKET, price=None) -> OrderRequest:
-    return OrderRequest("acc1", venue.symbol, side, kind, venue.qty, cid, price=price, time_in_force=TimeInForce.GTC)
+    """A scenario's order; a market buy on a venue that buys at market by amount only carries the harness's
+    ``market_buy_amount`` (KRW) as its quote amount."""
+    amount = getattr(venue, "market_buy_amount", None) if (kind is OrderType.MARKET and side is Side.BUY) else None
+    return OrderRequest("acc1", venue.symbol, side, kind, venue.qty, cid, price=price, time_in_force=TimeInForce.GTC,
+                        quote_amount=amount)
 
 
 class Updates:
@@ -238,7 +243,7 @@ async def test_core_a_restart_holding_a_position_is_no_false_stop(venue, tmp_pat
 async def test_a_market_buy_by_quote_amount_spends_the_amount_and_the_fills_say_what_it_bought(venue):
     async def body(broker):
         updates = Updates(broker)
-        amount = D("150")
+        amount = getattr(venue, "quote_amount", D("150"))
         request = OrderRequest("acc1", venue.symbol, Side.BUY, OrderType.MARKET, D("0.0025"), "cf-amount",
                                quote_amount=amount)
         placed = await broker.place_order(request)
