@@ -18,3 +18,12 @@ async def test_bench_venue_and_fanout_run_for_a_registry_venue():
                            venue="bybit")
     assert fan.orders_ok == fan.orders_total > 0
     assert "the fake of Bybit unified account" in fanout_report(fan)
+
+
+async def test_bench_venue_and_fanout_run_for_a_venue_that_buys_by_amount():
+    """Upbit: its bench orders buy by KRW amount (``BenchKit.buy_amount``), the fan-out's signals too."""
+    figures = await run_kit(BENCH_KITS["upbit"], orders=10, warmup=2)
+    assert len(figures.latency["adapter rest"]) == 10 and len(figures.latency["bare rest"]) == 10
+    fan = await run_fanout(accounts=3, latency_ms=5, signals=2, sequential_signals=1, round_trips=3, warmup=1,
+                           venue="upbit")
+    assert fan.orders_ok == fan.orders_total > 0

@@ -21,8 +21,8 @@ def test_migrated_schema_matches_the_orm_metadata(store):
 def test_migration_creates_every_table_and_is_at_head(store):
     tables = set(inspect(store.engine).get_table_names())
     assert tables == set(Base.metadata.tables) | {"alembic_version"}
-    assert head_revision() == "0004"
-    assert current_revision(store.engine) == "0004"
+    assert head_revision() == "0005"
+    assert current_revision(store.engine) == "0005"
 
 
 def test_sqlite_pragmas_are_set_on_every_connection(store):
@@ -36,7 +36,7 @@ def test_open_creates_the_parent_folder_and_reopen_is_idempotent(tmp_path):
     Store.open(path).close()
     assert path.is_file()
     with Store.open(path) as again:
-        assert current_revision(again.engine) == "0004"
+        assert current_revision(again.engine) == "0005"
 
 
 def test_in_memory_url_is_migrated_and_shared_across_threads():
@@ -113,7 +113,7 @@ def test_bars_stored_before_venues_become_the_paper_venues_bars(tmp_path):
         conn.execute(text("INSERT INTO bars VALUES ('BTC/USDT', '1m', 60000, '1', '2', '0.5', '1.5', '3', 1)"))
     engine.dispose()
     with Store.open(path) as store:
-        assert current_revision(store.engine) == "0004"
+        assert current_revision(store.engine) == "0005"
         (bar,) = store.bars.load("BTC/USDT", Interval.M1)
         assert (bar.venue, bar.open_time_ms, bar.close, bar.volume) == ("paper", 60000, D("1.5"), D("3"))
         assert store.bars.load("BTC/USDT", Interval.M1, venue="binance") == []

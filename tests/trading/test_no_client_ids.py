@@ -8,7 +8,6 @@ from __future__ import annotations
 from dataclasses import replace
 from decimal import Decimal as D
 
-from conftest import ScriptedBroker
 from trader_app.core import OrderStatus, OrderType, Side
 from trader_app.core.enums import TimeInForce
 from trader_app.core.enums import OrderType as OT
@@ -19,26 +18,29 @@ B, S = Side.BUY, Side.SELL
 LMT, MKT = OrderType.LIMIT, OrderType.MARKET
 
 
-class NoClientIds(ScriptedBroker):
-    """The paper venue as a venue without client order ids: asked by our id it knows nothing; its order lists
-    carry only its own numbers."""
+def no_client_ids(scripted):
+    """The paper venue as a venue without client order ids (a subclass of the ``scripted`` fixture's broker): asked
+    by our id it knows nothing; its order lists carry only its own numbers."""
 
-    def __init__(self, *args, **kw) -> None:
-        super().__init__(*args, **kw)
-        self.capabilities = replace(self.capabilities, client_order_ids=False)
-        self.listed = 0
+    class NoClientIds(scripted):
+        def __init__(self, *args, **kw) -> None:
+            super().__init__(*args, **kw)
+            self.capabilities = replace(self.capabilities, client_order_ids=False)
+            self.listed = 0
 
-    async def query_order(self, client_order_id, *, venue_order_id="", symbol=""):
-        self.query_calls += 1
-        return await super().query_order("", venue_order_id=venue_order_id) if venue_order_id else None
+        async def query_order(self, client_order_id, *, venue_order_id="", symbol=""):
+            self.query_calls += 1
+            return await super().query_order("", venue_order_id=venue_order_id) if venue_order_id else None
 
-    async def orders_since(self, since_ms, symbols=()):
-        self.listed += 1
-        return [replace(o, client_order_id=o.venue_order_id) for o in await super().orders_since(since_ms, symbols)]
+        async def orders_since(self, since_ms, symbols=()):
+            self.listed += 1
+            return [replace(o, client_order_id=o.venue_order_id) for o in await super().orders_since(since_ms, symbols)]
+
+    return NoClientIds
 
 
-async def test_a_lost_answer_is_matched_among_the_venues_orders_never_twice_and_never_resent(env):
-    broker = await env.attach(NoClientIds(env.exchange, "a1", publish_updates=False))
+async def test_a_lost_answer_is_matched_among_the_venues_orders_never_twice_and_never_resent(env, scripted):
+    broker = await env.attach(no_client_ids(scripted)(env.exchange, "a1", publish_updates=False))
     env.quote("50000.00", "50010.00")
     # an order placed by hand at the venue a moment before, same symbol and side but another quantity
     await broker.place_order(env.request("a1", B, LMT, "0.2", "49000.00", coid="by-hand"))
@@ -54,8 +56,8 @@ async def test_a_lost_answer_is_matched_among_the_venues_orders_never_twice_and_
     assert broker.place_calls == 3 and broker.listed >= 2  # found by asking, never sent again
 
 
-async def test_an_order_that_never_reached_such_a_venue_is_declared_lost(env):
-    broker = await env.attach(NoClientIds(env.exchange, "a1", publish_updates=False))
+async def test_an_order_that_never_reached_such_a_venue_is_declared_lost(env, scripted):
+    broker = await env.attach(no_client_ids(scripted)(env.exchange, "a1", publish_updates=False))
     env.quote("50000.00", "50010.00")
     broker.unreachable = True
     order = await env.om.submit(env.request("a1", B, MKT, "0.1", coid="never"))

@@ -49,3 +49,27 @@ async def test_a_bad_update_is_isolated_and_the_rest_of_its_batch_lands(env, scr
     bad.inject(BalanceUpdate(Balance("a2", "USDT", D("9"))))
     await env.om.flush("a2")
     assert [b.total for b in env.store.balances.list("a2")] == [D("9")]
+
+
+def test_a_fill_of_a_buy_by_amount_may_exceed_the_estimate_but_never_the_amount():
+    """Issue 21 (quote amount): the journal's quantity of a market buy by amount is an estimate at the sizing price;
+    the venue buys what the amount pays for, so a fill past the estimate is applied (the quantity follows it) as long
+    as the fills' notional stays within the amount; past the amount it is left to the venue's report."""
+    from trader_app.core.enums import TimeInForce
+    from trader_app.core.orders import Order
+    from trader_app.trading.update_batch import _advance
+
+    order = Order("a1", "by-amount", "BTC/KRW", Side.BUY, OrderType.MARKET, D("0.0001"), None, None, TimeInForce.GTC,
+                  OrderStatus.NEW, 1, 1, quote_amount=D("10000"))
+
+    def fill(tid, qty, px):
+        return Fill(tid, "a1", "by-amount", "BTC/KRW", Side.BUY, D(px), D(qty), D(0), "KRW", 2)
+
+    first = _advance(order, fill("t1", "0.00006", "95001000"))
+    assert (first.quantity, first.filled_qty) == (D("0.0001"), D("0.00006"))
+    second = _advance(first, fill("t2", "0.00004526", "95001000"))  # 0.00010526 in all: 9,999.8 KRW
+    assert second.quantity == second.filled_qty == D("0.00010526")
+    assert _advance(second, fill("t3", "0.00001", "95001000")) is None  # past the amount: not applied
+    plain = Order("a1", "plain", "BTC/KRW", Side.BUY, OrderType.MARKET, D("0.0001"), None, None, TimeInForce.GTC,
+                  OrderStatus.NEW, 1, 1)
+    assert _advance(plain, fill("t4", "0.0002", "95001000")) is None  # a quantity order never overfills

@@ -27,6 +27,7 @@ from .bybit.profile import PROFILE as BYBIT
 from .bybit.public import BybitPublic
 from .bybit.spec import bybit_venue
 from .bybit.urls import endpoints as bybit_endpoints
+from .upbit.bench import KIT as UPBIT_BENCH
 from .upbit.profile import PROFILE as UPBIT
 from .upbit.public import UpbitPublic
 from .upbit.spec import upbit_venue
@@ -89,7 +90,7 @@ def profile_of(venue: str) -> VenueProfile | None:
 
 
 # what the benches need of a venue (its fake, a bench account, the bare signed order call)
-BENCH_KITS: dict[str, BenchKit] = {"bybit": BYBIT_BENCH}
+BENCH_KITS: dict[str, BenchKit] = {"bybit": BYBIT_BENCH, "upbit": UPBIT_BENCH}
 
 
 # the reports' calendar of an account kind (``Account.broker``) whose trading day is an exchange's: a name of

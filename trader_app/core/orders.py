@@ -150,7 +150,8 @@ class Order:
     """An order as we track it. Immutable: every change returns a new ``Order``.
 
     ``filled_qty`` and ``avg_fill_price`` are derived from fills; ``fill_ids`` makes fills idempotent.
-    Times are epoch ms UTC.
+    Times are epoch ms UTC. ``quote_amount``: a market buy by the amount to spend (``OrderRequest.quote_amount``):
+    ``quantity`` is the estimate until the fills say what was bought.
     """
 
     account_id: str
@@ -174,6 +175,7 @@ class Order:
     group_name: str | None = None
     triggered: bool = False
     fill_ids: tuple[str, ...] = field(default=())
+    quote_amount: Decimal | None = None
 
     @classmethod
     def from_request(cls, request: OrderRequest, ts_ms: int) -> "Order":
@@ -194,6 +196,7 @@ class Order:
             reduce_only=request.reduce_only,
             signal_id=request.signal_id,
             group_name=request.group_name,
+            quote_amount=request.quote_amount,
         )
 
     @property

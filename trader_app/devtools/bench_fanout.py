@@ -114,7 +114,8 @@ class TimedBroker:
         return order
 
     async def ping(self) -> None:
-        await self._broker.rest.server_time_ms()
+        rest = self._broker.rest
+        await (rest.ping() if hasattr(rest, "ping") else rest.server_time_ms())
 
 
 async def _binance_accounts(accounts: int, latency_ms: float, order_entry: str) -> tuple[Any, Any, list[Any], MarketType, Decimal]:
@@ -164,6 +165,17 @@ async def run_fanout(accounts: int = 100, latency_ms: float = 20.0, signals: int
     runner: Any = None
     fake = network = None
     venue_name, market_type, price = VENUE, MarketType.FUTURES, BENCH_PRICE
+    kit = BENCH_KITS.get(venue)
+    symbol = kit.symbol if kit is not None else BENCH_SYMBOL
+
+    def bench_order(account_id: str, i: int, prefix: str) -> OrderRequest:
+        """Order ``i`` of an account: the venue kit's (a market buy by amount where the venue buys so), else a
+        MARKET BUY/SELL of 0.0001."""
+        if kit is not None:
+            return kit.order(account_id, i, new_client_order_id(prefix))
+        return OrderRequest(account_id, BENCH_SYMBOL, Side.BUY if i % 2 == 0 else Side.SELL, OrderType.MARKET,
+                            Decimal("0.0001"), new_client_order_id(prefix))
+
     try:
         if venue == "binance":
             fake, network, brokers, market_type, price = await _binance_accounts(accounts, latency_ms, order_entry)
@@ -193,14 +205,13 @@ async def run_fanout(accounts: int = 100, latency_ms: float = 20.0, signals: int
         for b in brokers:
             om.attach(b.account_id, b)
         await asyncio.gather(*(om.ready(a) for a in ids))
-        bus.publish(QuoteEvent(Quote(BENCH_SYMBOL, now_ms(), price, price, price, venue=venue_name)))
+        bus.publish(QuoteEvent(Quote(symbol, now_ms(), price, price, price, venue=venue_name)))
         loop = asyncio.get_running_loop()
         settle_heap()  # as the window and ``serve`` do once started
 
         rtts = []
         for i in range(round_trips + warmup):
-            req = OrderRequest(ids[0], BENCH_SYMBOL, Side.BUY if i % 2 == 0 else Side.SELL, OrderType.MARKET,
-                               Decimal("0.0001"), new_client_order_id("rt"))
+            req = bench_order(ids[0], i, "rt")
             t0 = loop.time()
             await brokers[0].place_order(req)
             if i >= warmup:
@@ -216,8 +227,7 @@ async def run_fanout(accounts: int = 100, latency_ms: float = 20.0, signals: int
 
         raw = []  # the adapters' floor: every adapter's place_order at once, no executor, no journal, no risk
         for i in range(min(signals, 10) + warmup):
-            reqs = [OrderRequest(b.account_id, BENCH_SYMBOL, Side.BUY if i % 2 == 0 else Side.SELL, OrderType.MARKET,
-                                 Decimal("0.0001"), new_client_order_id("raw")) for b in brokers]
+            reqs = [bench_order(b.account_id, i, "raw") for b in brokers]
             t0 = loop.time()
             await asyncio.gather(*(b.place_order(r) for b, r in zip(brokers, reqs)))
             if i >= warmup:
@@ -228,7 +238,7 @@ async def run_fanout(accounts: int = 100, latency_ms: float = 20.0, signals: int
             sents, acks, dones, ok, total = [], [], [], 0, 0
             for k in range(n + warmup):
                 side = Side.BUY if k % 2 == 0 else Side.SELL
-                signal = new_signal(BENCH_GROUP, [SignalOrder(BENCH_SYMBOL, SignalOrderType.MARKET, side, Decimal("1"))],
+                signal = new_signal(BENCH_GROUP, [SignalOrder(symbol, SignalOrderType.MARKET, side, Decimal("1"))],
                                     SignalSource.STRATEGY, {"bench": k})
                 marks = [len(b.ack_times) for b in brokers]
                 sent_marks = [len(b.send_times) for b in brokers]

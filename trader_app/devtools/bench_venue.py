@@ -195,8 +195,7 @@ async def run_kit(kit: Any, orders: int = 1000, latency_ms: float = 0.0, warmup:
             latency["bare rest"], rates["bare rest"] = await _timed(orders, warmup, bare)
 
         async def adapter(i: int) -> None:
-            await broker.place_order(OrderRequest(broker.account_id, kit.symbol, Side.BUY if i % 2 == 0 else Side.SELL,
-                                                  OrderType.MARKET, kit.quantity, new_client_order_id("bench")))
+            await broker.place_order(kit.order(broker.account_id, i, new_client_order_id("bench")))
 
         latency["adapter rest"], rates["adapter rest"] = await _timed(orders, warmup, adapter)
         drain.cancel()

@@ -24,7 +24,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from decimal import Decimal
 from typing import Any
 
 from ..core.orders import Fill, Order, is_lost
@@ -138,6 +139,14 @@ def _advance(order: Order | None, fill: Fill) -> Order | None:
     if order is None or fill.trade_id in order.fill_ids or (order.status.is_final and not is_lost(order)):
         return None
     if order.filled_qty + fill.quantity > order.quantity:
+        if order.quote_amount is not None and _spent(order) + fill.quantity * fill.price <= order.quote_amount:
+            # bought by amount: the quantity was an estimate, the amount is the bound
+            return replace(order, quantity=order.filled_qty + fill.quantity).with_fill(fill)
         log.warning("fill %s exceeds order %s; order left to the venue's report", fill.trade_id, fill.client_order_id)
         return None
     return order.with_fill(fill)
+
+
+def _spent(order: Order) -> Decimal:
+    """What an order's fills cost so far (quote currency)."""
+    return order.filled_qty * order.avg_fill_price if order.avg_fill_price is not None else Decimal(0)

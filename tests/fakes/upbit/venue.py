@@ -132,7 +132,8 @@ class FakeUpbit:
 
     # ---- HTTP ------------------------------------------------------------------------------------------------
     def app(self) -> Starlette:
-        public = [("/v1/market/all", self._markets), ("/v1/candles/minutes/{unit}", self._candles),
+        public = [("/v1/market/all", self._markets), ("/v1/ticker", self._ticker),
+                  ("/v1/candles/minutes/{unit}", self._candles),
                   ("/v1/candles/days", self._candles)]
         private = [("/v1/accounts", "GET", self._accounts), ("/v1/orders", "POST", self._create),
                    ("/v1/order", "GET", self._get), ("/v1/order", "DELETE", self._cancel),
@@ -220,6 +221,10 @@ class FakeUpbit:
     def _markets(self, params: dict[str, Any]) -> list[dict[str, Any]]:
         return [{"market": m, "korean_name": k, "english_name": e, "market_event": {"warning": False, "caution": {}}}
                 for m, (_, k, e) in MARKETS.items()]
+
+    def _ticker(self, params: dict[str, Any]) -> list[dict[str, Any]]:
+        return [{"market": m, "trade_price": float(self.prices[m]), "timestamp": self.server_ms()}
+                for m in str(params.get("markets", "")).split(",") if m in self.prices]
 
     def _candles(self, params: dict[str, Any]) -> list[dict[str, Any]]:
         unit = int(params.get("unit", 1440)) * 60_000

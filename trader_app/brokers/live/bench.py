@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from ...core.enums import OrderType, Side
+from ...core.orders import OrderRequest
 from .network import VenueNetwork
 
 
@@ -17,7 +19,8 @@ class BenchKit:
     """``account(rest, stream, index, network, order_entry)``: bench account ``index`` (keys ``bench-key-<i>``;
     ``order_entry`` "ws" or "rest"); ``bare_order(
     client, index, i)``: order ``i`` of account ``index`` over a plain ``httpx.AsyncClient`` on the fake's REST
-    base; ``symbol``/``quantity``/``price``: the bench's instrument, order size and the fake's price."""
+    base; ``symbol``/``quantity``/``price``: the bench's instrument, order size and the fake's price;
+    ``buy_amount``: what a market buy spends on a venue that buys at market by amount only (None: by quantity)."""
 
     venue: str
     label: str
@@ -27,3 +30,11 @@ class BenchKit:
     symbol: str
     quantity: Decimal
     price: Decimal
+    buy_amount: Decimal | None = None
+
+    def order(self, account_id: str, i: int, client_order_id: str) -> OrderRequest:
+        """The bench's order ``i`` of ``account_id``: a MARKET BUY (even ``i``) or SELL of ``quantity``; a buy carries
+        ``buy_amount`` as its quote amount where set."""
+        buy = i % 2 == 0
+        return OrderRequest(account_id, self.symbol, Side.BUY if buy else Side.SELL, OrderType.MARKET, self.quantity,
+                            client_order_id, quote_amount=self.buy_amount if buy else None)

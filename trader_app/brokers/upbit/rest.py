@@ -65,6 +65,10 @@ class UpbitRest:
         """A JWT for the private stream's upgrade request (no parameters)."""
         return self.auth.token(None, 0)
 
+    async def ping(self) -> None:
+        """One light public call (``GET /v1/ticker?markets=KRW-BTC``): Upbit has no time endpoint."""
+        await self.public("/v1/ticker", {"markets": "KRW-BTC"})
+
     async def public(self, path: str, params: Mapping[str, Any] | None = None) -> Any:
         """A quotation call (no key): weight 1 on the IP budget. Raises the contract's errors."""
         r = await send(self.network, self.endpoints.rest, "GET", path, params=dict(params or {}) or None)

@@ -60,6 +60,7 @@ class OrderRow(Base):
     group_name: Mapped[str | None] = mapped_column(String(128), nullable=True, index=True)
     triggered: Mapped[bool] = mapped_column(Boolean)
     fill_ids: Mapped[Any] = mapped_column(JSONText)
+    quote_amount: Mapped[Decimal | None] = mapped_column(DecimalText, nullable=True)
 
 
 class FillRow(Base):

@@ -39,13 +39,14 @@ def order_values(o: Order) -> dict:
         "group_name": o.group_name,
         "triggered": o.triggered,
         "fill_ids": list(o.fill_ids),
+        "quote_amount": o.quote_amount,
     }
 
 
 _COLUMNS = (
     "account_id", "client_order_id", "symbol", "side", "order_type", "quantity", "price", "stop_price",
     "time_in_force", "status", "created_ms", "updated_ms", "venue_order_id", "filled_qty", "avg_fill_price",
-    "reject_reason", "reduce_only", "signal_id", "group_name", "triggered", "fill_ids",
+    "reject_reason", "reduce_only", "signal_id", "group_name", "triggered", "fill_ids", "quote_amount",
 )
 
 
@@ -72,6 +73,7 @@ def order_from_row(r: OrderRow) -> Order:
         group_name=r.group_name,
         triggered=r.triggered,
         fill_ids=tuple(r.fill_ids or ()),
+        quote_amount=r.quote_amount,
     )
 
 
