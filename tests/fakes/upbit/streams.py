@@ -135,7 +135,7 @@ class Streams(WsServing):
         if price is None:
             return None
         now = self.venue.server_ms()
-        tick = tick_at(price)
+        tick = tick_at(price, code.split("-")[0])
         if kind == "ticker":
             return {"type": "ticker", "code": code, "opening_price": float(price * Decimal("0.99")),
                     "high_price": float(price * Decimal("1.01")), "low_price": float(price * Decimal("0.98")),

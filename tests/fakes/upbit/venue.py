@@ -6,10 +6,11 @@ SHA-512 hex of the parameters' unencoded ``k=v&...`` form as received (the query
 keys in order, lists as ``k[]=v``) with ``query_hash_alg`` SHA512 (else 401 ``invalid_query_payload``). Answers carry
 ``Remaining-Req: group=<default|order>; min=1800; sec=<left>``; errors are ``{"error": {"name", "message"}}``.
 
-Markets ``KRW-BTC`` and ``KRW-ETH`` on the KRW tick ladder, minimum total 5,000 KRW. Matching: ``ord_type=price``
+Markets ``KRW-BTC`` and ``KRW-ETH`` on the KRW tick ladder (minimum total 5,000 KRW) and ``USDT-BTC`` on the USDT
+one (0.01 from 10 USDT; minimum 0.5 USDT). Matching: ``ord_type=price``
 (market buy) spends the amount at the ask (one tick above the price), ``market`` sells the volume at the bid, a
 ``limit`` fills at its price when marketable, else rests until the price crosses (``set_price``). Fee 0.05 % in
-KRW (``paid_fee``). An ``identifier`` is unique forever: a reused one is refused even after an error. A cancel is
+the quote currency (``paid_fee``). An ``identifier`` is unique forever: a reused one is refused even after an error. A cancel is
 only accepted: the answer still says ``wait``, the order is ``cancel`` when read back. Private events (``myOrder``
 with ``trade`` per fill, ``myAsset``) go to the account's private-stream connections (``streams.py``).
 
@@ -41,13 +42,16 @@ from starlette.routing import Route
 D = Decimal
 KST = timezone(timedelta(hours=9))
 FEE = D("0.0005")
-MARKETS = {"KRW-BTC": ("BTC", "비트코인", "Bitcoin"), "KRW-ETH": ("ETH", "이더리움", "Ethereum")}
+MARKETS = {"KRW-BTC": ("BTC", "비트코인", "Bitcoin"), "KRW-ETH": ("ETH", "이더리움", "Ethereum"),
+           "USDT-BTC": ("BTC", "비트코인", "Bitcoin")}
+MIN_TOTAL = {"KRW": D("5000"), "USDT": D("0.5")}
+USDT_BANDS = [(D("10"), D("0.01")), (D("1"), D("0.001")), (D("0"), D("0.0001"))]
 BANDS = [(D("1000000"), D("1000")), (D("500000"), D("500")), (D("100000"), D("100")), (D("50000"), D("50")),
          (D("10000"), D("10")), (D("5000"), D("5")), (D("100"), D("1")), (D("0"), D("0.01"))]
 
 
-def tick_at(price: Decimal) -> Decimal:
-    return next(t for start, t in BANDS if price >= start)
+def tick_at(price: Decimal, quote: str = "KRW") -> Decimal:
+    return next(t for start, t in (BANDS if quote == "KRW" else USDT_BANDS) if price >= start)
 
 
 def kst(ms: int) -> str:
@@ -100,7 +104,8 @@ def hash_form(params: Any) -> str:
 class FakeUpbit:
     """The fake's state (see the module docstring). ``requests``: every REST request as ``(method, path, query)``."""
 
-    prices: dict[str, Decimal] = field(default_factory=lambda: {"KRW-BTC": D("95000000"), "KRW-ETH": D("4500000")})
+    prices: dict[str, Decimal] = field(default_factory=lambda: {"KRW-BTC": D("95000000"), "KRW-ETH": D("4500000"),
+                                                                     "USDT-BTC": D("65000")})
     faults: Faults = field(default_factory=Faults)
     accounts: dict[str, Account] = field(default_factory=dict)
     requests: list[tuple[str, str, str]] = field(default_factory=list)
@@ -262,13 +267,14 @@ class FakeUpbit:
             raise UpbitError(400, "validation_error", "market, side or ord_type is invalid")
         base = MARKETS[market][0]
         last = self.prices[market]
-        krw = acc.balances.setdefault("KRW", [D(0), D(0)])
+        quote = market.split("-")[0]
+        krw = acc.balances.setdefault(quote, [D(0), D(0)])
         coin = acc.balances.setdefault(base, [D(0), D(0)])
         if kind == "price":
             if side != "bid" or "volume" in p:
                 raise UpbitError(400, "validation_error", "ord_type=price is a market buy by price only")
             amount = D(str(p["price"]))
-            if amount < 5000:
+            if amount < MIN_TOTAL[quote]:
                 raise UpbitError(400, "under_min_total_bid", "최소주문금액 이상으로 주문해주세요")
             need = amount * (1 + FEE)
             volume = None
@@ -279,11 +285,11 @@ class FakeUpbit:
                 raise UpbitError(400, "validation_error", "ord_type=market is a market sell")
             if volume <= 0 or volume != volume.quantize(D("0.00000001")):
                 raise UpbitError(400, "validation_error", "volume is invalid")
-            if price is not None and price % tick_at(price) != 0:
+            if price is not None and price % tick_at(price, quote) != 0:
                 raise UpbitError(400, "invalid_price_bid" if side == "bid" else "invalid_price_ask",
                                  "주문 가격 단위를 잘못 입력하셨습니다")
             ref = price if price is not None else last
-            if volume * ref < 5000:
+            if volume * ref < MIN_TOTAL[quote]:
                 raise UpbitError(400, f"under_min_total_{side}", "최소주문금액 이상으로 주문해주세요")
             need = volume * ref * (1 + FEE) if side == "bid" else volume
         wallet = krw if side == "bid" else coin
@@ -312,7 +318,7 @@ class FakeUpbit:
     def _match(self, acc: Account, row: dict[str, Any]) -> None:
         market = row["market"]
         last = self.prices[market]
-        tick = tick_at(last)
+        tick = tick_at(last, market.split("-")[0])
         bid, ask = last - tick, last + tick
         buy = row["side"] == "bid"
         kind = row["ord_type"]
@@ -336,7 +342,8 @@ class FakeUpbit:
 
     def _trade(self, acc: Account, row: dict[str, Any], qty: Decimal, px: Decimal) -> None:
         base = MARKETS[row["market"]][0]
-        krw, coin = acc.balances["KRW"], acc.balances.setdefault(base, [D(0), D(0)])
+        quote = row["market"].split("-")[0]
+        krw, coin = acc.balances[quote], acc.balances.setdefault(base, [D(0), D(0)])
         buy = row["side"] == "bid"
         funds = qty * px
         fee = funds * FEE
@@ -368,12 +375,12 @@ class FakeUpbit:
             row["state"] = "cancel" if row["ord_type"] == "price" and row["_locked"] > 0 else "done"
             self._release(acc, row)
             self._event(acc, row)
-        self._assets(acc, base)
+        self._assets(acc, quote, base)
 
     def _release(self, acc: Account, row: dict[str, Any]) -> None:
         """What the order still locks goes back to free."""
         base = MARKETS[row["market"]][0]
-        wallet = acc.balances["KRW"] if row["side"] == "bid" else acc.balances[base]
+        wallet = acc.balances[row["market"].split("-")[0]] if row["side"] == "bid" else acc.balances[base]
         wallet[1] -= row["_locked"]
         wallet[0] += row["_locked"]
         row["_locked"] = D(0)
@@ -397,10 +404,10 @@ class FakeUpbit:
              "stream_type": "REALTIME"}
         acc.emit(e)
 
-    def _assets(self, acc: Account, base: str) -> None:
+    def _assets(self, acc: Account, quote: str, base: str) -> None:
         acc.emit({"type": "myAsset", "asset_uuid": str(uuid.uuid4()), "assets": [
             {"currency": c, "balance": float(acc.balances[c][0]), "locked": float(acc.balances[c][1])}
-            for c in ("KRW", base) if c in acc.balances], "asset_timestamp": self.server_ms(),
+            for c in (quote, base) if c in acc.balances], "asset_timestamp": self.server_ms(),
             "timestamp": self.server_ms(), "stream_type": "REALTIME"})
 
     def _find(self, acc: Account, p: dict[str, Any]) -> dict[str, Any]:

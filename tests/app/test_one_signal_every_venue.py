@@ -1,6 +1,7 @@
-"""One webhook-style signal to a group linked to a paper, a Binance spot, a Binance USD-M futures and a Bybit
-account (issue 21): all four fill, each sized by its own equity and rules; the margin accounts' equity is their
-wallet plus unrealized PnL. Every fake runs on 127.0.0.1 and checks every signature."""
+"""One webhook-style signal to a group linked to a paper, a Binance spot, a Binance USD-M futures, a Bybit and an
+Upbit account (issues 21 and 22): all five fill, each sized by its own equity and rules (Upbit's market buy as the
+USDT amount to spend, the way Upbit buys at market); the margin accounts' equity is their wallet plus unrealized
+PnL. Every fake runs on 127.0.0.1 and checks every signature or JWT."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from decimal import Decimal as D
 
 from fakes.binance import FakeBinance, FakeBinanceServer
 from fakes.bybit import FakeBybit, FakeBybitServer
+from fakes.upbit import FakeUpbit, FakeUpbitServer
 from trader_app.app import build_services
 from trader_app.core import SessionState, Side, SignalSource
 from trader_app.core.enums import AccountMode, MarketType
@@ -18,22 +20,24 @@ from waiting import until as _until
 BKEY, BSECRET = "b" * 64, "binance-" + "s" * 56
 FKEY, FSECRET = "f" * 64, "futures-" + "t" * 56
 YKEY, YSECRET = "bybit-key-1", "bybit-secret-" + "x" * 20
+UKEY, USECRET = "upbit-access-key-1", "upbit-secret-key-" + "u" * 24
 
 
 class _Flat:
     quantity = D(0)
 
 
-async def _connected(services, venue, name, settings, key, secret):
-    acc = await services.accounts.create_account(venue, AccountMode.TESTNET, name, settings,
-                                                 {"api_key": key, "api_secret": secret})
+async def _connected(services, venue, name, settings, key, secret, mode=AccountMode.TESTNET):
+    acc = await services.accounts.create_account(venue, mode, name, settings, {"api_key": key, "api_secret": secret})
     assert await _until(lambda: services.accounts.session_state(acc.account_id) is SessionState.CONNECTED, 10), \
         services.accounts.session_error(acc.account_id)
     return acc
 
 
-async def test_one_signal_fills_paper_binance_spot_binance_futures_and_bybit(tmp_path):
-    async with FakeBinanceServer(FakeBinance()) as binance, FakeBybitServer(FakeBybit()) as bybit:
+async def test_one_signal_fills_paper_binance_spot_binance_futures_bybit_and_upbit(tmp_path):
+    async with FakeBinanceServer(FakeBinance()) as binance, FakeBybitServer(FakeBybit()) as bybit, \
+            FakeUpbitServer(FakeUpbit()) as upbit:
+        upbit.venue.open(UKEY, USECRET, {"USDT": "7000", "KRW": "1000000"})
         binance.venue.accounts.open(BKEY, BSECRET, {"USDT": "10000"})
         binance.venue.accounts.open(FKEY, FSECRET, {})
         binance.venue.futures.open(FKEY, "5000")
@@ -49,8 +53,10 @@ async def test_one_signal_fills_paper_binance_spot_binance_futures_and_bybit(tmp
                 "rest_url": binance.rest_url, "stream_url": binance.stream_url}, FKEY, FSECRET)
             unified = await _connected(services, "bybit", "Bybit", {
                 "rest_url": bybit.rest_url, "stream_url": bybit.stream_url}, YKEY, YSECRET)
+            krw = await _connected(services, "upbit", "Upbit", {
+                "rest_url": upbit.rest_url, "stream_url": upbit.stream_url}, UKEY, USECRET, AccountMode.LIVE)
             await services.groups.create_group("all", MarketType.SPOT)
-            for acc in (paper, spot.account_id, futures.account_id, unified.account_id):
+            for acc in (paper, spot.account_id, futures.account_id, unified.account_id, krw.account_id):
                 await services.groups.link("all", acc, "1")
             await services.demo_task
             order = SignalOrder("BTC/USDT", SignalOrderType.MARKET, Side.BUY, D("10"))
@@ -62,6 +68,12 @@ async def test_one_signal_fills_paper_binance_spot_binance_futures_and_bybit(tmp
             assert results[spot.account_id].quantity == D("0.01538")  # 10 % of 10,000 at 65,000.01, lot 0.00001
             assert results[futures.account_id].quantity == D("0.00769")  # 10 % of 5,000
             assert results[unified.account_id].quantity == D("0.012307")  # 10 % of 8,000, lot 0.000001
+            # Upbit buys at market by amount: 10 % of its 7,000 USDT is the order, what it bought the quantity
+            (sent,) = [o for o in upbit.venue.accounts[UKEY].orders.values() if o["market"] == "USDT-BTC"]
+            assert (sent["ord_type"], sent["price"], sent["volume"]) == ("price", "700", None)
+            await services.order_manager.flush()
+            bought = services.order_manager.position(krw.account_id, "BTC/USDT").quantity
+            assert bought == D("0.01076922")  # 700 / 65,000.01, 8 decimals, down
             await services.order_manager.flush()
             # the futures wallet with a long: equity = wallet + unrealized PnL (never cash plus notional)
             (fut,) = [s for s in services.portfolio.summaries(futures.account_id) if s.currency == "USDT"]
