@@ -286,7 +286,7 @@ async def test_view_market_menu_upbit_prices_the_watchlist(window, services):
             if rows and window.watchlist.model.record(0).last is not None:
                 break
             await asyncio.sleep(0.02)
-        # none of the USDT defaults trade on Upbit: its own KRW symbols come in, priced by its stream
+        # Upbit's own KRW symbols come in (not the USDT defaults of the other markets), priced by its stream
         assert window.watchlist.model.symbols()[:2] == ["upbit:BTC/KRW", "upbit:ETH/KRW"]
         assert window.watchlist.model.record(0).last == 95_000_000
         assert services.markets.network is services.live_venues.market_network("upbit")

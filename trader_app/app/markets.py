@@ -93,19 +93,17 @@ class LiveMarkets:
     async def _swap_watchlist(self, venue: str, listed: set[str]) -> None:
         """Show the market now in use: rows of the paper venue (which no market prices any more) and of a live
         market left behind go; rows of accounts' venues stay; ``venue``'s default symbols come in when none of
-        its rows is there (the demo's ``demo.symbols``, a live market's ``market.live_symbols``, or its own
-        ``LiveMarket.symbols`` when none of those trade there)."""
+        its rows is there (the demo's ``demo.symbols``; a live market's own ``LiveMarket.symbols`` where it has them,
+        a KRW market's, else ``market.live_symbols``)."""
         s = self.services
         market = s.market
         current = await market.watchlist()
         leaving = {HOME_VENUE} | ({self._left} if self._left else set())
         keep = [m for m in current if parse_market_id(m)[0] not in leaving - {venue}]
         if not any(parse_market_id(m)[0] == venue for m in keep):
-            defaults = s.settings.demo.symbols if venue == HOME_VENUE else s.settings.market.live_symbols
+            own = next((m.symbols for m in LIVE_MARKETS.values() if m.venue == venue), ())
+            defaults = s.settings.demo.symbols if venue == HOME_VENUE else (own or s.settings.market.live_symbols)
             chosen = [sym for sym in defaults if sym in listed]
-            if not chosen and venue != HOME_VENUE:  # none of the setting's symbols trade there (a KRW market)
-                own = next((m.symbols for m in LIVE_MARKETS.values() if m.venue == venue), ())
-                chosen = [sym for sym in own if sym in listed]
             keep += [market_id(venue, sym) for sym in chosen]
         if keep != current:
             await market.set_watchlist(keep)

@@ -318,7 +318,8 @@ class VenueSpec:
     """A venue the app can open accounts on: ``name`` (the account's ``broker``), a ``label`` for people,
     the ``modes`` it offers, its settings ``fields``, the ``factory`` that builds one account's adapter and the
     ``tokens`` kinds it keeps between runs (an OAuth access token, a stream approval key: each a ``TokenCache``
-    handed to the factory)."""
+    handed to the factory) and the ``base_currency`` its accounts report in unless told otherwise (KRW on a won
+    exchange)."""
 
     name: str
     label: str
@@ -326,6 +327,7 @@ class VenueSpec:
     fields: tuple[SettingField, ...]
     factory: BrokerFactory
     tokens: tuple[str, ...] = ()
+    base_currency: str = "USDT"
 
     @property
     def secret_fields(self) -> tuple[str, ...]:

@@ -45,7 +45,7 @@ DEMO_LABEL = "Demo market (synthetic prices, offline)"
 class LiveMarket:
     """A live market that prices the app without a key. ``public(rest_url, stream_url, network)``: its public
     feed on ``network`` ("" = the venue's own bases); ``profile``: its venue's facts (the network's limits);
-    ``symbols``: its own watchlist for a new data directory when none of ``market.live_symbols`` trade there."""
+    ``symbols``: its own watchlist for a new data directory (a KRW market's), instead of ``market.live_symbols``."""
 
     name: str
     label: str

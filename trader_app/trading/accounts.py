@@ -300,7 +300,7 @@ class AccountService:
     # ---- lifecycle ---------------------------------------------------------------------------------
     async def create_account(self, venue: str, mode: AccountMode | str, name: str,
                              settings: Mapping[str, Any] | None = None,
-                             credentials: Mapping[str, str] | None = None, *, base_currency: str = "USDT") -> Account:
+                             credentials: Mapping[str, str] | None = None, *, base_currency: str | None = None) -> Account:
         """Create an account on ``venue`` (a registered ``VenueSpec`` name) in ``mode`` (paper / testnet /
         live): checked, secrets to the OS keyring and the account to the store together, then connected.
 
@@ -324,7 +324,7 @@ class AccountService:
             if problem:
                 raise SecretStoreError(problem)
         account = Account(account_id=new_id("acc"), name=name, broker=spec.name, mode=mode,
-                          base_currency=base_currency, settings=clean)
+                          base_currency=base_currency or spec.base_currency, settings=clean)
         await self._write_secrets(account.account_id, credentials)
         try:
             await self._store.run(self._store.accounts.save, account)

@@ -37,4 +37,4 @@ def upbit_venue(networks: Networks) -> VenueSpec:
             raise AuthError(f"account {account.name}: the access key and secret key are not in the keyring")
         return UpbitAccount(account.account_id, ep, networks.get(VENUE, LIVE), key, secret)
 
-    return VenueSpec(VENUE, "Upbit (KRW, BTC and USDT spot)", (AccountMode.LIVE,), FIELDS, build)
+    return VenueSpec(VENUE, "Upbit (KRW, BTC and USDT spot)", (AccountMode.LIVE,), FIELDS, build, base_currency="KRW")

@@ -89,13 +89,15 @@ def side_colour(side) -> QColor:
 class Formats:
     """Per-symbol price and quantity formatting from the instruments' tick and lot sizes.
 
-    ``price(symbol, value)`` rounds to the tick's decimal places; ``qty(symbol, value)`` to the lot's.
+    ``price(symbol, value)`` rounds to the tick's decimal places (the tick of the price's band where the instrument
+    has a ladder: 95,000,000 KRW shows no decimals, 0.15 KRW four); ``qty(symbol, value)`` to the lot's.
     ``symbol`` may be a market id (``venue:symbol``). Unknown symbols fall back to ``core.money.fmt`` (plain decimal, trailing zeros stripped).
     """
 
     def __init__(self, instruments: Iterable[Instrument] = ()) -> None:
         self._price_places: dict[str, int] = {}
         self._qty_places: dict[str, int] = {}
+        self._ladders: dict[str, Instrument] = {}  # instruments whose tick depends on the price
         self.add(instruments)
 
     def add(self, instruments: Iterable[Instrument]) -> None:
@@ -105,9 +107,15 @@ class Formats:
             price, qty = places_of(inst.tick_size), places_of(inst.lot_size)
             self._price_places[inst.market_id] = price
             self._qty_places[inst.market_id] = qty
+            if inst.tick_bands:
+                self._ladders[inst.market_id] = inst
             if inst.venue == HOME_VENUE or inst.symbol not in self._price_places:
                 self._price_places[inst.symbol] = price
                 self._qty_places[inst.symbol] = qty
+                if inst.tick_bands:
+                    self._ladders[inst.symbol] = inst
+                else:
+                    self._ladders.pop(inst.symbol, None)
 
     def price_places(self, symbol: str) -> int | None:
         return self._price_places.get(symbol)
@@ -115,6 +123,9 @@ class Formats:
     def price(self, symbol: str, value: Decimal | None) -> str:
         if value is None:
             return ""
+        ladder = self._ladders.get(symbol)
+        if ladder is not None:
+            return fixed(value, places_of(ladder.tick_at(value)))
         places = self._price_places.get(symbol)
         return fmt(value) if places is None else fixed(value, places)
 
