@@ -7,6 +7,7 @@ answer and from the user-data stream without duplicates, a lost answer resolved 
 from __future__ import annotations
 
 import asyncio
+from adapter_updates import Updates
 from decimal import Decimal as D
 
 import pytest
@@ -36,19 +37,6 @@ def _account(fake, key=KEY, secret=SECRET, timeout_s=2.0, order_entry="ws") -> B
     ep = endpoints(SPOT).with_overrides(rest=fake.rest_url, stream=fake.stream_url, ws_api=f"{fake.stream_url}/ws-api/v3")
     net = BINANCE.network(ep.venue, timeout_s=timeout_s)
     return BinanceSpot("acc1", ep, net, key, secret, live=True, order_entry=order_entry)
-
-
-class Updates:
-    def __init__(self, broker):
-        self.items = []
-        self.task = asyncio.ensure_future(self._run(broker))
-
-    async def _run(self, broker):
-        async for u in broker.updates():
-            self.items.append(u)
-
-    def of(self, kind):
-        return [u for u in self.items if isinstance(u, kind)]
 
 
 def req(cid, side=Side.BUY, kind=OrderType.MARKET, qty="0.01", price=None, stop=None, symbol="BTC/USDT"):

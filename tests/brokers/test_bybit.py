@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+from adapter_updates import Updates, close_adapter
 from decimal import Decimal as D
 
 import pytest
@@ -60,26 +61,6 @@ def _account(fake) -> BybitAccount:
     return BybitAccount("acc1", ep, BYBIT.network(timeout_s=2.0), KEY, SECRET)
 
 
-async def _close(broker) -> None:
-    await broker.close()
-    for shared in broker.network.shared.values():
-        await shared.close()
-    await broker.network.close()
-
-
-class Updates:
-    def __init__(self, broker):
-        self.items = []
-        self.task = asyncio.ensure_future(self._run(broker))
-
-    async def _run(self, broker):
-        async for u in broker.updates():
-            self.items.append(u)
-
-    def of(self, kind):
-        return [u for u in self.items if isinstance(u, kind)]
-
-
 def req(cid, symbol="BTC/USDT", side=Side.BUY, kind=OrderType.MARKET, qty="0.01", price=None):
     return OrderRequest("acc1", symbol, side, kind, D(qty), cid, price=D(price) if price else None,
                         time_in_force=TimeInForce.GTC)
@@ -93,7 +74,7 @@ async def _connected(fake):
         await broker.connect()
         yield broker
     finally:
-        await _close(broker)
+        await close_adapter(broker)
 
 
 @contextlib.asynccontextmanager
@@ -178,7 +159,7 @@ async def test_wrong_key_clock_skew_ban_and_a_dropped_private_stream():
                 await bad.connect()
             assert "wrong-secret" not in str(refused.value)
         finally:
-            await _close(bad)
+            await close_adapter(bad)
         broker = _account(fake)
         try:
             await broker.connect()
@@ -199,7 +180,7 @@ async def test_wrong_key_clock_skew_ban_and_a_dropped_private_stream():
             assert len(fake.venue.requests) == sent  # nothing sent for 10 minutes
             assert await _until(lambda: SessionState.BANNED in [u.state for u in ups.of(ConnectionUpdate)])
         finally:
-            await _close(broker)
+            await close_adapter(broker)
 
 
 async def test_orders_go_over_rest_when_chosen_or_when_the_trade_api_is_down():
@@ -212,7 +193,7 @@ async def test_orders_go_over_rest_when_chosen_or_when_the_trade_api_is_down():
             await broker.place_order(req("by-rest-1"))
             assert broker.sent_over == {"ws": 0, "rest": 1} and fake.streams.trade_requests == []
         finally:
-            await _close(broker)
+            await close_adapter(broker)
         broker = _account(fake)
         try:
             await broker.connect()
@@ -221,7 +202,7 @@ async def test_orders_go_over_rest_when_chosen_or_when_the_trade_api_is_down():
             assert broker.sent_over == {"ws": 0, "rest": 1}
             assert [o for o in fake.venue.accounts[KEY].orders.values() if o["orderLinkId"] == "by-rest-2"]
         finally:
-            await _close(broker)
+            await close_adapter(broker)
 
 
 async def test_a_key_that_can_withdraw_is_warned_about_and_a_trading_key_is_not():

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from adapter_updates import Updates, close_adapter
 from decimal import Decimal as D
 
 import pytest
@@ -32,26 +33,6 @@ def _ep(fake):
     return endpoints().with_overrides(rest=fake.rest_url, stream=fake.stream_url)
 
 
-async def _close(broker) -> None:
-    await broker.close()
-    for shared in broker.network.shared.values():
-        await shared.close()
-    await broker.network.close()
-
-
-class Updates:
-    def __init__(self, broker):
-        self.items = []
-        self.task = asyncio.ensure_future(self._run(broker))
-
-    async def _run(self, broker):
-        async for u in broker.updates():
-            self.items.append(u)
-
-    def of(self, kind):
-        return [u for u in self.items if isinstance(u, kind)]
-
-
 @contextlib.asynccontextmanager
 async def _trading(krw="10000000", btc="0.5"):
     async with FakeUpbitServer(FakeUpbit()) as fake:
@@ -61,7 +42,7 @@ async def _trading(krw="10000000", btc="0.5"):
             await broker.connect()
             yield fake, broker, Updates(broker)
         finally:
-            await _close(broker)
+            await close_adapter(broker)
 
 
 def req(cid, side=Side.BUY, kind=OrderType.MARKET, qty="0.001", price=None, amount=None):
@@ -141,14 +122,14 @@ async def test_balances_a_market_buy_by_amount_a_sell_by_volume_and_their_fills(
         await first.connect()
         await first.place_order(req("up-buy-2", amount="50000"))
         await first.place_order(req("up-rest", kind=OrderType.LIMIT, qty="0.01", price="90000000"))
-        await _close(first)
+        await close_adapter(first)
         fresh = UpbitAccount("acc1", _ep(fake), UPBIT.network(timeout_s=2.0), KEY, SECRET)
         try:
             await fresh.connect()
             fills = await fresh.fills_since(now_ms() - 60_000, ["BTC/KRW"])
             assert [f.client_order_id for f in fills] == ["up-buy-2"] and fills[0].commission > 0
         finally:
-            await _close(fresh)
+            await close_adapter(fresh)
 
 
 async def test_a_resting_limit_is_listed_then_cancelled_by_identifier_or_uuid():
@@ -191,4 +172,4 @@ async def test_a_wrong_secret_is_refused_at_connect():
             with pytest.raises(AuthError):
                 await broker.connect()
         finally:
-            await _close(broker)
+            await close_adapter(broker)

@@ -6,6 +6,7 @@ import contextlib
 from decimal import Decimal
 from typing import Any
 
+from conformance_harness import FakeHarness
 from fakes.binance import FakeBinance, FakeBinanceServer
 from trader_app.brokers.binance.profile import PROFILE as BINANCE
 from trader_app.brokers.binance.spot import BinanceSpot
@@ -15,15 +16,13 @@ KEY = "vmPUZE6mv9SD5VNHk4HlWFsOr6aKE2zvsw0MuIgwCIPy6utIco14y7Ju91duEh8A"
 SECRET = "NhqPtmdSJYdKjVHjA7PZj4Mge3R5YNiP1e3UZjInClVN65XAbvqqM6A7H5fATj0j"
 
 
-class BinanceSpotHarness:
+class BinanceSpotHarness(FakeHarness):
     name = "binance"
     symbol = "BTC/USDT"
     qty = Decimal("0.00242")
     rest_price = Decimal("60000")
     no_sessions_reason = "Binance signs every request (HMAC/Ed25519): no session or token expires"
-
-    def __init__(self) -> None:
-        self.fake: Any = None
+    wire_symbol = "BTCUSDT"
 
     @contextlib.asynccontextmanager
     async def running(self):
@@ -38,33 +37,5 @@ class BinanceSpotHarness:
         net = BINANCE.network(ep.venue, timeout_s=2.0)
         return BinanceSpot(account_id, ep, net, KEY, SECRET, live=True)
 
-    async def close_adapter(self, broker: Any) -> None:
-        await broker.close()
-        for shared in broker.network.shared.values():
-            await shared.close()
-        await broker.network.close()
-
-    def lose_next_answer(self) -> None:
-        self.fake.venue.accounts.lose_next_answers = 1
-
-    def not_found_for(self, seconds: float) -> None:
-        self.fake.venue.accounts.not_found_s = seconds
-
-    def fail_next(self, status: int, retry_after_s: int) -> None:
-        faults = self.fake.venue.faults
-        faults.status, faults.count, faults.retry_after_s = status, 1, retry_after_s
-
-    def part_fill_next(self, fraction: Decimal) -> None:
-        self.fake.venue.accounts.part_fill = fraction
-
-    def move_price(self, price: Decimal) -> None:
-        self.fake.venue.set_price("BTCUSDT", price)
-
-    async def drop_streams(self) -> None:
-        await self.fake.streams.drop_all()
-
-    def requests_sent(self) -> int:
-        return len(self.fake.venue.requests)
-
-    def orders_placed(self) -> int:
-        return self.fake.venue.accounts.placed
+    def book(self) -> Any:
+        return self.fake.venue.accounts  # the fake Binance keeps its orders and order faults there

@@ -9,6 +9,8 @@ from contextlib import AbstractAsyncContextManager
 from decimal import Decimal
 from typing import Any, Protocol
 
+from adapter_updates import close_adapter
+
 
 class VenueHarness(Protocol):
     """One venue's fake and adapters. ``symbol``: a listed instrument (``BTC/USDT``) with ``qty`` a valid
@@ -56,3 +58,48 @@ class VenueHarness(Protocol):
 
     def orders_placed(self) -> int:
         """Orders the fake has accepted (a lost answer must not become two orders)."""
+
+
+class FakeHarness:
+    """What every harness over a fake venue server shares: the fake's fault switches and counters. A harness sets
+    ``wire_symbol`` (the fake's name of ``symbol``), ``ban_status`` (the HTTP status of the venue's IP ban: 418, or
+    Bybit's 403) and, where the fake keeps its orders apart from the venue object, overrides ``book``."""
+
+    wire_symbol = ""
+    ban_status = 418
+
+    def __init__(self) -> None:
+        self.fake: Any = None
+
+    def book(self) -> Any:
+        """The object holding the fake's orders and order faults (``lose_next_answers``, ``not_found_s``,
+        ``part_fill``, ``placed``)."""
+        return self.fake.venue
+
+    async def close_adapter(self, broker: Any) -> None:
+        await close_adapter(broker)
+
+    def lose_next_answer(self) -> None:
+        self.book().lose_next_answers = 1
+
+    def not_found_for(self, seconds: float) -> None:
+        self.book().not_found_s = seconds
+
+    def fail_next(self, status: int, retry_after_s: int) -> None:
+        faults = self.fake.venue.faults
+        faults.status, faults.count, faults.retry_after_s = (self.ban_status if status == 418 else status), 1, retry_after_s
+
+    def part_fill_next(self, fraction: Decimal) -> None:
+        self.book().part_fill = fraction
+
+    def move_price(self, price: Decimal) -> None:
+        self.fake.venue.set_price(self.wire_symbol, price)
+
+    async def drop_streams(self) -> None:
+        await self.fake.streams.drop_all()
+
+    def requests_sent(self) -> int:
+        return len(self.fake.venue.requests)
+
+    def orders_placed(self) -> int:
+        return self.book().placed

@@ -7,6 +7,7 @@ import contextlib
 from decimal import Decimal
 from typing import Any
 
+from conformance_harness import FakeHarness
 from fakes.upbit import FakeUpbit, FakeUpbitServer
 from trader_app.brokers.upbit.account import UpbitAccount
 from trader_app.brokers.upbit.profile import PROFILE as UPBIT
@@ -15,7 +16,7 @@ from trader_app.brokers.upbit.urls import endpoints
 KEY, SECRET = "upbit-conformance-access-key", "upbit-conformance-secret-key-0123456789"
 
 
-class UpbitHarness:
+class UpbitHarness(FakeHarness):
     name = "upbit"
     symbol = "BTC/KRW"
     qty = Decimal("0.00242")
@@ -23,9 +24,7 @@ class UpbitHarness:
     market_buy_amount = Decimal("230000")  # about qty at the fake's 95,000,000 KRW
     quote_amount = Decimal("150000")
     no_sessions_reason = "Upbit signs every request with a fresh JWT: no session or token expires"
-
-    def __init__(self) -> None:
-        self.fake: Any = None
+    wire_symbol = "KRW-BTC"
 
     @contextlib.asynccontextmanager
     async def running(self):
@@ -37,34 +36,3 @@ class UpbitHarness:
     def adapter(self, account_id: str = "acc1") -> Any:
         ep = endpoints().with_overrides(rest=self.fake.rest_url, stream=self.fake.stream_url)
         return UpbitAccount(account_id, ep, UPBIT.network(timeout_s=2.0), KEY, SECRET)
-
-    async def close_adapter(self, broker: Any) -> None:
-        await broker.close()
-        for shared in broker.network.shared.values():
-            await shared.close()
-        await broker.network.close()
-
-    def lose_next_answer(self) -> None:
-        self.fake.venue.lose_next_answers = 1
-
-    def not_found_for(self, seconds: float) -> None:
-        self.fake.venue.not_found_s = seconds
-
-    def fail_next(self, status: int, retry_after_s: int) -> None:
-        faults = self.fake.venue.faults
-        faults.status, faults.count, faults.retry_after_s = status, 1, retry_after_s
-
-    def part_fill_next(self, fraction: Decimal) -> None:
-        self.fake.venue.part_fill = fraction
-
-    def move_price(self, price: Decimal) -> None:
-        self.fake.venue.set_price("KRW-BTC", price)
-
-    async def drop_streams(self) -> None:
-        await self.fake.streams.drop_all()
-
-    def requests_sent(self) -> int:
-        return len(self.fake.venue.requests)
-
-    def orders_placed(self) -> int:
-        return self.fake.venue.placed

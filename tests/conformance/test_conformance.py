@@ -12,6 +12,7 @@ resolves to FILLED with one fill.
 from __future__ import annotations
 
 import asyncio
+from adapter_updates import Updates
 from decimal import Decimal as D
 
 import pytest
@@ -19,7 +20,6 @@ import pytest
 from conformance_binance import BinanceSpotHarness
 from conformance_bybit import BybitHarness
 from conformance_upbit import UpbitHarness
-from trader_app.brokers.base import ConnectionUpdate
 from trader_app.core.enums import OrderStatus, OrderType, SessionState, Side, TimeInForce
 from trader_app.core.errors import InvalidOrder, RateLimited, VenueBanned, VenueUnavailable
 from trader_app.core.orders import OrderRequest
@@ -39,21 +39,6 @@ def order(venue, cid: str, side: Side = Side.BUY, kind: OrderType = OrderType.MA
     amount = getattr(venue, "market_buy_amount", None) if (kind is OrderType.MARKET and side is Side.BUY) else None
     return OrderRequest("acc1", venue.symbol, side, kind, venue.qty, cid, price=price, time_in_force=TimeInForce.GTC,
                         quote_amount=amount)
-
-
-class Updates:
-    """What the adapter's update stream delivered."""
-
-    def __init__(self, broker) -> None:
-        self.items: list = []
-        self.task = asyncio.ensure_future(self._run(broker))
-
-    async def _run(self, broker) -> None:
-        async for u in broker.updates():
-            self.items.append(u)
-
-    def states(self) -> list[SessionState]:
-        return [u.state for u in self.items if isinstance(u, ConnectionUpdate)]
 
 
 async def _session(venue, body):

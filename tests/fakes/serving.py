@@ -78,3 +78,28 @@ class WsServing:
 
     async def _push_loop(self) -> None:
         raise NotImplementedError
+
+
+def run_bench_fake(prog: str, server_of: Any) -> None:
+    """The ``__main__`` of a fake run in its own process by the benches: ``python -m fakes.<venue> --accounts N
+    --latency-ms L [--order-limit O] [--weight-limit W]``. ``server_of(args)`` builds the fake's server with N bench
+    accounts (``bench-key-<i>`` / ``bench-secret-<i>``) and the answers delayed L ms (the limits are the fake
+    Binance's; other fakes ignore them); it prints one JSON line ``{"rest": url, "stream": url}`` and serves until
+    its standard input closes."""
+    import argparse
+    import json
+    import sys
+
+    p = argparse.ArgumentParser(prog=prog)
+    p.add_argument("--accounts", type=int, default=1)
+    p.add_argument("--latency-ms", type=float, default=0.0)
+    p.add_argument("--order-limit", type=int, default=0, help="ORDERS per 10 s the fake Binance declares (0: 100)")
+    p.add_argument("--weight-limit", type=int, default=0, help="REQUEST_WEIGHT per minute of the fake Binance")
+    args = p.parse_args()
+
+    async def serve_until_stdin_closes() -> None:
+        async with server_of(args) as server:
+            print(json.dumps({"rest": server.rest_url, "stream": server.stream_url}), flush=True)
+            await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)
+
+    asyncio.run(serve_until_stdin_closes())

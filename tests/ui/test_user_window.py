@@ -243,56 +243,49 @@ async def test_view_market_menu_switches_the_market(window, services):
     assert window.market_actions["demo"].isChecked()
 
 
-async def test_view_market_menu_bybit_prices_the_watchlist(window, services):
+async def _view_market_prices_the_watchlist(window, services, fake, name: str, label: str) -> list:
+    """View > Market > ``label`` against ``fake`` (a running fake venue server): the market is ``name``, its rows
+    come in priced by its public stream, and it spends the accounts' network; back to the demo after. Returns the
+    watchlist's rows and the first row's last price as they were on the live market."""
     import asyncio
 
+    services.settings.market.urls[name] = {"rest": fake.rest_url, "stream": fake.stream_url}
+    await menu(window, "View", "Market", label)
+    await window.last_market_task
+    await services.markets.wait_connected(10)
+    assert services.market_name() == name and window.market_actions[name].isChecked()
+    for _ in range(250):
+        window.bridge.flush()
+        rows = window.watchlist.model.symbols()
+        if rows and window.watchlist.model.record(0).last is not None:
+            break
+        await asyncio.sleep(0.02)
+    seen = [window.watchlist.model.symbols(), window.watchlist.model.record(0).last]
+    # the live market and the venue's accounts spend one budget: the same network object
+    assert services.markets.network is services.live_venues.market_network(name)
+    await menu(window, "View", "Market", "Demo market (synthetic prices, offline)")
+    await window.last_market_task
+    assert services.market_name() == "demo"
+    return seen
+
+
+async def test_view_market_menu_bybit_prices_the_watchlist(window, services):
     from fakes.bybit import FakeBybit, FakeBybitServer
 
     async with FakeBybitServer(FakeBybit()) as fake:
-        services.settings.market.urls["bybit"] = {"rest": fake.rest_url, "stream": fake.stream_url}
-        await menu(window, "View", "Market", "Bybit spot (live prices, no key)")
-        await window.last_market_task
-        await services.markets.wait_connected(10)
-        assert services.market_name() == "bybit" and window.market_actions["bybit"].isChecked()
-        for _ in range(250):
-            window.bridge.flush()
-            rows = window.watchlist.model.symbols()
-            if rows and window.watchlist.model.record(0).last is not None:
-                break
-            await asyncio.sleep(0.02)
-        assert window.watchlist.model.symbols()[0] == "bybit:BTC/USDT"
-        assert window.watchlist.model.record(0).last > 0  # the fake venue's ticker, through the public stream
-        # the live market and the Bybit accounts spend one budget: the same network object
-        assert services.markets.network is services.live_venues.market_network("bybit")
-        await menu(window, "View", "Market", "Demo market (synthetic prices, offline)")
-        await window.last_market_task
-    assert services.market_name() == "demo"
+        rows, last = await _view_market_prices_the_watchlist(window, services, fake, "bybit",
+                                                             "Bybit spot (live prices, no key)")
+    assert rows[0] == "bybit:BTC/USDT" and last > 0  # the fake venue's ticker, through the public stream
 
 
 async def test_view_market_menu_upbit_prices_the_watchlist(window, services):
-    import asyncio
-
     from fakes.upbit import FakeUpbit, FakeUpbitServer
 
     async with FakeUpbitServer(FakeUpbit()) as fake:
-        services.settings.market.urls["upbit"] = {"rest": fake.rest_url, "stream": fake.stream_url}
-        await menu(window, "View", "Market", "Upbit KRW market (live prices, no key)")
-        await window.last_market_task
-        await services.markets.wait_connected(10)
-        assert services.market_name() == "upbit" and window.market_actions["upbit"].isChecked()
-        for _ in range(250):
-            window.bridge.flush()
-            rows = window.watchlist.model.symbols()
-            if rows and window.watchlist.model.record(0).last is not None:
-                break
-            await asyncio.sleep(0.02)
-        # Upbit's own KRW symbols come in (not the USDT defaults of the other markets), priced by its stream
-        assert window.watchlist.model.symbols()[:2] == ["upbit:BTC/KRW", "upbit:ETH/KRW"]
-        assert window.watchlist.model.record(0).last == 95_000_000
-        assert services.markets.network is services.live_venues.market_network("upbit")
-        await menu(window, "View", "Market", "Demo market (synthetic prices, offline)")
-        await window.last_market_task
-    assert services.market_name() == "demo"
+        rows, last = await _view_market_prices_the_watchlist(window, services, fake, "upbit",
+                                                             "Upbit KRW market (live prices, no key)")
+    # Upbit's own KRW symbols come in (not the USDT defaults of the other markets), priced by its stream
+    assert rows[:2] == ["upbit:BTC/KRW", "upbit:ETH/KRW"] and last == 95_000_000
 
 
 async def test_tools_backtest_opens_the_backtest_window(window):

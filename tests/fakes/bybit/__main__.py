@@ -1,34 +1,24 @@
 """Run the fake Bybit in its own process (for ``trader-app bench venue|fanout --venue bybit``):
 ``python -m fakes.bybit --accounts N --latency-ms L`` (with ``tests/`` on the path) opens N unified accounts with
-keys ``bench-key-<i>`` / secrets ``bench-secret-<i>`` (1,000,000 USDT and 100 BTC each), prints one JSON line
-``{"rest": url, "stream": url}`` and serves until its standard input closes."""
+keys ``bench-key-<i>`` / secrets ``bench-secret-<i>`` (1,000,000 USDT and 100 BTC each); see
+``serving.run_bench_fake``."""
 
 from __future__ import annotations
 
-import argparse
-import asyncio
-import json
-import sys
+from typing import Any
 
+from ..serving import run_bench_fake
 from .server import FakeBybitServer
 from .venue import FakeBybit
 
 
-async def main(accounts: int, latency_ms: float) -> None:
+def server_of(args: Any) -> FakeBybitServer:
     venue = FakeBybit()
-    for i in range(accounts):
+    for i in range(args.accounts):
         venue.open(f"bench-key-{i}", f"bench-secret-{i}", {"USDT": "1000000", "BTC": "100"})
-    venue.faults.delay_s = latency_ms / 1000
-    async with FakeBybitServer(venue) as server:
-        print(json.dumps({"rest": server.rest_url, "stream": server.stream_url}), flush=True)
-        await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)
+    venue.faults.delay_s = args.latency_ms / 1000
+    return FakeBybitServer(venue)
 
 
 if __name__ == "__main__":
-    p = argparse.ArgumentParser(prog="fakes.bybit")
-    p.add_argument("--accounts", type=int, default=1)
-    p.add_argument("--latency-ms", type=float, default=0.0)
-    p.add_argument("--order-limit", type=int, default=0, help="ignored (the Binance fake's flag, for a common runner)")
-    p.add_argument("--weight-limit", type=int, default=0, help="ignored")
-    a = p.parse_args()
-    asyncio.run(main(a.accounts, a.latency_ms))
+    run_bench_fake("fakes.bybit", server_of)

@@ -162,8 +162,7 @@ class BinanceAccount(LiveAccount):
     async def place_order(self, request: OrderRequest) -> Order:
         inst = self._inst(request.symbol)
         params = order_params(request, inst, self.endpoints.market)
-        self._cid_symbol[request.client_order_id] = request.symbol
-        self._traded.add(request.symbol)
+        self._placing(request.symbol, request.client_order_id)
         body = await self._send_order(params, request.symbol)
         order = self._order(body, request)
         for fill in fills_of_full_answer(body, self.account_id, request.symbol):

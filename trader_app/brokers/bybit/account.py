@@ -20,7 +20,7 @@ import logging
 from decimal import Decimal
 from typing import Any
 
-from ...core.enums import Interval, SessionState
+from ...core.enums import Interval
 from ...core.errors import AuthError, OrderNotFound, UnknownSymbol
 from ...core.instrument import Instrument
 from ...core.market_data import Bar, Quote
@@ -62,12 +62,11 @@ class BybitAccount(LiveAccount):
         self.leverage: dict[str, int] = {}
         self.order_entry = order_entry  # "ws": the trade API where it is up, REST otherwise; "rest": REST only
         self.sent_over = {"ws": 0, "rest": 0}
-        self._private: PrivateStream | None = None
         self._trade: TradeSession | None = None
 
     # ---- lifecycle --------------------------------------------------------------------------------------------
     async def connect(self) -> None:
-        if self._private is not None and self._state is SessionState.CONNECTED:
+        if self._streaming:
             return
         await self.public.connect()
         await self.linear.connect()
@@ -81,14 +80,8 @@ class BybitAccount(LiveAccount):
         except Exception as exc:  # noqa: BLE001 - a warning's source, not a reason to refuse the account
             log.info("%s: key permissions not read (%s)", self.venue, exc)
         self._watch_bans()
-        self._private = PrivateStream(self.rest, self.endpoints.private, self.account_id, self._symbol_of,
-                                      self._queue.put_nowait, self._on_state, gate=self.network.gate)
-        try:
-            await self._private.start()
-        except BaseException:
-            private, self._private = self._private, None
-            await private.close()
-            raise
+        await self._open_private(PrivateStream(self.rest, self.endpoints.private, self.account_id, self._symbol_of,
+                                            self._queue.put_nowait, self._on_state, gate=self.network.gate))
         if self.order_entry == "ws":
             self._trade = TradeSession(self.rest, self.endpoints.trade, self.account_id, gate=self.network.gate)
             try:
@@ -100,13 +93,8 @@ class BybitAccount(LiveAccount):
         if self._trade is not None:
             await self._trade.close()
             self._trade = None
-        if self._private is not None:
-            await self._private.close()
-            self._private = None
+        await self._close_private()
         self._stop()
-
-    def _stream_state(self) -> SessionState:
-        return self._private.stream.state if self._private is not None else SessionState.DOWN
 
     def ban_reason(self) -> str:
         return f"{self.venue} stopped this IP for 10 minutes (HTTP 403, access too frequent)"
@@ -227,8 +215,7 @@ class BybitAccount(LiveAccount):
     async def place_order(self, request: OrderRequest) -> Order:
         inst = self._inst(request.symbol)
         params = order_params(request, inst)
-        self._cid_symbol[request.client_order_id] = request.symbol
-        self._traded.add(request.symbol)
+        self._placing(request.symbol, request.client_order_id)
         answer = await self._send_order(params)
         order = self._order(answer, request)
         assert order is not None

@@ -14,8 +14,9 @@
 - **Market data**: instruments, bar history and quotes from the venue's shared public feed (``public``: one
   connection for every account of the venue on this machine).
 
-A venue's adapter subclasses it and supplies ``capabilities``, ``connect``/``close`` (calling ``_watch_bans`` /
-``_stop``), the reads and order calls in the venue's wire format, and ``_stream_state``.
+A venue's adapter subclasses it and supplies ``capabilities``, ``connect``/``close`` (calling ``_watch_bans``,
+``_open_private`` / ``_close_private``, ``_stop``) and the reads and order calls in the venue's wire format; an
+adapter whose user data is not one private stream overrides ``_stream_state``.
 """
 
 from __future__ import annotations
@@ -57,6 +58,32 @@ class LiveAccount(ABC):
         self._ban_listener = self._on_ban
         self._lift: asyncio.TimerHandle | None = None
         self._state = SessionState.DISCONNECTED
+        self._private: Any = None  # the account's private stream (``start()``, ``close()``, ``stream.state``)
+
+    # ---- the private stream -------------------------------------------------------------------------------------
+    @property
+    def _streaming(self) -> bool:
+        """The private stream is open and the account CONNECTED (a second ``connect`` has nothing to do)."""
+        return self._private is not None and self._state is SessionState.CONNECTED
+
+    async def _open_private(self, private: Any) -> None:
+        """Start the account's private stream; when it fails to start it is closed and the error raised."""
+        self._private = private
+        try:
+            await private.start()
+        except BaseException:
+            self._private = None
+            await private.close()
+            raise
+
+    async def _close_private(self) -> None:
+        if self._private is not None:
+            private, self._private = self._private, None
+            await private.close()
+
+    def _stream_state(self) -> SessionState:
+        """The state of the account's private stream, reported when a ban lifts (DOWN without one)."""
+        return self._private.stream.state if self._private is not None else SessionState.DOWN
 
     # ---- connection state and bans ------------------------------------------------------------------------
     def _on_state(self, state: SessionState, reason: str) -> None:
@@ -105,10 +132,6 @@ class LiveAccount(ABC):
         state = self._stream_state()
         self._queue.put_nowait(ConnectionUpdate(state, "" if state is SessionState.CONNECTED else "after the ban"))
 
-    @abstractmethod
-    def _stream_state(self) -> SessionState:
-        """The state of the account's own connection (its user-data stream), reported when a ban lifts."""
-
     # ---- instruments and ids --------------------------------------------------------------------------------
     async def instruments(self) -> list[Instrument]:
         return await self.public.instruments()
@@ -119,6 +142,12 @@ class LiveAccount(ABC):
         if inst is None:
             raise UnknownSymbol(symbol, self.venue)
         return inst
+
+    def _placing(self, symbol: str, client_order_id: str) -> None:
+        """Record an order about to be sent: its symbol (for venues that file orders by symbol, and for the fills
+        of this session's symbols)."""
+        self._cid_symbol[client_order_id] = symbol
+        self._traded.add(symbol)
 
     def _remember(self, order: Order) -> Order:
         """Record an order's ids and symbol (from an answer, a report or a listing); returns it."""

@@ -149,16 +149,22 @@ class HmacHeaders(_Stateless):
                                    f"{p}SIGN": self.sign(now_ms, payload)})
 
 
-def query_form(params: Mapping[str, Any]) -> str:
-    """The unencoded ``key=value&...`` form of ``params`` in their order, a list as ``key[]=v`` per item (the
-    form Upbit and Bithumb hash for ``query_hash``)."""
+def query_pairs(params: Mapping[str, Any]) -> list[tuple[str, Any]]:
+    """The ``(key, value)`` pairs of ``params`` in their order, a list as one ``key[]`` pair per item, None dropped
+    (the query of the JWT venues, encoded or not)."""
     pairs: list[tuple[str, Any]] = []
     for k, v in params.items():
         if isinstance(v, (list, tuple)):
             pairs.extend((f"{k}[]", item) for item in v)
         elif v is not None:
             pairs.append((k, v))
-    return unquote(urlencode(pairs))
+    return pairs
+
+
+def query_form(params: Mapping[str, Any]) -> str:
+    """The unencoded ``key=value&...`` form of ``params`` in their order, a list as ``key[]=v`` per item (the
+    form Upbit and Bithumb hash for ``query_hash``)."""
+    return unquote(urlencode(query_pairs(params)))
 
 
 class JwtPerRequest(_Stateless):

@@ -21,7 +21,7 @@ from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
-from ...core.enums import OrderType, SessionState, TimeInForce
+from ...core.enums import OrderType, TimeInForce
 from ...core.errors import AuthError, InvalidOrder, OrderNotFound
 from ...core.ids import now_ms
 from ...core.orders import Fill, Order, OrderRequest
@@ -56,32 +56,20 @@ class UpbitAccount(LiveAccount):
         self.endpoints = endpoints
         self.rest = UpbitRest(endpoints, network, access_key, secret_key)
         self.avg_buy_price: dict[str, Decimal] = {}  # currency -> the venue's average buy price (its quote)
-        self._private: PrivateStream | None = None
 
     # ---- lifecycle --------------------------------------------------------------------------------------------
     async def connect(self) -> None:
-        if self._private is not None and self._state is SessionState.CONNECTED:
+        if self._streaming:
             return
         await self.public.connect()
         await self.balances()  # the key is checked here
         self._watch_bans()
-        self._private = PrivateStream(self.rest, self.endpoints.private, self.account_id, self._symbol,
-                                      self._queue.put_nowait, self._on_state, gate=self.network.gate)
-        try:
-            await self._private.start()
-        except BaseException:
-            private, self._private = self._private, None
-            await private.close()
-            raise
+        await self._open_private(PrivateStream(self.rest, self.endpoints.private, self.account_id, self._symbol,
+                                            self._queue.put_nowait, self._on_state, gate=self.network.gate))
 
     async def close(self) -> None:
-        if self._private is not None:
-            await self._private.close()
-            self._private = None
+        await self._close_private()
         self._stop()
-
-    def _stream_state(self) -> SessionState:
-        return self._private.stream.state if self._private is not None else SessionState.DOWN
 
     def ban_reason(self) -> str:
         return f"{self.venue} blocked this IP for going on after HTTP 429 (HTTP 418)"
@@ -176,8 +164,7 @@ class UpbitAccount(LiveAccount):
     async def place_order(self, request: OrderRequest) -> Order:
         inst = self._inst(request.symbol)
         params = order_params(request, inst)
-        self._cid_symbol[request.client_order_id] = request.symbol
-        self._traded.add(request.symbol)
+        self._placing(request.symbol, request.client_order_id)
         answer = await self.rest.request("POST", "/v1/orders", params, placing=True)
         order = self._order(answer, request)
         assert order is not None

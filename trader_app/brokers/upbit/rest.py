@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlencode
 
-from ..live.auth import JwtPerRequest, Outgoing
+from ..live.auth import JwtPerRequest, Outgoing, query_pairs
 from ..live.network import VenueNetwork, send
 from ..live.ratelimit import RateBudget
 from .codes import error_for
@@ -35,17 +35,6 @@ def remaining_req(headers: Mapping[str, str]) -> tuple[str, int] | None:
     value = headers.get("remaining-req")
     m = _REMAINING.search(value or "")
     return (m.group(1), int(m.group(2))) if m else None
-
-
-def query_pairs(params: Mapping[str, Any]) -> list[tuple[str, Any]]:
-    """The query's ``(key, value)`` pairs in order, a list as one ``key[]`` pair per item."""
-    pairs: list[tuple[str, Any]] = []
-    for k, v in params.items():
-        if isinstance(v, (list, tuple)):
-            pairs.extend((f"{k}[]", item) for item in v)
-        elif v is not None:
-            pairs.append((k, v))
-    return pairs
 
 
 class UpbitRest:
