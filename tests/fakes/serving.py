@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from dataclasses import dataclass
 from typing import Any
 
 from websockets.asyncio.server import serve
@@ -47,6 +48,18 @@ class FakeVenueServer:
         await self.stop()
 
 
+@dataclass
+class Faults:
+    """A fake venue's injected faults: the next ``count`` requests answered HTTP ``status`` (with ``Retry-After``
+    ``retry_after_s`` where the venue sends one), its clock ``timestamp_skew_ms`` off, every answer ``delay_s`` late."""
+
+    status: int = 0
+    count: int = 0
+    retry_after_s: int = 1
+    timestamp_skew_ms: int = 0
+    delay_s: float = 0.0
+
+
 class WsServing:
     """A fake venue's WebSocket server on 127.0.0.1 (a free port; ``url`` after ``start()``) with a push loop:
     a subclass gives ``_handle(ws)`` (one connection) and ``_push_loop()`` (market data every tick)."""
@@ -72,6 +85,16 @@ class WsServing:
             self._server.close()
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(self._server.wait_closed(), 2)
+
+    def connections(self) -> list[Any]:
+        """Every open connection of the fake's streams."""
+        raise NotImplementedError
+
+    async def drop_all(self) -> None:
+        """Cut every connection (a network drop)."""
+        for ws in self.connections():
+            with contextlib.suppress(Exception):
+                await ws.close(1011, "dropped by the test")
 
     async def _handle(self, ws: Any) -> None:
         raise NotImplementedError

@@ -41,10 +41,8 @@ class Streams(WsServing):
         self._server: Server | None = None
         self._pusher: asyncio.Task[None] | None = None
 
-    async def drop_all(self) -> None:
-        for ws in list(self.public) + list(self.private) + list(self.trade):
-            with contextlib.suppress(Exception):
-                await ws.close(1011, "dropped by the test")
+    def connections(self) -> list[Any]:
+        return list(self.public) + list(self.private) + list(self.trade)
 
     async def _handle(self, ws: ServerConnection) -> None:
         self.connects += 1

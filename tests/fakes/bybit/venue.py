@@ -32,6 +32,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from ..serving import Faults
+
 D = Decimal
 
 
@@ -74,13 +76,6 @@ class BybitError(Exception):
         self.code, self.msg, self.status = code, msg, status
 
 
-@dataclass
-class Faults:
-    status: int = 0
-    count: int = 0
-    retry_after_s: int = 1
-    timestamp_skew_ms: int = 0
-    delay_s: float = 0.0
 
 
 @dataclass

@@ -39,6 +39,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from ..serving import Faults
+
 D = Decimal
 KST = timezone(timedelta(hours=9))
 FEE = D("0.0005")
@@ -68,12 +70,6 @@ class UpbitError(Exception):
         self.status, self.name, self.message = status, name, message
 
 
-@dataclass
-class Faults:
-    status: int = 0
-    count: int = 0
-    retry_after_s: int = 1
-    delay_s: float = 0.0
 
 
 @dataclass
