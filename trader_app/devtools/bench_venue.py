@@ -218,7 +218,7 @@ async def _drain(broker: Any) -> None:
 def report(f: VenueFigures) -> str:
     lines = [f"venue bench: {f.label}, {f.orders} MARKET orders per line, one at a time, the venue's fake in its own "
              f"process"]
-    labels = {"bare rest": "bare REST client (httpx + HMAC)", "adapter rest": "the adapter, order entry REST",
+    labels = {"bare rest": "bare REST client (httpx, signed by hand)", "adapter rest": "the adapter, order entry REST",
               "bare ws": "bare WebSocket API client", "adapter ws": "the adapter, order entry WebSocket API"}
     for key, label in labels.items():
         if key not in f.latency:
