@@ -80,9 +80,12 @@ def test_nothing_reads_the_steering_folder_beside_the_repository():
 
 
 def test_only_the_venue_package_and_the_registry_name_a_new_venue():
-    """Issue 21: a venue plugs in through ``brokers/venues.py``; nothing else in the product names it (Bybit, the
-    first venue built on the live layer, is the check)."""
+    """Issues 21 and 22: a venue plugs in through ``brokers/venues.py``; nothing else in the product names it (the
+    venues built on the live layer are the check; a venue package may name another it follows)."""
     root = Path(__file__).resolve().parents[1] / "trader_app"
-    naming = sorted(str(p.relative_to(root)) for p in root.rglob("*.py")
-                    if "bybit" in p.read_text(encoding="utf-8").lower())
-    assert [p for p in naming if not p.startswith("brokers/bybit/")] == ["brokers/venues.py"]
+    texts = {str(p.relative_to(root)): p.read_text(encoding="utf-8").lower() for p in root.rglob("*.py")}
+    for venue in ("bybit", "upbit", "bithumb"):
+        naming = sorted(p for p, text in texts.items() if venue in text)
+        outside = [p for p in naming if not p.startswith("brokers/") or p.startswith(("brokers/live/", "brokers/base"))]
+        assert outside == [], f"{venue} is named outside its package and the registry: {outside}"
+        assert "brokers/venues.py" in naming

@@ -43,6 +43,7 @@ PRESSED_BY = {
     "menu:View/Market/Binance spot (live prices, no key)": W + "test_view_market_menu_switches_the_market",
     "menu:View/Market/Bybit spot (live prices, no key)": W + "test_view_market_menu_bybit_prices_the_watchlist",
     "menu:View/Market/Upbit KRW market (live prices, no key)": W + "test_view_market_menu_upbit_prices_the_watchlist",
+    "menu:View/Market/Bithumb KRW market (live prices, no key)": W + "test_view_market_menu_bithumb_prices_the_watchlist",
     "menu:Tools/Backtest...": W + "test_tools_backtest_opens_the_backtest_window",
     "menu:Tools/Open data folder location": W + "test_tools_data_folder_and_help_about_boxes",
     "menu:Help/About": W + "test_tools_data_folder_and_help_about_boxes",
@@ -286,6 +287,15 @@ async def test_view_market_menu_upbit_prices_the_watchlist(window, services):
                                                              "Upbit KRW market (live prices, no key)")
     # Upbit's own KRW symbols come in (not the USDT defaults of the other markets), priced by its stream
     assert rows[:2] == ["upbit:BTC/KRW", "upbit:ETH/KRW"] and last == 95_000_000
+
+
+async def test_view_market_menu_bithumb_prices_the_watchlist(window, services):
+    from fakes.bithumb import FakeBithumbServer
+
+    async with FakeBithumbServer() as fake:
+        rows, last = await _view_market_prices_the_watchlist(window, services, fake, "bithumb",
+                                                             "Bithumb KRW market (live prices, no key)")
+    assert rows[:2] == ["bithumb:BTC/KRW", "bithumb:ETH/KRW"] and last == 95_000_000
 
 
 async def test_tools_backtest_opens_the_backtest_window(window):

@@ -167,7 +167,7 @@ async def test_view_market_switches_to_binance_live_prices_and_the_watchlist_fol
 
     from trader_app.brokers.venues import LIVE_MARKETS
 
-    assert set(window.market_actions) == {"demo", *LIVE_MARKETS} == {"demo", "binance", "bybit", "upbit"}
+    assert set(window.market_actions) == {"demo", *LIVE_MARKETS} == {"demo", "binance", "bybit", "upbit", "bithumb"}
     async with FakeBinanceServer(FakeBinance()) as fake:
         services.settings.market.binance_rest_url = fake.rest_url
         services.settings.market.binance_stream_url = fake.stream_url

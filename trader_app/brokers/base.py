@@ -103,7 +103,7 @@ class BrokerCapabilities:
     ``async set_leverage(symbol, int) -> int`` (the value the venue set), and the executor sets the group link's
     leverage before an order that may open exposure; ``quote_amount``: the venue takes a MARKET BUY sized by the
     quote amount to spend (``OrderRequest.quote_amount``) on its spot instruments; ``market_buy_by_quote``: it
-    takes market buys *only* that way (Upbit, Bithumb): the executor then sizes an opening market buy as an
+    takes market buys *only* that way (the KRW exchanges): the executor then sizes an opening market buy as an
     amount, never as a volume."""
 
     order_types: frozenset[OrderType] = frozenset(OrderType)

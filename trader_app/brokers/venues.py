@@ -27,6 +27,9 @@ from .bybit.profile import PROFILE as BYBIT
 from .bybit.public import BybitPublic
 from .bybit.spec import bybit_venue
 from .bybit.urls import endpoints as bybit_endpoints
+from .bithumb.profile import PROFILE as BITHUMB
+from .bithumb.public import BithumbPublic
+from .bithumb.urls import endpoints as bithumb_endpoints
 from .upbit.bench import KIT as UPBIT_BENCH
 from .upbit.profile import PROFILE as UPBIT
 from .upbit.public import UpbitPublic
@@ -67,6 +70,10 @@ def _upbit_public(rest: str, stream: str, network: VenueNetwork) -> LivePublic:
     return UpbitPublic(upbit_endpoints().with_overrides(rest=rest, stream=stream), network)
 
 
+def _bithumb_public(rest: str, stream: str, network: VenueNetwork) -> LivePublic:
+    return BithumbPublic(bithumb_endpoints().with_overrides(rest=rest, stream=stream), network)
+
+
 LIVE_MARKETS: dict[str, LiveMarket] = {
     "binance": LiveMarket("binance", "Binance spot (live prices, no key)", endpoints(SPOT).venue, BINANCE,
                           _binance_spot_public),
@@ -74,10 +81,12 @@ LIVE_MARKETS: dict[str, LiveMarket] = {
                         _bybit_spot_public),
     "upbit": LiveMarket("upbit", "Upbit KRW market (live prices, no key)", upbit_endpoints().venue, UPBIT,
                         _upbit_public, ("BTC/KRW", "ETH/KRW", "XRP/KRW", "SOL/KRW", "DOGE/KRW")),
+    "bithumb": LiveMarket("bithumb", "Bithumb KRW market (live prices, no key)", bithumb_endpoints().venue, BITHUMB,
+                          _bithumb_public, ("BTC/KRW", "ETH/KRW", "XRP/KRW", "SOL/KRW", "DOGE/KRW")),
 }
 
 
-PROFILES: dict[str, VenueProfile] = {p.name: p for p in (BINANCE, BYBIT, UPBIT)}
+PROFILES: dict[str, VenueProfile] = {p.name: p for p in (BINANCE, BYBIT, UPBIT, BITHUMB)}
 
 
 def profile_of(venue: str) -> VenueProfile | None:

@@ -56,8 +56,8 @@ class Instrument:
     symbol: ``BASE/QUOTE`` for crypto ("BTC/USDT"), the code for stocks ("005930", "AAPL"); ``venue_symbol``:
     the venue's own name for it ("BTCUSDT", "KRW-BTC"; "" = the symbol).
     tick_size: price increment (quote currency); ``tick_bands``: a tick ladder by price band, ascending
-    ``(price from, tick)`` pairs (KRW crypto markets, KRX stocks: e.g. Upbit's KRW market, 1 KRW below 5,000,
-    5 up to 10,000, ..., 1,000 from 1,000,000; https://docs.upbit.com/kr/docs/krw-market-info); a price below
+    ``(price from, tick)`` pairs (KRW crypto markets, KRX stocks: e.g. a KRW market's 1 KRW below 5,000,
+    5 up to 10,000, ..., 1,000 from 1,000,000; each venue's profile holds its ladder and its source); a price below
     the first band uses ``tick_size``. lot_size: quantity increment (base units, shares or contracts);
     min_qty / max_qty: smallest / largest quantity of one order (max 0 = none); min_notional: smallest
     price x quantity x multiplier (quote currency); ``multiplier``: quote currency per price point and

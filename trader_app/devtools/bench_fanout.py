@@ -58,7 +58,7 @@ from .fakevenue.runner import MODES, VenueRunner
 from ..execution.signal import SignalOrder, SignalOrderType
 
 BENCH_SYMBOL = "BTC/USDT"
-# an order the venue took: filled at the answer, or NEW with its fill on the account's stream (Bybit, Upbit)
+# an order the venue took: filled at the answer, or NEW with its fill coming on the account's private stream
 ACKNOWLEDGED = ("NEW", "PARTIALLY_FILLED", "FILLED")
 BENCH_PRICE = Decimal("30000")
 BENCH_GROUP = "bench-fanout"

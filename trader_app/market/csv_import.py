@@ -475,7 +475,7 @@ def _symbol_from_name(path: Path) -> str:
     fractions, not a stock in whole shares); ``AAPL`` -> ``AAPL``; ``005930_1d`` -> ``005930``."""
     stem = path.stem.strip()
     tokens = re.split(r"[-_ ]+", stem)
-    base_quote = re.fullmatch(r"([A-Za-z0-9]+)_([A-Za-z]+)", stem)  # BASE_QUOTE (KRW-BTC is Upbit's QUOTE-BASE)
+    base_quote = re.fullmatch(r"([A-Za-z0-9]+)_([A-Za-z]+)", stem)  # BASE_QUOTE (KRW-BTC is the KRW exchanges' QUOTE-BASE)
     if base_quote and base_quote.group(2).upper() in _QUOTES and base_quote.group(1).upper() not in _QUOTES \
             and not base_quote.group(1).isdigit():
         return f"{base_quote.group(1).upper()}/{base_quote.group(2).upper()}"

@@ -38,7 +38,7 @@ class AccountCreate(BaseModel):
     mode: str | None = None
     settings: dict[str, str] = Field(default_factory=dict)
     credentials: dict[str, str] | None = None
-    base_currency: str | None = None  # the venue's own (USDT; KRW on Upbit) when not given
+    base_currency: str | None = None  # the venue's own (USDT; KRW on a won exchange) when not given
     initial_cash: dict[str, Num] = Field(default_factory=dict)
     commission_rate: Num | None = None
     slippage_rate: Num | None = None

@@ -6,7 +6,7 @@
   venue, e.g. ``X-BAPI-``);
 - ``JwtPerRequest``: a fresh JWT per request (PyJWT), with a never-reused UUID ``nonce`` and, for a request with
   parameters, ``query_hash`` (SHA-512 hex of the parameters' query form) and ``query_hash_alg``; optionally a
-  millisecond ``timestamp`` claim (Upbit: docs.upbit.com "Authentication"; Bithumb's JWT API);
+  millisecond ``timestamp`` claim (the KRW exchanges' JWT APIs);
 - ``BearerToken``: an OAuth access token (KIS ``/oauth2/tokenP``) or a login session's token (Match-Trader) kept
   by a ``TokenKeeper``: issued once, saved in the ``TokenCache`` the core hands the adapter (the OS keyring),
   reused across restarts, refreshed before it expires, never issued more often than the venue allows.
@@ -163,7 +163,7 @@ def query_pairs(params: Mapping[str, Any]) -> list[tuple[str, Any]]:
 
 def query_form(params: Mapping[str, Any]) -> str:
     """The unencoded ``key=value&...`` form of ``params`` in their order, a list as ``key[]=v`` per item (the
-    form Upbit and Bithumb hash for ``query_hash``)."""
+    form the JWT venues hash for ``query_hash``)."""
     return unquote(urlencode(query_pairs(params)))
 
 

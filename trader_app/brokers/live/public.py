@@ -10,7 +10,7 @@ One instance per venue market and network (``shared`` in the venue's network), u
   second), and every reconnect subscribes that connection's whole set again. A venue that caps the streams of one
   connection (``max_streams``: Binance 1024) gets another connection for the symbols past the cap, each symbol's
   streams on one connection; the connections share the venue's connect gate; where one subscription message
-  replaces the connection's whole set (``replaces_subscription``: Upbit), the whole set is sent each time;
+  replaces the connection's whole set (``replaces_subscription``: the ticket feeds), the whole set is sent each time;
 - quote assembly: a venue's book/ticker/trade/candle messages update one ``[bid, ask, last, day_open]`` per
   symbol (``_update_book``); a ``Quote`` goes out once a bid and an ask are known.
 
@@ -53,7 +53,7 @@ class LivePublic(ABC):
     subscribe_spacing_s = 0.25  # between two subscription messages
     kline_limit = 1000  # candles per history request
     max_streams: int | None = None  # stream names one connection may carry (None: no cap)
-    replaces_subscription = False  # a subscription message replaces the connection's set (Upbit): send it whole
+    replaces_subscription = False  # a subscription message replaces the connection's set: send it whole
 
     def __init__(self, venue: str, network: VenueNetwork, stream_url: str, *, stale_after_s: float = 60.0) -> None:
         self.venue = venue

@@ -27,8 +27,8 @@ from ..base import BalanceUpdate, BrokerUpdate, FillUpdate, OrderUpdate
 from ..live.network import ConnectGate
 from ..live.stream import ManagedStream
 from .orders import order_from, stream_fill
+from ..live.ticket_feed import symbol_of
 from .rest import UpbitRest
-from .urls import symbol_of
 
 ZERO = Decimal(0)
 

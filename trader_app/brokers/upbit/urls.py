@@ -39,15 +39,3 @@ def endpoints(environment: str = LIVE) -> Endpoints:
     if environment != LIVE:
         raise ValueError(f"Upbit has no {environment!r} environment (live only)")
     return Endpoints("https://api.upbit.com", "wss://api.upbit.com")
-
-
-def wire_of(symbol: str) -> str:
-    """``BTC/KRW`` -> ``KRW-BTC``."""
-    base, quote = symbol.split("/")
-    return f"{quote}-{base}"
-
-
-def symbol_of(market: str) -> str:
-    """``KRW-BTC`` -> ``BTC/KRW``."""
-    quote, base = market.split("-", 1)
-    return f"{base}/{quote}"
