@@ -16,10 +16,9 @@ FILLED.
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 
-from ...core.enums import OrderStatus, OrderType
+from ...core.enums import OrderStatus
 from ...core.errors import (
     AuthError,
     BrokerError,
@@ -33,22 +32,10 @@ from ...core.errors import (
     VenueUnavailable,
 )
 
-ORDER_TYPES: dict[OrderType, str] = {OrderType.LIMIT: "limit", OrderType.MARKET: "price"}  # market sell: "market"
 _AUTH = {"jwt_verification": "the request's JWT was refused", "invalid_query_payload": "the JWT's claims were refused",
          "expired_access_key": "the API key has expired", "nonce_used": "a nonce was used twice",
          "no_authorization_i_p": "this IP is not on the API key's list",
          "out_of_scope": "the API key lacks the permission", "invalid_access_key": "the API key is invalid"}
-
-
-def order_status(state: str, executed: Decimal, ord_type: str = "") -> OrderStatus:
-    """Our status of an order ``state`` with ``executed`` volume filled (see the module docstring)."""
-    if state in ("wait", "watch"):
-        return OrderStatus.PARTIALLY_FILLED if executed > 0 else OrderStatus.NEW
-    if state == "done":
-        return OrderStatus.FILLED
-    if state in ("cancel", "prevented"):
-        return OrderStatus.FILLED if (ord_type == "price" and executed > 0) else OrderStatus.CANCELLED
-    return OrderStatus.NEW  # "trade" and anything new: still working until the venue says more
 
 
 ORDER_STATUS = {"wait": OrderStatus.NEW, "watch": OrderStatus.NEW, "done": OrderStatus.FILLED,
