@@ -1,13 +1,15 @@
 """One webhook-style signal to a group linked to a paper, a Binance spot, a Binance USD-M futures, a Bybit and an
 Upbit account (issues 21 and 22): all five fill, each sized by its own equity and rules (Upbit's market buy as the
 USDT amount to spend, the way Upbit buys at market); the margin accounts' equity is their wallet plus unrealized
-PnL. Every fake runs on 127.0.0.1 and checks every signature or JWT."""
+PnL. A KRW group signal fills the Upbit and a Bithumb account, each buying its KRW amount. Every fake runs on
+127.0.0.1 and checks every signature or JWT."""
 
 from __future__ import annotations
 
 from decimal import Decimal as D
 
 from fakes.binance import FakeBinance, FakeBinanceServer
+from fakes.bithumb import FakeBithumb, FakeBithumbServer
 from fakes.bybit import FakeBybit, FakeBybitServer
 from fakes.upbit import FakeUpbit, FakeUpbitServer
 from trader_app.app import build_services
@@ -21,6 +23,7 @@ BKEY, BSECRET = "b" * 64, "binance-" + "s" * 56
 FKEY, FSECRET = "f" * 64, "futures-" + "t" * 56
 YKEY, YSECRET = "bybit-key-1", "bybit-secret-" + "x" * 20
 UKEY, USECRET = "upbit-access-key-1", "upbit-secret-key-" + "u" * 24
+TKEY, TSECRET = "bithumb-access-key-1", "bithumb-secret-key-" + "t" * 24
 
 
 class _Flat:
@@ -36,8 +39,9 @@ async def _connected(services, venue, name, settings, key, secret, mode=AccountM
 
 async def test_one_signal_fills_paper_binance_spot_binance_futures_bybit_and_upbit(tmp_path):
     async with FakeBinanceServer(FakeBinance()) as binance, FakeBybitServer(FakeBybit()) as bybit, \
-            FakeUpbitServer(FakeUpbit()) as upbit:
+            FakeUpbitServer(FakeUpbit()) as upbit, FakeBithumbServer(FakeBithumb()) as bithumb:
         upbit.venue.open(UKEY, USECRET, {"USDT": "7000", "KRW": "1000000"})
+        bithumb.venue.open(TKEY, TSECRET, {"KRW": "2000000"})
         binance.venue.accounts.open(BKEY, BSECRET, {"USDT": "10000"})
         binance.venue.accounts.open(FKEY, FSECRET, {})
         binance.venue.futures.open(FKEY, "5000")
@@ -82,6 +86,23 @@ async def test_one_signal_fills_paper_binance_spot_binance_futures_bybit_and_upb
             # Bybit's spot buy is a position derived from its fill (less the fee in BTC)
             assert services.order_manager.position(unified.account_id, "BTC/USDT").quantity == \
                 D("0.012307") - D("0.000012307")
+            # a KRW group: the Upbit account and a Bithumb account, each buying 10 % of its KRW by amount
+            won = await _connected(services, "bithumb", "Bithumb", {
+                "rest_url": bithumb.rest_url, "stream_url": bithumb.stream_url}, TKEY, TSECRET, AccountMode.LIVE)
+            await services.groups.create_group("krw", MarketType.SPOT)
+            for acc in (krw.account_id, won.account_id):
+                await services.groups.link("krw", acc, "1")
+            buy_krw = SignalOrder("BTC/KRW", SignalOrderType.MARKET, Side.BUY, D("10"))
+            krw_results = (await services.executor.execute(new_signal("krw", (buy_krw,), SignalSource.WEBHOOK, {}))).results
+            # acknowledged (their fills may come on the private streams after the answer): the positions say the rest
+            assert len(krw_results) == 2 and all(r.status in ("NEW", "FILLED") for r in krw_results), \
+                [r.error for r in krw_results]
+            (up_krw,) = [o for o in upbit.venue.accounts[UKEY].orders.values() if o["market"] == "KRW-BTC"]
+            (bt_krw,) = bithumb.venue.accounts[TKEY].orders.values()
+            assert (up_krw["ord_type"], up_krw["price"]) == ("price", "100000")  # 10 % of 1,000,000 KRW
+            assert (bt_krw["ord_type"], bt_krw["price"]) == ("price", "200000")  # 10 % of 2,000,000 KRW
+            assert await _until(lambda: (services.order_manager.position(won.account_id, "BTC/KRW") or _Flat).quantity
+                                == D("0.00210524"))  # 200,000 / 95,001,000, 8 decimals, down
             # the same Bybit account shorts the perpetual in a FUTURES group at 2x: the link's leverage is set first
             await services.groups.create_group("perp", MarketType.FUTURES)
             await services.groups.link("perp", unified.account_id, "1", leverage="2")

@@ -18,6 +18,7 @@ from decimal import Decimal as D
 import pytest
 
 from conformance_binance import BinanceSpotHarness
+from conformance_bithumb import BithumbHarness
 from conformance_bybit import BybitHarness
 from conformance_upbit import UpbitHarness
 from trader_app.core.enums import OrderStatus, OrderType, SessionState, Side, TimeInForce
@@ -25,7 +26,7 @@ from trader_app.core.errors import InvalidOrder, RateLimited, VenueBanned, Venue
 from trader_app.core.orders import OrderRequest
 from waiting import until
 
-HARNESSES = {"binance": BinanceSpotHarness, "bybit": BybitHarness, "upbit": UpbitHarness}
+HARNESSES = {"binance": BinanceSpotHarness, "bybit": BybitHarness, "upbit": UpbitHarness, "bithumb": BithumbHarness}
 
 
 @pytest.fixture(params=sorted(HARNESSES))

@@ -29,6 +29,7 @@ from .bybit.spec import bybit_venue
 from .bybit.urls import endpoints as bybit_endpoints
 from .bithumb.profile import PROFILE as BITHUMB
 from .bithumb.public import BithumbPublic
+from .bithumb.spec import bithumb_venue
 from .bithumb.urls import endpoints as bithumb_endpoints
 from .upbit.bench import KIT as UPBIT_BENCH
 from .upbit.profile import PROFILE as UPBIT
@@ -142,4 +143,5 @@ def register_live_venues(registry: BrokerRegistry) -> LiveVenues:
     registry.register(binance_futures_venue(venues.networks["binance"]))
     registry.register(bybit_venue(venues.networks["bybit"]))
     registry.register(upbit_venue(venues.networks["upbit"]))
+    registry.register(bithumb_venue(venues.networks["bithumb"]))
     return venues

@@ -23,6 +23,8 @@ from .venue import FakeUpbit, tick_at
 
 
 class Streams(WsServing):
+    private_path = "/websocket/v1/private"
+
     def __init__(self, venue: FakeUpbit, tick_s: float = 0.05) -> None:
         self.venue = venue
         self.tick_s = tick_s
@@ -42,7 +44,7 @@ class Streams(WsServing):
         self.connects += 1
         path = ws.request.path if ws.request is not None else ""
         try:
-            if path.startswith("/websocket/v1/private"):
+            if path.startswith(self.private_path):
                 await self._private(ws)
             elif path.startswith("/websocket/v1"):
                 await self._public(ws)
@@ -77,7 +79,7 @@ class Streams(WsServing):
             codes = wanted.get(kind)
             if codes is None or (codes and message.get("code") not in codes):
                 return
-            loop.create_task(self._send(ws, message))
+            loop.create_task(self._send(ws, self._outgoing(message)))
 
         acc.listeners.append(push)
         self.private.add(ws)
@@ -110,6 +112,10 @@ class Streams(WsServing):
             return None
         self.venue.nonces.add(nonce)
         return acc
+
+    def _outgoing(self, message: dict[str, Any]) -> dict[str, Any]:
+        """A private event as this venue's stream spells it (Upbit's own names here)."""
+        return message
 
     @staticmethod
     async def _send(ws: ServerConnection, message: dict[str, Any]) -> None:

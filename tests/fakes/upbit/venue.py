@@ -132,14 +132,18 @@ class FakeUpbit:
                     self._match(acc, row)
 
     # ---- HTTP ------------------------------------------------------------------------------------------------
+    def public_routes(self) -> list[tuple[str, Any]]:
+        return [("/v1/market/all", self._markets), ("/v1/ticker", self._ticker),
+                ("/v1/candles/minutes/{unit}", self._candles), ("/v1/candles/days", self._candles)]
+
+    def private_routes(self) -> list[tuple[str, str, Any]]:
+        return [("/v1/accounts", "GET", self._accounts), ("/v1/orders", "POST", self._create),
+                ("/v1/order", "GET", self._get), ("/v1/order", "DELETE", self._cancel),
+                ("/v1/orders/open", "GET", self._open), ("/v1/orders/closed", "GET", self._closed)]
+
     def app(self) -> Starlette:
-        public = [("/v1/market/all", self._markets), ("/v1/ticker", self._ticker),
-                  ("/v1/candles/minutes/{unit}", self._candles),
-                  ("/v1/candles/days", self._candles)]
-        private = [("/v1/accounts", "GET", self._accounts), ("/v1/orders", "POST", self._create),
-                   ("/v1/order", "GET", self._get), ("/v1/order", "DELETE", self._cancel),
-                   ("/v1/orders/open", "GET", self._open), ("/v1/orders/closed", "GET", self._closed)]
-        routes = [Route(p, self._endpoint(h, private=False), methods=["GET"]) for p, h in public]
+        private = self.private_routes()
+        routes = [Route(p, self._endpoint(h, private=False), methods=["GET"]) for p, h in self.public_routes()]
         by_path: dict[str, dict[str, Any]] = {}
         for p, m, h in private:
             by_path.setdefault(p, {})[m] = h
@@ -206,6 +210,7 @@ class FakeUpbit:
             claims = jwt.decode(token, acc.secret, algorithms=["HS256", "HS512"])
         except jwt.PyJWTError:
             raise UpbitError(401, "jwt_verification", "JWT signature is invalid") from None
+        self._check_claims(claims)
         self.jwt_algorithms.append(header.get("alg", ""))
         nonce = str(claims.get("nonce", ""))
         if not nonce or nonce in self.nonces:
@@ -217,6 +222,9 @@ class FakeUpbit:
             if claims.get("query_hash") != expected or claims.get("query_hash_alg", "SHA512") != "SHA512":
                 raise UpbitError(401, "invalid_query_payload", "query_hash does not match the parameters")
         return acc
+
+    def _check_claims(self, claims: dict[str, Any]) -> None:
+        """A venue's own claims (none beyond the nonce and the query hash here)."""
 
     # ---- public ----------------------------------------------------------------------------------------------
     def _markets(self, params: dict[str, Any]) -> list[dict[str, Any]]:

@@ -2,7 +2,8 @@
 that ccxt still uses).
 
 ``urls.py`` the bases; ``profile.py`` the venue's facts (limits, the KRW tick ladder); ``codes.py`` its error names
-and order states; ``public.py`` keyless market
-data on the live layer's ticket feed (Bithumb's quotation interface follows Upbit's). The account adapter (JWT
-with a millisecond timestamp, ``/v2`` orders, the ``websocket/v2/private`` stream) is issue 22's next step.
+and order states; ``public.py`` keyless market data on the live layer's ticket feed (Bithumb's quotation interface
+follows Upbit's); ``rest.py`` requests with a JWT per request (with a millisecond timestamp); ``orders.py`` its names
+on the shared order wire and its private stream v2's fields; ``account.py`` the account adapter (``/v2`` orders,
+``next_key`` lists); ``spec.py`` the account form and factory.
 """
