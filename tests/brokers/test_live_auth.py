@@ -201,3 +201,24 @@ async def test_the_keyring_cache_keeps_a_token_under_the_accounts_name_and_never
     await cache.clear()
     assert await cache.load() is None
     assert CachedToken.from_text("{not json") is None
+
+
+# Bithumb's JWT (apidocs.bithumb.com "인증 헤더 만들기"): the derived vectors of the venue fact sheet
+# (../shared/reference/bithumb.md §3, "Derived vectors": secret test-secret, access key test-access, nonce all zeros,
+# timestamp 1712230310689), copied here so the suite stands alone.
+BITHUMB_TOKEN = (
+    "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJhY2Nlc3Nfa2V5IjoidGVzdC1hY2Nlc3MiLCJub25jZSI6IjAwMDAwMDAwLTAwMDAtMDAw"
+    "MC0wMDAwLTAwMDAwMDAwMDAwMCIsInRpbWVzdGFtcCI6MTcxMjIzMDMxMDY4OSwicXVlcnlfaGFzaCI6IjdlNWNiMGFhMTI2N2FhZmI2YjVjOTM4"
+    "MmFlZTMxZDMwOTkzODFhMWMwODExZGZjYjFmYTIwNWQ4Mzk3Y2MzYTM1ZGNmNTkzNjE0OTUwODkyYmZmOGM2MmFmNDFiZmE1MzlkMzY2MTJmOWU3"
+    "MjNiYjA2ZmI1NmFmYzM4YjcxMThkIiwicXVlcnlfaGFzaF9hbGciOiJTSEE1MTIifQ.NDZ4jF-gZH622NI7X_wP_xsfdfrH_MqU9vB-x2l2Grk")
+BITHUMB_ARRAY_HASH = ("c2f93fb9ddaa81aa58610761f229a9431253d1a346f6fbb35b7794fd1d32259002255681a3e78fcf8d265de80194a9bda6a"
+                      "917f83533850835745e9096da7f7d")
+
+
+@pytest.mark.filterwarnings("ignore::jwt.warnings.InsecureKeyLengthWarning")  # the vectors' short test secret
+def test_a_jwt_with_a_millisecond_timestamp_matches_bithumbs_vectors():
+    auth = JwtPerRequest("test-access", "test-secret", algorithm="HS256", timestamp=True,
+                         nonce=lambda: "00000000-0000-0000-0000-000000000000")
+    params = {"market": "KRW-BTC", "side": "bid", "order_type": "limit", "price": "100000000", "volume": "0.001"}
+    assert auth.token(params, 1712230310689) == BITHUMB_TOKEN
+    assert hashlib.sha512(query_form({"order_ids": ["C0101", "C0102"]}).encode()).hexdigest() == BITHUMB_ARRAY_HASH

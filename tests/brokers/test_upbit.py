@@ -173,3 +173,19 @@ async def test_a_wrong_secret_is_refused_at_connect():
                 await broker.connect()
         finally:
             await close_adapter(broker)
+
+
+async def test_a_reused_nonce_is_refused_by_the_venue_and_never_sent_by_us():
+    import httpx
+
+    from trader_app.brokers.live.auth import JwtPerRequest
+
+    async with _trading() as (fake, broker, ups):
+        token = JwtPerRequest(KEY, SECRET).token(None, 0)
+        async with httpx.AsyncClient(base_url=fake.rest_url) as client:
+            first = await client.get("/v1/accounts", headers={"Authorization": f"Bearer {token}"})
+            again = await client.get("/v1/accounts", headers={"Authorization": f"Bearer {token}"})
+        assert first.status_code == 200 and again.status_code == 401
+        assert again.json()["error"]["name"] == "nonce_used"
+        for _ in range(5):
+            await broker.balances()  # ours: a fresh nonce every time, never refused

@@ -27,6 +27,7 @@ from .bybit.profile import PROFILE as BYBIT
 from .bybit.public import BybitPublic
 from .bybit.spec import bybit_venue
 from .bybit.urls import endpoints as bybit_endpoints
+from .bithumb.bench import KIT as BITHUMB_BENCH
 from .bithumb.profile import PROFILE as BITHUMB
 from .bithumb.public import BithumbPublic
 from .bithumb.spec import bithumb_venue
@@ -100,7 +101,7 @@ def profile_of(venue: str) -> VenueProfile | None:
 
 
 # what the benches need of a venue (its fake, a bench account, the bare signed order call)
-BENCH_KITS: dict[str, BenchKit] = {"bybit": BYBIT_BENCH, "upbit": UPBIT_BENCH}
+BENCH_KITS: dict[str, BenchKit] = {"bybit": BYBIT_BENCH, "upbit": UPBIT_BENCH, "bithumb": BITHUMB_BENCH}
 
 
 # the reports' calendar of an account kind (``Account.broker``) whose trading day is an exchange's: a name of
