@@ -204,7 +204,7 @@ async def test_the_keyring_cache_keeps_a_token_under_the_accounts_name_and_never
 
 
 # Bithumb's JWT (apidocs.bithumb.com "인증 헤더 만들기"): the derived vectors of the venue fact sheet
-# (../shared/reference/bithumb.md §3, "Derived vectors": secret test-secret, access key test-access, nonce all zeros,
+# (the fact sheet bithumb.md §3, "Derived vectors": secret test-secret, access key test-access, nonce all zeros,
 # timestamp 1712230310689), copied here so the suite stands alone.
 BITHUMB_TOKEN = (
     "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJhY2Nlc3Nfa2V5IjoidGVzdC1hY2Nlc3MiLCJub25jZSI6IjAwMDAwMDAwLTAwMDAtMDAw"
