@@ -5,35 +5,17 @@ market ``KRW-BTC`` (quote first) is our ``BTC/KRW``."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from ..live.ticket_feed import TicketEndpoints as Endpoints
 
 VENUE = "bithumb"
 LIVE = "live"
 
-
-@dataclass(frozen=True)
-class Endpoints:
-    """``rest``: the REST base; ``stream``: the WebSocket base (``/websocket/v1`` and ``/websocket/v2/private``)."""
-
-    rest: str
-    stream: str
-    venue: str = VENUE
-
-    @property
-    def public(self) -> str:
-        return f"{self.stream}/websocket/v1"
-
-    @property
-    def private(self) -> str:
-        return f"{self.stream}/websocket/v2/private"
-
-    def with_overrides(self, rest: str = "", stream: str = "") -> "Endpoints":
-        """Other bases (the fake in tests); "" keeps Bithumb's."""
-        return replace(self, rest=rest.rstrip("/") or self.rest, stream=stream.rstrip("/") or self.stream)
+__all__ = ["LIVE", "VENUE", "Endpoints", "endpoints"]
 
 
 def endpoints(environment: str = LIVE) -> Endpoints:
     """Bithumb's own bases (only ``"live"``). Raises ValueError for another environment."""
     if environment != LIVE:
         raise ValueError(f"Bithumb has no {environment!r} environment (live only)")
-    return Endpoints("https://api.bithumb.com", "wss://ws-api.bithumb.com")
+    return Endpoints("https://api.bithumb.com", "wss://ws-api.bithumb.com", VENUE, "/websocket/v1",
+                     "/websocket/v2/private")

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -38,6 +39,30 @@ CANDLES = {Interval.M1: "minutes/1", Interval.M5: "minutes/5", Interval.M15: "mi
            Interval.H1: "minutes/60", Interval.D1: "days"}
 PAGE = 200
 LOT = Decimal("0.00000001")
+
+
+@dataclass(frozen=True)
+class TicketEndpoints:
+    """Where one venue of the family lives: ``rest`` (the REST base), ``stream`` (the WebSocket base), the venue's
+    name and its streams' paths below ``stream`` (``public_path``, ``private_path``)."""
+
+    rest: str
+    stream: str
+    venue: str
+    public_path: str = "/websocket/v1"
+    private_path: str = "/websocket/v1/private"
+
+    @property
+    def public(self) -> str:
+        return f"{self.stream}{self.public_path}"
+
+    @property
+    def private(self) -> str:
+        return f"{self.stream}{self.private_path}"
+
+    def with_overrides(self, rest: str = "", stream: str = "") -> "TicketEndpoints":
+        """Other bases (a regional host, the fake in tests); "" keeps the venue's."""
+        return replace(self, rest=rest.rstrip("/") or self.rest, stream=stream.rstrip("/") or self.stream)
 
 
 def candle_time_ms(text: str) -> int:

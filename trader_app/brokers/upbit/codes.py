@@ -19,48 +19,22 @@ from __future__ import annotations
 from typing import Any
 
 from ...core.enums import OrderStatus
-from ...core.errors import (
-    AuthError,
-    BrokerError,
-    DuplicateClientOrderId,
-    InsufficientFunds,
-    InvalidOrder,
-    OrderNotFound,
-    OrderRejected,
-    OrderStateUnknown,
-    RateLimited,
-    VenueUnavailable,
-)
+from ...core.errors import BrokerError
+from ..live.ticket_errors import ticket_error
 
-_AUTH = {"jwt_verification": "the request's JWT was refused", "invalid_query_payload": "the JWT's claims were refused",
-         "expired_access_key": "the API key has expired", "nonce_used": "a nonce was used twice",
-         "no_authorization_i_p": "this IP is not on the API key's list",
-         "out_of_scope": "the API key lacks the permission", "invalid_access_key": "the API key is invalid"}
-
-
+AUTH = {"jwt_verification": "the request's JWT was refused", "invalid_query_payload": "the JWT's claims were refused",
+        "expired_access_key": "the API key has expired", "nonce_used": "a nonce was used twice",
+        "no_authorization_i_p": "this IP is not on the API key's list",
+        "out_of_scope": "the API key lacks the permission", "invalid_access_key": "the API key is invalid"}
 ORDER_STATUS = {"wait": OrderStatus.NEW, "watch": OrderStatus.NEW, "done": OrderStatus.FILLED,
                 "cancel": OrderStatus.CANCELLED}
 
 
+def _duplicate(name: str, message: str) -> bool:
+    return "identifier" in name or "identifier" in message.lower()
+
+
 def error_for(status: int, body: Any, venue: str, *, placing: bool = False) -> BrokerError:
-    """The contract's error for an answer: HTTP ``status`` and the decoded ``body``. ``placing``: the answer to a new
-    order (a 5xx then leaves its outcome unknown)."""
-    err = body.get("error", {}) if isinstance(body, dict) else {}
-    name = str(err.get("name", "")) if isinstance(err, dict) else ""
-    msg = str(err.get("message", "")) if isinstance(err, dict) else str(body)[:200]
-    text = f"{venue} {name or status}: {msg or f'HTTP {status}'}"
-    if status >= 500:
-        return OrderStateUnknown(text) if placing else VenueUnavailable(text)
-    if status == 401 or name in _AUTH:
-        return AuthError(f"{text} ({_AUTH.get(name, 'the key was refused')})")
-    if status == 429:
-        return RateLimited(text, 1.0)
-    if "identifier" in name or "identifier" in msg.lower():
-        return DuplicateClientOrderId(text)
-    if name == "order_not_found" or status == 404:
-        return OrderNotFound(text)
-    if name.startswith("insufficient_funds"):
-        return InsufficientFunds(text)
-    if status == 400:
-        return InvalidOrder(text)
-    return OrderRejected(text)
+    """The contract's error for an answer: HTTP ``status`` and the decoded ``body`` (``live/ticket_errors.py``
+    with Upbit's names). ``placing``: the answer to a new order (a 5xx then leaves its outcome unknown)."""
+    return ticket_error(status, body, venue, placing=placing, auth=AUTH, duplicate=_duplicate)

@@ -6,36 +6,16 @@ WebSocket ``wss://api.upbit.com/websocket/v1`` and the private one ``.../websock
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from ..live.ticket_feed import TicketEndpoints as Endpoints
 
 VENUE = "upbit"
 LIVE = "live"
 
-
-@dataclass(frozen=True)
-class Endpoints:
-    """``rest``: the REST base; ``stream``: the WebSocket base (``/websocket/v1`` and ``/websocket/v1/private``
-    below it)."""
-
-    rest: str
-    stream: str
-    venue: str = VENUE
-
-    @property
-    def public(self) -> str:
-        return f"{self.stream}/websocket/v1"
-
-    @property
-    def private(self) -> str:
-        return f"{self.stream}/websocket/v1/private"
-
-    def with_overrides(self, rest: str = "", stream: str = "") -> "Endpoints":
-        """Other bases (a regional host such as sg-api.upbit.com, the fake in tests); "" keeps Upbit's."""
-        return replace(self, rest=rest.rstrip("/") or self.rest, stream=stream.rstrip("/") or self.stream)
+__all__ = ["LIVE", "VENUE", "Endpoints", "endpoints"]
 
 
 def endpoints(environment: str = LIVE) -> Endpoints:
     """Upbit's own bases (only ``"live"``). Raises ValueError for another environment."""
     if environment != LIVE:
         raise ValueError(f"Upbit has no {environment!r} environment (live only)")
-    return Endpoints("https://api.upbit.com", "wss://api.upbit.com")
+    return Endpoints("https://api.upbit.com", "wss://api.upbit.com", VENUE, "/websocket/v1", "/websocket/v1/private")
