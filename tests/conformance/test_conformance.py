@@ -22,7 +22,7 @@ from conformance_bithumb import BithumbHarness
 from conformance_bybit import BybitHarness
 from conformance_upbit import UpbitHarness
 from trader_app.core.enums import OrderStatus, OrderType, SessionState, Side, TimeInForce
-from trader_app.core.errors import InvalidOrder, RateLimited, VenueBanned, VenueUnavailable
+from trader_app.core.errors import InvalidOrder, OrderStateUnknown, RateLimited, VenueBanned, VenueUnavailable
 from trader_app.core.orders import OrderRequest
 from waiting import until
 
@@ -259,5 +259,23 @@ async def test_a_client_order_id_the_venue_cannot_take_is_refused_before_sending
         with pytest.raises(InvalidOrder):
             await broker.place_order(order(venue, "has space"))
         assert venue.requests_sent() == sent
+
+    await _session(venue, body)
+
+
+async def test_a_5xx_is_the_venues_trouble_a_read_may_be_asked_again_an_order_is_not_refused(venue):
+    async def body(broker):
+        venue.fail_next(500, 0)
+        with pytest.raises(VenueUnavailable):
+            await broker.balances()
+        assert await broker.balances()  # asked again, it answers
+        if getattr(broker, "order_entry", "rest") != "rest":
+            return  # orders go over the venue's WebSocket: a lost answer there is the lost-answer scenario's
+        venue.fail_next(503, 0)
+        placed = venue.orders_placed()
+        with pytest.raises((VenueUnavailable, OrderStateUnknown)) as unknown:
+            await broker.place_order(order(venue, "cf-5xx"))
+        assert not isinstance(unknown.value, InvalidOrder)  # the outcome is unknown, never a refusal
+        assert venue.orders_placed() == placed  # the venue's front refused it before its engine: nothing placed
 
     await _session(venue, body)

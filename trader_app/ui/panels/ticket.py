@@ -43,6 +43,7 @@ from .ticket_rules import (  # noqa: F401 - re-exported: the ticket's rules live
     GROUP_PREFIX,
     TicketError,
     TicketFields,
+    by_amount,
     describe,
     describe_outcome,
     group_of,
@@ -307,6 +308,10 @@ class OrderTicket(QWidget):
                 signal = validate_group_ticket(fields)
             else:
                 request = validate_ticket(fields)
+                if self._buys_by_amount(request.account_id):
+                    inst = self._instrument(request.account_id, request.symbol)
+                    request = by_amount(request, self._quote.ask if self._quote else None,
+                                        inst.quote if inst is not None else "")
         except TicketError as exc:
             self.last_error = str(exc)
             text = str(exc).lower()
@@ -322,9 +327,24 @@ class OrderTicket(QWidget):
                        f"{signal.group_name}...", "")
             self.last_task = spawn(self._send_group(signal), self._send_failed)
             return self.last_task
-        self._show(f"Sending {side.value} {request.quantity} {request.symbol}...", "")
+        spend = f" (spending {self.formats.price(request.symbol, request.quote_amount)} at most)" \
+            if request.quote_amount is not None else ""
+        self._show(f"Sending {side.value} {request.quantity} {request.symbol}{spend}...", "")
         self.last_task = spawn(self._send(request), self._send_failed)
         return self.last_task
+
+    def _buys_by_amount(self, account_id: str) -> bool:
+        """The account's venue buys at market by the amount to spend only."""
+        try:
+            return self.services.order_manager.broker(account_id).capabilities.market_buy_by_quote
+        except TraderError:
+            return False
+
+    def _instrument(self, account_id: str, symbol: str) -> Any:
+        try:
+            return self.services.order_manager.instrument(account_id, symbol)
+        except TraderError:
+            return None
 
     async def _send_group(self, signal: Any) -> Any:
         outcome = await self.services.executor.execute(signal)

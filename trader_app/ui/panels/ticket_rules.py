@@ -11,8 +11,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from dataclasses import dataclass, replace
+from decimal import ROUND_DOWN, Decimal, InvalidOperation
 from typing import Any
 
 from ...core.enums import OrderStatus, OrderType, Side, SignalSource, TimeInForce
@@ -95,6 +95,21 @@ def validate_ticket(fields: TicketFields, client_order_id: str | None = None) ->
         stop_price=stop,
         time_in_force=fields.time_in_force,
     )
+
+
+def by_amount(request: OrderRequest, ask: Decimal | None, quote: str) -> OrderRequest:
+    """A MARKET BUY for a venue that buys at market by the amount to spend only (the KRW exchanges): the ticket's
+    quantity at the ask shown becomes that amount (``quote_amount``, in ``quote``; whole units for KRW and JPY,
+    rounded down so it never spends more), the quantity stays as the estimate. Other orders come back unchanged.
+    Raises ``TicketError`` when there is no ask to turn the quantity into an amount."""
+    if request.order_type is not OrderType.MARKET or request.side is not Side.BUY:
+        return request
+    if ask is None or ask <= 0:
+        raise TicketError(f"No ask price for {request.symbol} yet: this venue buys at market by an amount, "
+                          "which the ticket works out from the quantity at the ask")
+    unit = Decimal(1) if quote in ("KRW", "JPY") else Decimal("0.00000001")
+    amount = (request.quantity * ask).quantize(unit, rounding=ROUND_DOWN)
+    return replace(request, quote_amount=amount)
 
 
 def describe(order: Order, formats: Formats | None = None) -> str:
