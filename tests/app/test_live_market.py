@@ -20,7 +20,7 @@ from trader_app.core.ids import now_ms
 async def test_the_app_on_binance_live_prices_with_paper_trading_on_them(tmp_path):
     async with FakeBinanceServer(FakeBinance()) as fake:
         m = 60_000
-        last_closed = now_ms() - now_ms() % m - m
+        last_closed = now_ms() // m * m - m  # one reading of the clock
         fake.venue.add_klines("BTCUSDT", m, "1m", last_closed, 300)
         settings = Settings()
         settings.market.source = "binance"

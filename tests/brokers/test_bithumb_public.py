@@ -32,7 +32,7 @@ async def test_keyless_markets_candles_in_kst_and_quotes():
                 D("1000"), D("1"), D("0.0001"))
             assert ("GET", "/v1/market/all", "isDetails=false") in fake.venue.requests
             m = 60_000
-            end = now_ms() - now_ms() % m - m
+            end = now_ms() // m * m - m  # one reading of the clock
             bars = await pub.bar_history("BTC/KRW", Interval.M1, end - 249 * m, end)
             assert [b.open_time_ms for b in bars] == list(range(end - 249 * m, end + 1, m))
             query = next(q for _, p, q in fake.venue.requests if p == "/v1/candles/minutes/1")

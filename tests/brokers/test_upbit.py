@@ -68,7 +68,7 @@ async def test_keyless_markets_tick_ladder_candles_and_quotes():
             assert btc.tick_at(D("95000000")) == D("1000") and btc.tick_at(D("7500")) == D("5")
             assert btc.round_price(D("95000499")) == D("95000000") and not btc.on_tick(D("95000500"))
             m = 60_000
-            end = now_ms() - now_ms() % m - m
+            end = now_ms() // m * m - m  # one reading of the clock
             bars = await pub.bar_history("BTC/KRW", Interval.M1, end - 449 * m, end)
             assert len(bars) == 450 and [b.open_time_ms for b in bars] == list(range(end - 449 * m, end + 1, m))
             candle_calls = [r for r in fake.venue.requests if r[1] == "/v1/candles/minutes/1"]
