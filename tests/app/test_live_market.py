@@ -5,7 +5,6 @@ live bid/ask with Binance's lot and tick rules, and back to the demo market."""
 
 from __future__ import annotations
 
-import asyncio
 from decimal import Decimal as D
 
 from waiting import until as _until

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 from adapter_updates import Updates, close_adapter
 from decimal import Decimal as D
 

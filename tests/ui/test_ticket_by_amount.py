@@ -6,6 +6,10 @@ from __future__ import annotations
 
 from decimal import Decimal as D
 
+import pytest
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QPushButton
+
 from fakes.upbit import FakeUpbit, FakeUpbitServer
 from trader_app.core.enums import AccountMode, OrderStatus, OrderType, SessionState, Side
 from trader_app.core.events import QuoteEvent
@@ -13,7 +17,7 @@ from trader_app.core.ids import now_ms
 from trader_app.core.market_data import Quote
 from trader_app.core.orders import OrderRequest
 from trader_app.ui.panels.ticket_rules import TicketError, by_amount
-from user import click, type_into
+from user import click, ok, on_dialog, type_into
 from waiting import until
 
 KEY, SECRET = "upbit-ticket-key", "upbit-ticket-secret-" + "k" * 24
@@ -25,11 +29,8 @@ def test_by_amount_turns_a_market_buys_quantity_into_the_amount_at_the_ask():
     assert by_amount(buy, D("65000.01"), "USDT").quote_amount == D("80.24251234")
     sell = OrderRequest("a", "BTC/KRW", Side.SELL, OrderType.MARKET, D("0.1"), "c2")
     assert by_amount(sell, D("95001000"), "KRW") is sell
-    try:
+    with pytest.raises(TicketError, match="No ask price"):
         by_amount(buy, None, "KRW")
-        raise AssertionError("no ask: refused")
-    except TicketError as exc:
-        assert "No ask price" in str(exc)
 
 
 async def test_buy_from_the_ticket_on_an_upbit_account_sends_the_krw_amount(window, services):
@@ -57,3 +58,33 @@ async def test_buy_from_the_ticket_on_an_upbit_account_sends_the_krw_amount(wind
         assert resting.status is OrderStatus.NEW
         cancelled = await services.order_manager.cancel(acc.account_id, resting.client_order_id)
         assert cancelled.status is OrderStatus.CANCELLED
+
+
+@pytest.mark.parametrize("venue", ["upbit", "bithumb"])
+async def test_the_connect_dialog_opens_a_krw_exchange_account_in_krw(window, services, venue):
+    """Accounts > Connect...: the venue's own form (live only, access and secret key, the bases), typed as a user
+    types; the account connects to the fake, reports in KRW and its keys are only in the keyring."""
+    from fakes.bithumb import FakeBithumbServer
+
+    server = FakeUpbitServer(FakeUpbit()) if venue == "upbit" else FakeBithumbServer()
+    async with server as fake:
+        fake.venue.open(KEY, SECRET, {"KRW": "3000000"})
+
+        def connect(d):
+            d.venue.setCurrentIndex(d.venue.findData(venue))
+            assert [d.mode.itemData(i) for i in range(d.mode.count())] == ["live"]
+            for field, text in (("api_key", KEY), ("api_secret", SECRET), ("rest_url", fake.rest_url),
+                                ("stream_url", fake.stream_url)):
+                QTest.keyClicks(d.editors[field], text)
+            QTest.keyClicks(d.name, f"{venue} main")
+            ok(d)
+
+        answer = on_dialog(connect, title="Connect")
+        await click(window.accounts.findChild(QPushButton, "connectAccount"))
+        await answer.done()
+        await window.accounts.last_task
+        (acc,) = [a for a in services.accounts.list() if a.broker == venue]
+        assert (acc.name, acc.base_currency, acc.mode) == (f"{venue} main", "KRW", AccountMode.LIVE)
+        assert SECRET not in str(acc.settings) and "api_secret" not in acc.settings
+        assert await until(lambda: services.accounts.session_state(acc.account_id) is SessionState.CONNECTED, 10)
+        await services.accounts.delete_account(acc.account_id)

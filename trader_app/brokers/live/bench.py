@@ -11,7 +11,6 @@ from typing import Any
 
 from ...core.enums import OrderType, Side
 from ...core.orders import OrderRequest
-from .network import VenueNetwork
 
 
 @dataclass(frozen=True)

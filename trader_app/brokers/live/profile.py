@@ -52,7 +52,6 @@ def used_weight(prefix: str) -> UsageReader:
     def read(headers: Mapping[str, str], budget: RateBudget, now_ms: int) -> None:
         budget.observe(headers, prefix)
 
-    read.prefix = prefix  # type: ignore[attr-defined]
     return read
 
 
